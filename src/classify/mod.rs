@@ -1,0 +1,213 @@
+//! Classifiers: one module per protocol family, each behind the [`Classifier`] trait.
+//!
+//! The engine hands a classifier the packets of flows it may own. A classifier *claims* a flow
+//! when it recognises it, *declines* when it is sure the flow is not its protocol, or stays
+//! undecided. Per-flow state lives in the flow table's [`Flow`] record, one [`AppState`]
+//! variant per family. To add a protocol: a folder here, a variant in [`AppState`], and one
+//! line in [`registry`].
+
+pub mod arduino_ota;
+mod interest;
+
+pub use interest::Interest;
+
+use crate::capture::Timestamp;
+use crate::decode::{proto_name, Decoded, Tunnel};
+use crate::engine::Config;
+use crate::event::{Body, Event, FlowFields, Origin, Severity, TunnelFields};
+use crate::flow::community_id::community_id_v1;
+use crate::flow::{Direction, Endpoints, RemovedBy};
+use crate::stats::Counters;
+
+/// Index of a classifier in the registry.
+pub type ClassifierId = u8;
+
+/// Every classifier, in the order they are offered an unclaimed flow.
+pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
+    vec![Box::new(arduino_ota::ArduinoOta::new(config))]
+}
+
+/// What a classifier says about a flow after seeing one of its packets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// This flow is mine; send me its remaining packets.
+    Claim,
+    /// Not mine, whatever comes next.
+    Decline,
+    /// Can't tell yet; show me the next packet.
+    Undecided,
+    /// Mine, and the conversation is over: the flow can leave the table now.
+    Done,
+}
+
+/// Per-flow state owned by one classifier family.
+#[derive(Debug, Default)]
+pub enum AppState {
+    #[default]
+    None,
+    ArduinoOta(Box<arduino_ota::OtaFlow>),
+}
+
+/// One conversation in the flow table.
+#[derive(Debug)]
+pub struct Flow {
+    pub id: u64,
+    /// Oriented as the first packet we saw: `src` spoke first.
+    pub endpoints: Endpoints,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// Packets and payload bytes, indexed by [`dir_index`].
+    pub packets: [u64; 2],
+    pub payload_bytes: [u64; 2],
+    /// TCP flags seen in each direction.
+    pub tcp_flags: [u8; 2],
+    pub tunnel: Option<Tunnel>,
+    pub owner: Option<ClassifierId>,
+    /// Bit `i` set: classifier `i` declined this flow.
+    pub declined: u32,
+    pub app: AppState,
+    community_id: Option<Box<str>>,
+}
+
+pub fn dir_index(dir: Direction) -> usize {
+    match dir {
+        Direction::ToServer => 0,
+        Direction::ToClient => 1,
+    }
+}
+
+impl Flow {
+    pub fn new(id: u64, endpoints: Endpoints, now: Timestamp, tunnel: Option<Tunnel>) -> Self {
+        Flow {
+            id,
+            endpoints,
+            first_seen: now,
+            last_seen: now,
+            packets: [0; 2],
+            payload_bytes: [0; 2],
+            tcp_flags: [0; 2],
+            tunnel,
+            owner: None,
+            declined: 0,
+            app: AppState::None,
+            community_id: None,
+        }
+    }
+
+    /// Community ID v1 of the flow, computed once.
+    pub fn community_id(&mut self, seed: u16) -> &str {
+        let e = self.endpoints;
+        self.community_id
+            .get_or_insert_with(|| community_id_v1(seed, e.src, e.dst, e.src_port, e.dst_port, e.proto).into_boxed_str())
+    }
+
+    /// The common flow fields of an event, oriented as the flow (`src` spoke first).
+    pub fn fields(&mut self, seed: u16) -> FlowFields {
+        self.fields_oriented(seed, false)
+    }
+
+    /// Flow fields, reversed when `reverse` (e.g. to put the uploader first).
+    pub fn fields_oriented(&mut self, seed: u16, reverse: bool) -> FlowFields {
+        let e = if reverse { self.endpoints.reversed() } else { self.endpoints };
+        let has_ports = matches!(e.proto, 6 | 17 | 132);
+        FlowFields {
+            src_ip: e.src,
+            src_port: has_ports.then_some(e.src_port),
+            dest_ip: e.dst,
+            dest_port: has_ports.then_some(e.dst_port),
+            proto: proto_name(e.proto),
+            community_id: self.community_id(seed).to_string(),
+        }
+    }
+}
+
+/// A packet as classifiers see it.
+#[derive(Clone, Copy, Debug)]
+pub struct Pkt<'a> {
+    pub ts: Timestamp,
+    /// 1-based index in its source (`pcap_cnt`).
+    pub index: u64,
+    pub decoded: &'a Decoded<'a>,
+    pub dir: Direction,
+}
+
+/// What a classifier may touch while it handles a packet or a flow's end.
+pub struct Context<'e> {
+    pub config: &'e Config,
+    pub origin: &'e Origin,
+    pub counters: &'e mut Counters,
+    pub interest: &'e mut Interest,
+    events: &'e mut Vec<Event>,
+}
+
+impl<'e> Context<'e> {
+    pub fn new(
+        config: &'e Config,
+        origin: &'e Origin,
+        counters: &'e mut Counters,
+        interest: &'e mut Interest,
+        events: &'e mut Vec<Event>,
+    ) -> Self {
+        Context { config, origin, counters, interest, events }
+    }
+
+    pub fn emit(&mut self, event: Event) {
+        *self.counters.events.entry(event.event_type).or_default() += 1;
+        self.events.push(event);
+    }
+
+    /// Emits an event about `flow`, completed by the packet at `ts`/`pcap_cnt`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn emit_flow_event(
+        &mut self,
+        ts: Timestamp,
+        pcap_cnt: Option<u64>,
+        flow: &mut Flow,
+        reverse: bool,
+        kind: &'static str,
+        severity: Severity,
+        body: Body,
+    ) {
+        let flow_fields = flow.fields_oriented(self.config.community_id_seed, reverse);
+        let event = Event {
+            timestamp: ts,
+            flow_id: Some(flow.id),
+            origin: self.origin.clone(),
+            pcap_cnt,
+            event_type: body.event_type(),
+            kind,
+            severity,
+            flow: Some(flow_fields),
+            tunnel: flow.tunnel.map(|t| TunnelFields {
+                src_ip: t.outer_src,
+                dest_ip: t.outer_dst,
+                proto: "GRE",
+                gre_key: t.key,
+                depth: t.depth,
+            }),
+            body,
+        };
+        self.emit(event);
+    }
+}
+
+/// One protocol family's recogniser and state machine.
+pub trait Classifier {
+    fn name(&self) -> &'static str;
+
+    /// Declares the ports and protocols whose packets this classifier wants.
+    fn interests(&self, interest: &mut Interest);
+
+    /// A packet of a flow that is unclaimed (and not declined by this classifier) or claimed by it.
+    fn on_packet(&mut self, cx: &mut Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow) -> Verdict;
+
+    /// The flow left the table. Called for the owner, or for every classifier that had not
+    /// declined an unclaimed flow.
+    fn on_flow_end(&mut self, _cx: &mut Context<'_>, _flow: &mut Flow, _by: RemovedBy) {}
+
+    /// Periodic housekeeping on packet time (about once a second of capture time).
+    fn on_tick(&mut self, _cx: &mut Context<'_>, _now: Timestamp) {}
+
+    /// End of input: report whatever is still pending (inventories, open sessions).
+    fn on_finish(&mut self, _cx: &mut Context<'_>, _now: Timestamp) {}
+}

@@ -1,0 +1,309 @@
+//! The per-packet pipeline: decode → interest check → flow table → classifiers → events.
+//!
+//! The engine owns no I/O: sources push packets in, and the caller drains events out.
+//! Time is packet time, so a capture file replays exactly as it was recorded.
+
+use crate::capture::{Packet, Timestamp};
+use crate::classify::{self, dir_index, AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
+use crate::decode::{self, Decoded, Outcome, Transport};
+use crate::event::{Body, Event, Origin, Severity};
+use crate::flow::{Endpoints, FlowKey, FlowTable, Removed, RemovedBy};
+use crate::stats::{Counters, FileStats, FlowStats, KernelDrops, StatsDetails};
+
+/// What the engine needs to know; the CLI fills it from flags.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// UDP ports an ArduinoOTA device listens on (3232 ESP32, 8266 ESP8266, 2040 RP2040).
+    pub ota_ports: Vec<u16>,
+    /// Hard bound on tracked flows; the least recently seen is evicted past it.
+    pub max_flows: usize,
+    /// A flow idle this long (packet time) is ended.
+    pub flow_timeout_secs: u64,
+    pub max_tunnel_depth: u8,
+    pub community_id_seed: u16,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            ota_ports: vec![3232, 8266, 2040],
+            max_flows: 500_000,
+            flow_timeout_secs: 120,
+            max_tunnel_depth: decode::DEFAULT_MAX_TUNNEL_DEPTH,
+            community_id_seed: 0,
+        }
+    }
+}
+
+/// How often (in packet time) idle flows are swept and classifiers ticked.
+const TICK_MICROS: i64 = 1_000_000;
+
+pub struct Engine {
+    config: Config,
+    classifiers: Vec<Box<dyn Classifier>>,
+    interest: Interest,
+    flows: FlowTable<Flow>,
+    counters: Counters,
+    origin: Origin,
+    events: Vec<Event>,
+    removed: Vec<Removed<Flow>>,
+    now: Timestamp,
+    next_tick: Timestamp,
+    kernel: Option<KernelDrops>,
+}
+
+impl Engine {
+    pub fn new(config: Config) -> Self {
+        let classifiers = classify::registry(&config);
+        assert!(classifiers.len() <= 32, "the declined mask holds 32 classifiers");
+        let mut interest = Interest::default();
+        for c in &classifiers {
+            c.interests(&mut interest);
+        }
+        Engine {
+            flows: FlowTable::new(config.max_flows, config.flow_timeout_secs),
+            config,
+            classifiers,
+            interest,
+            counters: Counters::default(),
+            origin: Origin::default(),
+            events: Vec::new(),
+            removed: Vec::new(),
+            now: Timestamp::default(),
+            next_tick: Timestamp::default(),
+            kernel: None,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn interest(&self) -> &Interest {
+        &self.interest
+    }
+
+    /// Names the source of the packets that follow (`pcap_filename` / `in_iface`).
+    pub fn set_origin(&mut self, origin: Origin) {
+        self.origin = origin;
+    }
+
+    pub fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+
+    pub fn set_kernel_stats(&mut self, kernel: KernelDrops) {
+        self.kernel = Some(kernel);
+    }
+
+    /// Events produced since the last call, in order.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.events.drain(..)
+    }
+
+    pub fn process(&mut self, packet: &Packet<'_>) {
+        self.counters.packets += 1;
+        self.counters.bytes += u64::from(packet.wire_len);
+        if packet.ts > self.now {
+            self.now = packet.ts;
+        }
+        if self.now >= self.next_tick {
+            self.tick();
+        }
+        let decoded = match decode::decode(packet.link, packet.data, self.config.max_tunnel_depth) {
+            Ok(Outcome::Ip(d)) => d,
+            Ok(Outcome::NotIp(_)) => {
+                self.counters.not_ip += 1;
+                return;
+            }
+            Err(e) => {
+                self.count_decode_error(&e);
+                return;
+            }
+        };
+        if !self.wanted(&decoded) {
+            return;
+        }
+        self.counters.interesting_packets += 1;
+        self.dispatch(packet, &decoded);
+    }
+
+    fn count_decode_error(&mut self, e: &decode::DecodeError) {
+        self.counters.decode_errors += 1;
+        let key = format!("{}.{}", e.layer().name(), e.kind());
+        *self.counters.decode_error_kinds.entry(key).or_default() += 1;
+        tracing::debug!(error = %e, "packet not decoded");
+    }
+
+    /// The cheap reject: two bitmap reads for TCP/UDP, one for other protocols.
+    #[inline]
+    fn wanted(&mut self, d: &Decoded<'_>) -> bool {
+        let by_port = match d.transport {
+            Transport::Udp(u) => self.interest.udp(u.src_port, u.dst_port),
+            Transport::Tcp(t) => self.interest.tcp(t.src_port, t.dst_port),
+            Transport::Fragment => {
+                self.counters.fragments += 1;
+                return false;
+            }
+            Transport::Other(_) => false,
+        };
+        by_port || self.interest.protocol(d.net.proto) || (d.tunnel.is_some() && self.interest.tunnelled)
+    }
+
+    fn dispatch(&mut self, packet: &Packet<'_>, d: &Decoded<'_>) {
+        let (src_port, dst_port) = d.ports().unwrap_or((0, 0));
+        let (key, _) = FlowKey::new(d.net.src, d.net.dst, src_port, dst_port, d.net.proto);
+        let now = packet.ts;
+        if !self.flows.contains(&key) {
+            let endpoints = Endpoints { src: d.net.src, dst: d.net.dst, src_port, dst_port, proto: d.net.proto };
+            let (_, evicted) = self.flows.insert(key, now, |id| Flow::new(id, endpoints, now, d.tunnel));
+            if let Some(ev) = evicted {
+                self.removed.push(ev);
+                self.finish_removed();
+            }
+        }
+        let Some((_, flow)) = self.flows.touch(&key, now) else { return };
+        let dir = flow.endpoints.direction_of(d.net.src, src_port);
+        let i = dir_index(dir);
+        flow.last_seen = now;
+        flow.packets[i] += 1;
+        flow.payload_bytes[i] += d.payload().len() as u64;
+        if let Transport::Tcp(t) = d.transport {
+            flow.tcp_flags[i] |= t.flags.0;
+        }
+        let pkt = Pkt { ts: now, index: packet.index, decoded: d, dir };
+        let mut cx = Context::new(&self.config, &self.origin, &mut self.counters, &mut self.interest, &mut self.events);
+        let done = match flow.owner {
+            Some(owner) => {
+                let v = self.classifiers[usize::from(owner)].on_packet(&mut cx, &pkt, flow);
+                v == Verdict::Done
+            }
+            None => offer(&mut self.classifiers, &mut cx, &pkt, flow),
+        };
+        if done {
+            if let Some(removed) = self.flows.close(&key) {
+                self.removed.push(removed);
+                self.finish_removed();
+            }
+        }
+    }
+
+    /// Sweeps idle flows and lets classifiers do their periodic work.
+    fn tick(&mut self) {
+        self.next_tick = Timestamp(self.now.micros() + TICK_MICROS);
+        self.flows.expire(self.now, &mut self.removed);
+        self.finish_removed();
+        let mut cx = Context::new(&self.config, &self.origin, &mut self.counters, &mut self.interest, &mut self.events);
+        for c in &mut self.classifiers {
+            c.on_tick(&mut cx, self.now);
+        }
+    }
+
+    /// Hands every flow that left the table to whoever should report it.
+    fn finish_removed(&mut self) {
+        let removed = std::mem::take(&mut self.removed);
+        for mut r in removed {
+            let mut cx = Context::new(&self.config, &self.origin, &mut self.counters, &mut self.interest, &mut self.events);
+            match r.value.owner {
+                Some(owner) => self.classifiers[usize::from(owner)].on_flow_end(&mut cx, &mut r.value, r.by),
+                None => {
+                    cx.counters.bump("flows.unclassified");
+                    cx.counters.add("packets.unclassified", r.value.packets[0] + r.value.packets[1]);
+                    for (i, c) in self.classifiers.iter_mut().enumerate() {
+                        if r.value.declined & (1 << i) == 0 {
+                            c.on_flow_end(&mut cx, &mut r.value, r.by);
+                        }
+                    }
+                }
+            }
+            if matches!(r.by, RemovedBy::Evicted) {
+                tracing::debug!(flow_id = r.id, "flow evicted: table full");
+            }
+            // Drop per-flow state now, not when the Vec is reused.
+            r.value.app = AppState::None;
+        }
+    }
+
+    /// End of input: flush every flow, let classifiers report, and append the `stats` summary.
+    pub fn finish(&mut self) {
+        self.flows.drain(&mut self.removed);
+        self.finish_removed();
+        let mut cx = Context::new(&self.config, &self.origin, &mut self.counters, &mut self.interest, &mut self.events);
+        for c in &mut self.classifiers {
+            c.on_finish(&mut cx, self.now);
+        }
+        let summary = self.stats_event("summary");
+        self.events.push(summary);
+    }
+
+    /// A `stats` event with the counters so far (`summary` at the end, `periodic` on a timer).
+    pub fn stats_event(&mut self, kind: &'static str) -> Event {
+        let t = self.flows.stats();
+        let c = &self.counters;
+        let has_files = c.files_read + c.files_failed > 0;
+        let details = StatsDetails {
+            packets: c.packets,
+            bytes: c.bytes,
+            decode_errors: c.decode_errors,
+            decode_error_kinds: c.decode_error_kinds.clone(),
+            not_ip: c.not_ip,
+            fragments: c.fragments,
+            interesting_packets: c.interesting_packets,
+            flows: FlowStats {
+                active: self.flows.len(),
+                created: t.created,
+                expired: t.expired,
+                evicted: t.evicted,
+                closed: t.closed,
+                peak: t.peak,
+                capacity: self.flows.capacity(),
+            },
+            events: c.events.clone(),
+            classifiers: c.classifier.clone(),
+            kernel: self.kernel.clone(),
+            files: has_files.then(|| FileStats { read: c.files_read, failed: c.files_failed, truncated: c.files_truncated }),
+        };
+        *self.counters.events.entry("stats").or_default() += 1;
+        let origin = self.origin.clone();
+        Event::global(self.now, origin, kind, Severity::Info, Body::Stats(details))
+    }
+
+    /// Moves the clock forward without a packet (live capture on a quiet link), so idle flows
+    /// still expire.
+    pub fn advance_to(&mut self, now: Timestamp) {
+        if now > self.now {
+            self.now = now;
+        }
+        if self.now >= self.next_tick {
+            self.tick();
+        }
+    }
+
+    /// Packet time of the newest packet seen.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+}
+
+/// Offers an unclaimed flow's packet to each classifier that has not declined it. Returns
+/// whether the flow is finished.
+fn offer(classifiers: &mut [Box<dyn Classifier>], cx: &mut Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow) -> bool {
+    for (i, c) in classifiers.iter_mut().enumerate() {
+        if flow.declined & (1 << i) != 0 {
+            continue;
+        }
+        match c.on_packet(cx, pkt, flow) {
+            Verdict::Claim => {
+                flow.owner = Some(i as u8);
+                return false;
+            }
+            Verdict::Done => {
+                flow.owner = Some(i as u8);
+                return true;
+            }
+            Verdict::Decline => flow.declined |= 1 << i,
+            Verdict::Undecided => {}
+        }
+    }
+    false
+}

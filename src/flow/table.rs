@@ -1,0 +1,271 @@
+//! The flow table: a hash map with a hard capacity, idle expiry, and eviction of the
+//! least-recently-seen flow when full (a second-chance queue, so both are amortised O(1)).
+
+use super::FlowKey;
+use crate::capture::Timestamp;
+use std::collections::{HashMap, VecDeque};
+
+struct Slot<V> {
+    id: u64,
+    last_seen: Timestamp,
+    value: V,
+}
+
+/// Why a flow left the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemovedBy {
+    /// Idle for longer than the timeout.
+    Expired,
+    /// The table was full and this was the least recently seen flow.
+    Evicted,
+    /// A classifier said the conversation is over (FIN/RST, final reply…).
+    Closed,
+    /// End of input: every flow is flushed.
+    Flushed,
+}
+
+/// A flow handed back when it leaves the table, so its owner can report it.
+pub struct Removed<V> {
+    pub key: FlowKey,
+    pub id: u64,
+    pub last_seen: Timestamp,
+    pub value: V,
+    pub by: RemovedBy,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableStats {
+    pub created: u64,
+    pub expired: u64,
+    pub evicted: u64,
+    pub closed: u64,
+    pub peak: usize,
+}
+
+pub struct FlowTable<V> {
+    map: HashMap<FlowKey, Slot<V>>,
+    /// Flows in the order they were (re)queued, with the `last_seen` they had then. A flow seen
+    /// since is re-queued instead of expired: the second chance. An entry whose id no longer
+    /// matches its key's slot belongs to a closed flow and is skipped.
+    queue: VecDeque<(FlowKey, u64, Timestamp)>,
+    capacity: usize,
+    idle_timeout_us: i64,
+    next_id: u64,
+    stats: TableStats,
+}
+
+impl<V> FlowTable<V> {
+    /// A table that holds at most `capacity` flows (at least 1) and expires flows idle for
+    /// `idle_timeout_secs`.
+    pub fn new(capacity: usize, idle_timeout_secs: u64) -> Self {
+        let capacity = capacity.max(1);
+        FlowTable {
+            map: HashMap::with_capacity(capacity.min(1 << 16)),
+            queue: VecDeque::with_capacity(capacity.min(1 << 16)),
+            capacity,
+            idle_timeout_us: (idle_timeout_secs as i64).saturating_mul(1_000_000),
+            next_id: 1,
+            stats: TableStats::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn stats(&self) -> TableStats {
+        self.stats
+    }
+
+    pub fn contains(&self, key: &FlowKey) -> bool {
+        self.map.contains_key(key)
+    }
+
+    /// The flow's id and state, marking it seen at `now`.
+    pub fn touch(&mut self, key: &FlowKey, now: Timestamp) -> Option<(u64, &mut V)> {
+        self.map.get_mut(key).map(|slot| {
+            if now > slot.last_seen {
+                slot.last_seen = now;
+            }
+            (slot.id, &mut slot.value)
+        })
+    }
+
+    pub fn get(&self, key: &FlowKey) -> Option<(u64, &V)> {
+        self.map.get(key).map(|s| (s.id, &s.value))
+    }
+
+    /// Inserts a new flow built from its id (the key must not be present). When the table is
+    /// full the least recently seen flow is evicted first and returned.
+    pub fn insert(&mut self, key: FlowKey, now: Timestamp, make: impl FnOnce(u64) -> V) -> (u64, Option<Removed<V>>) {
+        debug_assert!(!self.map.contains_key(&key));
+        let evicted = if self.map.len() >= self.capacity { self.pop_oldest(None) } else { None };
+        let id = self.next_id;
+        self.next_id += 1;
+        self.map.insert(key, Slot { id, last_seen: now, value: make(id) });
+        self.queue.push_back((key, id, now));
+        if self.queue.len() > 2 * self.capacity + 16 {
+            // Closed flows leave entries behind; drop them so the queue stays within 2× capacity.
+            let map = &self.map;
+            self.queue.retain(|(k, id, _)| map.get(k).is_some_and(|s| s.id == *id));
+        }
+        self.stats.created += 1;
+        self.stats.peak = self.stats.peak.max(self.map.len());
+        (id, evicted)
+    }
+
+    /// Removes a flow whose conversation is over.
+    pub fn close(&mut self, key: &FlowKey) -> Option<Removed<V>> {
+        // The queue entry stays behind and is skipped when it reaches the front.
+        let slot = self.map.remove(key)?;
+        self.stats.closed += 1;
+        Some(Removed { key: *key, id: slot.id, last_seen: slot.last_seen, value: slot.value, by: RemovedBy::Closed })
+    }
+
+    /// Removes every flow idle since before `now - timeout`, oldest first.
+    pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Removed<V>>) {
+        while let Some(removed) = self.pop_oldest(Some(now)) {
+            out.push(removed);
+        }
+    }
+
+    /// Removes every flow (end of input), oldest first.
+    pub fn drain(&mut self, out: &mut Vec<Removed<V>>) {
+        while let Some((key, id, _)) = self.queue.pop_front() {
+            if self.map.get(&key).is_some_and(|s| s.id == id) {
+                let slot = self.map.remove(&key).expect("checked above");
+                out.push(Removed { key, id: slot.id, last_seen: slot.last_seen, value: slot.value, by: RemovedBy::Flushed });
+            }
+        }
+        debug_assert!(self.map.is_empty());
+    }
+
+    /// Pops the least recently seen flow: with `Some(now)` only if it has been idle past the
+    /// timeout (expiry), with `None` unconditionally (eviction).
+    fn pop_oldest(&mut self, now: Option<Timestamp>) -> Option<Removed<V>> {
+        loop {
+            let &(key, id, queued_seen) = self.queue.front()?;
+            let Some(slot) = self.map.get(&key).filter(|s| s.id == id) else {
+                self.queue.pop_front(); // closed earlier
+                continue;
+            };
+            if slot.last_seen > queued_seen {
+                // Seen since it was queued: give it a second chance at its new position.
+                let seen = slot.last_seen;
+                self.queue.pop_front();
+                self.queue.push_back((key, id, seen));
+                continue;
+            }
+            if let Some(now) = now {
+                if now.micros() - slot.last_seen.micros() <= self.idle_timeout_us {
+                    return None; // the oldest is still fresh, so every other one is too
+                }
+            }
+            self.queue.pop_front();
+            let slot = self.map.remove(&key).expect("queued key has a slot");
+            let by = if now.is_some() { RemovedBy::Expired } else { RemovedBy::Evicted };
+            match by {
+                RemovedBy::Expired => self.stats.expired += 1,
+                _ => self.stats.evicted += 1,
+            }
+            return Some(Removed { key, id: slot.id, last_seen: slot.last_seen, value: slot.value, by });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn key(n: u32) -> FlowKey {
+        FlowKey::new(IpAddr::V4(Ipv4Addr::from(n)), IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 1000, 3232, 17).0
+    }
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_secs(s)
+    }
+
+    #[test]
+    fn capacity_is_a_hard_bound_and_evicts_least_recently_seen() {
+        let mut table = FlowTable::new(3, 60);
+        for n in 0..3 {
+            assert!(table.insert(key(n), t(n as i64), |_| n).1.is_none());
+        }
+        table.touch(&key(0), t(10)); // 0 is now the most recent
+        let (_, evicted) = table.insert(key(3), t(11), |_| 3);
+        let evicted = evicted.unwrap();
+        assert_eq!((evicted.value, evicted.by), (1, RemovedBy::Evicted));
+        assert_eq!(table.len(), 3);
+        for n in 4..1000 {
+            table.insert(key(n), t(n as i64), |_| n);
+            assert!(table.len() <= 3);
+        }
+        assert_eq!(table.stats().evicted, 997);
+        // The queue cannot grow without bound either.
+        assert!(table.queue.len() <= 3 * 2 + 1);
+    }
+
+    #[test]
+    fn idle_flows_expire_and_active_ones_stay() {
+        let mut table = FlowTable::new(100, 30);
+        table.insert(key(1), t(0), |_| "idle");
+        table.insert(key(2), t(0), |_| "busy");
+        table.touch(&key(2), t(25));
+        let mut out = Vec::new();
+        table.expire(t(30), &mut out);
+        assert!(out.is_empty(), "nothing is past 30 s yet");
+        table.expire(t(31), &mut out);
+        assert_eq!(out.iter().map(|r| r.value).collect::<Vec<_>>(), vec!["idle"]);
+        assert_eq!(out[0].by, RemovedBy::Expired);
+        out.clear();
+        table.expire(t(56), &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(table.is_empty());
+    }
+
+    #[test]
+    fn closed_flows_leave_at_once_and_drain_flushes_the_rest() {
+        let mut table = FlowTable::new(10, 30);
+        let (id1, _) = table.insert(key(1), t(0), |_| 1);
+        let (id2, _) = table.insert(key(2), t(0), |_| 2);
+        assert_ne!(id1, id2);
+        assert_eq!(table.close(&key(1)).unwrap().id, id1);
+        assert!(table.close(&key(1)).is_none());
+        let mut out = Vec::new();
+        table.drain(&mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].id, out[0].by), (id2, RemovedBy::Flushed));
+        assert_eq!(table.stats().closed, 1);
+    }
+
+    #[test]
+    fn churn_of_closed_flows_keeps_the_queue_bounded() {
+        let mut table = FlowTable::new(4, 3600);
+        table.insert(key(0), t(0), |_| 0); // a long-lived flow at the front of the queue
+        for n in 1..10_000u32 {
+            table.insert(key(n % 7 + 1), t(1), |_| n);
+            table.close(&key(n % 7 + 1));
+            assert!(table.queue.len() <= 2 * 4 + 17);
+        }
+        assert_eq!(table.len(), 1);
+    }
+
+    #[test]
+    fn time_stepping_backwards_does_not_expire_or_panic() {
+        let mut table = FlowTable::new(10, 30);
+        table.insert(key(1), t(100), |_| 1);
+        table.touch(&key(1), t(50));
+        let mut out = Vec::new();
+        table.expire(t(40), &mut out);
+        assert!(out.is_empty());
+    }
+}
