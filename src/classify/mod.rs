@@ -65,6 +65,9 @@ pub struct Flow {
     pub owner: Option<ClassifierId>,
     /// Bit `i` set: classifier `i` declined this flow.
     pub declined: u32,
+    /// Set by a classifier that declined a flow which *looked* like its protocol but did not
+    /// parse (e.g. an invitation with a 31-digit MD5): the anomaly path reports it.
+    pub malformed: Option<Malformed>,
     pub app: AppState,
     community_id: Option<Box<str>>,
 }
@@ -89,6 +92,7 @@ impl Flow {
             tunnel,
             owner: None,
             declined: 0,
+            malformed: None,
             app: AppState::None,
             community_id: None,
         }
@@ -119,6 +123,15 @@ impl Flow {
             community_id: self.community_id(seed).to_string(),
         }
     }
+}
+
+/// Why a flow that resembled a known protocol was not accepted as it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Malformed {
+    /// The protocol it resembled: `arduino_ota`, `mdt`, `esphome_ota`…
+    pub protocol: &'static str,
+    /// The parser's error, for the event's detail.
+    pub error: String,
 }
 
 /// A packet as classifiers see it.

@@ -122,6 +122,12 @@ impl Classifier for ArduinoOta {
                 return Verdict::Claim;
             }
         }
+        if !ours && self.is_device_port(udp.dst_port) && parser::looks_like_invitation(udp.payload) {
+            if let Err(e) = parse_invitation(udp.payload) {
+                cx.counters.bump("arduino_ota.malformed_invitations");
+                flow.malformed = Some(super::Malformed { protocol: "arduino_ota", error: e.to_string() });
+            }
+        }
         if ours {
             // Something else inside an espota exchange: keep the flow, count the oddity.
             cx.counters.bump("arduino_ota.unrecognised_packets");

@@ -1,0 +1,65 @@
+//! Helpers for end-to-end tests: run the built binary, parse its JSON Lines.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_watch3232"))
+}
+
+pub fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+}
+
+/// The result of one run: every event line parsed, stderr as text, the exit code.
+pub struct Run {
+    pub events: Vec<Value>,
+    pub stderr: String,
+    pub code: Option<i32>,
+}
+
+impl Run {
+    pub fn of_type<'a>(&'a self, event_type: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+        self.events.iter().filter(move |e| e["event_type"] == event_type)
+    }
+
+    pub fn of_kind<'a>(&'a self, event_type: &'a str, kind: &'a str) -> Vec<&'a Value> {
+        self.of_type(event_type).filter(|e| e["kind"] == kind).collect()
+    }
+
+    /// The final `stats` `summary` event's `stats` object.
+    pub fn summary(&self) -> &Value {
+        let last = self.events.last().expect("at least the summary event");
+        assert_eq!((last["event_type"].as_str(), last["kind"].as_str()), (Some("stats"), Some("summary")));
+        &last["stats"]
+    }
+}
+
+pub fn run_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = cmd.spawn().expect("spawn watch3232");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        let mut pipe = child.stdin.take().unwrap();
+        pipe.write_all(input).unwrap();
+    }
+    let out: Output = child.wait_with_output().expect("wait for watch3232");
+    parse(out)
+}
+
+pub fn run(args: &[&str]) -> Run {
+    run_with_stdin(args, None)
+}
+
+fn parse(out: Output) -> Run {
+    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
+    let events = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    Run { events, stderr: String::from_utf8_lossy(&out.stderr).into_owned(), code: out.status.code() }
+}
