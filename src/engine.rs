@@ -121,6 +121,9 @@ impl Engine {
                 return;
             }
         };
+        if decoded.net.truncated {
+            self.counters.snaplen_cut += 1;
+        }
         if !self.wanted(&decoded) {
             return;
         }
@@ -248,6 +251,7 @@ impl Engine {
             decode_error_kinds: c.decode_error_kinds.clone(),
             not_ip: c.not_ip,
             fragments: c.fragments,
+            snaplen_cut: c.snaplen_cut,
             interesting_packets: c.interesting_packets,
             flows: FlowStats {
                 active: self.flows.len(),

@@ -10,6 +10,8 @@ pub struct Counters {
     pub bytes: u64,
     pub not_ip: u64,
     pub fragments: u64,
+    /// Packets whose IP payload was cut by the capture's snap length.
+    pub snaplen_cut: u64,
     pub decode_errors: u64,
     /// Decode errors by `layer.kind`, e.g. `udp.malformed`.
     pub decode_error_kinds: BTreeMap<String, u64>,
@@ -61,6 +63,7 @@ pub struct StatsDetails {
     pub decode_error_kinds: BTreeMap<String, u64>,
     pub not_ip: u64,
     pub fragments: u64,
+    pub snaplen_cut: u64,
     pub interesting_packets: u64,
     pub flows: FlowStats,
     /// Events written before this one, by `event_type`.

@@ -38,15 +38,16 @@ fn main() -> io::Result<()> {
         let (records, _) = scenarios::ota_invitations(link);
         write_pcap(&dir.join("links").join(format!("{name}.pcap")), link.linktype(), &records)?;
     }
-    // pcapng with two interfaces of different link types: Ethernet first, then SLL2.
+    // pcapng with two Ethernet interfaces (the second one 802.1Q-tagged), an hour apart.
+    let tagged = Link::Vlan { src: LAPTOP_MAC, dst: ESPRESSIF_MAC, vids: [42, 0], tags: 1 };
     let (mut a, _) = scenarios::ota_invitations(eth);
-    let (mut b, _) = scenarios::ota_invitations(Link::Sll2);
+    let (mut b, _) = scenarios::ota_invitations(tagged);
     for r in &mut b {
         r.interface = 1;
         r.ts_us += 3_600_000_000;
     }
     a.append(&mut b);
-    write_pcapng(&dir.join("links").join("two-interfaces.pcapng"), &[eth.linktype(), Link::Sll2.linktype()], &a)?;
+    write_pcapng(&dir.join("links").join("two-interfaces.pcapng"), &[eth.linktype(), tagged.linktype()], &a)?;
     eprintln!("testgen: wrote captures to {}", dir.display());
     Ok(())
 }
