@@ -4,7 +4,9 @@
 //! Time is packet time, so a capture file replays exactly as it was recorded.
 
 use crate::capture::{Packet, Timestamp};
-use crate::classify::{self, dir_index, AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
+use crate::classify::{
+    self, dir_index, AppState, Classifier, Context, Flow, Interest, Pkt, Verdict,
+};
 use crate::decode::{self, Decoded, Outcome, Transport};
 use crate::event::{Body, Event, Origin, Severity};
 use crate::flow::{Endpoints, FlowKey, FlowTable, Removed, RemovedBy};
@@ -55,7 +57,10 @@ pub struct Engine {
 impl Engine {
     pub fn new(config: Config) -> Self {
         let classifiers = classify::registry(&config);
-        assert!(classifiers.len() <= 32, "the declined mask holds 32 classifiers");
+        assert!(
+            classifiers.len() <= 32,
+            "the declined mask holds 32 classifiers"
+        );
         let mut interest = Interest::default();
         for c in &classifiers {
             c.interests(&mut interest);
@@ -150,7 +155,9 @@ impl Engine {
             }
             Transport::Other(_) => false,
         };
-        by_port || self.interest.protocol(d.net.proto) || (d.tunnel.is_some() && self.interest.tunnelled)
+        by_port
+            || self.interest.protocol(d.net.proto)
+            || (d.tunnel.is_some() && self.interest.tunnelled)
     }
 
     fn dispatch(&mut self, packet: &Packet<'_>, d: &Decoded<'_>) {
@@ -158,14 +165,24 @@ impl Engine {
         let (key, _) = FlowKey::new(d.net.src, d.net.dst, src_port, dst_port, d.net.proto);
         let now = packet.ts;
         if !self.flows.contains(&key) {
-            let endpoints = Endpoints { src: d.net.src, dst: d.net.dst, src_port, dst_port, proto: d.net.proto };
-            let (_, evicted) = self.flows.insert(key, now, |id| Flow::new(id, endpoints, now, d.tunnel));
+            let endpoints = Endpoints {
+                src: d.net.src,
+                dst: d.net.dst,
+                src_port,
+                dst_port,
+                proto: d.net.proto,
+            };
+            let (_, evicted) = self
+                .flows
+                .insert(key, now, |id| Flow::new(id, endpoints, now, d.tunnel));
             if let Some(ev) = evicted {
                 self.removed.push(ev);
                 self.finish_removed();
             }
         }
-        let Some((_, flow)) = self.flows.touch(&key, now) else { return };
+        let Some((_, flow)) = self.flows.touch(&key, now) else {
+            return;
+        };
         let dir = flow.endpoints.direction_of(d.net.src, src_port);
         let i = dir_index(dir);
         flow.last_seen = now;
@@ -174,8 +191,19 @@ impl Engine {
         if let Transport::Tcp(t) = d.transport {
             flow.tcp_flags[i] |= t.flags.0;
         }
-        let pkt = Pkt { ts: now, index: packet.index, decoded: d, dir };
-        let mut cx = Context::new(&self.config, &self.origin, &mut self.counters, &mut self.interest, &mut self.events);
+        let pkt = Pkt {
+            ts: now,
+            index: packet.index,
+            decoded: d,
+            dir,
+        };
+        let mut cx = Context::new(
+            &self.config,
+            &self.origin,
+            &mut self.counters,
+            &mut self.interest,
+            &mut self.events,
+        );
         let done = match flow.owner {
             Some(owner) => {
                 let v = self.classifiers[usize::from(owner)].on_packet(&mut cx, &pkt, flow);
@@ -196,7 +224,13 @@ impl Engine {
         self.next_tick = Timestamp(self.now.micros() + TICK_MICROS);
         self.flows.expire(self.now, &mut self.removed);
         self.finish_removed();
-        let mut cx = Context::new(&self.config, &self.origin, &mut self.counters, &mut self.interest, &mut self.events);
+        let mut cx = Context::new(
+            &self.config,
+            &self.origin,
+            &mut self.counters,
+            &mut self.interest,
+            &mut self.events,
+        );
         for c in &mut self.classifiers {
             c.on_tick(&mut cx, self.now);
         }
@@ -206,12 +240,23 @@ impl Engine {
     fn finish_removed(&mut self) {
         let removed = std::mem::take(&mut self.removed);
         for mut r in removed {
-            let mut cx = Context::new(&self.config, &self.origin, &mut self.counters, &mut self.interest, &mut self.events);
+            let mut cx = Context::new(
+                &self.config,
+                &self.origin,
+                &mut self.counters,
+                &mut self.interest,
+                &mut self.events,
+            );
             match r.value.owner {
-                Some(owner) => self.classifiers[usize::from(owner)].on_flow_end(&mut cx, &mut r.value, r.by),
+                Some(owner) => {
+                    self.classifiers[usize::from(owner)].on_flow_end(&mut cx, &mut r.value, r.by)
+                }
                 None => {
                     cx.counters.bump("flows.unclassified");
-                    cx.counters.add("packets.unclassified", r.value.packets[0] + r.value.packets[1]);
+                    cx.counters.add(
+                        "packets.unclassified",
+                        r.value.packets[0] + r.value.packets[1],
+                    );
                     for (i, c) in self.classifiers.iter_mut().enumerate() {
                         if r.value.declined & (1 << i) == 0 {
                             c.on_flow_end(&mut cx, &mut r.value, r.by);
@@ -231,7 +276,13 @@ impl Engine {
     pub fn finish(&mut self) {
         self.flows.drain(&mut self.removed);
         self.finish_removed();
-        let mut cx = Context::new(&self.config, &self.origin, &mut self.counters, &mut self.interest, &mut self.events);
+        let mut cx = Context::new(
+            &self.config,
+            &self.origin,
+            &mut self.counters,
+            &mut self.interest,
+            &mut self.events,
+        );
         for c in &mut self.classifiers {
             c.on_finish(&mut cx, self.now);
         }
@@ -265,7 +316,11 @@ impl Engine {
             events: c.events.clone(),
             classifiers: c.classifier.clone(),
             kernel: self.kernel.clone(),
-            files: has_files.then(|| FileStats { read: c.files_read, failed: c.files_failed, truncated: c.files_truncated }),
+            files: has_files.then_some(FileStats {
+                read: c.files_read,
+                failed: c.files_failed,
+                truncated: c.files_truncated,
+            }),
         };
         *self.counters.events.entry("stats").or_default() += 1;
         let origin = self.origin.clone();
@@ -291,7 +346,12 @@ impl Engine {
 
 /// Offers an unclaimed flow's packet to each classifier that has not declined it. Returns
 /// whether the flow is finished.
-fn offer(classifiers: &mut [Box<dyn Classifier>], cx: &mut Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow) -> bool {
+fn offer(
+    classifiers: &mut [Box<dyn Classifier>],
+    cx: &mut Context<'_>,
+    pkt: &Pkt<'_>,
+    flow: &mut Flow,
+) -> bool {
     for (i, c) in classifiers.iter_mut().enumerate() {
         if flow.declined & (1 << i) != 0 {
             continue;

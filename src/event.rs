@@ -34,11 +34,17 @@ pub struct Origin {
 
 impl Origin {
     pub fn file(name: &str) -> Self {
-        Origin { pcap_filename: Some(name.into()), in_iface: None }
+        Origin {
+            pcap_filename: Some(name.into()),
+            in_iface: None,
+        }
     }
 
     pub fn interface(name: &str) -> Self {
-        Origin { pcap_filename: None, in_iface: Some(name.into()) }
+        Origin {
+            pcap_filename: None,
+            in_iface: Some(name.into()),
+        }
     }
 }
 
@@ -105,7 +111,13 @@ pub struct Event {
 
 impl Event {
     /// An event with no flow (stats, inventories).
-    pub fn global(timestamp: Timestamp, origin: Origin, kind: &'static str, severity: Severity, body: Body) -> Self {
+    pub fn global(
+        timestamp: Timestamp,
+        origin: Origin,
+        kind: &'static str,
+        severity: Severity,
+        body: Body,
+    ) -> Self {
         Event {
             timestamp,
             flow_id: None,

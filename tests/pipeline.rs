@@ -11,11 +11,18 @@ use watch3232_testgen::frame::{Link, ESPRESSIF_MAC, LAPTOP_MAC};
 use watch3232_testgen::scenarios::{self, ExpectedInvitation};
 
 fn invitations(events: &[Value]) -> Vec<&Value> {
-    events.iter().filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "invitation").collect()
+    events
+        .iter()
+        .filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "invitation")
+        .collect()
 }
 
 fn assert_invitations_match(got: &[&Value], expected: &[ExpectedInvitation]) {
-    assert_eq!(got.len(), expected.len(), "one event per invitation datagram");
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "one event per invitation datagram"
+    );
     for (e, x) in got.iter().zip(expected) {
         assert_eq!(e["src_ip"], x.uploader.to_string());
         assert_eq!(e["dest_ip"], x.device.to_string());
@@ -29,7 +36,14 @@ fn assert_invitations_match(got: &[&Value], expected: &[ExpectedInvitation]) {
         assert_eq!(d["image_md5"], x.image_md5);
         // Community ID of the UDP flow, computed independently of the flow table.
         let sport = e["src_port"].as_u64().unwrap() as u16;
-        let cid = watch3232::flow::community_id::community_id_v1(0, x.uploader, x.device, sport, x.device_port, 17);
+        let cid = watch3232::flow::community_id::community_id_v1(
+            0,
+            x.uploader,
+            x.device,
+            sport,
+            x.device_port,
+            17,
+        );
         assert_eq!(e["community_id"], cid);
         assert!(e["flow_id"].as_u64().unwrap() > 0);
         assert!(e["pcap_cnt"].as_u64().unwrap() > 0);
@@ -46,8 +60,17 @@ fn bundled_captures_are_what_the_generator_writes() {
         .status()
         .unwrap();
     assert!(status.success());
-    for rel in ["demo.pcapng", "links/ethernet.pcap", "links/sll2.pcap", "links/two-interfaces.pcapng"] {
-        assert_eq!(fs::read(dir.path().join(rel)).unwrap(), fs::read(testdata(rel)).unwrap(), "{rel} is stale: run `cargo run -p watch3232-testgen -- testdata`");
+    for rel in [
+        "demo.pcapng",
+        "links/ethernet.pcap",
+        "links/sll2.pcap",
+        "links/two-interfaces.pcapng",
+    ] {
+        assert_eq!(
+            fs::read(dir.path().join(rel)).unwrap(),
+            fs::read(testdata(rel)).unwrap(),
+            "{rel} is stale: run `cargo run -p watch3232-testgen -- testdata`"
+        );
     }
 }
 
@@ -64,10 +87,19 @@ fn every_link_type_yields_the_same_invitations() {
         assert_eq!(s["events"]["arduino_ota"], 9, "{name}");
         assert_eq!(s["classifiers"]["arduino_ota.replies_ok"], 5, "{name}");
         assert_eq!(s["classifiers"]["arduino_ota.replies_auth"], 2, "{name}");
-        assert_eq!(s["classifiers"]["arduino_ota.replies_auth_failed"], 1, "{name}");
+        assert_eq!(
+            s["classifiers"]["arduino_ota.replies_auth_failed"], 1,
+            "{name}"
+        );
         assert_eq!(s["classifiers"]["arduino_ota.auth_answers"], 2, "{name}");
-        assert_eq!(s["classifiers"]["arduino_ota.malformed_invitations"], 2, "{name}: 31-digit MD5 and non-numeric fields");
-        assert_eq!(s["classifiers"]["flows.unclassified"], 3, "{name}: the malformed datagrams and the junk");
+        assert_eq!(
+            s["classifiers"]["arduino_ota.malformed_invitations"], 2,
+            "{name}: 31-digit MD5 and non-numeric fields"
+        );
+        assert_eq!(
+            s["classifiers"]["flows.unclassified"], 3,
+            "{name}: the malformed datagrams and the junk"
+        );
     }
 }
 
@@ -75,15 +107,26 @@ fn every_link_type_yields_the_same_invitations() {
 fn vlan_tags_do_not_change_flows_or_ids() {
     let plain = run(&["read", testdata("links/ethernet.pcap").to_str().unwrap()]);
     let qinq = run(&["read", testdata("links/qinq.pcap").to_str().unwrap()]);
-    let ids = |r: &common::Run| invitations(&r.events).iter().map(|e| e["community_id"].clone()).collect::<Vec<_>>();
+    let ids = |r: &common::Run| {
+        invitations(&r.events)
+            .iter()
+            .map(|e| e["community_id"].clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(&plain), ids(&qinq));
 }
 
 #[test]
 fn pcapng_with_two_link_types_and_file_order() {
-    let (_, expected) = scenarios::ota_invitations(Link::Ethernet { src: LAPTOP_MAC, dst: ESPRESSIF_MAC });
+    let (_, expected) = scenarios::ota_invitations(Link::Ethernet {
+        src: LAPTOP_MAC,
+        dst: ESPRESSIF_MAC,
+    });
     let both = [expected.clone(), expected].concat();
-    let r = run(&["read", testdata("links/two-interfaces.pcapng").to_str().unwrap()]);
+    let r = run(&[
+        "read",
+        testdata("links/two-interfaces.pcapng").to_str().unwrap(),
+    ]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_invitations_match(&invitations(&r.events), &both);
 
@@ -93,8 +136,12 @@ fn pcapng_with_two_link_types_and_file_order() {
     let r = run(&["read", a.to_str().unwrap(), b.to_str().unwrap()]);
     let inv = invitations(&r.events);
     assert_eq!(inv.len(), 18);
-    assert!(inv[..9].iter().all(|e| e["pcap_filename"] == a.to_str().unwrap()));
-    assert!(inv[9..].iter().all(|e| e["pcap_filename"] == b.to_str().unwrap()));
+    assert!(inv[..9]
+        .iter()
+        .all(|e| e["pcap_filename"] == a.to_str().unwrap()));
+    assert!(inv[9..]
+        .iter()
+        .all(|e| e["pcap_filename"] == b.to_str().unwrap()));
     assert_eq!(r.summary()["files"]["read"], 2);
 }
 
@@ -111,7 +158,12 @@ fn standard_input() {
 fn output_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("events.json");
-    let r = run(&["read", testdata("demo.pcapng").to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let r = run(&[
+        "read",
+        testdata("demo.pcapng").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, Some(0));
     assert!(r.events.is_empty(), "nothing on stdout with -o");
     let text = fs::read_to_string(out).unwrap();
@@ -120,14 +172,18 @@ fn output_file() {
 }
 
 fn write_pcap(path: &std::path::Path, records: &[Record], snaplen: u32) {
-    let mut w = PcapWriter::new(fs::File::create(path).unwrap(), linktype::ETHERNET, snaplen).unwrap();
+    let mut w =
+        PcapWriter::new(fs::File::create(path).unwrap(), linktype::ETHERNET, snaplen).unwrap();
     for r in records {
         w.write(r).unwrap();
     }
 }
 
 fn demo_records() -> (Vec<Record>, Vec<ExpectedInvitation>) {
-    scenarios::ota_invitations(Link::Ethernet { src: LAPTOP_MAC, dst: ESPRESSIF_MAC })
+    scenarios::ota_invitations(Link::Ethernet {
+        src: LAPTOP_MAC,
+        dst: ESPRESSIF_MAC,
+    })
 }
 
 #[test]
@@ -138,14 +194,33 @@ fn missing_file_and_non_capture_fail_with_one_line_but_later_files_are_read() {
     let empty = dir.path().join("empty.pcap");
     fs::write(&empty, b"").unwrap();
     let good = testdata("demo.pcapng");
-    let r = run(&["read", "/nonexistent/x.pcap", text.to_str().unwrap(), empty.to_str().unwrap(), good.to_str().unwrap()]);
+    let r = run(&[
+        "read",
+        "/nonexistent/x.pcap",
+        text.to_str().unwrap(),
+        empty.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, Some(1), "input errors give exit 1");
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "one line per bad input: {}", r.stderr);
-    assert!(lines[0].starts_with("watch3232: error: /nonexistent/x.pcap: ") && lines[0].contains("no such file"), "{}", lines[0]);
-    assert!(lines[1].contains("notes.txt: not a pcap or pcapng capture"), "{}", lines[1]);
+    assert!(
+        lines[0].starts_with("watch3232: error: /nonexistent/x.pcap: ")
+            && lines[0].contains("no such file"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("notes.txt: not a pcap or pcapng capture"),
+        "{}",
+        lines[1]
+    );
     assert!(lines[2].contains("empty.pcap"), "{}", lines[2]);
-    assert_eq!(invitations(&r.events).len(), 9, "the good file after them is still read");
+    assert_eq!(
+        invitations(&r.events).len(),
+        9,
+        "the good file after them is still read"
+    );
     assert_eq!(r.summary()["files"]["failed"], 3);
     assert!(!r.stderr.contains("panicked"));
 }
@@ -160,9 +235,18 @@ fn truncated_capture_keeps_every_packet_before_the_cut() {
     // Cut in the middle of the last record's data: every invitation precedes it.
     fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
     let r = run(&["read", path.to_str().unwrap()]);
-    assert_eq!(r.code, Some(0), "a cut-off file is a warning, not a failure: {}", r.stderr);
+    assert_eq!(
+        r.code,
+        Some(0),
+        "a cut-off file is a warning, not a failure: {}",
+        r.stderr
+    );
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.contains("capture ends in the middle of a record"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("capture ends in the middle of a record"),
+        "{}",
+        r.stderr
+    );
     assert_invitations_match(&invitations(&r.events), &expected);
     assert_eq!(r.summary()["files"]["truncated"], 1);
     assert_eq!(r.summary()["packets"], records.len() as u64 - 1);
@@ -226,7 +310,11 @@ fn pcapng_mixing_link_types_is_reported_in_one_line() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mixed.pcapng");
-    let mut w = PcapngWriter::new(fs::File::create(&path).unwrap(), &[linktype::ETHERNET, linktype::LINUX_SLL2]).unwrap();
+    let mut w = PcapngWriter::new(
+        fs::File::create(&path).unwrap(),
+        &[linktype::ETHERNET, linktype::LINUX_SLL2],
+    )
+    .unwrap();
     for r in a.iter().chain(&b) {
         w.write(r).unwrap();
     }
@@ -258,7 +346,11 @@ fn missing_interface_is_one_line() {
     let r = run(&["capture", "-i", "nosuchif0"]);
     assert_eq!(r.code, Some(1));
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.starts_with("watch3232: error: nosuchif0: "), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("watch3232: error: nosuchif0: "),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -11,7 +11,8 @@ pub fn default_filter(ports: &[u16]) -> String {
     } else {
         format!("((tcp or udp) and ({})) or ", port_terms.join(" or "))
     };
-    let base = format!("{ports}(ip proto 47) or (ip proto 103) or (ip6 proto 103) or (udp port 5353)");
+    let base =
+        format!("{ports}(ip proto 47) or (ip proto 103) or (ip6 proto 103) or (udp port 5353)");
     format!("({base}) or (vlan and ({base}))")
 }
 

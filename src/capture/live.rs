@@ -47,8 +47,10 @@ impl LiveSource {
             .open()
             .map_err(open_err)?;
         let linktype = capture.get_datalink().0;
-        let link = LinkType::from_linktype(linktype)
-            .ok_or(CaptureError::UnsupportedLink { name: name.clone(), linktype })?;
+        let link = LinkType::from_linktype(linktype).ok_or(CaptureError::UnsupportedLink {
+            name: name.clone(),
+            linktype,
+        })?;
         let mut source = LiveSource {
             name,
             capture,
@@ -75,10 +77,12 @@ impl LiveSource {
 
     /// Installs a BPF program in the kernel; an invalid expression is an error naming it.
     pub fn set_filter(&mut self, expr: &str) -> Result<(), CaptureError> {
-        self.capture.filter(expr, true).map_err(|e| CaptureError::Filter {
-            name: self.name.clone(),
-            reason: format!("invalid capture filter {expr:?}: {e}"),
-        })
+        self.capture
+            .filter(expr, true)
+            .map_err(|e| CaptureError::Filter {
+                name: self.name.clone(),
+                reason: format!("invalid capture filter {expr:?}: {e}"),
+            })
     }
 
     pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {

@@ -19,7 +19,10 @@ impl Timestamp {
     pub const MICROS_PER_SEC: i64 = 1_000_000;
 
     pub fn from_timeval(sec: i64, usec: i64) -> Self {
-        Timestamp(sec.saturating_mul(Self::MICROS_PER_SEC).saturating_add(usec))
+        Timestamp(
+            sec.saturating_mul(Self::MICROS_PER_SEC)
+                .saturating_add(usec),
+        )
     }
 
     pub fn from_secs(sec: i64) -> Self {
@@ -36,7 +39,10 @@ impl Timestamp {
     }
 
     pub fn saturating_add_secs(self, secs: u64) -> Timestamp {
-        Timestamp(self.0.saturating_add((secs as i64).saturating_mul(Self::MICROS_PER_SEC)))
+        Timestamp(
+            self.0
+                .saturating_add((secs as i64).saturating_mul(Self::MICROS_PER_SEC)),
+        )
     }
 }
 
@@ -138,9 +144,17 @@ pub enum CaptureError {
     #[error("{name}: link type {linktype} ({}) is not supported; supported: Ethernet, Linux SLL/SLL2, raw IPv4/IPv6, BSD loopback", linktype_name(*linktype))]
     UnsupportedLink { name: String, linktype: i32 },
     #[error("{name}: capture ends in the middle of a record after packet {after}: {reason}")]
-    Truncated { name: String, after: u64, reason: String },
+    Truncated {
+        name: String,
+        after: u64,
+        reason: String,
+    },
     #[error("{name}: read failed after packet {after}: {reason}")]
-    Read { name: String, after: u64, reason: String },
+    Read {
+        name: String,
+        after: u64,
+        reason: String,
+    },
     #[error("{name}: {reason}")]
     Filter { name: String, reason: String },
 }

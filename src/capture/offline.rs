@@ -14,7 +14,11 @@ pub struct OfflineSource {
 impl OfflineSource {
     /// Opens `path` (or standard input for `-`) and checks that its link type is one we decode.
     pub fn open(path: &str) -> Result<Self, CaptureError> {
-        let name = if path == "-" { "<stdin>".to_string() } else { path.to_string() };
+        let name = if path == "-" {
+            "<stdin>".to_string()
+        } else {
+            path.to_string()
+        };
         let opened = if path == "-" {
             open_stdin()
         } else {
@@ -25,9 +29,16 @@ impl OfflineSource {
             reason: describe_open_error(&e),
         })?;
         let linktype = capture.get_datalink().0;
-        let link = LinkType::from_linktype(linktype)
-            .ok_or(CaptureError::UnsupportedLink { name: name.clone(), linktype })?;
-        Ok(OfflineSource { name, capture, link, read: 0 })
+        let link = LinkType::from_linktype(linktype).ok_or(CaptureError::UnsupportedLink {
+            name: name.clone(),
+            linktype,
+        })?;
+        Ok(OfflineSource {
+            name,
+            capture,
+            link,
+            read: 0,
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -56,9 +67,17 @@ impl OfflineSource {
             Err(e) => {
                 let reason = e.to_string();
                 if reason.contains("truncated") {
-                    Err(CaptureError::Truncated { name: self.name.clone(), after: self.read, reason })
+                    Err(CaptureError::Truncated {
+                        name: self.name.clone(),
+                        after: self.read,
+                        reason,
+                    })
                 } else {
-                    Err(CaptureError::Read { name: self.name.clone(), after: self.read, reason })
+                    Err(CaptureError::Read {
+                        name: self.name.clone(),
+                        after: self.read,
+                        reason,
+                    })
                 }
             }
         }
@@ -75,5 +94,7 @@ fn open_stdin() -> Result<Capture<Offline>, pcap::Error> {
 
 #[cfg(not(unix))]
 fn open_stdin() -> Result<Capture<Offline>, pcap::Error> {
-    Err(pcap::Error::PcapError("reading a capture from standard input needs a Unix system".into()))
+    Err(pcap::Error::PcapError(
+        "reading a capture from standard input needs a Unix system".into(),
+    ))
 }

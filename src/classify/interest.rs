@@ -31,7 +31,9 @@ impl Default for Interest {
 
 impl std::fmt::Debug for Interest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Interest").field("tunnelled", &self.tunnelled).finish_non_exhaustive()
+        f.debug_struct("Interest")
+            .field("tunnelled", &self.tunnelled)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,7 +86,8 @@ impl Interest {
     }
 
     pub fn release_tcp_port(&mut self, port: u16) {
-        if let std::collections::hash_map::Entry::Occupied(mut held) = self.dynamic_tcp.entry(port) {
+        if let std::collections::hash_map::Entry::Occupied(mut held) = self.dynamic_tcp.entry(port)
+        {
             *held.get_mut() -= 1;
             if *held.get() == 0 {
                 held.remove();

@@ -101,8 +101,9 @@ impl Flow {
     /// Community ID v1 of the flow, computed once.
     pub fn community_id(&mut self, seed: u16) -> &str {
         let e = self.endpoints;
-        self.community_id
-            .get_or_insert_with(|| community_id_v1(seed, e.src, e.dst, e.src_port, e.dst_port, e.proto).into_boxed_str())
+        self.community_id.get_or_insert_with(|| {
+            community_id_v1(seed, e.src, e.dst, e.src_port, e.dst_port, e.proto).into_boxed_str()
+        })
     }
 
     /// The common flow fields of an event, oriented as the flow (`src` spoke first).
@@ -112,7 +113,11 @@ impl Flow {
 
     /// Flow fields, reversed when `reverse` (e.g. to put the uploader first).
     pub fn fields_oriented(&mut self, seed: u16, reverse: bool) -> FlowFields {
-        let e = if reverse { self.endpoints.reversed() } else { self.endpoints };
+        let e = if reverse {
+            self.endpoints.reversed()
+        } else {
+            self.endpoints
+        };
         let has_ports = matches!(e.proto, 6 | 17 | 132);
         FlowFields {
             src_ip: e.src,
@@ -161,7 +166,13 @@ impl<'e> Context<'e> {
         interest: &'e mut Interest,
         events: &'e mut Vec<Event>,
     ) -> Self {
-        Context { config, origin, counters, interest, events }
+        Context {
+            config,
+            origin,
+            counters,
+            interest,
+            events,
+        }
     }
 
     pub fn emit(&mut self, event: Event) {

@@ -40,7 +40,13 @@ pub struct Args {
     pub quiet: bool,
 
     /// UDP ports ArduinoOTA devices listen on (ESP32 3232, ESP8266 8266, RP2040 2040).
-    #[arg(long, global = true, value_delimiter = ',', default_value = "3232,8266,2040", value_name = "PORTS")]
+    #[arg(
+        long,
+        global = true,
+        value_delimiter = ',',
+        default_value = "3232,8266,2040",
+        value_name = "PORTS"
+    )]
     pub ota_ports: Vec<u16>,
 
     /// Most flows tracked at once; past it the least recently seen flow is ended early.

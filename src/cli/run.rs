@@ -5,7 +5,9 @@ use super::{Args, Command, EXIT_ERROR};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use watch3232::capture::{default_filter, CaptureError, LiveOptions, LiveSource, Next, OfflineSource, Timestamp};
+use watch3232::capture::{
+    default_filter, CaptureError, LiveOptions, LiveSource, Next, OfflineSource, Timestamp,
+};
 use watch3232::engine::{Config, Engine};
 use watch3232::event::Origin;
 use watch3232::output::JsonLines;
@@ -35,10 +37,18 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
     let mut engine = Engine::new(config);
     let failed = match &args.command {
         Command::Read { files } => read_files(&mut engine, &mut sink, files, &stop)?,
-        Command::Capture { interface, filter, snaplen, buffer_size, promisc } => {
+        Command::Capture {
+            interface,
+            filter,
+            snaplen,
+            buffer_size,
+            promisc,
+        } => {
             let opts = LiveOptions {
                 interface: interface.clone(),
-                filter: filter.clone().unwrap_or_else(|| default_filter(&engine.config().ota_ports)),
+                filter: filter
+                    .clone()
+                    .unwrap_or_else(|| default_filter(&engine.config().ota_ports)),
                 snaplen: *snaplen,
                 buffer_size: *buffer_size,
                 promisc: *promisc,
@@ -50,20 +60,31 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
     };
     engine.finish();
     write_events(&mut engine, &mut sink)?;
-    sink.flush().map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
-    Ok(if failed { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
+    sink.flush()
+        .map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
+    Ok(if failed {
+        ExitCode::from(EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn write_events(engine: &mut Engine, sink: &mut JsonLines) -> anyhow_lite::Result<()> {
     for event in engine.drain_events() {
-        sink.write(&event).map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
+        sink.write(&event)
+            .map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
     }
     Ok(())
 }
 
 /// Reads each file in turn. A file that cannot be opened is reported and skipped; one cut off
 /// mid-record keeps every packet before the cut. Returns whether any file failed to open.
-fn read_files(engine: &mut Engine, sink: &mut JsonLines, files: &[String], stop: &AtomicBool) -> anyhow_lite::Result<bool> {
+fn read_files(
+    engine: &mut Engine,
+    sink: &mut JsonLines,
+    files: &[String],
+    stop: &AtomicBool,
+) -> anyhow_lite::Result<bool> {
     let mut failed = false;
     for path in files {
         let mut source = match OfflineSource::open(path) {
@@ -102,23 +123,40 @@ fn read_files(engine: &mut Engine, sink: &mut JsonLines, files: &[String], stop:
         }
         write_events(engine, sink)?;
         if stop.load(Ordering::Relaxed) || sink.is_closed() {
-            tracing::info!("stopping early: {}", if sink.is_closed() { "output closed" } else { "signal" });
+            tracing::info!(
+                "stopping early: {}",
+                if sink.is_closed() {
+                    "output closed"
+                } else {
+                    "signal"
+                }
+            );
             break;
         }
     }
     Ok(failed)
 }
 
-fn capture_live(engine: &mut Engine, sink: &mut JsonLines, opts: &LiveOptions, stop: &AtomicBool) -> anyhow_lite::Result<()> {
+fn capture_live(
+    engine: &mut Engine,
+    sink: &mut JsonLines,
+    opts: &LiveOptions,
+    stop: &AtomicBool,
+) -> anyhow_lite::Result<()> {
     let mut source = LiveSource::open(opts).map_err(|e| anyhow_lite::msg(e.to_string()))?;
     engine.set_origin(Origin::interface(source.name()));
-    tracing::info!(interface = source.name(), filter = source.base_filter(), "capturing");
+    tracing::info!(
+        interface = source.name(),
+        filter = source.base_filter(),
+        "capturing"
+    );
     while !stop.load(Ordering::Relaxed) && !sink.is_closed() {
         match source.next_packet() {
             Ok(Next::Packet(p)) => engine.process(&p),
             Ok(Next::Idle) => {
                 engine.advance_to(wall_clock());
-                sink.flush().map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
+                sink.flush()
+                    .map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
             }
             Ok(Next::End) => break,
             Err(e) => return Err(anyhow_lite::msg(e.to_string())),
@@ -140,7 +178,9 @@ fn capture_live(engine: &mut Engine, sink: &mut JsonLines, opts: &LiveOptions, s
 }
 
 fn wall_clock() -> Timestamp {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     Timestamp::from_timeval(d.as_secs() as i64, i64::from(d.subsec_micros()))
 }
 

@@ -37,8 +37,14 @@ mod tests {
     #[test]
     fn rfc1071_example_and_odd_lengths() {
         // RFC 1071 §3: the words 0001 f203 f4f5 f6f7 sum to ddf2.
-        assert_eq!(internet_checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]), !0xddf2);
+        assert_eq!(
+            internet_checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]),
+            !0xddf2
+        );
         assert_eq!(internet_checksum(&[0xff]), !0xff00);
-        assert_eq!(finish(sum_words(&[0x12, 0x34], sum_words(&[0x56], 0))), internet_checksum(&[0x56, 0x00, 0x12, 0x34]));
+        assert_eq!(
+            finish(sum_words(&[0x12, 0x34], sum_words(&[0x56], 0))),
+            internet_checksum(&[0x56, 0x00, 0x12, 0x34])
+        );
     }
 }

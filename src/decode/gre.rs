@@ -39,7 +39,10 @@ pub struct GreSlice<'a> {
 impl<'a> GreSlice<'a> {
     pub fn from_slice(packet: &'a [u8]) -> Result<Self, GreError> {
         if packet.len() < 4 {
-            return Err(GreError::Truncated { required: 4, available: packet.len() });
+            return Err(GreError::Truncated {
+                required: 4,
+                available: packet.len(),
+            });
         }
         let flags = u16::from_be_bytes([packet[0], packet[1]]);
         let version = (flags & VERSION_MASK) as u8;
@@ -50,10 +53,16 @@ impl<'a> GreSlice<'a> {
         if forbidden != 0 {
             return Err(GreError::ReservedBits(flags));
         }
-        let options = [FLAG_C, FLAG_K, FLAG_S].iter().filter(|&&f| flags & f != 0).count();
+        let options = [FLAG_C, FLAG_K, FLAG_S]
+            .iter()
+            .filter(|&&f| flags & f != 0)
+            .count();
         let header_len = 4 + 4 * options;
         if packet.len() < header_len {
-            return Err(GreError::Truncated { required: header_len, available: packet.len() });
+            return Err(GreError::Truncated {
+                required: header_len,
+                available: packet.len(),
+            });
         }
         Ok(GreSlice { packet, header_len })
     }
@@ -75,7 +84,8 @@ impl<'a> GreSlice<'a> {
     }
 
     pub fn checksum(&self) -> Option<u16> {
-        self.has_checksum().then(|| u16::from_be_bytes([self.packet[4], self.packet[5]]))
+        self.has_checksum()
+            .then(|| u16::from_be_bytes([self.packet[4], self.packet[5]]))
     }
 
     fn option_word(&self, flag: u16) -> Option<u32> {
@@ -83,7 +93,10 @@ impl<'a> GreSlice<'a> {
             return None;
         }
         // Options come in the order C, K, S; each one present before `flag` shifts it by 4.
-        let before = [FLAG_C, FLAG_K].iter().filter(|&&f| f > flag && self.flags() & f != 0).count();
+        let before = [FLAG_C, FLAG_K]
+            .iter()
+            .filter(|&&f| f > flag && self.flags() & f != 0)
+            .count();
         let at = 4 + 4 * before;
         let b = &self.packet[at..at + 4];
         Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
@@ -104,7 +117,8 @@ impl<'a> GreSlice<'a> {
     /// `None` when no checksum is present; otherwise whether it verifies over header and
     /// payload (RFC 2784 §2.5). A payload cut short by the snap length cannot verify.
     pub fn checksum_valid(&self) -> Option<bool> {
-        self.has_checksum().then(|| internet_checksum(self.packet) == 0)
+        self.has_checksum()
+            .then(|| internet_checksum(self.packet) == 0)
     }
 }
 
@@ -113,7 +127,10 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     #[test]
@@ -122,7 +139,10 @@ mod tests {
         let pkt = hex("000008004500004000010000");
         let g = GreSlice::from_slice(&pkt).unwrap();
         assert_eq!(g.protocol_type(), 0x0800);
-        assert_eq!((g.header_len(), g.key(), g.sequence(), g.checksum()), (4, None, None, None));
+        assert_eq!(
+            (g.header_len(), g.key(), g.sequence(), g.checksum()),
+            (4, None, None, None)
+        );
         assert_eq!(g.checksum_valid(), None);
         assert_eq!(g.payload()[0], 0x45);
     }
@@ -142,7 +162,10 @@ mod tests {
         assert_eq!(g.checksum_valid(), Some(true));
         assert_eq!(g.payload(), &inner[..]);
         pkt[20] ^= 0xff;
-        assert_eq!(GreSlice::from_slice(&pkt).unwrap().checksum_valid(), Some(false));
+        assert_eq!(
+            GreSlice::from_slice(&pkt).unwrap().checksum_valid(),
+            Some(false)
+        );
     }
 
     #[test]
@@ -156,12 +179,27 @@ mod tests {
 
     #[test]
     fn rejects_what_rfc2784_says_to_discard() {
-        assert_eq!(GreSlice::from_slice(&hex("0001880b")).unwrap_err(), GreError::Version(1));
-        assert_eq!(GreSlice::from_slice(&hex("40000800")).unwrap_err(), GreError::ReservedBits(0x4000));
-        assert_eq!(GreSlice::from_slice(&hex("0000")).unwrap_err(), GreError::Truncated { required: 4, available: 2 });
+        assert_eq!(
+            GreSlice::from_slice(&hex("0001880b")).unwrap_err(),
+            GreError::Version(1)
+        );
+        assert_eq!(
+            GreSlice::from_slice(&hex("40000800")).unwrap_err(),
+            GreError::ReservedBits(0x4000)
+        );
+        assert_eq!(
+            GreSlice::from_slice(&hex("0000")).unwrap_err(),
+            GreError::Truncated {
+                required: 4,
+                available: 2
+            }
+        );
         assert_eq!(
             GreSlice::from_slice(&hex("b0000800aaaa")).unwrap_err(),
-            GreError::Truncated { required: 16, available: 6 }
+            GreError::Truncated {
+                required: 16,
+                available: 6
+            }
         );
         // Bits 6-12 are reserved but ignored on receipt.
         assert!(GreSlice::from_slice(&hex("00f80800")).is_ok());

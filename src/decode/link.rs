@@ -36,8 +36,14 @@ pub fn parse(link: LinkType, frame: &[u8]) -> Result<LinkInfo, DecodeError> {
         LinkType::Null => bsd_loopback(frame, false),
         LinkType::Loop => bsd_loopback(frame, true),
         LinkType::Raw => raw(frame),
-        LinkType::Ipv4 => Ok(LinkInfo { ethertype: ETHERTYPE_IPV4, ..LinkInfo::default() }),
-        LinkType::Ipv6 => Ok(LinkInfo { ethertype: ETHERTYPE_IPV6, ..LinkInfo::default() }),
+        LinkType::Ipv4 => Ok(LinkInfo {
+            ethertype: ETHERTYPE_IPV4,
+            ..LinkInfo::default()
+        }),
+        LinkType::Ipv6 => Ok(LinkInfo {
+            ethertype: ETHERTYPE_IPV6,
+            ..LinkInfo::default()
+        }),
     }
 }
 
@@ -52,14 +58,22 @@ fn ethernet(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
         vlan: None,
     };
     let mut tags = 0;
-    while matches!(info.ethertype, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
+    while matches!(
+        info.ethertype,
+        ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD
+    ) {
         tags += 1;
         if tags > MAX_VLAN_TAGS {
-            return Err(DecodeError::Malformed { layer: Layer::Vlan, offset: info.offset, reason: "more than 4 VLAN tags" });
+            return Err(DecodeError::Malformed {
+                layer: Layer::Vlan,
+                offset: info.offset,
+                reason: "more than 4 VLAN tags",
+            });
         }
         let rest = &frame[info.offset..];
-        let tag = SingleVlanHeaderSlice::from_slice(rest)
-            .map_err(|e| DecodeError::truncated(Layer::Vlan, info.offset, e.required_len, rest.len()))?;
+        let tag = SingleVlanHeaderSlice::from_slice(rest).map_err(|e| {
+            DecodeError::truncated(Layer::Vlan, info.offset, e.required_len, rest.len())
+        })?;
         info.vlan.get_or_insert(tag.vlan_identifier().value());
         info.ethertype = tag.ether_type().0;
         info.offset += tag.slice().len();
@@ -68,12 +82,16 @@ fn ethernet(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
 }
 
 fn sll(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
-    let hdr = LinuxSllHeaderSlice::from_slice(frame).map_err(|_| {
-        DecodeError::truncated(Layer::Link, 0, 16, frame.len())
-    })?;
+    let hdr = LinuxSllHeaderSlice::from_slice(frame)
+        .map_err(|_| DecodeError::truncated(Layer::Link, 0, 16, frame.len()))?;
     let mac = sll_mac(hdr.sender_address_valid_length(), hdr.sender_address());
     let ethertype = u16::from_be_bytes([frame[14], frame[15]]);
-    Ok(LinkInfo { ethertype, offset: 16, src_mac: mac, ..LinkInfo::default() })
+    Ok(LinkInfo {
+        ethertype,
+        offset: 16,
+        src_mac: mac,
+        ..LinkInfo::default()
+    })
 }
 
 /// LINKTYPE_LINUX_SLL2: protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8).
@@ -84,7 +102,12 @@ fn sll2(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
     }
     let ethertype = u16::from_be_bytes([frame[0], frame[1]]);
     let mac = sll_mac(u16::from(frame[11]), &frame[12..20]);
-    Ok(LinkInfo { ethertype, offset: LEN, src_mac: mac, ..LinkInfo::default() })
+    Ok(LinkInfo {
+        ethertype,
+        offset: LEN,
+        src_mac: mac,
+        ..LinkInfo::default()
+    })
 }
 
 fn sll_mac(len: u16, addr: &[u8]) -> Option<[u8; 6]> {
@@ -104,7 +127,11 @@ fn bsd_loopback(frame: &[u8], network_order: bool) -> Result<LinkInfo, DecodeErr
         // The writer's byte order is unknown; the family is a small number, so pick the reading
         // that gives one.
         let le = u32::from_le_bytes(raw);
-        if le <= 0xFFFF { le } else { u32::from_be_bytes(raw) }
+        if le <= 0xFFFF {
+            le
+        } else {
+            u32::from_be_bytes(raw)
+        }
     };
     let ethertype = match family {
         2 => ETHERTYPE_IPV4,
@@ -112,18 +139,33 @@ fn bsd_loopback(frame: &[u8], network_order: bool) -> Result<LinkInfo, DecodeErr
         // Neither IPv4 nor IPv6 (e.g. OSI, AppleTalk): EtherType 0 is never IP, so it is skipped.
         _ => 0,
     };
-    Ok(LinkInfo { ethertype, offset: 4, ..LinkInfo::default() })
+    Ok(LinkInfo {
+        ethertype,
+        offset: 4,
+        ..LinkInfo::default()
+    })
 }
 
 /// Raw IP: the version nibble says which.
 fn raw(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
-    let first = *frame.first().ok_or(DecodeError::truncated(Layer::Ip, 0, 1, 0))?;
+    let first = *frame
+        .first()
+        .ok_or(DecodeError::truncated(Layer::Ip, 0, 1, 0))?;
     let ethertype = match first >> 4 {
         4 => ETHERTYPE_IPV4,
         6 => ETHERTYPE_IPV6,
-        _ => return Err(DecodeError::Malformed { layer: Layer::Ip, offset: 0, reason: "IP version is neither 4 nor 6" }),
+        _ => {
+            return Err(DecodeError::Malformed {
+                layer: Layer::Ip,
+                offset: 0,
+                reason: "IP version is neither 4 nor 6",
+            })
+        }
     };
-    Ok(LinkInfo { ethertype, ..LinkInfo::default() })
+    Ok(LinkInfo {
+        ethertype,
+        ..LinkInfo::default()
+    })
 }
 
 #[cfg(test)]
@@ -143,49 +185,104 @@ mod tests {
     #[test]
     fn ethernet_untagged_single_and_qinq() {
         let plain = parse(LinkType::Ethernet, &eth_frame(&[], 0x0800)).unwrap();
-        assert_eq!((plain.ethertype, plain.offset, plain.vlan), (0x0800, 14, None));
+        assert_eq!(
+            (plain.ethertype, plain.offset, plain.vlan),
+            (0x0800, 14, None)
+        );
         assert_eq!(plain.src_mac, Some([0x24, 0x0a, 0xc4, 1, 2, 3]));
 
         let one = parse(LinkType::Ethernet, &eth_frame(&[(0x8100, 42)], 0x86DD)).unwrap();
-        assert_eq!((one.ethertype, one.offset, one.vlan), (0x86DD, 18, Some(42)));
+        assert_eq!(
+            (one.ethertype, one.offset, one.vlan),
+            (0x86DD, 18, Some(42))
+        );
 
-        let qinq = parse(LinkType::Ethernet, &eth_frame(&[(0x88A8, 100), (0x8100, 7)], 0x0800)).unwrap();
-        assert_eq!((qinq.ethertype, qinq.offset, qinq.vlan), (0x0800, 22, Some(100)));
+        let qinq = parse(
+            LinkType::Ethernet,
+            &eth_frame(&[(0x88A8, 100), (0x8100, 7)], 0x0800),
+        )
+        .unwrap();
+        assert_eq!(
+            (qinq.ethertype, qinq.offset, qinq.vlan),
+            (0x0800, 22, Some(100))
+        );
     }
 
     #[test]
     fn ethernet_errors_are_typed() {
         assert!(matches!(
             parse(LinkType::Ethernet, &[0u8; 13]),
-            Err(DecodeError::Truncated { layer: Layer::Link, required: 14, available: 13, .. })
+            Err(DecodeError::Truncated {
+                layer: Layer::Link,
+                required: 14,
+                available: 13,
+                ..
+            })
         ));
         let mut cut = eth_frame(&[], 0x8100);
         cut.extend_from_slice(&[0, 1]);
-        assert!(matches!(parse(LinkType::Ethernet, &cut), Err(DecodeError::Truncated { layer: Layer::Vlan, .. })));
+        assert!(matches!(
+            parse(LinkType::Ethernet, &cut),
+            Err(DecodeError::Truncated {
+                layer: Layer::Vlan,
+                ..
+            })
+        ));
         let deep = eth_frame(&[(0x8100, 1); 5], 0x0800);
-        assert!(matches!(parse(LinkType::Ethernet, &deep), Err(DecodeError::Malformed { layer: Layer::Vlan, .. })));
+        assert!(matches!(
+            parse(LinkType::Ethernet, &deep),
+            Err(DecodeError::Malformed {
+                layer: Layer::Vlan,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn cooked_captures() {
         // SLL: packet type, ARPHRD_ETHER, addr len 6, addr (8), protocol IPv4.
-        let sll = [0, 0, 0, 1, 0, 6, 0x24, 0x0a, 0xc4, 9, 9, 9, 0, 0, 0x08, 0x00];
+        let sll = [
+            0, 0, 0, 1, 0, 6, 0x24, 0x0a, 0xc4, 9, 9, 9, 0, 0, 0x08, 0x00,
+        ];
         let i = parse(LinkType::LinuxSll, &sll).unwrap();
-        assert_eq!((i.ethertype, i.offset, i.src_mac), (0x0800, 16, Some([0x24, 0x0a, 0xc4, 9, 9, 9])));
+        assert_eq!(
+            (i.ethertype, i.offset, i.src_mac),
+            (0x0800, 16, Some([0x24, 0x0a, 0xc4, 9, 9, 9]))
+        );
         // SLL2: protocol IPv6, reserved, ifindex 2, ARPHRD_ETHER, outgoing, addr len 6, addr.
-        let sll2 = [0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0];
+        let sll2 = [
+            0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+        ];
         let i = parse(LinkType::LinuxSll2, &sll2).unwrap();
-        assert_eq!((i.ethertype, i.offset, i.src_mac), (0x86DD, 20, Some([1, 2, 3, 4, 5, 6])));
+        assert_eq!(
+            (i.ethertype, i.offset, i.src_mac),
+            (0x86DD, 20, Some([1, 2, 3, 4, 5, 6]))
+        );
         assert!(parse(LinkType::LinuxSll2, &sll2[..19]).is_err());
     }
 
     #[test]
     fn loopback_and_raw() {
-        assert_eq!(parse(LinkType::Null, &[2, 0, 0, 0]).unwrap().ethertype, ETHERTYPE_IPV4);
-        assert_eq!(parse(LinkType::Null, &[0, 0, 0, 30]).unwrap().ethertype, ETHERTYPE_IPV6);
-        assert_eq!(parse(LinkType::Loop, &[0, 0, 0, 24]).unwrap().ethertype, ETHERTYPE_IPV6);
-        assert_eq!(parse(LinkType::Raw, &[0x45]).unwrap().ethertype, ETHERTYPE_IPV4);
-        assert_eq!(parse(LinkType::Raw, &[0x60]).unwrap().ethertype, ETHERTYPE_IPV6);
+        assert_eq!(
+            parse(LinkType::Null, &[2, 0, 0, 0]).unwrap().ethertype,
+            ETHERTYPE_IPV4
+        );
+        assert_eq!(
+            parse(LinkType::Null, &[0, 0, 0, 30]).unwrap().ethertype,
+            ETHERTYPE_IPV6
+        );
+        assert_eq!(
+            parse(LinkType::Loop, &[0, 0, 0, 24]).unwrap().ethertype,
+            ETHERTYPE_IPV6
+        );
+        assert_eq!(
+            parse(LinkType::Raw, &[0x45]).unwrap().ethertype,
+            ETHERTYPE_IPV4
+        );
+        assert_eq!(
+            parse(LinkType::Raw, &[0x60]).unwrap().ethertype,
+            ETHERTYPE_IPV6
+        );
         assert!(parse(LinkType::Raw, &[0x50]).is_err());
         assert!(parse(LinkType::Raw, &[]).is_err());
     }

@@ -47,9 +47,18 @@ impl Layer {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("{} header at offset {offset} needs {required} bytes, {available} captured", layer.name())]
-    Truncated { layer: Layer, offset: usize, required: usize, available: usize },
+    Truncated {
+        layer: Layer,
+        offset: usize,
+        required: usize,
+        available: usize,
+    },
     #[error("{} header at offset {offset}: {reason}", layer.name())]
-    Malformed { layer: Layer, offset: usize, reason: &'static str },
+    Malformed {
+        layer: Layer,
+        offset: usize,
+        reason: &'static str,
+    },
     #[error("GRE at offset {offset}: {error}")]
     Gre { offset: usize, error: GreError },
     #[error("GRE nested deeper than {max} levels")]
@@ -58,7 +67,12 @@ pub enum DecodeError {
 
 impl DecodeError {
     pub fn truncated(layer: Layer, offset: usize, required: usize, available: usize) -> Self {
-        DecodeError::Truncated { layer, offset, required, available }
+        DecodeError::Truncated {
+            layer,
+            offset,
+            required,
+            available,
+        }
     }
 
     pub fn layer(&self) -> Layer {
@@ -73,9 +87,18 @@ impl DecodeError {
         match self {
             DecodeError::Truncated { .. } => "truncated",
             DecodeError::Malformed { .. } => "malformed",
-            DecodeError::Gre { error: GreError::Version(_), .. } => "gre_version",
-            DecodeError::Gre { error: GreError::ReservedBits(_), .. } => "gre_reserved_bits",
-            DecodeError::Gre { error: GreError::Truncated { .. }, .. } => "truncated",
+            DecodeError::Gre {
+                error: GreError::Version(_),
+                ..
+            } => "gre_version",
+            DecodeError::Gre {
+                error: GreError::ReservedBits(_),
+                ..
+            } => "gre_reserved_bits",
+            DecodeError::Gre {
+                error: GreError::Truncated { .. },
+                ..
+            } => "truncated",
             DecodeError::TunnelTooDeep { .. } => "tunnel_too_deep",
         }
     }
@@ -188,7 +211,11 @@ pub enum Outcome<'a> {
 }
 
 /// Decodes one frame. `max_depth` bounds GRE nesting.
-pub fn decode(link_type: LinkType, frame: &[u8], max_depth: u8) -> Result<Outcome<'_>, DecodeError> {
+pub fn decode(
+    link_type: LinkType,
+    frame: &[u8],
+    max_depth: u8,
+) -> Result<Outcome<'_>, DecodeError> {
     let link = link::parse(link_type, frame)?;
     if link.ethertype != ETHERTYPE_IPV4 && link.ethertype != ETHERTYPE_IPV6 {
         return Ok(Outcome::NotIp(link.ethertype));
@@ -201,41 +228,76 @@ pub fn decode(link_type: LinkType, frame: &[u8], max_depth: u8) -> Result<Outcom
         // `payload` is a sub-slice of `frame`; its position is the address difference.
         let payload_offset = payload.as_ptr() as usize - frame.as_ptr() as usize;
         if fragment {
-            return Ok(Outcome::Ip(Decoded { link, net, transport: Transport::Fragment, tunnel }));
+            return Ok(Outcome::Ip(Decoded {
+                link,
+                net,
+                transport: Transport::Fragment,
+                tunnel,
+            }));
         }
         match net.proto {
             IPPROTO_UDP => {
                 let transport = udp(payload, payload_offset, net.truncated)?;
-                return Ok(Outcome::Ip(Decoded { link, net, transport, tunnel }));
+                return Ok(Outcome::Ip(Decoded {
+                    link,
+                    net,
+                    transport,
+                    tunnel,
+                }));
             }
             IPPROTO_TCP => {
                 let transport = tcp(payload, payload_offset)?;
-                return Ok(Outcome::Ip(Decoded { link, net, transport, tunnel }));
+                return Ok(Outcome::Ip(Decoded {
+                    link,
+                    net,
+                    transport,
+                    tunnel,
+                }));
             }
             IPPROTO_GRE => {
-                let g = GreSlice::from_slice(payload).map_err(|error| DecodeError::Gre { offset: payload_offset, error })?;
+                let g = GreSlice::from_slice(payload).map_err(|error| DecodeError::Gre {
+                    offset: payload_offset,
+                    error,
+                })?;
                 let inner_is_ip = matches!(g.protocol_type(), ETHERTYPE_IPV4 | ETHERTYPE_IPV6);
                 if !inner_is_ip {
                     // MPLS, Ethernet (TEB), ERSPAN…: counted by whoever looks at `Other`.
-                    return Ok(Outcome::Ip(Decoded { link, net, transport: Transport::Other(payload), tunnel }));
+                    return Ok(Outcome::Ip(Decoded {
+                        link,
+                        net,
+                        transport: Transport::Other(payload),
+                        tunnel,
+                    }));
                 }
                 let depth = tunnel.map_or(1, |t| t.depth + 1);
                 if depth > max_depth {
                     return Err(DecodeError::TunnelTooDeep { max: max_depth });
                 }
-                let (outer_src, outer_dst) = tunnel.map_or((net.src, net.dst), |t| (t.outer_src, t.outer_dst));
+                let (outer_src, outer_dst) =
+                    tunnel.map_or((net.src, net.dst), |t| (t.outer_src, t.outer_dst));
                 tunnel = Some(Tunnel {
                     outer_src,
                     outer_dst,
                     key: g.key(),
                     sequence: g.sequence(),
-                    checksum_ok: if net.truncated { None } else { g.checksum_valid() },
+                    checksum_ok: if net.truncated {
+                        None
+                    } else {
+                        g.checksum_valid()
+                    },
                     depth,
                 });
                 offset = payload_offset + g.header_len();
                 ethertype = g.protocol_type();
             }
-            _ => return Ok(Outcome::Ip(Decoded { link, net, transport: Transport::Other(payload), tunnel })),
+            _ => {
+                return Ok(Outcome::Ip(Decoded {
+                    link,
+                    net,
+                    transport: Transport::Other(payload),
+                    tunnel,
+                }))
+            }
         }
     }
 }
@@ -248,15 +310,23 @@ fn ip(frame: &[u8], offset: usize, ethertype: u16) -> Result<(NetInfo, &[u8], bo
     match data.first() {
         None => return Err(DecodeError::truncated(Layer::Ip, offset, 1, 0)),
         Some(b) if b >> 4 != expected_version => {
-            return Err(DecodeError::Malformed { layer: Layer::Ip, offset, reason: "IP version does not match the link layer" })
+            return Err(DecodeError::Malformed {
+                layer: Layer::Ip,
+                offset,
+                reason: "IP version does not match the link layer",
+            })
         }
         _ => {}
     }
     let (slice, _ext_error) = LaxIpSlice::from_slice(data).map_err(|e| match e {
-        etherparse::err::ip::LaxHeaderSliceError::Len(l) => DecodeError::truncated(Layer::Ip, offset, l.required_len, l.len),
-        etherparse::err::ip::LaxHeaderSliceError::Content(_) => {
-            DecodeError::Malformed { layer: Layer::Ip, offset, reason: "invalid IP header (version, header length or total length)" }
+        etherparse::err::ip::LaxHeaderSliceError::Len(l) => {
+            DecodeError::truncated(Layer::Ip, offset, l.required_len, l.len)
         }
+        etherparse::err::ip::LaxHeaderSliceError::Content(_) => DecodeError::Malformed {
+            layer: Layer::Ip,
+            offset,
+            reason: "invalid IP header (version, header length or total length)",
+        },
     })?;
     let payload = slice.payload();
     let ttl = match &slice {
@@ -264,10 +334,11 @@ fn ip(frame: &[u8], offset: usize, ethertype: u16) -> Result<(NetInfo, &[u8], bo
         LaxIpSlice::Ipv6(v6) => v6.header().hop_limit(),
     };
     // A non-first fragment carries no transport header; the first one does (offset 0).
-    let non_first_fragment = payload.fragmented && match &slice {
-        LaxIpSlice::Ipv4(v4) => v4.header().fragments_offset().value() != 0,
-        LaxIpSlice::Ipv6(_) => true,
-    };
+    let non_first_fragment = payload.fragmented
+        && match &slice {
+            LaxIpSlice::Ipv4(v4) => v4.header().fragments_offset().value() != 0,
+            LaxIpSlice::Ipv6(_) => true,
+        };
     let net = NetInfo {
         src: slice.source_addr(),
         dst: slice.destination_addr(),
@@ -280,14 +351,26 @@ fn ip(frame: &[u8], offset: usize, ethertype: u16) -> Result<(NetInfo, &[u8], bo
 
 fn udp(payload: &[u8], offset: usize, ip_truncated: bool) -> Result<Transport<'_>, DecodeError> {
     // When the snap length cut the datagram, the UDP length cannot be checked against it.
-    let parsed = if ip_truncated { UdpSlice::from_slice_lax(payload) } else { UdpSlice::from_slice(payload) };
+    let parsed = if ip_truncated {
+        UdpSlice::from_slice_lax(payload)
+    } else {
+        UdpSlice::from_slice(payload)
+    };
     let udp = parsed.map_err(|e| {
         if payload.len() < 8 {
             DecodeError::truncated(Layer::Udp, offset, 8, payload.len())
         } else if e.required_len == 8 {
-            DecodeError::Malformed { layer: Layer::Udp, offset, reason: "UDP length below 8" }
+            DecodeError::Malformed {
+                layer: Layer::Udp,
+                offset,
+                reason: "UDP length below 8",
+            }
         } else {
-            DecodeError::Malformed { layer: Layer::Udp, offset, reason: "UDP length exceeds the IP payload" }
+            DecodeError::Malformed {
+                layer: Layer::Udp,
+                offset,
+                reason: "UDP length exceeds the IP payload",
+            }
         }
     })?;
     Ok(Transport::Udp(UdpView {
@@ -299,10 +382,14 @@ fn udp(payload: &[u8], offset: usize, ip_truncated: bool) -> Result<Transport<'_
 
 fn tcp(payload: &[u8], offset: usize) -> Result<Transport<'_>, DecodeError> {
     let tcp = TcpSlice::from_slice(payload).map_err(|e| match e {
-        etherparse::err::tcp::HeaderSliceError::Len(l) => DecodeError::truncated(Layer::Tcp, offset, l.required_len, l.len),
-        etherparse::err::tcp::HeaderSliceError::Content(_) => {
-            DecodeError::Malformed { layer: Layer::Tcp, offset, reason: "TCP data offset below 5" }
+        etherparse::err::tcp::HeaderSliceError::Len(l) => {
+            DecodeError::truncated(Layer::Tcp, offset, l.required_len, l.len)
         }
+        etherparse::err::tcp::HeaderSliceError::Content(_) => DecodeError::Malformed {
+            layer: Layer::Tcp,
+            offset,
+            reason: "TCP data offset below 5",
+        },
     })?;
     let flags = (tcp.fin() as u8)
         | (tcp.syn() as u8) << 1

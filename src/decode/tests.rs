@@ -4,7 +4,10 @@ use super::*;
 use std::net::Ipv4Addr;
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 /// mdt.md §5 Ex. 1: Ethernet / IPv4 / GRE / IPv4 / PIM Hello (102 bytes).
@@ -30,19 +33,33 @@ fn pim_hello_inside_gre() {
     let frame = hex(EX1);
     assert_eq!(frame.len(), 102);
     let d = decoded(&frame);
-    assert_eq!((d.net.src, d.net.dst, d.net.proto, d.net.ttl), (ip([192, 0, 2, 1]), ip([224, 0, 0, 13]), IPPROTO_PIM, 1));
+    assert_eq!(
+        (d.net.src, d.net.dst, d.net.proto, d.net.ttl),
+        (ip([192, 0, 2, 1]), ip([224, 0, 0, 13]), IPPROTO_PIM, 1)
+    );
     let t = d.tunnel.unwrap();
-    assert_eq!((t.outer_src, t.outer_dst, t.depth, t.key, t.checksum_ok), (ip([192, 0, 2, 1]), ip([239, 1, 1, 1]), 1, None, None));
-    let Transport::Other(pim) = d.transport else { panic!("PIM is not a port protocol") };
+    assert_eq!(
+        (t.outer_src, t.outer_dst, t.depth, t.key, t.checksum_ok),
+        (ip([192, 0, 2, 1]), ip([239, 1, 1, 1]), 1, None, None)
+    );
+    let Transport::Other(pim) = d.transport else {
+        panic!("PIM is not a port protocol")
+    };
     assert_eq!(&pim[..4], &[0x20, 0x00, 0x51, 0xda]);
-    assert_eq!(checksum::internet_checksum(pim), 0, "the example's PIM checksum verifies");
+    assert_eq!(
+        checksum::internet_checksum(pim),
+        0,
+        "the example's PIM checksum verifies"
+    );
 }
 
 #[test]
 fn data_mdt_join_inside_gre_and_bare() {
     for (frame, tunnelled) in [(hex(EX2), true), (hex(EX3), false)] {
         let d = decoded(&frame);
-        let Transport::Udp(u) = d.transport else { panic!("UDP expected") };
+        let Transport::Udp(u) = d.transport else {
+            panic!("UDP expected")
+        };
         assert_eq!((u.src_port, u.dst_port), (3232, 3232));
         assert_eq!(u.payload, &hex("010010000a01010ae8050505ef010200")[..]);
         assert_eq!(d.tunnel.is_some(), tunnelled);
@@ -67,7 +84,10 @@ fn gre_with_checksum_key_and_sequence() {
     frame.extend_from_slice(inner);
     assert_eq!(frame.len(), 114);
     let t = decoded(&frame).tunnel.unwrap();
-    assert_eq!((t.key, t.sequence, t.checksum_ok), (Some(100), Some(7), Some(true)));
+    assert_eq!(
+        (t.key, t.sequence, t.checksum_ok),
+        (Some(100), Some(7), Some(true))
+    );
 }
 
 #[test]
@@ -85,7 +105,10 @@ fn nested_gre_is_bounded() {
     }
     let mut frame = ex1[..14].to_vec();
     frame.extend_from_slice(&pkt);
-    assert_eq!(decode(LinkType::Ethernet, &frame, 4).unwrap_err(), DecodeError::TunnelTooDeep { max: 4 });
+    assert_eq!(
+        decode(LinkType::Ethernet, &frame, 4).unwrap_err(),
+        DecodeError::TunnelTooDeep { max: 4 }
+    );
     let two_deep = &ex1; // a single level decodes at any bound ≥ 1
     assert!(decode(LinkType::Ethernet, two_deep, 1).is_ok());
 }
@@ -106,19 +129,32 @@ fn damaged_headers_are_typed_errors() {
     bad_version[14] = 0x55;
     assert!(matches!(
         decode(LinkType::Ethernet, &bad_version, 4),
-        Err(DecodeError::Malformed { layer: Layer::Ip, offset: 14, .. })
+        Err(DecodeError::Malformed {
+            layer: Layer::Ip,
+            offset: 14,
+            ..
+        })
     ));
     let mut bad_udp_len = hex(EX3);
     bad_udp_len[14 + 20 + 4..14 + 20 + 6].copy_from_slice(&[0x00, 0x40]); // 64 > 24 available
     assert!(matches!(
         decode(LinkType::Ethernet, &bad_udp_len, 4),
-        Err(DecodeError::Malformed { layer: Layer::Udp, .. })
+        Err(DecodeError::Malformed {
+            layer: Layer::Udp,
+            ..
+        })
     ));
     let mut gre_v1 = hex(EX2);
     gre_v1[14 + 20 + 1] = 0x01;
-    assert_eq!(decode(LinkType::Ethernet, &gre_v1, 4).unwrap_err().kind(), "gre_version");
+    assert_eq!(
+        decode(LinkType::Ethernet, &gre_v1, 4).unwrap_err().kind(),
+        "gre_version"
+    );
     let arp = hex("ffffffffffff00005e0053010806");
-    assert!(matches!(decode(LinkType::Ethernet, &arp, 4), Ok(Outcome::NotIp(0x0806))));
+    assert!(matches!(
+        decode(LinkType::Ethernet, &arp, 4),
+        Ok(Outcome::NotIp(0x0806))
+    ));
 }
 
 #[test]

@@ -17,7 +17,14 @@ const SCTP: u8 = 132;
 
 /// The ID of the flow `src:src_port → dst:dst_port` over `proto`. For ICMP/ICMPv6 pass the
 /// type as `src_port` and the code as `dst_port`. Protocols without ports ignore both.
-pub fn community_id_v1(seed: u16, src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16, proto: u8) -> String {
+pub fn community_id_v1(
+    seed: u16,
+    src: IpAddr,
+    dst: IpAddr,
+    src_port: u16,
+    dst_port: u16,
+    proto: u8,
+) -> String {
     let (mut sport, mut dport, one_way) = match proto {
         ICMP => icmp_ports(src_port as u8, dst_port as u8),
         ICMPV6 => icmp6_ports(src_port as u8, dst_port as u8),
@@ -50,7 +57,10 @@ pub fn community_id_v1(seed: u16, src: IpAddr, dst: IpAddr, src_port: u16, dst_p
         hasher.update(sport.to_be_bytes());
         hasher.update(dport.to_be_bytes());
     }
-    format!("1:{}", base64::engine::general_purpose::STANDARD.encode(hasher.finalize()))
+    format!(
+        "1:{}",
+        base64::engine::general_purpose::STANDARD.encode(hasher.finalize())
+    )
 }
 
 fn v6_octets(a: IpAddr) -> [u8; 16] {
@@ -63,13 +73,13 @@ fn v6_octets(a: IpAddr) -> [u8; 16] {
 /// ICMPv4: request/reply pairs map to each other so both directions share an ID.
 fn icmp_ports(ty: u8, code: u8) -> (u16, u16, bool) {
     let counterpart = match ty {
-        8 => Some(0),   // echo request → reply
+        8 => Some(0), // echo request → reply
         0 => Some(8),
         13 => Some(14), // timestamp
         14 => Some(13),
         15 => Some(16), // information
         16 => Some(15),
-        10 => Some(9),  // router solicitation → advertisement
+        10 => Some(9), // router solicitation → advertisement
         9 => Some(10),
         17 => Some(18), // address mask
         18 => Some(17),

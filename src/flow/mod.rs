@@ -28,12 +28,30 @@ pub enum Direction {
 
 impl FlowKey {
     /// The key for a packet and whether the packet runs lo → hi.
-    pub fn new(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16, proto: u8) -> (FlowKey, bool) {
+    pub fn new(
+        src: IpAddr,
+        dst: IpAddr,
+        src_port: u16,
+        dst_port: u16,
+        proto: u8,
+    ) -> (FlowKey, bool) {
         let forward = (src, src_port) <= (dst, dst_port);
         let key = if forward {
-            FlowKey { lo_addr: src, hi_addr: dst, lo_port: src_port, hi_port: dst_port, proto }
+            FlowKey {
+                lo_addr: src,
+                hi_addr: dst,
+                lo_port: src_port,
+                hi_port: dst_port,
+                proto,
+            }
         } else {
-            FlowKey { lo_addr: dst, hi_addr: src, lo_port: dst_port, hi_port: src_port, proto }
+            FlowKey {
+                lo_addr: dst,
+                hi_addr: src,
+                lo_port: dst_port,
+                hi_port: src_port,
+                proto,
+            }
         };
         (key, forward)
     }
@@ -55,7 +73,13 @@ impl Endpoints {
     }
 
     pub fn reversed(&self) -> Endpoints {
-        Endpoints { src: self.dst, dst: self.src, src_port: self.dst_port, dst_port: self.src_port, proto: self.proto }
+        Endpoints {
+            src: self.dst,
+            dst: self.src,
+            src_port: self.dst_port,
+            dst_port: self.src_port,
+            proto: self.proto,
+        }
     }
 
     /// Whether a packet from `src:src_port` travels in the flow's original direction.
@@ -80,7 +104,13 @@ mod tests {
         let (k2, f2) = FlowKey::new(b, a, 3232, 40000, 17);
         assert_eq!(k1, k2);
         assert_ne!(f1, f2);
-        let e = Endpoints { src: b, dst: a, src_port: 3232, dst_port: 40000, proto: 17 };
+        let e = Endpoints {
+            src: b,
+            dst: a,
+            src_port: 3232,
+            dst_port: 40000,
+            proto: 17,
+        };
         assert_eq!(e.key(), k1);
         assert_eq!(e.direction_of(b, 3232), Direction::ToServer);
         assert_eq!(e.direction_of(a, 40000), Direction::ToClient);

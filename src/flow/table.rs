@@ -105,17 +105,34 @@ impl<V> FlowTable<V> {
 
     /// Inserts a new flow built from its id (the key must not be present). When the table is
     /// full the least recently seen flow is evicted first and returned.
-    pub fn insert(&mut self, key: FlowKey, now: Timestamp, make: impl FnOnce(u64) -> V) -> (u64, Option<Removed<V>>) {
+    pub fn insert(
+        &mut self,
+        key: FlowKey,
+        now: Timestamp,
+        make: impl FnOnce(u64) -> V,
+    ) -> (u64, Option<Removed<V>>) {
         debug_assert!(!self.map.contains_key(&key));
-        let evicted = if self.map.len() >= self.capacity { self.pop_oldest(None) } else { None };
+        let evicted = if self.map.len() >= self.capacity {
+            self.pop_oldest(None)
+        } else {
+            None
+        };
         let id = self.next_id;
         self.next_id += 1;
-        self.map.insert(key, Slot { id, last_seen: now, value: make(id) });
+        self.map.insert(
+            key,
+            Slot {
+                id,
+                last_seen: now,
+                value: make(id),
+            },
+        );
         self.queue.push_back((key, id, now));
         if self.queue.len() > 2 * self.capacity + 16 {
             // Closed flows leave entries behind; drop them so the queue stays within 2× capacity.
             let map = &self.map;
-            self.queue.retain(|(k, id, _)| map.get(k).is_some_and(|s| s.id == *id));
+            self.queue
+                .retain(|(k, id, _)| map.get(k).is_some_and(|s| s.id == *id));
         }
         self.stats.created += 1;
         self.stats.peak = self.stats.peak.max(self.map.len());
@@ -127,7 +144,13 @@ impl<V> FlowTable<V> {
         // The queue entry stays behind and is skipped when it reaches the front.
         let slot = self.map.remove(key)?;
         self.stats.closed += 1;
-        Some(Removed { key: *key, id: slot.id, last_seen: slot.last_seen, value: slot.value, by: RemovedBy::Closed })
+        Some(Removed {
+            key: *key,
+            id: slot.id,
+            last_seen: slot.last_seen,
+            value: slot.value,
+            by: RemovedBy::Closed,
+        })
     }
 
     /// Removes every flow idle since before `now - timeout`, oldest first.
@@ -142,7 +165,13 @@ impl<V> FlowTable<V> {
         while let Some((key, id, _)) = self.queue.pop_front() {
             if self.map.get(&key).is_some_and(|s| s.id == id) {
                 let slot = self.map.remove(&key).expect("checked above");
-                out.push(Removed { key, id: slot.id, last_seen: slot.last_seen, value: slot.value, by: RemovedBy::Flushed });
+                out.push(Removed {
+                    key,
+                    id: slot.id,
+                    last_seen: slot.last_seen,
+                    value: slot.value,
+                    by: RemovedBy::Flushed,
+                });
             }
         }
         debug_assert!(self.map.is_empty());
@@ -171,12 +200,22 @@ impl<V> FlowTable<V> {
             }
             self.queue.pop_front();
             let slot = self.map.remove(&key).expect("queued key has a slot");
-            let by = if now.is_some() { RemovedBy::Expired } else { RemovedBy::Evicted };
+            let by = if now.is_some() {
+                RemovedBy::Expired
+            } else {
+                RemovedBy::Evicted
+            };
             match by {
                 RemovedBy::Expired => self.stats.expired += 1,
                 _ => self.stats.evicted += 1,
             }
-            return Some(Removed { key, id: slot.id, last_seen: slot.last_seen, value: slot.value, by });
+            return Some(Removed {
+                key,
+                id: slot.id,
+                last_seen: slot.last_seen,
+                value: slot.value,
+                by,
+            });
         }
     }
 }
@@ -187,7 +226,14 @@ mod tests {
     use std::net::{IpAddr, Ipv4Addr};
 
     fn key(n: u32) -> FlowKey {
-        FlowKey::new(IpAddr::V4(Ipv4Addr::from(n)), IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 1000, 3232, 17).0
+        FlowKey::new(
+            IpAddr::V4(Ipv4Addr::from(n)),
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            1000,
+            3232,
+            17,
+        )
+        .0
     }
 
     fn t(s: i64) -> Timestamp {
@@ -224,7 +270,10 @@ mod tests {
         table.expire(t(30), &mut out);
         assert!(out.is_empty(), "nothing is past 30 s yet");
         table.expire(t(31), &mut out);
-        assert_eq!(out.iter().map(|r| r.value).collect::<Vec<_>>(), vec!["idle"]);
+        assert_eq!(
+            out.iter().map(|r| r.value).collect::<Vec<_>>(),
+            vec!["idle"]
+        );
         assert_eq!(out[0].by, RemovedBy::Expired);
         out.clear();
         table.expire(t(56), &mut out);

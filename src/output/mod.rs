@@ -27,7 +27,13 @@ impl JsonLines {
     }
 
     pub fn new(out: Box<dyn Write + Send>, is_stdout: bool) -> Self {
-        JsonLines { out: BufWriter::with_capacity(BUFFER, out), line: Vec::with_capacity(1024), is_stdout, closed: false, written: 0 }
+        JsonLines {
+            out: BufWriter::with_capacity(BUFFER, out),
+            line: Vec::with_capacity(1024),
+            is_stdout,
+            closed: false,
+            written: 0,
+        }
     }
 
     pub fn write(&mut self, event: &Event) -> io::Result<()> {

@@ -45,7 +45,9 @@ pub struct ArduinoOta {
 
 impl ArduinoOta {
     pub fn new(config: &Config) -> Self {
-        ArduinoOta { ports: config.ota_ports.clone() }
+        ArduinoOta {
+            ports: config.ota_ports.clone(),
+        }
     }
 
     fn is_device_port(&self, port: u16) -> bool {
@@ -122,10 +124,14 @@ impl Classifier for ArduinoOta {
                 return Verdict::Claim;
             }
         }
-        if !ours && self.is_device_port(udp.dst_port) && parser::looks_like_invitation(udp.payload) {
+        if !ours && self.is_device_port(udp.dst_port) && parser::looks_like_invitation(udp.payload)
+        {
             if let Err(e) = parse_invitation(udp.payload) {
                 cx.counters.bump("arduino_ota.malformed_invitations");
-                flow.malformed = Some(super::Malformed { protocol: "arduino_ota", error: e.to_string() });
+                flow.malformed = Some(super::Malformed {
+                    protocol: "arduino_ota",
+                    error: e.to_string(),
+                });
             }
         }
         if ours {

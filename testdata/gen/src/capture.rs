@@ -24,7 +24,12 @@ pub struct Record {
 impl Record {
     pub fn new(ts_us: i64, data: Vec<u8>) -> Self {
         let orig_len = data.len() as u32;
-        Record { ts_us, data, orig_len, interface: 0 }
+        Record {
+            ts_us,
+            data,
+            orig_len,
+            interface: 0,
+        }
     }
 }
 

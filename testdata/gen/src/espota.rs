@@ -35,11 +35,22 @@ pub fn auth_challenge(nonce: &str) -> Vec<u8> {
 /// `cnonce = md5(filename + size + file_md5 + remote_addr)`,
 /// `response = md5(md5(password) + ":" + nonce + ":" + cnonce)`; returns the datagram
 /// `"200 <cnonce> <response>\n"` with its two parts.
-pub fn auth_answer_md5(filename: &str, size: usize, file_md5: &str, remote_addr: &str, password: &str, nonce: &str) -> (Vec<u8>, String, String) {
+pub fn auth_answer_md5(
+    filename: &str,
+    size: usize,
+    file_md5: &str,
+    remote_addr: &str,
+    password: &str,
+    nonce: &str,
+) -> (Vec<u8>, String, String) {
     let cnonce = md5_hex(format!("{filename}{size}{file_md5}{remote_addr}").as_bytes());
     let passmd5 = md5_hex(password.as_bytes());
     let response = md5_hex(format!("{passmd5}:{nonce}:{cnonce}").as_bytes());
-    (format!("{AUTH} {cnonce} {response}\n").into_bytes(), cnonce, response)
+    (
+        format!("{AUTH} {cnonce} {response}\n").into_bytes(),
+        cnonce,
+        response,
+    )
 }
 
 /// What the device checks: `MD5(_password + ":" + _nonce + ":" + cnonce) == response`, with
@@ -61,7 +72,14 @@ mod tests {
     #[test]
     fn answer_round_trips_through_the_device_check() {
         let nonce = device_nonce_md5(123_456_789);
-        let (msg, cnonce, response) = auth_answer_md5("blink.bin", 1000, &md5_hex(b"x"), "192.0.2.50", "secret", &nonce);
+        let (msg, cnonce, response) = auth_answer_md5(
+            "blink.bin",
+            1000,
+            &md5_hex(b"x"),
+            "192.0.2.50",
+            "secret",
+            &nonce,
+        );
         assert_eq!(msg.len(), 70);
         assert!(device_accepts_md5("secret", &nonce, &cnonce, &response));
         assert!(!device_accepts_md5("wrong", &nonce, &cnonce, &response));

@@ -16,7 +16,11 @@ pub mod tcp_flags {
     pub const ACK: u8 = 0x10;
 }
 
-fn ip_builder(src: IpAddr, dst: IpAddr, ttl: u8) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
+fn ip_builder(
+    src: IpAddr,
+    dst: IpAddr,
+    ttl: u8,
+) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => PacketBuilder::ipv4(s.octets(), d.octets(), ttl),
         (IpAddr::V6(s), IpAddr::V6(d)) => PacketBuilder::ipv6(s.octets(), d.octets(), ttl),
@@ -34,7 +38,16 @@ pub fn udp(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, payload: &[u8]) -> 
 
 /// An IP packet carrying TCP with the given flags (see [`tcp_flags`]).
 #[allow(clippy::too_many_arguments)]
-pub fn tcp(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+pub fn tcp(
+    src: IpAddr,
+    dst: IpAddr,
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut b = ip_builder(src, dst, 64).tcp(sport, dport, seq, 64240);
     if flags & tcp_flags::SYN != 0 {
         b = b.syn();
@@ -60,16 +73,25 @@ pub fn tcp(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u32, ack: u32,
 pub fn ip_raw(src: IpAddr, dst: IpAddr, proto: u8, ttl: u8, payload: &[u8]) -> Vec<u8> {
     let b = ip_builder(src, dst, ttl);
     let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, IpNumber(proto), payload).expect("write to Vec");
+    b.write(&mut out, IpNumber(proto), payload)
+        .expect("write to Vec");
     out
 }
 
 /// How to wrap an IP packet for the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Link {
-    Ethernet { src: [u8; 6], dst: [u8; 6] },
+    Ethernet {
+        src: [u8; 6],
+        dst: [u8; 6],
+    },
     /// Ethernet with 802.1Q tags (outermost first; two tags = QinQ with an 802.1ad outer TPID).
-    Vlan { src: [u8; 6], dst: [u8; 6], vids: [u16; 2], tags: u8 },
+    Vlan {
+        src: [u8; 6],
+        dst: [u8; 6],
+        vids: [u16; 2],
+        tags: u8,
+    },
     Sll,
     Sll2,
     Null,
@@ -92,7 +114,17 @@ impl Link {
     pub fn reversed(self) -> Link {
         match self {
             Link::Ethernet { src, dst } => Link::Ethernet { src: dst, dst: src },
-            Link::Vlan { src, dst, vids, tags } => Link::Vlan { src: dst, dst: src, vids, tags },
+            Link::Vlan {
+                src,
+                dst,
+                vids,
+                tags,
+            } => Link::Vlan {
+                src: dst,
+                dst: src,
+                vids,
+                tags,
+            },
             other => other,
         }
     }
@@ -106,13 +138,18 @@ impl Link {
                 f.extend_from_slice(&dst);
                 f.extend_from_slice(&src);
             }
-            Link::Vlan { src, dst, vids, tags } => {
+            Link::Vlan {
+                src,
+                dst,
+                vids,
+                tags,
+            } => {
                 f.extend_from_slice(&dst);
                 f.extend_from_slice(&src);
-                for i in 0..usize::from(tags.min(2)) {
+                for (i, vid) in vids.iter().take(usize::from(tags.min(2))).enumerate() {
                     let tpid: u16 = if tags == 2 && i == 0 { 0x88A8 } else { 0x8100 };
                     f.extend_from_slice(&tpid.to_be_bytes());
-                    f.extend_from_slice(&vids[i].to_be_bytes());
+                    f.extend_from_slice(&vid.to_be_bytes());
                 }
             }
             Link::Sll => {

@@ -24,22 +24,36 @@ fn write_pcapng(path: &Path, interfaces: &[u32], records: &[Record]) -> io::Resu
 }
 
 fn main() -> io::Result<()> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "testdata".to_string());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "testdata".to_string());
     let dir = Path::new(&dir);
     fs::create_dir_all(dir.join("links"))?;
 
     // The demo: the whole OTA scenario over Ethernet, as pcapng.
-    let eth = Link::Ethernet { src: LAPTOP_MAC, dst: ESPRESSIF_MAC };
+    let eth = Link::Ethernet {
+        src: LAPTOP_MAC,
+        dst: ESPRESSIF_MAC,
+    };
     let (records, _) = scenarios::ota_invitations(eth);
     write_pcapng(&dir.join("demo.pcapng"), &[eth.linktype()], &records)?;
 
     // The same scenario through every link type we decode, one pcap each.
     for (name, link) in scenarios::link_variants() {
         let (records, _) = scenarios::ota_invitations(link);
-        write_pcap(&dir.join("links").join(format!("{name}.pcap")), link.linktype(), &records)?;
+        write_pcap(
+            &dir.join("links").join(format!("{name}.pcap")),
+            link.linktype(),
+            &records,
+        )?;
     }
     // pcapng with two Ethernet interfaces (the second one 802.1Q-tagged), an hour apart.
-    let tagged = Link::Vlan { src: LAPTOP_MAC, dst: ESPRESSIF_MAC, vids: [42, 0], tags: 1 };
+    let tagged = Link::Vlan {
+        src: LAPTOP_MAC,
+        dst: ESPRESSIF_MAC,
+        vids: [42, 0],
+        tags: 1,
+    };
     let (mut a, _) = scenarios::ota_invitations(eth);
     let (mut b, _) = scenarios::ota_invitations(tagged);
     for r in &mut b {
@@ -47,7 +61,11 @@ fn main() -> io::Result<()> {
         r.ts_us += 3_600_000_000;
     }
     a.append(&mut b);
-    write_pcapng(&dir.join("links").join("two-interfaces.pcapng"), &[eth.linktype(), tagged.linktype()], &a)?;
+    write_pcapng(
+        &dir.join("links").join("two-interfaces.pcapng"),
+        &[eth.linktype(), tagged.linktype()],
+        &a,
+    )?;
     eprintln!("testgen: wrote captures to {}", dir.display());
     Ok(())
 }

@@ -27,6 +27,8 @@ impl Rng {
     }
 
     pub fn hex(&mut self, digits: usize) -> String {
-        (0..digits).map(|_| char::from_digit((self.next_u64() % 16) as u32, 16).unwrap()).collect()
+        (0..digits)
+            .map(|_| char::from_digit((self.next_u64() % 16) as u32, 16).unwrap())
+            .collect()
     }
 }

@@ -19,7 +19,11 @@ pub struct Timeline {
 
 impl Timeline {
     pub fn new(link: Link) -> Self {
-        Timeline { link, records: Vec::new(), now_us: EPOCH_US }
+        Timeline {
+            link,
+            records: Vec::new(),
+            now_us: EPOCH_US,
+        }
     }
 
     pub fn advance_ms(&mut self, ms: i64) {
@@ -28,13 +32,26 @@ impl Timeline {
 
     /// Appends one IP packet; `towards_device` picks the MAC direction on Ethernet links.
     pub fn push_ip(&mut self, ip: Vec<u8>, towards_device: bool) {
-        let link = if towards_device { self.link } else { self.link.reversed() };
+        let link = if towards_device {
+            self.link
+        } else {
+            self.link.reversed()
+        };
         self.records.push(Record::new(self.now_us, link.wrap(&ip)));
         self.advance_ms(1);
     }
 
-    pub fn udp(&mut self, src: (IpAddr, u16), dst: (IpAddr, u16), payload: &[u8], towards_device: bool) {
-        self.push_ip(frame::udp(src.0, dst.0, src.1, dst.1, payload), towards_device);
+    pub fn udp(
+        &mut self,
+        src: (IpAddr, u16),
+        dst: (IpAddr, u16),
+        payload: &[u8],
+        towards_device: bool,
+    ) {
+        self.push_ip(
+            frame::udp(src.0, dst.0, src.1, dst.1, payload),
+            towards_device,
+        );
     }
 }
 
@@ -81,15 +98,30 @@ pub fn ota_invitations(link: Link) -> (Vec<Record>, Vec<ExpectedInvitation>) {
     let (uploader, esp32) = (ip(UPLOADER), ip(ESP32));
 
     background(&mut t, &mut rng, 5);
-    let mut invite = |t: &mut Timeline, rng: &mut Rng, up: IpAddr, dev: IpAddr, dev_port: u16, command: u16, reply: Option<&[u8]>| {
+    let mut invite = |t: &mut Timeline,
+                      rng: &mut Rng,
+                      up: IpAddr,
+                      dev: IpAddr,
+                      dev_port: u16,
+                      command: u16,
+                      reply: Option<&[u8]>| {
         let sport = rng.range(32768, 61000) as u16;
         let host_port = rng.range(10000, 60000) as u16;
-        t.udp((up, sport), (dev, dev_port), &espota::invitation(command, host_port, image.len(), &md5), true);
+        t.udp(
+            (up, sport),
+            (dev, dev_port),
+            &espota::invitation(command, host_port, image.len(), &md5),
+            true,
+        );
         expected.push(ExpectedInvitation {
             uploader: up,
             device: dev,
             device_port: dev_port,
-            command: if command == espota::SPIFFS { "filesystem" } else { "flash" },
+            command: if command == espota::SPIFFS {
+                "filesystem"
+            } else {
+                "flash"
+            },
             host_port,
             image_size: image.len() as u64,
             image_md5: md5.clone(),
@@ -102,13 +134,30 @@ pub fn ota_invitations(link: Link) -> (Vec<Record>, Vec<ExpectedInvitation>) {
     };
 
     // 1. No password.
-    invite(&mut t, &mut rng, uploader, esp32, 3232, espota::FLASH, Some(b"OK"));
+    invite(
+        &mut t,
+        &mut rng,
+        uploader,
+        esp32,
+        3232,
+        espota::FLASH,
+        Some(b"OK"),
+    );
     background(&mut t, &mut rng, 3);
     // 2 and 3. MD5 password, right then wrong.
     for password in ["secret", "guess"] {
         let nonce = espota::device_nonce_md5(rng.range(1_000_000, 90_000_000));
-        let sport = invite(&mut t, &mut rng, uploader, esp32, 3232, espota::FLASH, Some(&espota::auth_challenge(&nonce)));
-        let (answer, cnonce, response) = espota::auth_answer_md5("sketch.ino.bin", image.len(), &md5, ESP32, password, &nonce);
+        let sport = invite(
+            &mut t,
+            &mut rng,
+            uploader,
+            esp32,
+            3232,
+            espota::FLASH,
+            Some(&espota::auth_challenge(&nonce)),
+        );
+        let (answer, cnonce, response) =
+            espota::auth_answer_md5("sketch.ino.bin", image.len(), &md5, ESP32, password, &nonce);
         t.udp((uploader, sport), (esp32, 3232), &answer, true);
         t.advance_ms(20);
         let ok = espota::device_accepts_md5("secret", &nonce, &cnonce, &response);
@@ -117,20 +166,62 @@ pub fn ota_invitations(link: Link) -> (Vec<Record>, Vec<ExpectedInvitation>) {
         background(&mut t, &mut rng, 2);
     }
     // 4. ESP8266 filesystem image.
-    invite(&mut t, &mut rng, uploader, ip(ESP8266), 8266, espota::SPIFFS, Some(b"OK"));
+    invite(
+        &mut t,
+        &mut rng,
+        uploader,
+        ip(ESP8266),
+        8266,
+        espota::SPIFFS,
+        Some(b"OK"),
+    );
     // 5. RP2040.
-    invite(&mut t, &mut rng, uploader, ip(PICO), 2040, espota::FLASH, Some(b"OK"));
+    invite(
+        &mut t,
+        &mut rng,
+        uploader,
+        ip(PICO),
+        2040,
+        espota::FLASH,
+        Some(b"OK"),
+    );
     // 6. Offline device: three tries, fresh source port each.
     for _ in 0..3 {
-        invite(&mut t, &mut rng, uploader, ip("192.0.2.99"), 3232, espota::FLASH, None);
+        invite(
+            &mut t,
+            &mut rng,
+            uploader,
+            ip("192.0.2.99"),
+            3232,
+            espota::FLASH,
+            None,
+        );
         t.advance_ms(10_000);
     }
     // 7. IPv6.
-    invite(&mut t, &mut rng, ip(UPLOADER_V6), ip(ESP32_V6), 3232, espota::FLASH, Some(b"OK"));
+    invite(
+        &mut t,
+        &mut rng,
+        ip(UPLOADER_V6),
+        ip(ESP32_V6),
+        3232,
+        espota::FLASH,
+        Some(b"OK"),
+    );
     // 8. Malformed: no events, counted.
     let bad_md5 = &md5[..31];
-    t.udp((uploader, 40001), (esp32, 3232), format!("0 48266 4096 {bad_md5}\n").as_bytes(), true);
-    t.udp((uploader, 40002), (esp32, 3232), format!("0 port size {md5}\n").as_bytes(), true);
+    t.udp(
+        (uploader, 40001),
+        (esp32, 3232),
+        format!("0 48266 4096 {bad_md5}\n").as_bytes(),
+        true,
+    );
+    t.udp(
+        (uploader, 40002),
+        (esp32, 3232),
+        format!("0 port size {md5}\n").as_bytes(),
+        true,
+    );
     let junk = rng.bytes(48);
     t.udp((uploader, 40003), (esp32, 3232), &junk, true);
     background(&mut t, &mut rng, 5);
@@ -151,7 +242,19 @@ pub fn background(t: &mut Timeline, rng: &mut Rng, n: usize) {
         t.udp((client, sport), (resolver, 53), &query, true);
         let seq = rng.next_u64() as u32;
         let req = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n";
-        t.push_ip(frame::tcp(client, web, sport, 80, seq, 1, frame::tcp_flags::ACK | frame::tcp_flags::PSH, req), true);
+        t.push_ip(
+            frame::tcp(
+                client,
+                web,
+                sport,
+                80,
+                seq,
+                1,
+                frame::tcp_flags::ACK | frame::tcp_flags::PSH,
+                req,
+            ),
+            true,
+        );
         t.advance_ms(rng.range(5, 50) as i64);
     }
 }
@@ -159,9 +262,31 @@ pub fn background(t: &mut Timeline, rng: &mut Rng, n: usize) {
 /// The links each capture in `testdata/links/` uses.
 pub fn link_variants() -> Vec<(&'static str, Link)> {
     vec![
-        ("ethernet", Link::Ethernet { src: LAPTOP_MAC, dst: ESPRESSIF_MAC }),
-        ("vlan", Link::Vlan { src: LAPTOP_MAC, dst: ESPRESSIF_MAC, vids: [42, 0], tags: 1 }),
-        ("qinq", Link::Vlan { src: LAPTOP_MAC, dst: ESPRESSIF_MAC, vids: [100, 42], tags: 2 }),
+        (
+            "ethernet",
+            Link::Ethernet {
+                src: LAPTOP_MAC,
+                dst: ESPRESSIF_MAC,
+            },
+        ),
+        (
+            "vlan",
+            Link::Vlan {
+                src: LAPTOP_MAC,
+                dst: ESPRESSIF_MAC,
+                vids: [42, 0],
+                tags: 1,
+            },
+        ),
+        (
+            "qinq",
+            Link::Vlan {
+                src: LAPTOP_MAC,
+                dst: ESPRESSIF_MAC,
+                vids: [100, 42],
+                tags: 2,
+            },
+        ),
         ("sll", Link::Sll),
         ("sll2", Link::Sll2),
         ("null", Link::Null),
