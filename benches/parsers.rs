@@ -9,19 +9,46 @@ use watch3232::engine::{Config, Engine};
 use watch3232_testgen::frame::{self, Link, ESPRESSIF_MAC, LAPTOP_MAC};
 use watch3232_testgen::scenarios::{ip, ota_invitations};
 
-const ETH: Link = Link::Ethernet { src: LAPTOP_MAC, dst: ESPRESSIF_MAC };
+const ETH: Link = Link::Ethernet {
+    src: LAPTOP_MAC,
+    dst: ESPRESSIF_MAC,
+};
 
 fn background_frames() -> Vec<Vec<u8>> {
     let (a, b) = (ip("198.51.100.20"), ip("203.0.113.80"));
     vec![
-        ETH.wrap(&frame::tcp(a, b, 40000, 443, 1, 1, frame::tcp_flags::ACK, &[0u8; 1400])),
+        ETH.wrap(&frame::tcp(
+            a,
+            b,
+            40000,
+            443,
+            1,
+            1,
+            frame::tcp_flags::ACK,
+            &[0u8; 1400],
+        )),
         ETH.wrap(&frame::udp(a, b, 40000, 53, &[0u8; 40])),
-        ETH.wrap(&frame::tcp(ip("2001:db8::1"), ip("2001:db8::2"), 40000, 80, 1, 1, frame::tcp_flags::ACK, &[0u8; 200])),
+        ETH.wrap(&frame::tcp(
+            ip("2001:db8::1"),
+            ip("2001:db8::2"),
+            40000,
+            80,
+            1,
+            1,
+            frame::tcp_flags::ACK,
+            &[0u8; 200],
+        )),
     ]
 }
 
 fn packet(data: &[u8], index: u64) -> Packet<'_> {
-    Packet { ts: Timestamp::from_secs(1_795_982_400), wire_len: data.len() as u32, data, link: LinkType::Ethernet, index }
+    Packet {
+        ts: Timestamp::from_secs(1_795_982_400),
+        wire_len: data.len() as u32,
+        data,
+        link: LinkType::Ethernet,
+        index,
+    }
 }
 
 fn pipeline(c: &mut Criterion) {
@@ -55,11 +82,17 @@ fn parsers(c: &mut Criterion) {
     let mut group = c.benchmark_group("parsers");
     group.throughput(Throughput::Elements(1));
     let frames = background_frames();
-    group.bench_function("decode_eth_ipv4_tcp", |b| b.iter(|| decode(LinkType::Ethernet, black_box(&frames[0]), 4).is_ok()));
+    group.bench_function("decode_eth_ipv4_tcp", |b| {
+        b.iter(|| decode(LinkType::Ethernet, black_box(&frames[0]), 4).is_ok())
+    });
     let inv = b"0 48266 1048576 0c7a2b3b1e5e8b8d1f6a0b0a2d3c4e5f\n";
-    group.bench_function("espota_invitation", |b| b.iter(|| parse_invitation(black_box(inv)).is_ok()));
+    group.bench_function("espota_invitation", |b| {
+        b.iter(|| parse_invitation(black_box(inv)).is_ok())
+    });
     let auth = b"AUTH 0c7a2b3b1e5e8b8d1f6a0b0a2d3c4e5f";
-    group.bench_function("espota_device_reply", |b| b.iter(|| parse_device_reply(black_box(auth)).is_ok()));
+    group.bench_function("espota_device_reply", |b| {
+        b.iter(|| parse_device_reply(black_box(auth)).is_ok())
+    });
     group.finish();
 }
 
