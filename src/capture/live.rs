@@ -2,6 +2,7 @@
 
 use super::{CaptureError, LinkType, Next, Packet, Timestamp};
 use pcap::{Active, Capture};
+use std::os::unix::io::{AsRawFd, RawFd};
 
 /// How to open an interface; defaults follow tcpdump's.
 #[derive(Clone, Debug)]
@@ -21,6 +22,9 @@ pub struct LiveSource {
     link: LinkType,
     base_filter: String,
     read: u64,
+    poll_ms: i32,
+    /// The descriptor was readable and the buffer may still hold packets.
+    ready: bool,
 }
 
 /// Kernel-side counters, as libpcap reports them.
@@ -45,6 +49,10 @@ impl LiveSource {
             .promisc(opts.promisc)
             .timeout(opts.poll_ms)
             .open()
+            .map_err(open_err)?
+            // Non-blocking, so a quiet link cannot block a read forever: on Linux (TPACKET_V3)
+            // libpcap's timeout only fires once a packet has arrived. `wait_readable` polls.
+            .setnonblock()
             .map_err(open_err)?;
         let linktype = capture.get_datalink().0;
         let link = LinkType::from_linktype(linktype).ok_or(CaptureError::UnsupportedLink {
@@ -57,6 +65,8 @@ impl LiveSource {
             link,
             base_filter: opts.filter.clone(),
             read: 0,
+            poll_ms: opts.poll_ms,
+            ready: false,
         };
         source.set_filter(&opts.filter)?;
         Ok(source)
@@ -85,7 +95,15 @@ impl LiveSource {
             })
     }
 
+    /// The next packet; `Idle` after `poll_ms` without one (or when a signal interrupts the
+    /// wait), so the caller can check its stop flag and advance its clock.
     pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
+        if !self.ready {
+            self.ready = wait_readable(self.capture.as_raw_fd(), self.poll_ms);
+            if !self.ready {
+                return Ok(Next::Idle);
+            }
+        }
         match self.capture.next_packet() {
             Ok(p) => {
                 self.read += 1;
@@ -97,7 +115,11 @@ impl LiveSource {
                     index: self.read,
                 }))
             }
-            Err(pcap::Error::TimeoutExpired) => Ok(Next::Idle),
+            Err(pcap::Error::TimeoutExpired) => {
+                // Drained what was buffered: wait on the descriptor before the next read.
+                self.ready = false;
+                Ok(Next::Idle)
+            }
             Err(pcap::Error::NoMorePackets) => Ok(Next::End),
             Err(e) => Err(CaptureError::Read {
                 name: self.name.clone(),
@@ -114,6 +136,20 @@ impl LiveSource {
             if_dropped: s.if_dropped,
         })
     }
+}
+
+/// Waits up to `timeout_ms` for `fd` to become readable. A signal ends the wait early (EINTR),
+/// which is what lets SIGINT/SIGTERM stop a capture on a silent link.
+fn wait_readable(fd: RawFd, timeout_ms: i32) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `pfd` is a valid, exclusively borrowed pollfd array of length 1 for the duration
+    // of the call; `fd` is libpcap's selectable descriptor, open while the capture lives.
+    let n = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+    n > 0 && pfd.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0
 }
 
 fn describe_live_error(err: &pcap::Error) -> String {
