@@ -112,3 +112,31 @@ fn capture_on_loopback_until_sigterm() {
         "port 9 never passes the kernel filter"
     );
 }
+
+#[test]
+fn missing_capture_permission_is_one_line() {
+    // Drop to `nobody` (needs root to do so, and setpriv from util-linux).
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    if !is_root || Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("permission test skipped: needs root and setpriv");
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(common::bin())
+        .args(["capture", "-i", "lo"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("watch3232: error: lo: no permission to capture"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("CAP_NET_RAW"), "{stderr}");
+}
