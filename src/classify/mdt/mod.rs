@@ -928,28 +928,30 @@ impl Mdt {
             NeighborState::Up if n.expired(now) => "expired",
             NeighborState::Up => "up",
         };
-        // DR election per MDT (RFC 7761 §4.3.2): highest priority then highest address, but
-        // by address alone if any neighbour omits the priority option.
-        let mut dr: BTreeMap<Option<IpAddr>, (bool, u32, IpAddr)> = BTreeMap::new();
-        let mut all_have_priority: BTreeMap<Option<IpAddr>, bool> = BTreeMap::new();
-        for (&(ctx, _), n) in &self.neighbors {
+        // DR election per MDT and address family (RFC 7761 §4.3.2): highest priority, then
+        // highest address; by address alone if any neighbour omits the priority option.
+        let link = |ctx: Option<IpAddr>, addr: IpAddr| (ctx, addr.is_ipv4());
+        let mut all_have_priority: BTreeMap<(Option<IpAddr>, bool), bool> = BTreeMap::new();
+        for (&(ctx, addr), n) in &self.neighbors {
             if state(n) == "up" {
-                *all_have_priority.entry(ctx).or_insert(true) &= n.hello.dr_priority.is_some();
+                let all = all_have_priority.entry(link(ctx, addr)).or_insert(true);
+                *all &= n.hello.dr_priority.is_some();
             }
         }
+        let mut dr: BTreeMap<(Option<IpAddr>, bool), (u32, IpAddr)> = BTreeMap::new();
         for (&(ctx, addr), n) in &self.neighbors {
             if state(n) != "up" {
                 continue;
             }
-            let prio = if all_have_priority[&ctx] {
+            let l = link(ctx, addr);
+            let prio = if all_have_priority[&l] {
                 n.hello.dr_priority.unwrap_or(1)
             } else {
                 0
             };
-            let cand = (true, prio, addr);
-            let best = dr.entry(ctx).or_insert(cand);
-            if (cand.1, cand.2) > (best.1, best.2) {
-                *best = cand;
+            let best = dr.entry(l).or_insert((prio, addr));
+            if (prio, addr) > *best {
+                *best = (prio, addr);
             }
         }
         let pim_neighbors = self
@@ -960,7 +962,7 @@ impl Mdt {
                 default_mdt: ctx,
                 pe: n.pe,
                 dr_priority: n.hello.dr_priority,
-                dr: dr.get(&ctx).is_some_and(|b| b.2 == addr) && state(n) == "up",
+                dr: dr.get(&link(ctx, addr)).is_some_and(|b| b.1 == addr) && state(n) == "up",
                 holdtime: n.hello.holdtime,
                 generation_id: n.hello.generation_id,
                 state: state(n),
