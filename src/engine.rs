@@ -23,6 +23,8 @@ pub struct Config {
     pub flow_timeout_secs: u64,
     pub max_tunnel_depth: u8,
     pub community_id_seed: u16,
+    /// Bound on each MDT table (default MDTs, PIM neighbours, C-flows, P-groups).
+    pub mdt_max_entries: usize,
 }
 
 impl Default for Config {
@@ -33,6 +35,7 @@ impl Default for Config {
             flow_timeout_secs: 120,
             max_tunnel_depth: decode::DEFAULT_MAX_TUNNEL_DEPTH,
             community_id_seed: 0,
+            mdt_max_entries: classify::mdt::DEFAULT_MAX_ENTRIES,
         }
     }
 }

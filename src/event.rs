@@ -3,6 +3,7 @@
 
 use crate::capture::Timestamp;
 use crate::classify::arduino_ota::OtaDetails;
+use crate::classify::mdt::MdtDetails;
 use crate::stats::StatsDetails;
 use serde::{Serialize, Serializer};
 use std::net::IpAddr;
@@ -77,6 +78,7 @@ pub struct TunnelFields {
 #[serde(rename_all = "snake_case")]
 pub enum Body {
     ArduinoOta(OtaDetails),
+    Mdt(MdtDetails),
     Stats(StatsDetails),
 }
 
@@ -84,6 +86,7 @@ impl Body {
     pub fn event_type(&self) -> &'static str {
         match self {
             Body::ArduinoOta(_) => "arduino_ota",
+            Body::Mdt(_) => "mdt",
             Body::Stats(_) => "stats",
         }
     }

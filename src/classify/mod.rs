@@ -8,6 +8,7 @@
 
 pub mod arduino_ota;
 mod interest;
+pub mod mdt;
 
 pub use interest::Interest;
 
@@ -24,7 +25,10 @@ pub type ClassifierId = u8;
 
 /// Every classifier, in the order they are offered an unclaimed flow.
 pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
-    vec![Box::new(arduino_ota::ArduinoOta::new(config))]
+    vec![
+        Box::new(arduino_ota::ArduinoOta::new(config)),
+        Box::new(mdt::Mdt::new(config)),
+    ]
 }
 
 /// What a classifier says about a flow after seeing one of its packets.
@@ -46,6 +50,7 @@ pub enum AppState {
     #[default]
     None,
     ArduinoOta(Box<arduino_ota::OtaFlow>),
+    Mdt(Box<mdt::MdtFlow>),
 }
 
 /// One conversation in the flow table.

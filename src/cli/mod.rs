@@ -60,6 +60,11 @@ pub struct Args {
     /// Seed of the Community ID flow hash (must match your other sensors).
     #[arg(long, global = true, default_value_t = 0, value_name = "SEED")]
     pub community_id_seed: u16,
+
+    /// Most entries in each MDT table (default MDTs, PIM neighbours, C-flows, P-groups); past
+    /// it the entry seen longest ago is dropped and counted.
+    #[arg(long, global = true, default_value_t = 10_000, value_name = "N")]
+    pub mdt_max_entries: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,5 +10,6 @@
 pub mod capture;
 pub mod espota;
 pub mod frame;
+pub mod mdt;
 pub mod rng;
 pub mod scenarios;

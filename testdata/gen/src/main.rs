@@ -66,6 +66,24 @@ fn main() -> io::Result<()> {
         &[eth.linktype(), tagged.linktype()],
         &a,
     )?;
+    // Multicast-VPN MDT: the mdt.md examples, a three-PE core, and bad input.
+    fs::create_dir_all(dir.join("mdt"))?;
+    let eth_link = watch3232_testgen::capture::linktype::ETHERNET;
+    write_pcap(
+        &dir.join("mdt").join("examples.pcap"),
+        eth_link,
+        &watch3232_testgen::mdt::examples(),
+    )?;
+    write_pcap(
+        &dir.join("mdt").join("mvpn.pcap"),
+        eth_link,
+        &watch3232_testgen::mdt::mvpn(),
+    )?;
+    write_pcap(
+        &dir.join("mdt").join("malformed.pcap"),
+        eth_link,
+        &watch3232_testgen::mdt::malformed(),
+    )?;
     eprintln!("testgen: wrote captures to {}", dir.display());
     Ok(())
 }
