@@ -21,6 +21,8 @@ pub struct Config {
     pub flow_timeout_secs: u64,
     pub max_tunnel_depth: u8,
     pub community_id_seed: u16,
+    /// ArduinoOTA sessions, firmware, ESPHome and OTA alerts.
+    pub ota: classify::arduino_ota::OtaConfig,
 }
 
 impl Default for Config {
@@ -31,6 +33,7 @@ impl Default for Config {
             flow_timeout_secs: 120,
             max_tunnel_depth: decode::DEFAULT_MAX_TUNNEL_DEPTH,
             community_id_seed: 0,
+            ota: classify::arduino_ota::OtaConfig::default(),
         }
     }
 }

@@ -61,11 +61,17 @@ impl fmt::Display for InvitationError {
         match self {
             InvitationError::NotText => write!(f, "not printable ASCII"),
             InvitationError::FieldCount(n) => write!(f, "{n} fields, an invitation has 4"),
-            InvitationError::Command => write!(f, "command is neither 0 (flash) nor 100 (filesystem)"),
+            InvitationError::Command => {
+                write!(f, "command is neither 0 (flash) nor 100 (filesystem)")
+            }
             InvitationError::HostPort => write!(f, "host port is not a number in 1-65535"),
-            InvitationError::ImageSize => write!(f, "image size is not a decimal number of at most 10 digits"),
+            InvitationError::ImageSize => {
+                write!(f, "image size is not a decimal number of at most 10 digits")
+            }
             InvitationError::Md5Length(n) => write!(f, "image MD5 has {n} characters, not 32"),
-            InvitationError::Md5Digit => write!(f, "image MD5 has a character that is not a hex digit"),
+            InvitationError::Md5Digit => {
+                write!(f, "image MD5 has a character that is not a hex digit")
+            }
         }
     }
 }
@@ -96,10 +102,16 @@ pub fn parse_invitation(payload: &[u8]) -> Result<Invitation<'_>, InvitationErro
         return Err(InvitationError::NotText);
     }
     let mut fields = line.split(|&b| b == b' ');
-    let (Some(cmd), Some(port), Some(size), Some(md5), None) =
-        (fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
-    else {
-        return Err(InvitationError::FieldCount(line.split(|&b| b == b' ').count()));
+    let (Some(cmd), Some(port), Some(size), Some(md5), None) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) else {
+        return Err(InvitationError::FieldCount(
+            line.split(|&b| b == b' ').count(),
+        ));
     };
     let command = match cmd {
         b"0" => Command::Flash,
@@ -119,7 +131,12 @@ pub fn parse_invitation(payload: &[u8]) -> Result<Invitation<'_>, InvitationErro
     }
     // All bytes checked to be ASCII hex digits above.
     let image_md5 = std::str::from_utf8(md5).map_err(|_| InvitationError::Md5Digit)?;
-    Ok(Invitation { command, host_port, image_size, image_md5 })
+    Ok(Invitation {
+        command,
+        host_port,
+        image_size,
+        image_md5,
+    })
 }
 
 /// Whether a payload looks like an attempt at an invitation (starts with a command and a
@@ -179,7 +196,10 @@ impl fmt::Display for ReplyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReplyError::Unknown => write!(f, "not an ArduinoOTA device reply"),
-            ReplyError::Nonce(n) => write!(f, "AUTH nonce of {n} characters is neither 32 nor 64 hex digits"),
+            ReplyError::Nonce(n) => write!(
+                f,
+                "AUTH nonce of {n} characters is neither 32 nor 64 hex digits"
+            ),
         }
     }
 }
@@ -208,7 +228,10 @@ pub fn parse_device_reply(payload: &[u8]) -> Result<DeviceReply<'_>, ReplyError>
         return Ok(DeviceReply::Auth { scheme, nonce });
     }
     if let Some(text) = payload.strip_prefix(b"ERR: ") {
-        if text.iter().all(|&b| b == b'\n' || b == b'\r' || (0x20..0x7f).contains(&b)) {
+        if text
+            .iter()
+            .all(|&b| b == b'\n' || b == b'\r' || (0x20..0x7f).contains(&b))
+        {
             let text = std::str::from_utf8(text).map_err(|_| ReplyError::Unknown)?;
             return Ok(DeviceReply::Error(text.trim_end()));
         }
@@ -234,7 +257,11 @@ pub fn parse_auth_answer(payload: &[u8]) -> Option<AuthAnswer<'_>> {
     if response.len() != cnonce.len() {
         return None;
     }
-    Some(AuthAnswer { scheme, cnonce: hex_str(cnonce)?, response: hex_str(response)? })
+    Some(AuthAnswer {
+        scheme,
+        cnonce: hex_str(cnonce)?,
+        response: hex_str(response)?,
+    })
 }
 
 #[cfg(test)]
@@ -251,11 +278,19 @@ mod tests {
         let inv = parse_invitation(msg.as_bytes()).unwrap();
         assert_eq!(
             inv,
-            Invitation { command: Command::Flash, host_port: 48266, image_size: 1_048_576, image_md5: MD5 }
+            Invitation {
+                command: Command::Flash,
+                host_port: 48266,
+                image_size: 1_048_576,
+                image_md5: MD5
+            }
         );
         let fs_msg = format!("100 10000 1507328 {MD5}\n");
         let fs = parse_invitation(fs_msg.as_bytes()).unwrap();
-        assert_eq!((fs.command, fs.command.code(), fs.command.name()), (Command::Filesystem, 100, "filesystem"));
+        assert_eq!(
+            (fs.command, fs.command.code(), fs.command.name()),
+            (Command::Filesystem, 100, "filesystem")
+        );
     }
 
     #[test]
@@ -272,15 +307,30 @@ mod tests {
     #[test]
     fn malformed_invitations_say_why() {
         let cases: &[(String, InvitationError)] = &[
-            (format!("0 48266 1048576 {}\n", &MD5[..31]), InvitationError::Md5Length(31)),
-            (format!("0 48266 1048576 {}g\n", &MD5[..31]), InvitationError::Md5Digit),
+            (
+                format!("0 48266 1048576 {}\n", &MD5[..31]),
+                InvitationError::Md5Length(31),
+            ),
+            (
+                format!("0 48266 1048576 {}g\n", &MD5[..31]),
+                InvitationError::Md5Digit,
+            ),
             (format!("0 port 1048576 {MD5}\n"), InvitationError::HostPort),
-            (format!("0 70000 1048576 {MD5}\n"), InvitationError::HostPort),
+            (
+                format!("0 70000 1048576 {MD5}\n"),
+                InvitationError::HostPort,
+            ),
             (format!("0 0 1048576 {MD5}\n"), InvitationError::HostPort),
-            (format!("0 48266 12345678901 {MD5}\n"), InvitationError::ImageSize),
+            (
+                format!("0 48266 12345678901 {MD5}\n"),
+                InvitationError::ImageSize,
+            ),
             (format!("0 48266 -1 {MD5}\n"), InvitationError::ImageSize),
             (format!("200 48266 1 {MD5}\n"), InvitationError::Command),
-            (format!("0  48266 1 {MD5}\n"), InvitationError::FieldCount(5)),
+            (
+                format!("0  48266 1 {MD5}\n"),
+                InvitationError::FieldCount(5),
+            ),
             ("0 48266 1\n".to_string(), InvitationError::FieldCount(3)),
             ("\n".to_string(), InvitationError::NotText),
             ("0 1 2 \u{0}bc\n".to_string(), InvitationError::NotText),
@@ -296,19 +346,28 @@ mod tests {
     #[test]
     fn device_replies_of_both_eras() {
         assert_eq!(parse_device_reply(b"OK"), Ok(DeviceReply::Ok));
-        assert_eq!(parse_device_reply(b"Authentication Failed"), Ok(DeviceReply::AuthFailed));
+        assert_eq!(
+            parse_device_reply(b"Authentication Failed"),
+            Ok(DeviceReply::AuthFailed)
+        );
         let old = format!("AUTH {MD5}");
         assert_eq!(old.len(), 37); // §1.3: 37 bytes with a 32-hex nonce
         assert_eq!(
             parse_device_reply(old.as_bytes()),
-            Ok(DeviceReply::Auth { scheme: AuthScheme::Md5, nonce: MD5 })
+            Ok(DeviceReply::Auth {
+                scheme: AuthScheme::Md5,
+                nonce: MD5
+            })
         );
         let nonce64 = format!("{MD5}{MD5}");
         let new = format!("AUTH {nonce64}");
         assert_eq!(new.len(), 69); // 3.3.1+: 69 bytes
         assert_eq!(
             parse_device_reply(new.as_bytes()),
-            Ok(DeviceReply::Auth { scheme: AuthScheme::Pbkdf2Sha256, nonce: &nonce64 })
+            Ok(DeviceReply::Auth {
+                scheme: AuthScheme::Pbkdf2Sha256,
+                nonce: &nonce64
+            })
         );
         assert_eq!(parse_device_reply(b"AUTH abc"), Err(ReplyError::Nonce(3)));
         assert_eq!(
@@ -323,12 +382,18 @@ mod tests {
     fn auth_answers_of_both_eras() {
         let md5 = format!("200 {MD5} {MD5}\n");
         assert_eq!(md5.len(), 70); // §1.4
-        assert_eq!(parse_auth_answer(md5.as_bytes()).unwrap().scheme, AuthScheme::Md5);
+        assert_eq!(
+            parse_auth_answer(md5.as_bytes()).unwrap().scheme,
+            AuthScheme::Md5
+        );
         let long = format!("{MD5}{MD5}");
         let new = format!("200 {long} {long}\n");
         assert_eq!(new.len(), 134); // §1.5
         let a = parse_auth_answer(new.as_bytes()).unwrap();
-        assert_eq!((a.scheme, a.cnonce, a.response), (AuthScheme::Pbkdf2Sha256, &long[..], &long[..]));
+        assert_eq!(
+            (a.scheme, a.cnonce, a.response),
+            (AuthScheme::Pbkdf2Sha256, &long[..], &long[..])
+        );
         assert!(parse_auth_answer(format!("200 {MD5} {long}\n").as_bytes()).is_none());
         assert!(parse_auth_answer(b"200 \n").is_none());
     }
