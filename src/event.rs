@@ -4,6 +4,7 @@
 use crate::capture::Timestamp;
 use crate::classify::arduino_ota::alert::AlertDetails;
 use crate::classify::arduino_ota::OtaDetails;
+use crate::classify::esphome::EsphomeDetails;
 use crate::stats::StatsDetails;
 use serde::{Serialize, Serializer};
 use std::net::IpAddr;
@@ -72,6 +73,7 @@ pub struct TunnelFields {
 #[serde(rename_all = "snake_case")]
 pub enum Body {
     ArduinoOta(OtaDetails),
+    EsphomeOta(Box<EsphomeDetails>),
     Alert(AlertDetails),
     Stats(StatsDetails),
 }
@@ -80,6 +82,7 @@ impl Body {
     pub fn event_type(&self) -> &'static str {
         match self {
             Body::ArduinoOta(_) => "arduino_ota",
+            Body::EsphomeOta(_) => "esphome_ota",
             Body::Alert(_) => "alert",
             Body::Stats(_) => "stats",
         }

@@ -7,6 +7,7 @@
 //! line in [`registry`].
 
 pub mod arduino_ota;
+pub mod esphome;
 mod interest;
 
 pub use interest::Interest;
@@ -24,7 +25,7 @@ pub type ClassifierId = u8;
 
 /// Every classifier, in the order they are offered an unclaimed flow.
 pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
-    vec![Box::new(arduino_ota::ArduinoOta::new(config))]
+    vec![Box::new(arduino_ota::ArduinoOta::new(config)), Box::new(esphome::Esphome::new(config))]
 }
 
 /// What a classifier says about a flow after seeing one of its packets.
@@ -46,6 +47,7 @@ pub enum AppState {
     #[default]
     None,
     ArduinoOta(Box<arduino_ota::OtaFlow>),
+    Esphome(Box<esphome::EsphomeFlow>),
 }
 
 /// One conversation in the flow table.
