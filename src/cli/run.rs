@@ -20,6 +20,7 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         max_flows: args.max_flows,
         flow_timeout_secs: args.flow_timeout,
         community_id_seed: args.community_id_seed,
+        ota: args.ota.config(),
         ..Config::default()
     };
     let mut sink = match &args.output {
