@@ -47,6 +47,11 @@ fn main() -> io::Result<()> {
     }
     a.append(&mut b);
     write_pcapng(&dir.join("links").join("two-interfaces.pcapng"), &[eth.linktype(), Link::Sll2.linktype()], &a)?;
+    // Whole OTA sessions (testdata/ota/, see ota.rs for the events each must produce).
+    fs::create_dir_all(dir.join("ota"))?;
+    for (name, build) in watch3232_testgen::ota::captures() {
+        write_pcap(&dir.join("ota").join(format!("{name}.pcap")), eth.linktype(), &build(eth))?;
+    }
     eprintln!("testgen: wrote captures to {}", dir.display());
     Ok(())
 }
