@@ -25,6 +25,8 @@ pub struct Config {
     pub community_id_seed: u16,
     /// Bound on each MDT table (default MDTs, PIM neighbours, C-flows, P-groups).
     pub mdt_max_entries: usize,
+    /// ArduinoOTA sessions, firmware, ESPHome and OTA alerts.
+    pub ota: classify::arduino_ota::OtaConfig,
 }
 
 impl Default for Config {
@@ -36,6 +38,7 @@ impl Default for Config {
             max_tunnel_depth: decode::DEFAULT_MAX_TUNNEL_DEPTH,
             community_id_seed: 0,
             mdt_max_entries: classify::mdt::DEFAULT_MAX_ENTRIES,
+            ota: classify::arduino_ota::OtaConfig::default(),
         }
     }
 }

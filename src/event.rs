@@ -2,7 +2,9 @@
 //! finding, with the common fields every event carries and the details of one protocol family.
 
 use crate::capture::Timestamp;
+use crate::classify::arduino_ota::alert::AlertDetails;
 use crate::classify::arduino_ota::OtaDetails;
+use crate::classify::esphome::EsphomeDetails;
 use crate::classify::mdt::MdtDetails;
 use crate::stats::StatsDetails;
 use serde::{Serialize, Serializer};
@@ -79,6 +81,8 @@ pub struct TunnelFields {
 pub enum Body {
     ArduinoOta(OtaDetails),
     Mdt(MdtDetails),
+    EsphomeOta(Box<EsphomeDetails>),
+    Alert(AlertDetails),
     Stats(StatsDetails),
 }
 
@@ -87,6 +91,8 @@ impl Body {
         match self {
             Body::ArduinoOta(_) => "arduino_ota",
             Body::Mdt(_) => "mdt",
+            Body::EsphomeOta(_) => "esphome_ota",
+            Body::Alert(_) => "alert",
             Body::Stats(_) => "stats",
         }
     }

@@ -7,6 +7,7 @@
 //! line in [`registry`].
 
 pub mod arduino_ota;
+pub mod esphome;
 mod interest;
 pub mod mdt;
 
@@ -27,6 +28,7 @@ pub type ClassifierId = u8;
 pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
     vec![
         Box::new(arduino_ota::ArduinoOta::new(config)),
+        Box::new(esphome::Esphome::new(config)),
         Box::new(mdt::Mdt::new(config)),
     ]
 }
@@ -51,6 +53,7 @@ pub enum AppState {
     None,
     ArduinoOta(Box<arduino_ota::OtaFlow>),
     Mdt(Box<mdt::MdtFlow>),
+    Esphome(Box<esphome::EsphomeFlow>),
 }
 
 /// One conversation in the flow table.

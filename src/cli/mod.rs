@@ -1,5 +1,6 @@
 //! Command-line definition and the glue from arguments to the engine.
 
+mod ota_args;
 mod run;
 
 pub use run::run;
@@ -65,6 +66,8 @@ pub struct Args {
     /// it the entry seen longest ago is dropped and counted.
     #[arg(long, global = true, default_value_t = 10_000, value_name = "N")]
     pub mdt_max_entries: usize,
+    #[command(flatten)]
+    pub ota: ota_args::OtaArgs,
 }
 
 #[derive(Debug, Subcommand)]

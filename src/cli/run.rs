@@ -23,6 +23,7 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         flow_timeout_secs: args.flow_timeout,
         community_id_seed: args.community_id_seed,
         mdt_max_entries: args.mdt_max_entries,
+        ota: args.ota.config(),
         ..Config::default()
     };
     let mut sink = match &args.output {

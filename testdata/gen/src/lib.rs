@@ -3,6 +3,7 @@
 //! - [`capture`]: pcap and pcapng writers (any link type, several interfaces in pcapng).
 //! - [`frame`]: link, IP and transport builders (checksums correct unless asked otherwise).
 //! - [`espota`]: ArduinoOTA exchanges as the upstream espota.py and device code produce them.
+//! - [`ota`]: whole OTA sessions (auth of both eras, TCP data phase, ESPHome) for `testdata/ota/`.
 //! - [`scenarios`]: the bundled captures in `testdata/`.
 //!
 //! Everything is deterministic: the same build writes the same bytes.
@@ -11,5 +12,6 @@ pub mod capture;
 pub mod espota;
 pub mod frame;
 pub mod mdt;
+pub mod ota;
 pub mod rng;
 pub mod scenarios;

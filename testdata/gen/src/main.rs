@@ -84,6 +84,15 @@ fn main() -> io::Result<()> {
         eth_link,
         &watch3232_testgen::mdt::malformed(),
     )?;
+    // Whole OTA sessions (testdata/ota/, see ota.rs for the events each must produce).
+    fs::create_dir_all(dir.join("ota"))?;
+    for (name, build) in watch3232_testgen::ota::captures() {
+        write_pcap(
+            &dir.join("ota").join(format!("{name}.pcap")),
+            eth.linktype(),
+            &build(eth),
+        )?;
+    }
     eprintln!("testgen: wrote captures to {}", dir.display());
     Ok(())
 }
