@@ -21,6 +21,9 @@ pub struct Config {
     pub flow_timeout_secs: u64,
     pub max_tunnel_depth: u8,
     pub community_id_seed: u16,
+    /// TCP and UDP ports whose unclaimed flows the anomaly path reports (`--watch-ports`).
+    pub watch_ports: Vec<u16>,
+    pub anomaly: classify::anomaly::AnomalyConfig,
 }
 
 impl Default for Config {
@@ -31,6 +34,8 @@ impl Default for Config {
             flow_timeout_secs: 120,
             max_tunnel_depth: decode::DEFAULT_MAX_TUNNEL_DEPTH,
             community_id_seed: 0,
+            watch_ports: vec![3232, 8266, 2040],
+            anomaly: classify::anomaly::AnomalyConfig::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! finding, with the common fields every event carries and the details of one protocol family.
 
 use crate::capture::Timestamp;
+use crate::classify::anomaly::AnomalyDetails;
 use crate::classify::arduino_ota::OtaDetails;
 use crate::stats::StatsDetails;
 use serde::{Serialize, Serializer};
@@ -71,6 +72,7 @@ pub struct TunnelFields {
 #[serde(rename_all = "snake_case")]
 pub enum Body {
     ArduinoOta(OtaDetails),
+    Anomaly(Box<AnomalyDetails>),
     Stats(StatsDetails),
 }
 
@@ -78,6 +80,7 @@ impl Body {
     pub fn event_type(&self) -> &'static str {
         match self {
             Body::ArduinoOta(_) => "arduino_ota",
+            Body::Anomaly(_) => "anomaly",
             Body::Stats(_) => "stats",
         }
     }

@@ -6,6 +6,7 @@
 //! variant per family. To add a protocol: a folder here, a variant in [`AppState`], and one
 //! line in [`registry`].
 
+pub mod anomaly;
 pub mod arduino_ota;
 mod interest;
 
@@ -24,7 +25,11 @@ pub type ClassifierId = u8;
 
 /// Every classifier, in the order they are offered an unclaimed flow.
 pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
-    vec![Box::new(arduino_ota::ArduinoOta::new(config))]
+    vec![
+        Box::new(arduino_ota::ArduinoOta::new(config)),
+        // Last: the fallback for whatever no classifier above claims.
+        Box::new(anomaly::Anomaly::new(config)),
+    ]
 }
 
 /// What a classifier says about a flow after seeing one of its packets.
@@ -46,6 +51,7 @@ pub enum AppState {
     #[default]
     None,
     ArduinoOta(Box<arduino_ota::OtaFlow>),
+    Anomaly(Box<anomaly::AnomalyFlow>),
 }
 
 /// One conversation in the flow table.

@@ -1,5 +1,6 @@
 //! Command-line definition and the glue from arguments to the engine.
 
+mod anomaly;
 mod run;
 
 pub use run::run;
@@ -54,6 +55,9 @@ pub struct Args {
     /// Seed of the Community ID flow hash (must match your other sensors).
     #[arg(long, global = true, default_value_t = 0, value_name = "SEED")]
     pub community_id_seed: u16,
+
+    #[command(flatten)]
+    pub anomaly: anomaly::AnomalyArgs,
 }
 
 #[derive(Debug, Subcommand)]

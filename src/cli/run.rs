@@ -20,6 +20,8 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         max_flows: args.max_flows,
         flow_timeout_secs: args.flow_timeout,
         community_id_seed: args.community_id_seed,
+        watch_ports: args.anomaly.watch_ports.clone(),
+        anomaly: args.anomaly.config().map_err(anyhow_lite::msg)?,
         ..Config::default()
     };
     let mut sink = match &args.output {
@@ -38,7 +40,7 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         Command::Capture { interface, filter, snaplen, buffer_size, promisc } => {
             let opts = LiveOptions {
                 interface: interface.clone(),
-                filter: filter.clone().unwrap_or_else(|| default_filter(&engine.config().ota_ports)),
+                filter: filter.clone().unwrap_or_else(|| default_filter(&[&engine.config().ota_ports[..], &engine.config().watch_ports[..]].concat())),
                 snaplen: *snaplen,
                 buffer_size: *buffer_size,
                 promisc: *promisc,
