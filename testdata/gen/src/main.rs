@@ -47,6 +47,9 @@ fn main() -> io::Result<()> {
     }
     a.append(&mut b);
     write_pcapng(&dir.join("links").join("two-interfaces.pcapng"), &[eth.linktype(), Link::Sll2.linktype()], &a)?;
+    // Anomalies on port 3232 with legitimate OTA traffic mixed in.
+    fs::create_dir_all(dir.join("anomaly"))?;
+    write_pcap(&dir.join("anomaly").join("mixed.pcap"), eth.linktype(), &watch3232_testgen::anomaly::mixed())?;
     eprintln!("testgen: wrote captures to {}", dir.display());
     Ok(())
 }
