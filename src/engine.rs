@@ -27,6 +27,9 @@ pub struct Config {
     pub mdt_max_entries: usize,
     /// ArduinoOTA sessions, firmware, ESPHome and OTA alerts.
     pub ota: classify::arduino_ota::OtaConfig,
+    /// TCP and UDP ports whose unclaimed flows the anomaly path reports (`--watch-ports`).
+    pub watch_ports: Vec<u16>,
+    pub anomaly: classify::anomaly::AnomalyConfig,
 }
 
 impl Default for Config {
@@ -39,6 +42,8 @@ impl Default for Config {
             community_id_seed: 0,
             mdt_max_entries: classify::mdt::DEFAULT_MAX_ENTRIES,
             ota: classify::arduino_ota::OtaConfig::default(),
+            watch_ports: vec![3232, 8266, 2040],
+            anomaly: classify::anomaly::AnomalyConfig::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! finding, with the common fields every event carries and the details of one protocol family.
 
 use crate::capture::Timestamp;
+use crate::classify::anomaly::AnomalyDetails;
 use crate::classify::arduino_ota::alert::AlertDetails;
 use crate::classify::arduino_ota::OtaDetails;
 use crate::classify::esphome::EsphomeDetails;
@@ -83,6 +84,7 @@ pub enum Body {
     Mdt(MdtDetails),
     EsphomeOta(Box<EsphomeDetails>),
     Alert(AlertDetails),
+    Anomaly(Box<AnomalyDetails>),
     Stats(StatsDetails),
 }
 
@@ -93,6 +95,7 @@ impl Body {
             Body::Mdt(_) => "mdt",
             Body::EsphomeOta(_) => "esphome_ota",
             Body::Alert(_) => "alert",
+            Body::Anomaly(_) => "anomaly",
             Body::Stats(_) => "stats",
         }
     }

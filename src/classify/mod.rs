@@ -6,6 +6,7 @@
 //! variant per family. To add a protocol: a folder here, a variant in [`AppState`], and one
 //! line in [`registry`].
 
+pub mod anomaly;
 pub mod arduino_ota;
 pub mod esphome;
 mod interest;
@@ -30,6 +31,8 @@ pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
         Box::new(arduino_ota::ArduinoOta::new(config)),
         Box::new(esphome::Esphome::new(config)),
         Box::new(mdt::Mdt::new(config)),
+        // Last: the fallback for whatever no classifier above claims.
+        Box::new(anomaly::Anomaly::new(config)),
     ]
 }
 
@@ -54,6 +57,7 @@ pub enum AppState {
     ArduinoOta(Box<arduino_ota::OtaFlow>),
     Mdt(Box<mdt::MdtFlow>),
     Esphome(Box<esphome::EsphomeFlow>),
+    Anomaly(Box<anomaly::AnomalyFlow>),
 }
 
 /// One conversation in the flow table.

@@ -1,5 +1,6 @@
 //! Command-line definition and the glue from arguments to the engine.
 
+mod anomaly;
 mod ota_args;
 mod run;
 
@@ -68,6 +69,8 @@ pub struct Args {
     pub mdt_max_entries: usize,
     #[command(flatten)]
     pub ota: ota_args::OtaArgs,
+    #[command(flatten)]
+    pub anomaly: anomaly::AnomalyArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,6 +24,8 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         community_id_seed: args.community_id_seed,
         mdt_max_entries: args.mdt_max_entries,
         ota: args.ota.config(),
+        watch_ports: args.anomaly.watch_ports.clone(),
+        anomaly: args.anomaly.config().map_err(anyhow_lite::msg)?,
         ..Config::default()
     };
     let mut sink = match &args.output {
@@ -48,9 +50,15 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         } => {
             let opts = LiveOptions {
                 interface: interface.clone(),
-                filter: filter
-                    .clone()
-                    .unwrap_or_else(|| default_filter(&engine.config().ota_ports)),
+                filter: filter.clone().unwrap_or_else(|| {
+                    default_filter(
+                        &[
+                            &engine.config().ota_ports[..],
+                            &engine.config().watch_ports[..],
+                        ]
+                        .concat(),
+                    )
+                }),
                 snaplen: *snaplen,
                 buffer_size: *buffer_size,
                 promisc: *promisc,

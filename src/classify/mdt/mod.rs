@@ -705,7 +705,10 @@ impl Mdt {
                 cx.counters.bump("mdt.join_malformed");
                 cx.counters.bump(join_error_counter(&e));
                 tracing::debug!(error = %e, pcap_cnt = pkt.index, "UDP 3232 payload is not an MDT Join");
-                if flow.malformed.is_none() {
+                // Only a datagram that resembles a Join is "malformed MDT"; anything else on
+                // UDP 3232 (a scan probe, another service) is left to the anomaly path's own
+                // judgement, unlabelled.
+                if flow.malformed.is_none() && resembles_join(pkt, payload, tunnel.is_some()) {
                     flow.malformed = Some(Malformed {
                         protocol: "mdt",
                         error: e.to_string(),
@@ -1109,5 +1112,22 @@ impl Classifier for Mdt {
             Severity::Info,
             body,
         ));
+    }
+}
+
+/// Whether a UDP 3232 datagram that failed to parse was meant as a Data-MDT Join: carried in a
+/// default MDT, sent to ALL-PIM-ROUTERS, sent 3232 → 3232 as PEs do, or opening with a known
+/// TLV type and its length (type 1: 16, type 4: 40).
+fn resembles_join(pkt: &Pkt<'_>, payload: &[u8], tunnelled: bool) -> bool {
+    if tunnelled || is_all_pim_routers(pkt.decoded.net.dst) {
+        return true;
+    }
+    if pkt.decoded.ports() == Some((3232, 3232)) {
+        return true;
+    }
+    match payload {
+        [1, hi, lo, ..] => u16::from_be_bytes([*hi, *lo]) == 16,
+        [4, hi, lo, ..] => u16::from_be_bytes([*hi, *lo]) == 40,
+        _ => false,
     }
 }

@@ -5,9 +5,11 @@
 //! - [`espota`]: ArduinoOTA exchanges as the upstream espota.py and device code produce them.
 //! - [`ota`]: whole OTA sessions (auth of both eras, TCP data phase, ESPHome) for `testdata/ota/`.
 //! - [`scenarios`]: the bundled captures in `testdata/`.
+//! - [`anomaly`]: `testdata/anomaly/` (what the anomaly path must and must not report).
 //!
 //! Everything is deterministic: the same build writes the same bytes.
 
+pub mod anomaly;
 pub mod capture;
 pub mod espota;
 pub mod frame;

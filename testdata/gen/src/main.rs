@@ -93,6 +93,13 @@ fn main() -> io::Result<()> {
             &build(eth),
         )?;
     }
+    // Anomalies on port 3232 with legitimate OTA traffic mixed in.
+    fs::create_dir_all(dir.join("anomaly"))?;
+    write_pcap(
+        &dir.join("anomaly").join("mixed.pcap"),
+        eth.linktype(),
+        &watch3232_testgen::anomaly::mixed(),
+    )?;
     eprintln!("testgen: wrote captures to {}", dir.display());
     Ok(())
 }
