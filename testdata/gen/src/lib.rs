@@ -4,10 +4,12 @@
 //! - [`frame`]: link, IP and transport builders (checksums correct unless asked otherwise).
 //! - [`espota`]: ArduinoOTA exchanges as the upstream espota.py and device code produce them.
 //! - [`scenarios`]: the bundled captures in `testdata/`.
+//! - [`corrupt`]: damaged and hostile mutants of valid captures (built at test time).
 //!
 //! Everything is deterministic: the same build writes the same bytes.
 
 pub mod capture;
+pub mod corrupt;
 pub mod espota;
 pub mod frame;
 pub mod rng;
