@@ -232,7 +232,8 @@ impl Engine {
 
     /// Sweeps idle flows and lets classifiers do their periodic work.
     fn tick(&mut self) {
-        self.next_tick = Timestamp(self.now.micros() + TICK_MICROS);
+        // Saturating: a damaged capture can carry a timestamp near the end of time.
+        self.next_tick = Timestamp(self.now.micros().saturating_add(TICK_MICROS));
         self.flows.expire(self.now, &mut self.removed);
         self.finish_removed();
         let mut cx = Context::new(

@@ -35,7 +35,7 @@ impl Timestamp {
 
     /// Seconds elapsed since `earlier`, never negative (captures can step back in time).
     pub fn secs_since(self, earlier: Timestamp) -> f64 {
-        (self.0 - earlier.0).max(0) as f64 / 1e6
+        self.0.saturating_sub(earlier.0).max(0) as f64 / 1e6
     }
 
     pub fn saturating_add_secs(self, secs: u64) -> Timestamp {

@@ -6,11 +6,13 @@
 //! - [`ota`]: whole OTA sessions (auth of both eras, TCP data phase, ESPHome) for `testdata/ota/`.
 //! - [`scenarios`]: the bundled captures in `testdata/`.
 //! - [`anomaly`]: `testdata/anomaly/` (what the anomaly path must and must not report).
+//! - [`corrupt`]: damaged and hostile mutants of valid captures (built at test time).
 //!
 //! Everything is deterministic: the same build writes the same bytes.
 
 pub mod anomaly;
 pub mod capture;
+pub mod corrupt;
 pub mod espota;
 pub mod frame;
 pub mod mdt;
