@@ -31,6 +31,8 @@ const WRITE_BUFFER: usize = 8 << 20;
 pub enum Profile {
     Mixed,
     Small,
+    /// One UDP datagram to port 3232 per flow, every flow distinct: the flow-table load test.
+    Flows,
 }
 
 /// Output container.
@@ -164,10 +166,14 @@ pub fn write(
     loop {
         let done = match profile {
             Profile::Mixed => g.s.frame_bytes >= target_bytes,
-            Profile::Small => g.s.packets >= target_packets,
+            Profile::Small | Profile::Flows => g.s.packets >= target_packets,
         };
         if done {
             break;
+        }
+        if profile == Profile::Flows {
+            g.distinct_flow()?;
+            continue;
         }
         if g.rng.range(0, 100) == 0 {
             g.interesting()?;
@@ -185,7 +191,13 @@ pub fn write(
 
 impl Gen {
     fn emit_buf(&mut self) -> io::Result<()> {
-        self.ts_us += self.rng.range(1, 800) as i64;
+        // The flow test stays well inside the 120 s flow timeout: 1 M packets in ~50 s.
+        let gap = if self.profile == Profile::Flows {
+            100
+        } else {
+            800
+        };
+        self.ts_us += self.rng.range(1, gap) as i64;
         self.s.packets += 1;
         self.s.frame_bytes += self.buf.len() as u64;
         self.sink.write(self.ts_us, &self.buf)
@@ -413,6 +425,29 @@ impl Gen {
         self.s.mdns += 1;
     }
 
+    /// A 4-byte datagram (not espota) to UDP 3232 from a source address and port no other
+    /// packet of the capture uses.
+    fn distinct_flow(&mut self) -> io::Result<()> {
+        let n = self.s.packets as u32;
+        let src = [
+            10,
+            64 | (n >> 22) as u8 & 0x3f,
+            (n >> 14) as u8,
+            (n >> 6) as u8,
+        ];
+        let cport = 1024 + (n & 0x3f) as u16;
+        self.s.interesting_packets += 1;
+        self.s.udp_ota_port_packets += 1;
+        self.s.unknown_udp_3232 += 1;
+        self.buf.clear();
+        eth_header(&mut self.buf, false, 0x0800, None);
+        ipv4_header(&mut self.buf, src, [10, 20, 0, 1], 17, 12);
+        self.buf.extend_from_slice(&cport.to_be_bytes());
+        self.buf
+            .extend_from_slice(&[0x0c, 0xa0, 0, 12, 0, 0, 0xff, 0xfe, 0xfd, 0xfc]);
+        self.emit_buf()
+    }
+
     /// One background frame, by the mix of its profile.
     fn background(&mut self) -> io::Result<()> {
         let r = self.rng.range(0, 1000);
@@ -451,7 +486,7 @@ impl Gen {
                 }
                 _ => self.arp(conn),
             },
-            Profile::Small => match r {
+            Profile::Small | Profile::Flows => match r {
                 0..=449 => self.tcp4(client, server, cport, 443, down, 0, false),
                 450..=749 => self.tcp4(client, server, cport, 443, down, 0, true),
                 750..=899 => {

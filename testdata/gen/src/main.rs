@@ -1,6 +1,7 @@
 //! `testgen DIR`: writes the bundled captures into DIR (normally `testdata/`).
 //! `testgen bench-mixed OUT [--size-mb N] [--pcapng]` / `testgen bench-small OUT [--packets N]
-//! [--pcapng]`: writes one large benchmark capture to OUT and its counts to `OUT.json`.
+//! [--pcapng]` / `testgen bench-flows OUT [--packets N]` (N distinct UDP 3232 flows): writes one
+//! large benchmark capture to OUT and its counts to `OUT.json`.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
@@ -31,10 +32,10 @@ fn bench(args: &[String]) -> io::Result<()> {
     let usage = || {
         io::Error::other("usage: testgen bench-mixed OUT [--size-mb N] [--pcapng] | bench-small OUT [--packets N] [--pcapng]")
     };
-    let profile = if args[0] == "bench-mixed" {
-        Profile::Mixed
-    } else {
-        Profile::Small
+    let profile = match args[0].as_str() {
+        "bench-mixed" => Profile::Mixed,
+        "bench-flows" => Profile::Flows,
+        _ => Profile::Small,
     };
     let out = args.get(1).ok_or_else(usage)?;
     let (mut size_mb, mut packets, mut format) = (1000u64, 4_000_000u64, Format::Pcap);
@@ -69,7 +70,7 @@ fn bench(args: &[String]) -> io::Result<()> {
 
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if matches!(args.first().map(String::as_str), Some("bench-mixed" | "bench-small")) {
+    if let Some("bench-mixed" | "bench-small" | "bench-flows") = args.first().map(String::as_str) {
         return bench(&args);
     }
     let dir = args.first().cloned().unwrap_or_else(|| "testdata".to_string());
