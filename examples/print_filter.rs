@@ -3,7 +3,10 @@
 
 fn main() {
     let ports: Vec<u16> = match std::env::args().nth(1) {
-        Some(list) => list.split(',').filter_map(|p| p.trim().parse().ok()).collect(),
+        Some(list) => list
+            .split(',')
+            .filter_map(|p| p.trim().parse().ok())
+            .collect(),
         None => watch3232::engine::Config::default().ota_ports,
     };
     println!("{}", watch3232::capture::default_filter(&ports));
