@@ -5,7 +5,7 @@ use super::{Args, Command, EXIT_ERROR};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use watch3232::capture::{default_filter, CaptureError, LiveOptions, LiveSource, Next, OfflineSource, Timestamp};
+use watch3232::capture::{default_filter, CaptureError, FileSource, LiveOptions, LiveSource, Next, Reader, Timestamp};
 use watch3232::engine::{Config, Engine};
 use watch3232::event::Origin;
 use watch3232::output::JsonLines;
@@ -34,7 +34,7 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
     }
     let mut engine = Engine::new(config);
     let failed = match &args.command {
-        Command::Read { files } => read_files(&mut engine, &mut sink, files, &stop)?,
+        Command::Read { files, reader } => read_files(&mut engine, &mut sink, files, *reader, &stop)?,
         Command::Capture { interface, filter, snaplen, buffer_size, promisc } => {
             let opts = LiveOptions {
                 interface: interface.clone(),
@@ -55,6 +55,9 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
 }
 
 fn write_events(engine: &mut Engine, sink: &mut JsonLines) -> anyhow_lite::Result<()> {
+    if !engine.has_events() {
+        return Ok(());
+    }
     for event in engine.drain_events() {
         sink.write(&event).map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
     }
@@ -63,10 +66,10 @@ fn write_events(engine: &mut Engine, sink: &mut JsonLines) -> anyhow_lite::Resul
 
 /// Reads each file in turn. A file that cannot be opened is reported and skipped; one cut off
 /// mid-record keeps every packet before the cut. Returns whether any file failed to open.
-fn read_files(engine: &mut Engine, sink: &mut JsonLines, files: &[String], stop: &AtomicBool) -> anyhow_lite::Result<bool> {
+fn read_files(engine: &mut Engine, sink: &mut JsonLines, files: &[String], reader: Reader, stop: &AtomicBool) -> anyhow_lite::Result<bool> {
     let mut failed = false;
     for path in files {
-        let mut source = match OfflineSource::open(path) {
+        let mut source = match FileSource::open(path, reader) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("watch3232: error: {e}");
