@@ -72,13 +72,18 @@ bench_one() { # name, file
     python3 - "$TMP/$name.json" "$f.json" "$TMP/$name.events.json" "$rss" "$name" <<'PY' || rc=$?
 import json, sys
 times, manifest, events, rss, name = sys.argv[1:6]
-best = {r["command"]: min(r["times"]) for r in json.load(open(times))["results"]}
+results = json.load(open(times))["results"]
+best = {r["command"]: min(r["times"]) for r in results}
+# CPU time (user + system, mean over the runs): steadier than wall time on a shared machine.
+cpu = {r["command"]: r["user"] + r["system"] for r in results}
 m = json.load(open(manifest))
 c, w = best["cat"], best["watch3232"]
 t = best["tcpdump"]
 print(f"best of {len(json.load(open(times))['results'][0]['times'])}: cat {c:.3f} s   tcpdump {t:.3f} s   watch3232 {w:.3f} s")
 print(f"watch3232 / tcpdump = {w / t:.2f}x   watch3232 / cat = {w / c:.2f}x   "
       f"peak RSS {int(rss) / 1024:.1f} MB   {m['packets'] / w / 1e6:.2f} Mpps  {m['frame_bytes'] * 8 / w / 1e9:.1f} Gb/s")
+print(f"CPU (user+sys, mean): cat {cpu['cat']:.3f} s   tcpdump {cpu['tcpdump']:.3f} s   watch3232 {cpu['watch3232']:.3f} s"
+      f"   -> watch3232 / tcpdump = {cpu['watch3232'] / cpu['tcpdump']:.2f}x   watch3232 / cat = {cpu['watch3232'] / cpu['cat']:.2f}x")
 inv, summary = 0, None
 for line in open(events):
     e = json.loads(line)
