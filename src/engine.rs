@@ -112,6 +112,12 @@ impl Engine {
         self.kernel = Some(kernel);
     }
 
+    /// Whether any event waits to be drained.
+    #[inline]
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// Events produced since the last call, in order.
     pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
         self.events.drain(..)
@@ -125,6 +131,24 @@ impl Engine {
         }
         if self.now >= self.next_tick {
             self.tick();
+        }
+        // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder.
+        match decode::fast::peek(packet.link, packet.data) {
+            decode::fast::Peek::Ports(proto, src, dst) => {
+                let by_port = if proto == decode::IPPROTO_UDP {
+                    self.interest.udp(src, dst)
+                } else {
+                    self.interest.tcp(src, dst)
+                };
+                if !by_port && !self.interest.protocol(proto) {
+                    return;
+                }
+            }
+            decode::fast::Peek::NotIp => {
+                self.counters.not_ip += 1;
+                return;
+            }
+            decode::fast::Peek::Slow => {}
         }
         let decoded = match decode::decode(packet.link, packet.data, self.config.max_tunnel_depth) {
             Ok(Outcome::Ip(d)) => d,

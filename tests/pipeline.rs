@@ -306,25 +306,31 @@ fn record_longer_than_the_snaplen() {
 }
 
 #[test]
-fn pcapng_mixing_link_types_is_reported_in_one_line() {
-    // libpcap reads a pcapng section only when all its interfaces share one link type.
-    let (a, _) = demo_records();
+fn pcapng_mixing_link_types() {
+    // Ethernet packets on interface 0, Linux SLL2 on interface 1, in one section.
+    let (a, expected) = demo_records();
     let (mut b, _) = scenarios::ota_invitations(Link::Sll2);
     for r in &mut b {
         r.interface = 1;
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mixed.pcapng");
-    let mut w = PcapngWriter::new(
-        fs::File::create(&path).unwrap(),
-        &[linktype::ETHERNET, linktype::LINUX_SLL2],
-    )
-    .unwrap();
+    let interfaces = [linktype::ETHERNET, linktype::LINUX_SLL2];
+    let mut w = PcapngWriter::new(fs::File::create(&path).unwrap(), &interfaces).unwrap();
     for r in a.iter().chain(&b) {
         w.write(r).unwrap();
     }
     w.into_inner().flush().unwrap();
-    let r = run(&["read", path.to_str().unwrap()]);
+    let file = path.to_str().unwrap();
+
+    // Our reader decodes each packet with its own interface's link type.
+    let r = run(&["read", file]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let both = [expected.clone(), expected].concat();
+    assert_invitations_match(&invitations(&r.events), &both);
+
+    // libpcap reads a section only when all its interfaces share one link type: one line.
+    let r = run(&["read", "--reader", "libpcap", file]);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert!(r.stderr.contains("mixed.pcapng"), "{}", r.stderr);

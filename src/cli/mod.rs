@@ -79,6 +79,10 @@ pub enum Command {
     Read {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
+        /// How files are read: `auto` (our own pcap/pcapng reader for regular files, libpcap
+        /// for standard input), `native` (ours, standard input too) or `libpcap`.
+        #[arg(long, value_enum, default_value = "auto", value_name = "READER")]
+        reader: watch3232::capture::Reader,
     },
     /// Capture live from an interface (needs root or CAP_NET_RAW).
     Capture {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use watch3232::capture::{
-    default_filter, CaptureError, LiveOptions, LiveSource, Next, OfflineSource, Timestamp,
+    default_filter, CaptureError, FileSource, LiveOptions, LiveSource, Next, Reader, Timestamp,
 };
 use watch3232::engine::{Config, Engine};
 use watch3232::event::Origin;
@@ -40,7 +40,9 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
     }
     let mut engine = Engine::new(config);
     let failed = match &args.command {
-        Command::Read { files } => read_files(&mut engine, &mut sink, files, &stop)?,
+        Command::Read { files, reader } => {
+            read_files(&mut engine, &mut sink, files, *reader, &stop)?
+        }
         Command::Capture {
             interface,
             filter,
@@ -80,6 +82,9 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
 }
 
 fn write_events(engine: &mut Engine, sink: &mut JsonLines) -> anyhow_lite::Result<()> {
+    if !engine.has_events() {
+        return Ok(());
+    }
     for event in engine.drain_events() {
         sink.write(&event)
             .map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
@@ -93,11 +98,12 @@ fn read_files(
     engine: &mut Engine,
     sink: &mut JsonLines,
     files: &[String],
+    reader: Reader,
     stop: &AtomicBool,
 ) -> anyhow_lite::Result<bool> {
     let mut failed = false;
     for path in files {
-        let mut source = match OfflineSource::open(path) {
+        let mut source = match FileSource::open(path, reader) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("watch3232: error: {e}");

@@ -7,10 +7,12 @@
 //! - [`scenarios`]: the bundled captures in `testdata/`.
 //! - [`anomaly`]: `testdata/anomaly/` (what the anomaly path must and must not report).
 //! - [`corrupt`]: damaged and hostile mutants of valid captures (built at test time).
+//! - [`bench`]: the large benchmark captures (`testgen bench-mixed|bench-small OUT`).
 //!
 //! Everything is deterministic: the same build writes the same bytes.
 
 pub mod anomaly;
+pub mod bench;
 pub mod capture;
 pub mod corrupt;
 pub mod espota;
