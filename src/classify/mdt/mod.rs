@@ -13,7 +13,7 @@ use crate::capture::Timestamp;
 use crate::decode::gre::GreSlice;
 use crate::decode::{Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
 use crate::engine::Config;
-use crate::event::{Body, Event, Severity};
+use crate::event::{Body, Event, FlowFields, Severity, TunnelFields};
 use join::{parse_joins, JoinError, JoinTlv, MDT_PORT};
 use pim::{Hello, JoinPrune, PimError, PimPacket, PimType};
 use serde::Serialize;
@@ -250,6 +250,16 @@ impl Seen {
 enum NeighborState {
     Up,
     Left,
+    /// The holdtime ran out without a Hello.
+    Expired,
+}
+
+/// Where a neighbour's Hellos come from, to write its expiry (which has no packet).
+#[derive(Debug)]
+struct HelloFlow {
+    flow_id: u64,
+    fields: FlowFields,
+    tunnel: Option<TunnelFields>,
 }
 
 #[derive(Debug)]
@@ -260,13 +270,19 @@ struct Neighbor {
     restarts: u32,
     hellos: u64,
     seen: Seen,
+    flow: HelloFlow,
 }
 
 impl Neighbor {
     /// Whether the holdtime ran out by `now` (0xffff never expires; no option = 105 s).
     fn expired(&self, now: Timestamp) -> bool {
+        self.expires_at().is_some_and(|at| now > at)
+    }
+
+    /// When the holdtime runs out (RFC 7761 §4.3.1: 0xffff never; no option = 105 s).
+    fn expires_at(&self) -> Option<Timestamp> {
         let hold = self.hello.holdtime.unwrap_or(105);
-        hold != 0xffff && now.micros() - self.seen.last.micros() > i64::from(hold) * 1_000_000
+        (hold != 0xffff).then(|| Timestamp(self.seen.last.micros() + i64::from(hold) * 1_000_000))
     }
 }
 
@@ -366,6 +382,16 @@ fn emit(
         Body::Mdt(d),
     );
     flow.tunnel = stored;
+}
+
+fn tunnel_fields(t: Tunnel) -> TunnelFields {
+    TunnelFields {
+        src_ip: t.outer_src,
+        dest_ip: t.outer_dst,
+        proto: "GRE",
+        gre_key: t.key,
+        depth: t.depth,
+    }
 }
 
 fn pim_error_counter(e: &PimError) -> &'static str {
@@ -585,6 +611,14 @@ impl Mdt {
         let now = pkt.ts;
         let leaving = h.holdtime == Some(0);
         let mut previous_generation_id = None;
+        let hello_flow = |flow: &mut Flow| HelloFlow {
+            flow_id: flow.id,
+            fields: flow.fields_oriented(
+                cx.config.community_id_seed,
+                flow.endpoints.src != base.neighbor,
+            ),
+            tunnel: pkt.decoded.tunnel.map(tunnel_fields),
+        };
         let change = match self.neighbors.get_mut(&key) {
             None => {
                 let n = Neighbor {
@@ -598,6 +632,7 @@ impl Mdt {
                     restarts: 0,
                     hellos: 1,
                     seen: Seen::at(now),
+                    flow: hello_flow(flow),
                 };
                 if insert_bounded(&mut self.neighbors, self.cap, key, n, |n| n.seen.last) {
                     self.evictions.pim_neighbors += 1;
@@ -606,7 +641,12 @@ impl Mdt {
                 Some(if leaving { "leaving" } else { "new" })
             }
             Some(n) => {
-                let gone = n.state == NeighborState::Left || n.expired(now);
+                let gone = n.state != NeighborState::Up || n.expired(now);
+                if n.flow.flow_id != flow.id
+                    || n.flow.tunnel != pkt.decoded.tunnel.map(tunnel_fields)
+                {
+                    n.flow = hello_flow(flow);
+                }
                 let change = if leaving {
                     (n.state != NeighborState::Left).then_some("leaving")
                 } else if gone {
@@ -925,6 +965,7 @@ impl Mdt {
         }
         let state = |n: &Neighbor| match n.state {
             NeighborState::Left => "left",
+            NeighborState::Expired => "expired",
             NeighborState::Up if n.expired(now) => "expired",
             NeighborState::Up => "up",
         };
@@ -1023,6 +1064,37 @@ impl Mdt {
         }
     }
 
+    /// Neighbours whose holdtime ran out by `now` leave with a `pim` `expired` event, stamped
+    /// with the moment the holdtime ended.
+    fn expire_neighbors(&mut self, cx: &mut Context<'_>, now: Timestamp) {
+        for (&(default_mdt, neighbor), n) in self.neighbors.iter_mut() {
+            if n.state != NeighborState::Up || !n.expired(now) {
+                continue;
+            }
+            n.state = NeighborState::Expired;
+            cx.counters.bump("mdt.pim_neighbors_expired");
+            let d = PimDetails {
+                pim_type: PimType::Hello.name(),
+                pim_type_code: 0,
+                neighbor,
+                default_mdt,
+                pe: n.pe,
+                change: Some("expired"),
+                previous_generation_id: None,
+                hello: Some(n.hello.clone()),
+                join_prune: None,
+                length: None,
+            };
+            let body = Body::Mdt(MdtDetails::Pim(Box::new(d)));
+            let at = n.expires_at().unwrap_or(now);
+            let mut e = Event::global(at, cx.origin.clone(), "pim", Severity::Info, body);
+            e.flow_id = Some(n.flow.flow_id);
+            e.flow = Some(n.flow.fields.clone());
+            e.tunnel = n.flow.tunnel.clone();
+            cx.emit(e);
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.default_mdts.is_empty()
             && self.neighbors.is_empty()
@@ -1096,10 +1168,15 @@ impl Classifier for Mdt {
         }
     }
 
+    fn on_tick(&mut self, cx: &mut Context<'_>, now: Timestamp) {
+        self.expire_neighbors(cx, now);
+    }
+
     fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {
         if self.is_empty() {
             return;
         }
+        self.expire_neighbors(cx, now);
         let inv = self.inventory(now);
         let body = Body::Mdt(MdtDetails::Inventory(Box::new(inv)));
         cx.emit(Event::global(

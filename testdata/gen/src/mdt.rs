@@ -14,6 +14,7 @@ use std::net::IpAddr;
 pub const PE1: &str = "192.0.2.1";
 pub const PE2: &str = "192.0.2.2";
 pub const PE3: &str = "192.0.2.3";
+pub const PE4: &str = "192.0.2.4";
 /// Default MDT of VRF A (all three PEs) and of VRF B (PE1, PE2).
 pub const MDT_A: &str = "239.1.1.1";
 pub const MDT_B: &str = "239.1.1.2";
@@ -302,6 +303,7 @@ pub fn examples() -> Vec<Record> {
 ///   GRE: PE1 plain, PE2 in A with checksum, PE3 with key 100 + sequence, PE2 in B with key 7.
 /// - t=150 s: PE3 restarts (new Generation ID). t=210 s: PE2 leaves VRF B (holdtime 0) and
 ///   sends no more hellos there. t=240 s: PE1 raises its VRF A DR priority to 5.
+/// - PE4 in VRF B sends hellos at 9, 39 and 69 s, then falls silent (expires at 174 s).
 /// - PE3 joins (10.1.1.10, 232.5.5.5) towards PE1 every 60 s in VRF A; at t=180 s it adds a
 ///   prune for 10.1.1.99.
 /// - Data-MDT joins every 60 s from t=20 s: PE1 in A, one datagram with two TLVs
@@ -361,6 +363,14 @@ pub fn mvpn() -> Vec<Record> {
             s.at(
                 t + 8_000,
                 in_gre(PE2, MDT_B, key7, &hello_packet(ip(PE2), &h)),
+            );
+        }
+        // PE4 in VRF B fails silently after its hello at 69 s: its holdtime ends at 174 s.
+        if t <= 60_000 {
+            let h = hello_body(105, 1, genid(4, 0xb), &[]);
+            s.at(
+                t + 9_000,
+                in_gre(PE4, MDT_B, plain, &hello_packet(ip(PE4), &h)),
             );
         }
     }
