@@ -302,23 +302,25 @@ struct GroupTraffic {
     seen: Seen,
 }
 
-/// Inserts into a bounded table: when full, the entry seen longest ago makes room.
+/// Inserts into a bounded table. When it is full, the eighth of the entries seen longest ago
+/// makes room (one pass per batch, so a flood of new keys costs O(log n) per insert, amortised).
+/// Returns how many entries were dropped.
 fn insert_bounded<K: Ord + Clone, V>(
     map: &mut BTreeMap<K, V>,
     cap: usize,
     key: K,
     value: V,
     last: impl Fn(&V) -> Timestamp,
-) -> bool {
-    let mut evicted = false;
-    if !map.contains_key(&key) && map.len() >= cap.max(1) {
-        if let Some(oldest) = map
-            .iter()
-            .min_by_key(|(_, v)| last(v))
-            .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
-            evicted = true;
+) -> u64 {
+    let cap = cap.max(1);
+    let mut evicted = 0;
+    if !map.contains_key(&key) && map.len() >= cap {
+        let batch = (cap / 8).max(1).min(map.len());
+        let mut ages: Vec<(Timestamp, K)> = map.iter().map(|(k, v)| (last(v), k.clone())).collect();
+        ages.select_nth_unstable_by(batch - 1, |a, b| a.0.cmp(&b.0));
+        for (_, k) in ages.drain(..batch) {
+            map.remove(&k);
+            evicted += 1;
         }
     }
     map.insert(key, value);
@@ -441,15 +443,16 @@ impl Mdt {
             seen.last = pkt.ts;
             return;
         }
-        if insert_bounded(
+        let dropped = insert_bounded(
             &mut self.default_mdts,
             self.cap,
             key,
             Seen::at(pkt.ts),
             |s| s.last,
-        ) {
-            self.evictions.default_mdts += 1;
-            cx.counters.bump("mdt.evicted_default_mdts");
+        );
+        if dropped > 0 {
+            self.evictions.default_mdts += dropped;
+            cx.counters.add("mdt.evicted_default_mdts", dropped);
         }
         let d = DefaultMdtDetails {
             pe: t.outer_src,
@@ -634,9 +637,11 @@ impl Mdt {
                     seen: Seen::at(now),
                     flow: hello_flow(flow),
                 };
-                if insert_bounded(&mut self.neighbors, self.cap, key, n, |n| n.seen.last) {
-                    self.evictions.pim_neighbors += 1;
-                    cx.counters.bump("mdt.evicted_pim_neighbors");
+                let dropped =
+                    insert_bounded(&mut self.neighbors, self.cap, key, n, |n| n.seen.last);
+                if dropped > 0 {
+                    self.evictions.pim_neighbors += dropped;
+                    cx.counters.add("mdt.evicted_pim_neighbors", dropped);
                 }
                 Some(if leaving { "leaving" } else { "new" })
             }
@@ -711,9 +716,11 @@ impl Mdt {
             }
             Some(entry) => *entry = (dg, pkt.ts),
             None => {
-                if insert_bounded(&mut self.join_prunes, self.cap, key, (dg, pkt.ts), |e| e.1) {
-                    self.evictions.join_prunes += 1;
-                    cx.counters.bump("mdt.evicted_join_prunes");
+                let dropped =
+                    insert_bounded(&mut self.join_prunes, self.cap, key, (dg, pkt.ts), |e| e.1);
+                if dropped > 0 {
+                    self.evictions.join_prunes += dropped;
+                    cx.counters.add("mdt.evicted_join_prunes", dropped);
                 }
             }
         }
@@ -867,9 +874,11 @@ impl Mdt {
                     data_packets: 0,
                     seen: Seen::at(now),
                 };
-                if insert_bounded(&mut self.data_mdts, self.cap, key, e, |e| e.seen.last) {
-                    self.evictions.data_mdts += 1;
-                    cx.counters.bump("mdt.evicted_data_mdts");
+                let dropped =
+                    insert_bounded(&mut self.data_mdts, self.cap, key, e, |e| e.seen.last);
+                if dropped > 0 {
+                    self.evictions.data_mdts += dropped;
+                    cx.counters.add("mdt.evicted_data_mdts", dropped);
                 }
             }
         }
@@ -909,11 +918,12 @@ impl Mdt {
                     mpls_packets: u64::from(mpls),
                     seen: Seen::at(now),
                 };
-                if insert_bounded(&mut self.p_groups, self.cap, (pe, group), g, |g| {
+                let dropped = insert_bounded(&mut self.p_groups, self.cap, (pe, group), g, |g| {
                     g.seen.last
-                }) {
-                    self.evictions.p_groups += 1;
-                    cx.counters.bump("mdt.evicted_p_groups");
+                });
+                if dropped > 0 {
+                    self.evictions.p_groups += dropped;
+                    cx.counters.add("mdt.evicted_p_groups", dropped);
                 }
             }
         }
@@ -1028,17 +1038,18 @@ impl Mdt {
                 last_seen: e.seen.last,
             })
             .collect();
+        let data_groups: std::collections::BTreeSet<(IpAddr, IpAddr)> = self
+            .data_mdts
+            .iter()
+            .map(|(k, e)| (k.0, e.p_group))
+            .collect();
         let p_groups = self
             .p_groups
             .iter()
             .map(|(&(pe, p_group), g)| {
                 let role = if self.default_mdts.contains_key(&(pe, p_group)) {
                     "default"
-                } else if self
-                    .data_mdts
-                    .iter()
-                    .any(|(k, e)| k.0 == pe && e.p_group == p_group)
-                {
+                } else if data_groups.contains(&(pe, p_group)) {
                     "data"
                 } else {
                     "unknown"
@@ -1186,5 +1197,65 @@ impl Classifier for Mdt {
             Severity::Info,
             body,
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_table_drops_its_oldest_eighth() {
+        let mut m: BTreeMap<u32, Timestamp> = BTreeMap::new();
+        for k in 0..16u32 {
+            // Key k last seen at 100 - k: the highest keys are the oldest.
+            assert_eq!(
+                insert_bounded(&mut m, 16, k, Timestamp(100 - i64::from(k)), |t| *t),
+                0
+            );
+        }
+        // Updating a present key never evicts.
+        assert_eq!(insert_bounded(&mut m, 16, 3, Timestamp(500), |t| *t), 0);
+        assert_eq!(insert_bounded(&mut m, 16, 99, Timestamp(1000), |t| *t), 2);
+        assert_eq!(m.len(), 15);
+        assert!(!m.contains_key(&15) && !m.contains_key(&14) && m.contains_key(&13));
+        // A cap of 1 (or 0) keeps exactly the newest entry.
+        let mut one: BTreeMap<u32, Timestamp> = BTreeMap::new();
+        insert_bounded(&mut one, 0, 1, Timestamp(1), |t| *t);
+        assert_eq!(insert_bounded(&mut one, 0, 2, Timestamp(2), |t| *t), 1);
+        assert_eq!(one.keys().copied().collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn neighbour_expiry_follows_the_holdtime() {
+        let mut n = Neighbor {
+            hello: Hello {
+                holdtime: Some(17),
+                ..Hello::default()
+            },
+            pe: None,
+            state: NeighborState::Up,
+            restarts: 0,
+            hellos: 1,
+            seen: Seen::at(Timestamp(1_000_000)),
+            flow: HelloFlow {
+                flow_id: 1,
+                fields: FlowFields {
+                    src_ip: "192.0.2.1".parse().unwrap(),
+                    src_port: None,
+                    dest_ip: "224.0.0.13".parse().unwrap(),
+                    dest_port: None,
+                    proto: "PIM",
+                    community_id: String::new(),
+                },
+                tunnel: None,
+            },
+        };
+        assert_eq!(n.expires_at(), Some(Timestamp(18_000_000)));
+        assert!(!n.expired(Timestamp(18_000_000)) && n.expired(Timestamp(18_000_001)));
+        n.hello.holdtime = None; // RFC 7761 §4.11 Default_Hello_Holdtime, 105 s
+        assert_eq!(n.expires_at(), Some(Timestamp(106_000_000)));
+        n.hello.holdtime = Some(0xffff);
+        assert_eq!(n.expires_at(), None);
     }
 }
