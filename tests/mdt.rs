@@ -346,7 +346,7 @@ fn mvpn_inventory() {
     );
     assert_eq!(
         inv["evictions"],
-        json!({"default_mdts": 0, "pim_neighbors": 0, "data_mdts": 0, "join_prunes": 0, "p_groups": 0})
+        json!({"default_mdts": 0, "pim_neighbors": 0, "data_mdts": 0, "join_prunes": 0, "p_groups": 0, "gre_errors": 0})
     );
 }
 
@@ -390,6 +390,11 @@ fn malformed_input_is_counted_and_reported() {
             "2 malformed 192.0.2.3>224.0.0.13 [192.0.2.3>239.1.1.1] pim option_past_end: PIM Hello option 1 at offset 4: length 8 runs past the end (2 bytes left)".into(),
             "3 malformed 192.0.2.99>224.0.0.13 [bare] data_mdt_join bad_length: MDT Join TLV type 1 at offset 0: length 20, expected 16".into(),
             format!("5 malformed 192.0.2.1>224.0.0.13 [{a}] data_mdt_join past_end: MDT Join TLV at offset 0: length 16 runs past the end (12 bytes left)"),
+            // GRE that does not decode, sent into the default MDT: reported by reason.
+            "6 malformed 192.0.2.1>239.1.1.1 [bare] gre gre_version: GRE at offset 34: GRE version 1 (only version 0 is GRE; 1 is PPTP's enhanced GRE)".into(),
+            "7 malformed 192.0.2.1>239.1.1.1 [bare] gre gre_reserved_bits: GRE at offset 34: GRE flags 0x4000 set bits RFC 2784 requires a receiver to discard".into(),
+            "8 malformed 192.0.2.1>239.1.1.1 [bare] gre truncated: GRE at offset 34: GRE header needs 4 bytes, 2 captured".into(),
+            "9 malformed 192.0.2.1>239.1.1.1 [bare] gre tunnel_too_deep: GRE nested deeper than 4 levels".into(),
             // GRE with a bad checksum is still decoded (and counted).
             format!("10 default_mdt 192.0.2.1>224.0.0.13 [{a}] pe 192.0.2.1 group 239.1.1.1 via pim"),
             format!("10 pim 192.0.2.1>224.0.0.13 [{a}] hello from 192.0.2.1 new hold 105 prio 1 genid 44"),
@@ -411,6 +416,7 @@ fn malformed_input_is_counted_and_reported() {
         // The unicast datagram to 192.0.2.1:3232 goes to the anomaly path (flow.malformed).
         ("mdt.join_length_too_short", 1),
         ("mdt.gre_bad_checksum", 1),
+        ("mdt.gre_errors_to_groups", 4),
     ];
     for (k, v) in expect {
         assert_eq!(c[k], v, "{k}");
@@ -420,7 +426,7 @@ fn malformed_input_is_counted_and_reported() {
             .iter()
             .map(|e| e["severity"].as_str().unwrap())
             .collect::<Vec<_>>(),
-        ["low"; 4]
+        ["low"; 8]
     );
 }
 

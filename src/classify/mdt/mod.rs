@@ -9,11 +9,12 @@ pub mod join;
 pub mod pim;
 
 use super::{AppState, Classifier, Context, Flow, Interest, Malformed, Pkt, Verdict};
-use crate::capture::Timestamp;
+use crate::capture::{Packet, Timestamp};
 use crate::decode::gre::GreSlice;
-use crate::decode::{Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
+use crate::decode::{DecodeError, Layer, Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
 use crate::engine::Config;
 use crate::event::{Body, Event, FlowFields, Severity, TunnelFields};
+use crate::flow::community_id::community_id_v1;
 use join::{parse_joins, JoinError, JoinTlv, MDT_PORT};
 use pim::{Hello, JoinPrune, PimError, PimPacket, PimType};
 use serde::Serialize;
@@ -197,6 +198,7 @@ pub struct Evictions {
     pub data_mdts: u64,
     pub join_prunes: u64,
     pub p_groups: u64,
+    pub gre_errors: u64,
 }
 
 /// `inventory`: the MDT state at the end of the run.
@@ -340,6 +342,8 @@ pub struct Mdt {
     join_prunes: BTreeMap<(Option<IpAddr>, IpAddr, IpAddr), (u64, Timestamp)>,
     /// GRE to multicast groups: (PE, P-group) → traffic.
     p_groups: BTreeMap<(IpAddr, IpAddr), GroupTraffic>,
+    /// GRE that did not decode, sent to a multicast group: (PE, P-group, reason), reported once.
+    gre_errors: BTreeMap<(IpAddr, IpAddr, &'static str), Seen>,
     evictions: Evictions,
 }
 
@@ -352,6 +356,7 @@ impl Mdt {
             data_mdts: BTreeMap::new(),
             join_prunes: BTreeMap::new(),
             p_groups: BTreeMap::new(),
+            gre_errors: BTreeMap::new(),
             evictions: Evictions::default(),
         }
     }
@@ -384,6 +389,14 @@ fn emit(
         Body::Mdt(d),
     );
     flow.tunnel = stored;
+}
+
+/// The outermost IP source and destination of a frame that did not decode further.
+fn outer_addresses(packet: &Packet<'_>) -> Option<(IpAddr, IpAddr)> {
+    let link = crate::decode::link::parse(packet.link, packet.data).ok()?;
+    let ip = packet.data.get(link.offset..)?;
+    let (slice, _) = etherparse::LaxIpSlice::from_slice(ip).ok()?;
+    Some((slice.source_addr(), slice.destination_addr()))
 }
 
 fn tunnel_fields(t: Tunnel) -> TunnelFields {
@@ -1177,6 +1190,67 @@ impl Classifier for Mdt {
                 None => Verdict::Decline,
             },
         }
+    }
+
+    /// GRE that does not decode (bad version, RFC 1701 bits, truncated, nested too deep) sent to
+    /// a multicast group: a `malformed` event once per (PE, P-group, reason); every one counted.
+    fn on_decode_error(&mut self, cx: &mut Context<'_>, packet: &Packet<'_>, error: &DecodeError) {
+        if error.layer() != Layer::Gre {
+            return;
+        }
+        let Some((pe, group)) = outer_addresses(packet) else {
+            return;
+        };
+        if !group.is_multicast() {
+            return;
+        }
+        cx.counters.bump("mdt.gre_errors_to_groups");
+        let key = (pe, group, error.kind());
+        if let Some(seen) = self.gre_errors.get_mut(&key) {
+            seen.last = packet.ts;
+            return;
+        }
+        let dropped = insert_bounded(
+            &mut self.gre_errors,
+            self.cap,
+            key,
+            Seen::at(packet.ts),
+            |s| s.last,
+        );
+        if dropped > 0 {
+            self.evictions.gre_errors += dropped;
+            cx.counters.add("mdt.evicted_gre_errors", dropped);
+        }
+        let d = MalformedDetails {
+            protocol: "gre",
+            reason: error.kind(),
+            error: error.to_string(),
+        };
+        let body = Body::Mdt(MdtDetails::Malformed(d));
+        let mut e = Event::global(
+            packet.ts,
+            cx.origin.clone(),
+            "malformed",
+            Severity::Low,
+            body,
+        );
+        e.pcap_cnt = Some(packet.index);
+        e.flow = Some(FlowFields {
+            src_ip: pe,
+            src_port: None,
+            dest_ip: group,
+            dest_port: None,
+            proto: "GRE",
+            community_id: community_id_v1(
+                cx.config.community_id_seed,
+                pe,
+                group,
+                0,
+                0,
+                IPPROTO_GRE,
+            ),
+        });
+        cx.emit(e);
     }
 
     fn on_tick(&mut self, cx: &mut Context<'_>, now: Timestamp) {
