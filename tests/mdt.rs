@@ -307,7 +307,7 @@ fn mvpn_inventory() {
             {"pe": "192.0.2.1", "c_source": "10.1.1.11", "c_group": "232.5.5.6", "p_group": "239.1.2.5", "tlv_type": 1,
              "joins": 3, "data_packets": 0, "first_seen": "2026-11-29T20:00:20.000000Z", "last_seen": "2026-11-29T20:05:20.000000Z"},
             {"pe": "192.0.2.2", "c_source": "2001:db8:1::10", "c_group": "ff3e::8001", "p_group": "239.1.2.9", "tlv_type": 4,
-             "joins": 6, "data_packets": 0, "first_seen": "2026-11-29T20:00:20.500000Z", "last_seen": "2026-11-29T20:05:20.500000Z"},
+             "joins": 6, "data_packets": 3, "first_seen": "2026-11-29T20:00:20.500000Z", "last_seen": "2026-11-29T20:05:20.500000Z"},
             {"pe": "192.0.2.3", "c_source": "10.3.3.3", "c_group": "232.7.7.7", "p_group": "239.1.2.7", "tlv_type": 1,
              "joins": 1, "data_packets": 0, "first_seen": "2026-11-29T20:00:50.000000Z", "last_seen": "2026-11-29T20:00:50.000000Z"}
         ])
@@ -338,6 +338,8 @@ fn mvpn_inventory() {
             // PE2 in A: 12 hellos + an Assert; in B: 8 hellos + 6 joins.
             "192.0.2.2>239.1.1.1 default 13 mpls 0",
             "192.0.2.2>239.1.1.2 default 14 mpls 0",
+            // PE2's IPv6 customer flow on its data MDT.
+            "192.0.2.2>239.1.2.9 data 3 mpls 0",
             // PE3 in A: 12 hellos, 6 join/prunes, the unknown TLV.
             "192.0.2.3>239.1.1.1 default 19 mpls 0",
             // PE4 in B: 3 hellos.
@@ -366,15 +368,15 @@ fn mvpn_counters() {
         ("mdt.join_refreshes", 14),
         ("mdt.join_unknown_types", 1),
         ("mdt.join_bare", 1),
-        ("mdt.gre_customer_packets", 5),
-        ("mdt.data_mdt_packets", 5),
+        ("mdt.gre_customer_packets", 8),
+        ("mdt.data_mdt_packets", 8),
         ("mdt.gre_mpls", 3),
         ("mdt.pim_neighbors_expired", 1),
     ];
     for (k, v) in expect {
         assert_eq!(c[k], v, "{k}");
     }
-    assert_eq!(r.summary()["packets"], 100);
+    assert_eq!(r.summary()["packets"], 103);
     assert_eq!(r.summary()["decode_errors"], 0);
 }
 

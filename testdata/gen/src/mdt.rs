@@ -311,7 +311,8 @@ pub fn examples() -> Vec<Record> {
 ///   second moves to 239.1.2.5 (t=200 s). PE2 in B, type 4 over IPv6: (2001:db8:1::10, ff3e::8001) →
 ///   239.1.2.9. PE3 once, bare (no GRE): (10.3.3.3, 232.7.7.7) → 239.1.2.7. PE3 once in A: a
 ///   TLV of unknown type 7.
-/// - Customer data: 10.1.1.10 → 232.5.5.5 UDP 5004 in GRE to 239.1.2.0, 5 packets from t=25 s.
+/// - Customer data: 10.1.1.10 → 232.5.5.5 UDP 5004 in GRE to 239.1.2.0, 5 packets from t=23 s;
+///   2001:db8:1::10 → ff3e::8001 (IPv6 in GRE) to 239.1.2.9, 3 packets at t=335 s.
 /// - An Assert from PE2 in VRF A at t=100 s. MPLS in GRE from PE1 to 239.1.3.0, 3 packets.
 pub fn mvpn() -> Vec<Record> {
     let mut s = Schedule::default();
@@ -502,6 +503,18 @@ pub fn mvpn() -> Vec<Record> {
             &[0x80, 0x21, 0, i as u8],
         );
         s.at(23_000 + i * 1000, in_gre(PE1, "239.1.2.0", plain, &data));
+    }
+    // IPv6 customer traffic on PE2's data MDT (type 4 join above), at the end of the capture.
+    for i in 0..3i64 {
+        let data = udp_ttl(
+            ip("2001:db8:1::10"),
+            ip("ff3e::8001"),
+            40000,
+            5004,
+            30,
+            &[0x80, 0x21, 1, i as u8],
+        );
+        s.at(335_100 + i * 100, in_gre(PE2, "239.1.2.9", plain, &data));
     }
     // MPLS-in-GRE (RFC 4023) to a group: counted, not decoded.
     for i in 0..3i64 {
