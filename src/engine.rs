@@ -158,6 +158,16 @@ impl Engine {
             }
             Err(e) => {
                 self.count_decode_error(&e);
+                let mut cx = Context::new(
+                    &self.config,
+                    &self.origin,
+                    &mut self.counters,
+                    &mut self.interest,
+                    &mut self.events,
+                );
+                for c in &mut self.classifiers {
+                    c.on_decode_error(&mut cx, packet, &e);
+                }
                 return;
             }
         };

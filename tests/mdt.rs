@@ -123,21 +123,38 @@ fn mvpn_core_events() {
         "5 pim 192.0.2.1>224.0.0.13 [192.0.2.1>239.1.1.2] hello from 192.0.2.1 new hold 105 prio 1 genid 439041291".into(),
         "6 default_mdt 192.0.2.2>224.0.0.13 [192.0.2.2>239.1.1.2 key 7] pe 192.0.2.2 group 239.1.1.2 via pim".into(),
         "6 pim 192.0.2.2>224.0.0.13 [192.0.2.2>239.1.1.2 key 7] hello from 192.0.2.2 new hold 105 prio 1 genid 439041547".into(),
-        "7 pim 192.0.2.3>224.0.0.13 [192.0.2.3>239.1.1.1 key 100] join_prune from 192.0.2.3 to 192.0.2.1 232.5.5.5 +1 -0".into(),
-        format!("8 data_mdt_join 192.0.2.1>224.0.0.13 [{a}] type 1 pe 192.0.2.1 (10.1.1.10, 232.5.5.5) -> 239.1.2.0 encapsulated true"),
-        format!("8 data_mdt_join 192.0.2.1>224.0.0.13 [{a}] type 1 pe 192.0.2.1 (10.1.1.11, 232.5.5.6) -> 239.1.2.1 encapsulated true"),
-        "9 data_mdt_join ::ffff:192.0.2.2>ff02::d [192.0.2.2>239.1.1.2 key 7] type 4 pe 192.0.2.2 (2001:db8:1::10, ff3e::8001) -> 239.1.2.9 encapsulated true".into(),
-        "24 data_mdt_join 192.0.2.3>224.0.0.13 [bare] type 1 pe 192.0.2.3 (10.3.3.3, 232.7.7.7) -> 239.1.2.7 encapsulated false".into(),
-        "32 data_mdt_join 192.0.2.3>224.0.0.13 [192.0.2.3>239.1.1.1 key 100] type 7 pe 192.0.2.3 length 8 value deadbeef encapsulated true".into(),
-        "41 pim 192.0.2.2>224.0.0.13 [192.0.2.2>239.1.1.1] assert from 192.0.2.2".into(),
-        "54 pim 192.0.2.3>224.0.0.13 [192.0.2.3>239.1.1.1 key 100] hello from 192.0.2.3 restart hold 105 prio 1 genid 439041793 was 439041792".into(),
-        "63 pim 192.0.2.3>224.0.0.13 [192.0.2.3>239.1.1.1 key 100] join_prune from 192.0.2.3 to 192.0.2.1 232.5.5.5 +1 -1".into(),
-        format!("64 data_mdt_join 192.0.2.1>224.0.0.13 [{a}] type 1 pe 192.0.2.1 (10.1.1.11, 232.5.5.6) -> 239.1.2.5 from 239.1.2.1 encapsulated true"),
-        "67 pim 192.0.2.2>224.0.0.13 [192.0.2.2>239.1.1.2 key 7] hello from 192.0.2.2 leaving hold 0 prio 1 genid 439041547".into(),
-        format!("72 pim 192.0.2.1>224.0.0.13 [{a}] hello from 192.0.2.1 options hold 105 prio 5 genid 439041280"),
+        "7 default_mdt 192.0.2.4>224.0.0.13 [192.0.2.4>239.1.1.2] pe 192.0.2.4 group 239.1.1.2 via pim".into(),
+        "7 pim 192.0.2.4>224.0.0.13 [192.0.2.4>239.1.1.2] hello from 192.0.2.4 new hold 105 prio 1 genid 439042059".into(),
+        "8 pim 192.0.2.3>224.0.0.13 [192.0.2.3>239.1.1.1 key 100] join_prune from 192.0.2.3 to 192.0.2.1 232.5.5.5 +1 -0".into(),
+        format!("9 data_mdt_join 192.0.2.1>224.0.0.13 [{a}] type 1 pe 192.0.2.1 (10.1.1.10, 232.5.5.5) -> 239.1.2.0 encapsulated true"),
+        format!("9 data_mdt_join 192.0.2.1>224.0.0.13 [{a}] type 1 pe 192.0.2.1 (10.1.1.11, 232.5.5.6) -> 239.1.2.1 encapsulated true"),
+        "10 data_mdt_join ::ffff:192.0.2.2>ff02::d [192.0.2.2>239.1.1.2 key 7] type 4 pe 192.0.2.2 (2001:db8:1::10, ff3e::8001) -> 239.1.2.9 encapsulated true".into(),
+        "26 data_mdt_join 192.0.2.3>224.0.0.13 [bare] type 1 pe 192.0.2.3 (10.3.3.3, 232.7.7.7) -> 239.1.2.7 encapsulated false".into(),
+        "35 data_mdt_join 192.0.2.3>224.0.0.13 [192.0.2.3>239.1.1.1 key 100] type 7 pe 192.0.2.3 length 8 value deadbeef encapsulated true".into(),
+        "44 pim 192.0.2.2>224.0.0.13 [192.0.2.2>239.1.1.1] assert from 192.0.2.2".into(),
+        "57 pim 192.0.2.3>224.0.0.13 [192.0.2.3>239.1.1.1 key 100] hello from 192.0.2.3 restart hold 105 prio 1 genid 439041793 was 439041792".into(),
+        // No packet: PE4's holdtime ran out (69 s + 105 s).
+        "null pim 192.0.2.4>224.0.0.13 [192.0.2.4>239.1.1.2] hello from 192.0.2.4 expired hold 105 prio 1 genid 439042059".into(),
+        "66 pim 192.0.2.3>224.0.0.13 [192.0.2.3>239.1.1.1 key 100] join_prune from 192.0.2.3 to 192.0.2.1 232.5.5.5 +1 -1".into(),
+        format!("67 data_mdt_join 192.0.2.1>224.0.0.13 [{a}] type 1 pe 192.0.2.1 (10.1.1.11, 232.5.5.6) -> 239.1.2.5 from 239.1.2.1 encapsulated true"),
+        "70 pim 192.0.2.2>224.0.0.13 [192.0.2.2>239.1.1.2 key 7] hello from 192.0.2.2 leaving hold 0 prio 1 genid 439041547".into(),
+        format!("75 pim 192.0.2.1>224.0.0.13 [{a}] hello from 192.0.2.1 options hold 105 prio 5 genid 439041280"),
     ];
     assert_eq!(lines(&r), expected);
-    assert_eq!(r.summary()["events"]["mdt"], 24);
+    assert_eq!(r.summary()["events"]["mdt"], 27);
+    let expired = r
+        .of_kind("mdt", "pim")
+        .into_iter()
+        .find(|e| e["mdt"]["change"] == "expired")
+        .unwrap();
+    assert_eq!(expired["timestamp"], "2026-11-29T20:02:54.000000Z");
+    assert_eq!(
+        (
+            expired["flow_id"].is_u64(),
+            expired["community_id"].is_string()
+        ),
+        (true, true)
+    );
 }
 
 #[test]
@@ -231,6 +248,7 @@ fn mvpn_inventory() {
                 json!(1)
             ),
             (json!("192.0.2.3"), json!(["239.1.1.1"]), json!(1)),
+            (json!("192.0.2.4"), json!(["239.1.1.2"]), json!(0)),
         ]
     );
     let groups: Vec<_> = inv["default_mdts"]
@@ -246,7 +264,10 @@ fn mvpn_inventory() {
                 json!("239.1.1.1"),
                 json!(["192.0.2.1", "192.0.2.2", "192.0.2.3"])
             ),
-            (json!("239.1.1.2"), json!(["192.0.2.1", "192.0.2.2"])),
+            (
+                json!("239.1.1.2"),
+                json!(["192.0.2.1", "192.0.2.2", "192.0.2.4"])
+            ),
         ]
     );
     let neighbors: Vec<String> = inv["pim_neighbors"]
@@ -275,6 +296,7 @@ fn mvpn_inventory() {
             "::ffff:192.0.2.1 in 239.1.1.1 prio 1 dr true up restarts 0 hellos 12",
             "192.0.2.1 in 239.1.1.2 prio 1 dr true up restarts 0 hellos 12",
             "192.0.2.2 in 239.1.1.2 prio 1 dr false left restarts 0 hellos 8",
+            "192.0.2.4 in 239.1.1.2 prio 1 dr false expired restarts 0 hellos 3",
         ]
     );
     assert_eq!(
@@ -285,7 +307,7 @@ fn mvpn_inventory() {
             {"pe": "192.0.2.1", "c_source": "10.1.1.11", "c_group": "232.5.5.6", "p_group": "239.1.2.5", "tlv_type": 1,
              "joins": 3, "data_packets": 0, "first_seen": "2026-11-29T20:00:20.000000Z", "last_seen": "2026-11-29T20:05:20.000000Z"},
             {"pe": "192.0.2.2", "c_source": "2001:db8:1::10", "c_group": "ff3e::8001", "p_group": "239.1.2.9", "tlv_type": 4,
-             "joins": 6, "data_packets": 0, "first_seen": "2026-11-29T20:00:20.500000Z", "last_seen": "2026-11-29T20:05:20.500000Z"},
+             "joins": 6, "data_packets": 3, "first_seen": "2026-11-29T20:00:20.500000Z", "last_seen": "2026-11-29T20:05:20.500000Z"},
             {"pe": "192.0.2.3", "c_source": "10.3.3.3", "c_group": "232.7.7.7", "p_group": "239.1.2.7", "tlv_type": 1,
              "joins": 1, "data_packets": 0, "first_seen": "2026-11-29T20:00:50.000000Z", "last_seen": "2026-11-29T20:00:50.000000Z"}
         ])
@@ -316,13 +338,17 @@ fn mvpn_inventory() {
             // PE2 in A: 12 hellos + an Assert; in B: 8 hellos + 6 joins.
             "192.0.2.2>239.1.1.1 default 13 mpls 0",
             "192.0.2.2>239.1.1.2 default 14 mpls 0",
+            // PE2's IPv6 customer flow on its data MDT.
+            "192.0.2.2>239.1.2.9 data 3 mpls 0",
             // PE3 in A: 12 hellos, 6 join/prunes, the unknown TLV.
             "192.0.2.3>239.1.1.1 default 19 mpls 0",
+            // PE4 in B: 3 hellos.
+            "192.0.2.4>239.1.1.2 default 3 mpls 0",
         ]
     );
     assert_eq!(
         inv["evictions"],
-        json!({"default_mdts": 0, "pim_neighbors": 0, "data_mdts": 0, "join_prunes": 0, "p_groups": 0})
+        json!({"default_mdts": 0, "pim_neighbors": 0, "data_mdts": 0, "join_prunes": 0, "p_groups": 0, "gre_errors": 0})
     );
 }
 
@@ -331,9 +357,9 @@ fn mvpn_counters() {
     let r = read("mvpn.pcap", &[]);
     let c = &r.summary()["classifiers"];
     let expect = [
-        ("mdt.pim_messages", 75),
-        ("mdt.pim_hellos", 68),
-        ("mdt.pim_hello_refreshes", 59),
+        ("mdt.pim_messages", 78),
+        ("mdt.pim_hellos", 71),
+        ("mdt.pim_hello_refreshes", 61),
         ("mdt.pim_join_prunes", 6),
         ("mdt.pim_join_prune_refreshes", 4),
         ("mdt.pim_other_types", 1),
@@ -342,14 +368,15 @@ fn mvpn_counters() {
         ("mdt.join_refreshes", 14),
         ("mdt.join_unknown_types", 1),
         ("mdt.join_bare", 1),
-        ("mdt.gre_customer_packets", 5),
-        ("mdt.data_mdt_packets", 5),
+        ("mdt.gre_customer_packets", 8),
+        ("mdt.data_mdt_packets", 8),
         ("mdt.gre_mpls", 3),
+        ("mdt.pim_neighbors_expired", 1),
     ];
     for (k, v) in expect {
         assert_eq!(c[k], v, "{k}");
     }
-    assert_eq!(r.summary()["packets"], 97);
+    assert_eq!(r.summary()["packets"], 103);
     assert_eq!(r.summary()["decode_errors"], 0);
 }
 
@@ -365,6 +392,11 @@ fn malformed_input_is_counted_and_reported() {
             "2 malformed 192.0.2.3>224.0.0.13 [192.0.2.3>239.1.1.1] pim option_past_end: PIM Hello option 1 at offset 4: length 8 runs past the end (2 bytes left)".into(),
             "3 malformed 192.0.2.99>224.0.0.13 [bare] data_mdt_join bad_length: MDT Join TLV type 1 at offset 0: length 20, expected 16".into(),
             format!("5 malformed 192.0.2.1>224.0.0.13 [{a}] data_mdt_join past_end: MDT Join TLV at offset 0: length 16 runs past the end (12 bytes left)"),
+            // GRE that does not decode, sent into the default MDT: reported by reason.
+            "6 malformed 192.0.2.1>239.1.1.1 [bare] gre gre_version: GRE at offset 34: GRE version 1 (only version 0 is GRE; 1 is PPTP's enhanced GRE)".into(),
+            "7 malformed 192.0.2.1>239.1.1.1 [bare] gre gre_reserved_bits: GRE at offset 34: GRE flags 0x4000 set bits RFC 2784 requires a receiver to discard".into(),
+            "8 malformed 192.0.2.1>239.1.1.1 [bare] gre truncated: GRE at offset 34: GRE header needs 4 bytes, 2 captured".into(),
+            "9 malformed 192.0.2.1>239.1.1.1 [bare] gre tunnel_too_deep: GRE nested deeper than 4 levels".into(),
             // GRE with a bad checksum is still decoded (and counted).
             format!("10 default_mdt 192.0.2.1>224.0.0.13 [{a}] pe 192.0.2.1 group 239.1.1.1 via pim"),
             format!("10 pim 192.0.2.1>224.0.0.13 [{a}] hello from 192.0.2.1 new hold 105 prio 1 genid 44"),
@@ -386,6 +418,7 @@ fn malformed_input_is_counted_and_reported() {
         // The unicast datagram to 192.0.2.1:3232 goes to the anomaly path (flow.malformed).
         ("mdt.join_length_too_short", 1),
         ("mdt.gre_bad_checksum", 1),
+        ("mdt.gre_errors_to_groups", 4),
     ];
     for (k, v) in expect {
         assert_eq!(c[k], v, "{k}");
@@ -395,7 +428,7 @@ fn malformed_input_is_counted_and_reported() {
             .iter()
             .map(|e| e["severity"].as_str().unwrap())
             .collect::<Vec<_>>(),
-        ["low"; 4]
+        ["low"; 8]
     );
 }
 

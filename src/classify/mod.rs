@@ -246,4 +246,14 @@ pub trait Classifier {
 
     /// End of input: report whatever is still pending (inventories, open sessions).
     fn on_finish(&mut self, _cx: &mut Context<'_>, _now: Timestamp) {}
+
+    /// A packet that did not decode (already counted by the engine), e.g. to report broken GRE
+    /// sent into a multicast-VPN default MDT.
+    fn on_decode_error(
+        &mut self,
+        _cx: &mut Context<'_>,
+        _packet: &crate::capture::Packet<'_>,
+        _error: &crate::decode::DecodeError,
+    ) {
+    }
 }

@@ -64,7 +64,7 @@ pub struct Args {
     pub community_id_seed: u16,
 
     /// Most entries in each MDT table (default MDTs, PIM neighbours, C-flows, P-groups); past
-    /// it the entry seen longest ago is dropped and counted.
+    /// it the entries seen longest ago are dropped and counted.
     #[arg(long, global = true, default_value_t = 10_000, value_name = "N")]
     pub mdt_max_entries: usize,
     #[command(flatten)]

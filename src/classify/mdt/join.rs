@@ -406,4 +406,26 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn no_panic_on_truncation_or_noise() {
+        let two = hex(&format!("{EX2_JOIN} 04 0028 00 {}", "00".repeat(36)));
+        for n in 0..=two.len() {
+            let _ = parse_joins(&two[..n]);
+        }
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 65) as usize;
+            let buf: Vec<u8> = (0..len)
+                .map(|i| (x.rotate_left(i as u32 * 8) >> 56) as u8 ^ i as u8)
+                .collect();
+            if let Ok((tlvs, _)) = parse_joins(&buf) {
+                let total: usize = tlvs.len();
+                assert!(total <= len / 4);
+            }
+        }
+    }
 }

@@ -9,11 +9,12 @@ pub mod join;
 pub mod pim;
 
 use super::{AppState, Classifier, Context, Flow, Interest, Malformed, Pkt, Verdict};
-use crate::capture::Timestamp;
+use crate::capture::{Packet, Timestamp};
 use crate::decode::gre::GreSlice;
-use crate::decode::{Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
+use crate::decode::{DecodeError, Layer, Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
 use crate::engine::Config;
-use crate::event::{Body, Event, Severity};
+use crate::event::{Body, Event, FlowFields, Severity, TunnelFields};
+use crate::flow::community_id::community_id_v1;
 use join::{parse_joins, JoinError, JoinTlv, MDT_PORT};
 use pim::{Hello, JoinPrune, PimError, PimPacket, PimType};
 use serde::Serialize;
@@ -197,6 +198,7 @@ pub struct Evictions {
     pub data_mdts: u64,
     pub join_prunes: u64,
     pub p_groups: u64,
+    pub gre_errors: u64,
 }
 
 /// `inventory`: the MDT state at the end of the run.
@@ -250,6 +252,16 @@ impl Seen {
 enum NeighborState {
     Up,
     Left,
+    /// The holdtime ran out without a Hello.
+    Expired,
+}
+
+/// Where a neighbour's Hellos come from, to write its expiry (which has no packet).
+#[derive(Debug)]
+struct HelloFlow {
+    flow_id: u64,
+    fields: FlowFields,
+    tunnel: Option<TunnelFields>,
 }
 
 #[derive(Debug)]
@@ -260,13 +272,19 @@ struct Neighbor {
     restarts: u32,
     hellos: u64,
     seen: Seen,
+    flow: HelloFlow,
 }
 
 impl Neighbor {
     /// Whether the holdtime ran out by `now` (0xffff never expires; no option = 105 s).
     fn expired(&self, now: Timestamp) -> bool {
+        self.expires_at().is_some_and(|at| now > at)
+    }
+
+    /// When the holdtime runs out (RFC 7761 §4.3.1: 0xffff never; no option = 105 s).
+    fn expires_at(&self) -> Option<Timestamp> {
         let hold = self.hello.holdtime.unwrap_or(105);
-        hold != 0xffff && now.micros() - self.seen.last.micros() > i64::from(hold) * 1_000_000
+        (hold != 0xffff).then(|| Timestamp(self.seen.last.micros() + i64::from(hold) * 1_000_000))
     }
 }
 
@@ -286,23 +304,25 @@ struct GroupTraffic {
     seen: Seen,
 }
 
-/// Inserts into a bounded table: when full, the entry seen longest ago makes room.
+/// Inserts into a bounded table. When it is full, the eighth of the entries seen longest ago
+/// makes room (one pass per batch, so a flood of new keys costs O(log n) per insert, amortised).
+/// Returns how many entries were dropped.
 fn insert_bounded<K: Ord + Clone, V>(
     map: &mut BTreeMap<K, V>,
     cap: usize,
     key: K,
     value: V,
     last: impl Fn(&V) -> Timestamp,
-) -> bool {
-    let mut evicted = false;
-    if !map.contains_key(&key) && map.len() >= cap.max(1) {
-        if let Some(oldest) = map
-            .iter()
-            .min_by_key(|(_, v)| last(v))
-            .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
-            evicted = true;
+) -> u64 {
+    let cap = cap.max(1);
+    let mut evicted = 0;
+    if !map.contains_key(&key) && map.len() >= cap {
+        let batch = (cap / 8).max(1).min(map.len());
+        let mut ages: Vec<(Timestamp, K)> = map.iter().map(|(k, v)| (last(v), k.clone())).collect();
+        ages.select_nth_unstable_by(batch - 1, |a, b| a.0.cmp(&b.0));
+        for (_, k) in ages.drain(..batch) {
+            map.remove(&k);
+            evicted += 1;
         }
     }
     map.insert(key, value);
@@ -322,6 +342,8 @@ pub struct Mdt {
     join_prunes: BTreeMap<(Option<IpAddr>, IpAddr, IpAddr), (u64, Timestamp)>,
     /// GRE to multicast groups: (PE, P-group) → traffic.
     p_groups: BTreeMap<(IpAddr, IpAddr), GroupTraffic>,
+    /// GRE that did not decode, sent to a multicast group: (PE, P-group, reason), reported once.
+    gre_errors: BTreeMap<(IpAddr, IpAddr, &'static str), Seen>,
     evictions: Evictions,
 }
 
@@ -334,6 +356,7 @@ impl Mdt {
             data_mdts: BTreeMap::new(),
             join_prunes: BTreeMap::new(),
             p_groups: BTreeMap::new(),
+            gre_errors: BTreeMap::new(),
             evictions: Evictions::default(),
         }
     }
@@ -366,6 +389,24 @@ fn emit(
         Body::Mdt(d),
     );
     flow.tunnel = stored;
+}
+
+/// The outermost IP source and destination of a frame that did not decode further.
+fn outer_addresses(packet: &Packet<'_>) -> Option<(IpAddr, IpAddr)> {
+    let link = crate::decode::link::parse(packet.link, packet.data).ok()?;
+    let ip = packet.data.get(link.offset..)?;
+    let (slice, _) = etherparse::LaxIpSlice::from_slice(ip).ok()?;
+    Some((slice.source_addr(), slice.destination_addr()))
+}
+
+fn tunnel_fields(t: Tunnel) -> TunnelFields {
+    TunnelFields {
+        src_ip: t.outer_src,
+        dest_ip: t.outer_dst,
+        proto: "GRE",
+        gre_key: t.key,
+        depth: t.depth,
+    }
 }
 
 fn pim_error_counter(e: &PimError) -> &'static str {
@@ -415,15 +456,16 @@ impl Mdt {
             seen.last = pkt.ts;
             return;
         }
-        if insert_bounded(
+        let dropped = insert_bounded(
             &mut self.default_mdts,
             self.cap,
             key,
             Seen::at(pkt.ts),
             |s| s.last,
-        ) {
-            self.evictions.default_mdts += 1;
-            cx.counters.bump("mdt.evicted_default_mdts");
+        );
+        if dropped > 0 {
+            self.evictions.default_mdts += dropped;
+            cx.counters.add("mdt.evicted_default_mdts", dropped);
         }
         let d = DefaultMdtDetails {
             pe: t.outer_src,
@@ -585,6 +627,14 @@ impl Mdt {
         let now = pkt.ts;
         let leaving = h.holdtime == Some(0);
         let mut previous_generation_id = None;
+        let hello_flow = |flow: &mut Flow| HelloFlow {
+            flow_id: flow.id,
+            fields: flow.fields_oriented(
+                cx.config.community_id_seed,
+                flow.endpoints.src != base.neighbor,
+            ),
+            tunnel: pkt.decoded.tunnel.map(tunnel_fields),
+        };
         let change = match self.neighbors.get_mut(&key) {
             None => {
                 let n = Neighbor {
@@ -598,15 +648,23 @@ impl Mdt {
                     restarts: 0,
                     hellos: 1,
                     seen: Seen::at(now),
+                    flow: hello_flow(flow),
                 };
-                if insert_bounded(&mut self.neighbors, self.cap, key, n, |n| n.seen.last) {
-                    self.evictions.pim_neighbors += 1;
-                    cx.counters.bump("mdt.evicted_pim_neighbors");
+                let dropped =
+                    insert_bounded(&mut self.neighbors, self.cap, key, n, |n| n.seen.last);
+                if dropped > 0 {
+                    self.evictions.pim_neighbors += dropped;
+                    cx.counters.add("mdt.evicted_pim_neighbors", dropped);
                 }
                 Some(if leaving { "leaving" } else { "new" })
             }
             Some(n) => {
-                let gone = n.state == NeighborState::Left || n.expired(now);
+                let gone = n.state != NeighborState::Up || n.expired(now);
+                if n.flow.flow_id != flow.id
+                    || n.flow.tunnel != pkt.decoded.tunnel.map(tunnel_fields)
+                {
+                    n.flow = hello_flow(flow);
+                }
                 let change = if leaving {
                     (n.state != NeighborState::Left).then_some("leaving")
                 } else if gone {
@@ -671,9 +729,11 @@ impl Mdt {
             }
             Some(entry) => *entry = (dg, pkt.ts),
             None => {
-                if insert_bounded(&mut self.join_prunes, self.cap, key, (dg, pkt.ts), |e| e.1) {
-                    self.evictions.join_prunes += 1;
-                    cx.counters.bump("mdt.evicted_join_prunes");
+                let dropped =
+                    insert_bounded(&mut self.join_prunes, self.cap, key, (dg, pkt.ts), |e| e.1);
+                if dropped > 0 {
+                    self.evictions.join_prunes += dropped;
+                    cx.counters.add("mdt.evicted_join_prunes", dropped);
                 }
             }
         }
@@ -830,9 +890,11 @@ impl Mdt {
                     data_packets: 0,
                     seen: Seen::at(now),
                 };
-                if insert_bounded(&mut self.data_mdts, self.cap, key, e, |e| e.seen.last) {
-                    self.evictions.data_mdts += 1;
-                    cx.counters.bump("mdt.evicted_data_mdts");
+                let dropped =
+                    insert_bounded(&mut self.data_mdts, self.cap, key, e, |e| e.seen.last);
+                if dropped > 0 {
+                    self.evictions.data_mdts += dropped;
+                    cx.counters.add("mdt.evicted_data_mdts", dropped);
                 }
             }
         }
@@ -872,11 +934,12 @@ impl Mdt {
                     mpls_packets: u64::from(mpls),
                     seen: Seen::at(now),
                 };
-                if insert_bounded(&mut self.p_groups, self.cap, (pe, group), g, |g| {
+                let dropped = insert_bounded(&mut self.p_groups, self.cap, (pe, group), g, |g| {
                     g.seen.last
-                }) {
-                    self.evictions.p_groups += 1;
-                    cx.counters.bump("mdt.evicted_p_groups");
+                });
+                if dropped > 0 {
+                    self.evictions.p_groups += dropped;
+                    cx.counters.add("mdt.evicted_p_groups", dropped);
                 }
             }
         }
@@ -928,6 +991,7 @@ impl Mdt {
         }
         let state = |n: &Neighbor| match n.state {
             NeighborState::Left => "left",
+            NeighborState::Expired => "expired",
             NeighborState::Up if n.expired(now) => "expired",
             NeighborState::Up => "up",
         };
@@ -990,17 +1054,18 @@ impl Mdt {
                 last_seen: e.seen.last,
             })
             .collect();
+        let data_groups: std::collections::BTreeSet<(IpAddr, IpAddr)> = self
+            .data_mdts
+            .iter()
+            .map(|(k, e)| (k.0, e.p_group))
+            .collect();
         let p_groups = self
             .p_groups
             .iter()
             .map(|(&(pe, p_group), g)| {
                 let role = if self.default_mdts.contains_key(&(pe, p_group)) {
                     "default"
-                } else if self
-                    .data_mdts
-                    .iter()
-                    .any(|(k, e)| k.0 == pe && e.p_group == p_group)
-                {
+                } else if data_groups.contains(&(pe, p_group)) {
                     "data"
                 } else {
                     "unknown"
@@ -1023,6 +1088,37 @@ impl Mdt {
             data_mdts,
             p_groups,
             evictions: self.evictions.clone(),
+        }
+    }
+
+    /// Neighbours whose holdtime ran out by `now` leave with a `pim` `expired` event, stamped
+    /// with the moment the holdtime ended.
+    fn expire_neighbors(&mut self, cx: &mut Context<'_>, now: Timestamp) {
+        for (&(default_mdt, neighbor), n) in self.neighbors.iter_mut() {
+            if n.state != NeighborState::Up || !n.expired(now) {
+                continue;
+            }
+            n.state = NeighborState::Expired;
+            cx.counters.bump("mdt.pim_neighbors_expired");
+            let d = PimDetails {
+                pim_type: PimType::Hello.name(),
+                pim_type_code: 0,
+                neighbor,
+                default_mdt,
+                pe: n.pe,
+                change: Some("expired"),
+                previous_generation_id: None,
+                hello: Some(n.hello.clone()),
+                join_prune: None,
+                length: None,
+            };
+            let body = Body::Mdt(MdtDetails::Pim(Box::new(d)));
+            let at = n.expires_at().unwrap_or(now);
+            let mut e = Event::global(at, cx.origin.clone(), "pim", Severity::Info, body);
+            e.flow_id = Some(n.flow.flow_id);
+            e.flow = Some(n.flow.fields.clone());
+            e.tunnel = n.flow.tunnel.clone();
+            cx.emit(e);
         }
     }
 
@@ -1099,10 +1195,76 @@ impl Classifier for Mdt {
         }
     }
 
+    /// GRE that does not decode (bad version, RFC 1701 bits, truncated, nested too deep) sent to
+    /// a multicast group: a `malformed` event once per (PE, P-group, reason); every one counted.
+    fn on_decode_error(&mut self, cx: &mut Context<'_>, packet: &Packet<'_>, error: &DecodeError) {
+        if error.layer() != Layer::Gre {
+            return;
+        }
+        let Some((pe, group)) = outer_addresses(packet) else {
+            return;
+        };
+        if !group.is_multicast() {
+            return;
+        }
+        cx.counters.bump("mdt.gre_errors_to_groups");
+        let key = (pe, group, error.kind());
+        if let Some(seen) = self.gre_errors.get_mut(&key) {
+            seen.last = packet.ts;
+            return;
+        }
+        let dropped = insert_bounded(
+            &mut self.gre_errors,
+            self.cap,
+            key,
+            Seen::at(packet.ts),
+            |s| s.last,
+        );
+        if dropped > 0 {
+            self.evictions.gre_errors += dropped;
+            cx.counters.add("mdt.evicted_gre_errors", dropped);
+        }
+        let d = MalformedDetails {
+            protocol: "gre",
+            reason: error.kind(),
+            error: error.to_string(),
+        };
+        let body = Body::Mdt(MdtDetails::Malformed(d));
+        let mut e = Event::global(
+            packet.ts,
+            cx.origin.clone(),
+            "malformed",
+            Severity::Low,
+            body,
+        );
+        e.pcap_cnt = Some(packet.index);
+        e.flow = Some(FlowFields {
+            src_ip: pe,
+            src_port: None,
+            dest_ip: group,
+            dest_port: None,
+            proto: "GRE",
+            community_id: community_id_v1(
+                cx.config.community_id_seed,
+                pe,
+                group,
+                0,
+                0,
+                IPPROTO_GRE,
+            ),
+        });
+        cx.emit(e);
+    }
+
+    fn on_tick(&mut self, cx: &mut Context<'_>, now: Timestamp) {
+        self.expire_neighbors(cx, now);
+    }
+
     fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {
         if self.is_empty() {
             return;
         }
+        self.expire_neighbors(cx, now);
         let inv = self.inventory(now);
         let body = Body::Mdt(MdtDetails::Inventory(Box::new(inv)));
         cx.emit(Event::global(
@@ -1129,5 +1291,65 @@ fn resembles_join(pkt: &Pkt<'_>, payload: &[u8], tunnelled: bool) -> bool {
         [1, hi, lo, ..] => u16::from_be_bytes([*hi, *lo]) == 16,
         [4, hi, lo, ..] => u16::from_be_bytes([*hi, *lo]) == 40,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_table_drops_its_oldest_eighth() {
+        let mut m: BTreeMap<u32, Timestamp> = BTreeMap::new();
+        for k in 0..16u32 {
+            // Key k last seen at 100 - k: the highest keys are the oldest.
+            assert_eq!(
+                insert_bounded(&mut m, 16, k, Timestamp(100 - i64::from(k)), |t| *t),
+                0
+            );
+        }
+        // Updating a present key never evicts.
+        assert_eq!(insert_bounded(&mut m, 16, 3, Timestamp(500), |t| *t), 0);
+        assert_eq!(insert_bounded(&mut m, 16, 99, Timestamp(1000), |t| *t), 2);
+        assert_eq!(m.len(), 15);
+        assert!(!m.contains_key(&15) && !m.contains_key(&14) && m.contains_key(&13));
+        // A cap of 1 (or 0) keeps exactly the newest entry.
+        let mut one: BTreeMap<u32, Timestamp> = BTreeMap::new();
+        insert_bounded(&mut one, 0, 1, Timestamp(1), |t| *t);
+        assert_eq!(insert_bounded(&mut one, 0, 2, Timestamp(2), |t| *t), 1);
+        assert_eq!(one.keys().copied().collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn neighbour_expiry_follows_the_holdtime() {
+        let mut n = Neighbor {
+            hello: Hello {
+                holdtime: Some(17),
+                ..Hello::default()
+            },
+            pe: None,
+            state: NeighborState::Up,
+            restarts: 0,
+            hellos: 1,
+            seen: Seen::at(Timestamp(1_000_000)),
+            flow: HelloFlow {
+                flow_id: 1,
+                fields: FlowFields {
+                    src_ip: "192.0.2.1".parse().unwrap(),
+                    src_port: None,
+                    dest_ip: "224.0.0.13".parse().unwrap(),
+                    dest_port: None,
+                    proto: "PIM",
+                    community_id: String::new(),
+                },
+                tunnel: None,
+            },
+        };
+        assert_eq!(n.expires_at(), Some(Timestamp(18_000_000)));
+        assert!(!n.expired(Timestamp(18_000_000)) && n.expired(Timestamp(18_000_001)));
+        n.hello.holdtime = None; // RFC 7761 §4.11 Default_Hello_Holdtime, 105 s
+        assert_eq!(n.expires_at(), Some(Timestamp(106_000_000)));
+        n.hello.holdtime = Some(0xffff);
+        assert_eq!(n.expires_at(), None);
     }
 }

@@ -1030,4 +1030,36 @@ mod tests {
         );
         assert_eq!(PimType::from_u8(12).code(), 12);
     }
+
+    #[test]
+    fn no_panic_on_truncation_or_noise() {
+        let hello = hex(EX1_HELLO);
+        let jp = hex("23000000 0100c0000202 00 01 00d2 0100 0020 e8050505 0001 0001 0100 0420 0a01010a 0100 0720 0a090909");
+        let (s, d) = (ip("::ffff:192.0.2.1"), ip("ff02::d"));
+        for msg in [&hello, &jp] {
+            for n in 0..=msg.len() {
+                if let Ok(p) = PimPacket::new_checked(&msg[..n]) {
+                    let _ = p.verify_checksum(s, d);
+                    let _ = Hello::parse(p.body());
+                    let _ = JoinPrune::parse(p.body());
+                }
+            }
+        }
+        // xorshift noise: every length up to 96, every first byte.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 97) as usize;
+            let buf: Vec<u8> = (0..len)
+                .map(|i| (x.rotate_left(i as u32 * 8) >> 56) as u8 ^ i as u8)
+                .collect();
+            let _ = Hello::parse(&buf);
+            let _ = JoinPrune::parse(&buf);
+            if let Ok(p) = PimPacket::new_checked(&buf[..]) {
+                let _ = p.verify_checksum(s, d);
+            }
+        }
+    }
 }

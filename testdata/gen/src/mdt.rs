@@ -14,6 +14,7 @@ use std::net::IpAddr;
 pub const PE1: &str = "192.0.2.1";
 pub const PE2: &str = "192.0.2.2";
 pub const PE3: &str = "192.0.2.3";
+pub const PE4: &str = "192.0.2.4";
 /// Default MDT of VRF A (all three PEs) and of VRF B (PE1, PE2).
 pub const MDT_A: &str = "239.1.1.1";
 pub const MDT_B: &str = "239.1.1.2";
@@ -302,6 +303,7 @@ pub fn examples() -> Vec<Record> {
 ///   GRE: PE1 plain, PE2 in A with checksum, PE3 with key 100 + sequence, PE2 in B with key 7.
 /// - t=150 s: PE3 restarts (new Generation ID). t=210 s: PE2 leaves VRF B (holdtime 0) and
 ///   sends no more hellos there. t=240 s: PE1 raises its VRF A DR priority to 5.
+/// - PE4 in VRF B sends hellos at 9, 39 and 69 s, then falls silent (expires at 174 s).
 /// - PE3 joins (10.1.1.10, 232.5.5.5) towards PE1 every 60 s in VRF A; at t=180 s it adds a
 ///   prune for 10.1.1.99.
 /// - Data-MDT joins every 60 s from t=20 s: PE1 in A, one datagram with two TLVs
@@ -309,7 +311,8 @@ pub fn examples() -> Vec<Record> {
 ///   second moves to 239.1.2.5 (t=200 s). PE2 in B, type 4 over IPv6: (2001:db8:1::10, ff3e::8001) →
 ///   239.1.2.9. PE3 once, bare (no GRE): (10.3.3.3, 232.7.7.7) → 239.1.2.7. PE3 once in A: a
 ///   TLV of unknown type 7.
-/// - Customer data: 10.1.1.10 → 232.5.5.5 UDP 5004 in GRE to 239.1.2.0, 5 packets from t=25 s.
+/// - Customer data: 10.1.1.10 → 232.5.5.5 UDP 5004 in GRE to 239.1.2.0, 5 packets from t=23 s;
+///   2001:db8:1::10 → ff3e::8001 (IPv6 in GRE) to 239.1.2.9, 3 packets at t=335 s.
 /// - An Assert from PE2 in VRF A at t=100 s. MPLS in GRE from PE1 to 239.1.3.0, 3 packets.
 pub fn mvpn() -> Vec<Record> {
     let mut s = Schedule::default();
@@ -361,6 +364,14 @@ pub fn mvpn() -> Vec<Record> {
             s.at(
                 t + 8_000,
                 in_gre(PE2, MDT_B, key7, &hello_packet(ip(PE2), &h)),
+            );
+        }
+        // PE4 in VRF B fails silently after its hello at 69 s: its holdtime ends at 174 s.
+        if t <= 60_000 {
+            let h = hello_body(105, 1, genid(4, 0xb), &[]);
+            s.at(
+                t + 9_000,
+                in_gre(PE4, MDT_B, plain, &hello_packet(ip(PE4), &h)),
             );
         }
     }
@@ -492,6 +503,18 @@ pub fn mvpn() -> Vec<Record> {
             &[0x80, 0x21, 0, i as u8],
         );
         s.at(23_000 + i * 1000, in_gre(PE1, "239.1.2.0", plain, &data));
+    }
+    // IPv6 customer traffic on PE2's data MDT (type 4 join above), at the end of the capture.
+    for i in 0..3i64 {
+        let data = udp_ttl(
+            ip("2001:db8:1::10"),
+            ip("ff3e::8001"),
+            40000,
+            5004,
+            30,
+            &[0x80, 0x21, 1, i as u8],
+        );
+        s.at(335_100 + i * 100, in_gre(PE2, "239.1.2.9", plain, &data));
     }
     // MPLS-in-GRE (RFC 4023) to a group: counted, not decoded.
     for i in 0..3i64 {
