@@ -321,10 +321,11 @@ impl Engine {
                 failed: c.files_failed,
                 truncated: c.files_truncated,
             }),
+            ..StatsDetails::default()
         };
         *self.counters.events.entry("stats").or_default() += 1;
         let origin = self.origin.clone();
-        Event::global(self.now, origin, kind, Severity::Info, Body::Stats(details))
+        Event::global(self.now, origin, kind, Severity::Info, Body::Stats(Box::new(details)))
     }
 
     /// Moves the clock forward without a packet (live capture on a quiet link), so idle flows

@@ -77,7 +77,7 @@ pub struct TunnelFields {
 #[serde(rename_all = "snake_case")]
 pub enum Body {
     ArduinoOta(OtaDetails),
-    Stats(StatsDetails),
+    Stats(Box<StatsDetails>),
 }
 
 impl Body {

@@ -13,13 +13,13 @@ use parser::{parse_auth_answer, parse_device_reply, parse_invitation, DeviceRepl
 use serde::Serialize;
 
 /// The `arduino_ota` object of an event; `kind` names the variant.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum OtaDetails {
     Invitation(InvitationDetails),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct InvitationDetails {
     /// `flash` (command 0) or `filesystem` (command 100).
     pub command: &'static str,
