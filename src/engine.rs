@@ -325,7 +325,8 @@ impl Engine {
         };
         *self.counters.events.entry("stats").or_default() += 1;
         let origin = self.origin.clone();
-        Event::global(self.now, origin, kind, Severity::Info, Body::Stats(Box::new(details)))
+        let body = Body::Stats(Box::new(details));
+        Event::global(self.now, origin, kind, Severity::Info, body)
     }
 
     /// Moves the clock forward without a packet (live capture on a quiet link), so idle flows
