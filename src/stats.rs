@@ -59,7 +59,7 @@ pub struct StatsDetails {
     pub packets: u64,
     pub bytes: u64,
     pub decode_errors: u64,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub decode_error_kinds: BTreeMap<String, u64>,
     pub not_ip: u64,
     pub fragments: u64,
@@ -68,7 +68,7 @@ pub struct StatsDetails {
     pub flows: FlowStats,
     /// Events written before this one, by `event_type`.
     pub events: BTreeMap<&'static str, u64>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub classifiers: BTreeMap<&'static str, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel: Option<KernelDrops>,

@@ -23,8 +23,8 @@ use watch3232::output::{
 };
 use watch3232::stats::{KernelDrops, OutputStats};
 
-/// How many packets pass between checks of the stop flag when reading files.
-const SIGNAL_CHECK_EVERY: u64 = 4096;
+/// How many packets pass between looks at the clock (flush, rotation timers) when reading files.
+const FLUSH_CHECK_EVERY: u64 = 4096;
 
 /// The run's state besides the engine: outputs, periodic stats, what the terminal gets.
 struct Run {
@@ -303,10 +303,10 @@ fn read_files(
             write_events(engine, run)?;
             periodic_stats(engine, run, engine.now())?;
             n += 1;
-            if n % SIGNAL_CHECK_EVERY == 0 {
-                if stop.load(Ordering::Relaxed) || run.out.is_closed() {
-                    break;
-                }
+            if stop.load(Ordering::Relaxed) || run.out.is_closed() {
+                break;
+            }
+            if n % FLUSH_CHECK_EVERY == 0 {
                 // Keep consumers of a slow stream (stdin) up to date and honour rotation timers.
                 if last_flush.elapsed() >= Duration::from_secs(1) {
                     run.out.flush().map_err(write_error)?;

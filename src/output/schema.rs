@@ -2,7 +2,9 @@
 //!
 //! The common fields are written here by hand (they are the contract of `docs/events.md`); the
 //! details object of each `event_type` is derived from its Rust type with `schemars`. Adding a
-//! `Body` variant = one line in [`details`] (and `#[derive(schemars::JsonSchema)]` on its types).
+//! `Body` variant = one line in [`details`] (and `#[derive(schemars::JsonSchema)]` on its types;
+//! a field with `skip_serializing_if` that is not an `Option` also needs `#[serde(default)]`, or
+//! the schema calls it required).
 
 use crate::classify::arduino_ota::OtaDetails;
 use crate::stats::StatsDetails;

@@ -152,9 +152,15 @@ impl FileSink {
     pub fn rotate(&mut self) -> io::Result<()> {
         self.out.flush()?;
         let target = rotated_name(&self.path, self.next_index);
-        fs::rename(&self.path, &target)?;
-        self.next_index += 1;
-        self.rotations += 1;
+        match fs::rename(&self.path, &target) {
+            Ok(()) => {
+                self.next_index += 1;
+                self.rotations += 1;
+            }
+            // Moved away by logrotate before its SIGHUP arrived: just start a new file.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
         let file = open_file(&self.path, false)?;
         self.out = BufWriter::with_capacity(BUFFER, file);
         self.size = 0;
