@@ -595,3 +595,69 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     assert!(man.starts_with(".ie \\n(.g .ds Aq"));
     assert!(man.contains(".TH watch3232 1"));
 }
+
+/// A live capture on loopback: privileges dropped after the handle is open, periodic stats on
+/// wall time, and SIGTERM on a quiet link still ends the run with every event and the summary.
+/// Needs root (to open the capture); skipped with a note otherwise.
+#[test]
+fn live_capture_drops_privileges_and_flushes_on_sigterm() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: live capture needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let out = dir.path().join("eve.json");
+    let mut child = Command::new(bin())
+        .args([
+            "capture",
+            "-i",
+            "lo",
+            "--user",
+            "nobody",
+            "--stats-interval",
+            "1",
+        ])
+        .args(["-o", out.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let uid_line = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap()
+        .to_string();
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let payload = espota::invitation(0, 40000, 4096, "1eaf36edb0f7f408b7f33c18eb4e85d4");
+    sock.send_to(&payload, "127.0.0.1:3232").unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&child, "TERM");
+    let exit = wait_with_timeout(&mut child, Duration::from_secs(10));
+    assert!(exit.success());
+    assert_eq!(
+        uid_line.split_whitespace().skip(1).collect::<Vec<_>>(),
+        ["65534"; 4]
+    );
+    let events = lines(&out);
+    let ours: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "arduino_ota" && e["src_port"] == port)
+        .collect();
+    assert_eq!(ours.len(), 1);
+    assert_eq!(ours[0]["in_iface"], "lo");
+    assert!(events.iter().any(|e| e["kind"] == "periodic"));
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last["event_type"].as_str(), last["kind"].as_str()),
+        (Some("stats"), Some("summary"))
+    );
+    assert!(last["stats"]["kernel"]["received"].as_u64().unwrap() >= 1);
+}

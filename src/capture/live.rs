@@ -21,6 +21,11 @@ pub struct LiveSource {
     link: LinkType,
     base_filter: String,
     read: u64,
+    /// The last read found nothing: wait in poll(2) (up to `poll_ms`) before the next one.
+    /// libpcap's own timeout does not fire on a quiet Linux TPACKET_V3 ring, so the capture
+    /// is non-blocking and we wait here, where a signal also ends the wait.
+    starved: bool,
+    poll_ms: i32,
 }
 
 /// Kernel-side counters, as libpcap reports them.
@@ -45,6 +50,7 @@ impl LiveSource {
             .promisc(opts.promisc)
             .timeout(opts.poll_ms)
             .open()
+            .and_then(|c| c.setnonblock())
             .map_err(open_err)?;
         let linktype = capture.get_datalink().0;
         let link = LinkType::from_linktype(linktype).ok_or(CaptureError::UnsupportedLink {
@@ -57,6 +63,8 @@ impl LiveSource {
             link,
             base_filter: opts.filter.clone(),
             read: 0,
+            starved: false,
+            poll_ms: opts.poll_ms,
         };
         source.set_filter(&opts.filter)?;
         Ok(source)
@@ -86,6 +94,17 @@ impl LiveSource {
     }
 
     pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
+        if self.starved {
+            use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+            use std::os::fd::AsFd;
+            self.starved = false;
+            let timeout = PollTimeout::try_from(self.poll_ms.max(0)).unwrap_or(PollTimeout::MAX);
+            let mut fds = [PollFd::new(self.capture.as_fd(), PollFlags::POLLIN)];
+            // Timeout or EINTR (a signal): let the caller look at its clock and flags.
+            if !matches!(poll(&mut fds, timeout), Ok(n) if n > 0) {
+                return Ok(Next::Idle);
+            }
+        }
         match self.capture.next_packet() {
             Ok(p) => {
                 self.read += 1;
@@ -97,7 +116,10 @@ impl LiveSource {
                     index: self.read,
                 }))
             }
-            Err(pcap::Error::TimeoutExpired) => Ok(Next::Idle),
+            Err(pcap::Error::TimeoutExpired) => {
+                self.starved = true;
+                Ok(Next::Idle)
+            }
             Err(pcap::Error::NoMorePackets) => Ok(Next::End),
             Err(e) => Err(CaptureError::Read {
                 name: self.name.clone(),

@@ -360,24 +360,34 @@ fn capture_live(
             Err(e) => return Err(anyhow_lite::msg(e.to_string())),
         }
         write_events(engine, run)?;
-        periodic_stats(engine, run, wall_clock())?;
+        let now = wall_clock();
+        if run.next_stats.is_some_and(|due| now >= due) {
+            if let Some(k) = kernel_drops(&mut source) {
+                engine.set_kernel_stats(k);
+            }
+        }
+        periodic_stats(engine, run, now)?;
         if last_flush.elapsed() >= Duration::from_millis(200) {
             run.out.flush().map_err(write_error)?;
             last_flush = Instant::now();
         }
     }
-    if let Some(k) = source.kernel_stats() {
+    if let Some(k) = kernel_drops(&mut source) {
         eprintln!(
             "watch3232: {} packets received by filter, {} dropped by kernel, {} dropped by interface",
             k.received, k.dropped, k.if_dropped
         );
-        engine.set_kernel_stats(KernelDrops {
-            received: u64::from(k.received),
-            dropped: u64::from(k.dropped),
-            if_dropped: u64::from(k.if_dropped),
-        });
+        engine.set_kernel_stats(k);
     }
     Ok(())
+}
+
+fn kernel_drops(source: &mut LiveSource) -> Option<KernelDrops> {
+    source.kernel_stats().map(|k| KernelDrops {
+        received: u64::from(k.received),
+        dropped: u64::from(k.dropped),
+        if_dropped: u64::from(k.if_dropped),
+    })
 }
 
 fn wall_clock() -> Timestamp {
