@@ -661,3 +661,102 @@ fn live_capture_drops_privileges_and_flushes_on_sigterm() {
     );
     assert!(last["stats"]["kernel"]["received"].as_u64().unwrap() >= 1);
 }
+
+#[test]
+fn rotation_by_age_keeps_every_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eve.json");
+    let mut child = Command::new(bin())
+        .args([
+            "read",
+            "-",
+            "-o",
+            out.to_str().unwrap(),
+            "--rotate-interval",
+            "1s",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let total = 30;
+    let capture = pcap_of(total);
+    let per_packet = (capture.len() - 24) / total as usize;
+    stdin.write_all(&capture[..24]).unwrap();
+    for i in 0..total as usize {
+        stdin
+            .write_all(&capture[24 + i * per_packet..24 + (i + 1) * per_packet])
+            .unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(stdin);
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(20)).success());
+    let mut seen = Vec::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        files += 1;
+        seen.extend(
+            lines(&entry.unwrap().path())
+                .iter()
+                .filter(|e| e["event_type"] == "arduino_ota")
+                .map(|e| e["pcap_cnt"].as_u64().unwrap()),
+        );
+    }
+    assert!(files >= 3, "{files} files after ~3 s with a 1 s interval");
+    seen.sort();
+    assert_eq!(seen, (1..=u64::from(total)).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("many.pcap");
+    std::fs::write(&cap, pcap_of(20_000)).unwrap();
+    let mut child = Command::new(bin())
+        .args(["read", cap.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.contains("\"arduino_ota\""));
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+/// Under a pseudo-terminal (util-linux `script`), stderr gets the progress bar and the summary
+/// table.
+#[test]
+fn progress_bar_and_summary_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("some.pcap");
+    std::fs::write(&cap, pcap_of(50)).unwrap();
+    let cmd = format!("{} read -o /dev/null {}", bin().display(), cap.display());
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(tty.contains("some.pcap [") && tty.contains("ETA"), "{tty}");
+    assert!(tty.contains("watch3232 summary"), "{tty}");
+    assert!(
+        tty.contains("arduino_ota    invitation             info           50"),
+        "{tty}"
+    );
+    let quiet = Command::new("script")
+        .args(["-qec", &format!("{cmd} --no-progress"), "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&quiet.stdout).contains("ETA"));
+}

@@ -30,13 +30,15 @@ impl Progress {
         }
         let total = std::fs::metadata(path).ok().filter(|m| m.is_file())?.len();
         let now = Instant::now();
-        Some(Progress {
+        let bar = Progress {
             total: total.max(1),
             done: 0,
             started: now,
             last_draw: now,
             name: path.to_string(),
-        })
+        };
+        bar.draw();
+        Some(bar)
     }
 
     /// Counts one packet record of `caplen` bytes.
