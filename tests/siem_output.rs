@@ -760,3 +760,31 @@ fn progress_bar_and_summary_on_a_terminal() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&quiet.stdout).contains("ETA"));
 }
+
+#[test]
+fn the_shipped_config_example_is_valid_and_flags_replace_its_lists() {
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/config.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eve.json");
+    let r = run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "read",
+        "-o",
+        out.to_str().unwrap(),
+        testdata("demo.pcapng").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let events = lines(&out);
+    assert!(events.len() > 1 && events.iter().all(|e| e["host"] == "span-1"));
+    // Its [capture] table names real options of `capture`.
+    let help = Command::new(bin())
+        .args(["--config", cfg.to_str().unwrap(), "capture", "--help"])
+        .output()
+        .unwrap();
+    assert!(
+        help.status.success(),
+        "{}",
+        String::from_utf8_lossy(&help.stderr)
+    );
+}

@@ -1,7 +1,7 @@
 //! The TOML configuration file: every key is the long name of a flag (`rotate-size` or
 //! `rotate_size`); tables `[read]` and `[capture]` hold the options of those subcommands.
-//! Values from the file come first on the command line, so flags given by hand win (lists,
-//! such as `output`, add up).
+//! Values from the file come first on the command line and every argument overrides itself, so a
+//! flag given by hand replaces the file's value (for lists such as `output`, the whole list).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
