@@ -788,3 +788,34 @@ fn the_shipped_config_example_is_valid_and_flags_replace_its_lists() {
         String::from_utf8_lossy(&help.stderr)
     );
 }
+
+/// A stream reader that connects but never reads: after the write timeout the sensor gives up on
+/// it, counts the rest as dropped, and the other outputs get everything.
+#[test]
+fn a_stalled_stream_reader_costs_drops_not_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("stuck.sock");
+    let listener = UnixListener::bind(&sock).unwrap();
+    let cap = dir.path().join("many.pcap");
+    std::fs::write(&cap, pcap_of(20_000)).unwrap();
+    let file = dir.path().join("eve.json");
+    let started = Instant::now();
+    let out = Command::new(bin())
+        .args(["read", cap.to_str().unwrap(), "-o", file.to_str().unwrap()])
+        .args(["-o", &format!("unix-stream:{}", sock.display())])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let events = lines(&file);
+    assert_eq!(events.len(), 20_001);
+    let dropped = events.last().unwrap()["stats"]["output"]["dropped"]
+        .as_u64()
+        .unwrap();
+    assert!(dropped > 1000 && dropped < 20_001, "{dropped}");
+    drop(listener);
+}

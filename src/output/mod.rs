@@ -158,7 +158,7 @@ impl Output {
     }
 
     fn check_hup(&mut self) -> io::Result<()> {
-        if self.hup.swap(false, Ordering::Relaxed) {
+        if self.hup.load(Ordering::Relaxed) && self.hup.swap(false, Ordering::Relaxed) {
             for slot in &mut self.slots {
                 slot.sink.reopen().map_err(|e| named(&*slot.sink, e))?;
             }

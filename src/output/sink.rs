@@ -1,8 +1,10 @@
 //! Where formatted lines go: standard output, a rotating file, a Unix socket, syslog.
 //!
 //! Every sink blocks when its reader is slow (back-pressure: the capture buffer absorbs it and
-//! the kernel counts what it drops). Sockets whose reader is gone count dropped events and
-//! reconnect at most once a second; files and standard output fail loudly instead.
+//! the kernel counts what it drops); nothing is queued in memory beyond one write buffer. A
+//! socket whose reader is gone, or stalls longer than [`SOCKET_WRITE_TIMEOUT`], is
+//! disconnected; its events are counted as dropped and it is reconnected at most once a second.
+//! Files and standard output fail loudly instead.
 
 use crate::event::{Event, Severity};
 use std::fs::{self, File, OpenOptions};
@@ -14,6 +16,10 @@ use std::time::{Duration, Instant};
 
 const BUFFER: usize = 256 * 1024;
 const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+/// How long a socket reader may stall us before its connection is dropped (and events are
+/// counted as dropped until it is back): long enough for a busy reader, short enough that the
+/// capture buffer survives it.
+pub const SOCKET_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Outcome of handing one line to a sink.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -333,7 +339,12 @@ impl Sink for UnixSink {
         let what = self.describe();
         let path = &self.path;
         if self.stream {
-            let Some(c) = self.s.get(|| UnixStream::connect(path), &what) else {
+            let connect = || {
+                let s = UnixStream::connect(path)?;
+                s.set_write_timeout(Some(SOCKET_WRITE_TIMEOUT))?;
+                Ok(s)
+            };
+            let Some(c) = self.s.get(connect, &what) else {
                 return Ok(Sent::Dropped);
             };
             match c.write_all(line) {
@@ -348,6 +359,7 @@ impl Sink for UnixSink {
                 || {
                     let d = UnixDatagram::unbound()?;
                     d.connect(path)?;
+                    d.set_write_timeout(Some(SOCKET_WRITE_TIMEOUT))?;
                     Ok(d)
                 },
                 &what,
@@ -473,6 +485,7 @@ impl Sink for SyslogSink {
                     || {
                         let d = UnixDatagram::unbound()?;
                         d.connect(path)?;
+                        d.set_write_timeout(Some(SOCKET_WRITE_TIMEOUT))?;
                         Ok(d)
                     },
                     &what,
