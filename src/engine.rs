@@ -367,10 +367,12 @@ impl Engine {
                 failed: c.files_failed,
                 truncated: c.files_truncated,
             }),
+            ..StatsDetails::default()
         };
         *self.counters.events.entry("stats").or_default() += 1;
         let origin = self.origin.clone();
-        Event::global(self.now, origin, kind, Severity::Info, Body::Stats(details))
+        let body = Body::Stats(Box::new(details));
+        Event::global(self.now, origin, kind, Severity::Info, body)
     }
 
     /// Moves the clock forward without a packet (live capture on a quiet link), so idle flows

@@ -27,6 +27,29 @@ impl Serialize for Timestamp {
     }
 }
 
+/// A timestamp is an RFC 3339 UTC string with microseconds, wherever it appears in an event.
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> String {
+        "Timestamp".to_string()
+    }
+
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        use schemars::schema::{InstanceType, SchemaObject, StringValidation};
+        SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            string: Some(Box::new(StringValidation {
+                pattern: Some(
+                    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"
+                        .to_string(),
+                ),
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
 /// Where the packet that completed an event came from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Origin {
@@ -85,7 +108,7 @@ pub enum Body {
     EsphomeOta(Box<EsphomeDetails>),
     Alert(AlertDetails),
     Anomaly(Box<AnomalyDetails>),
-    Stats(StatsDetails),
+    Stats(Box<StatsDetails>),
 }
 
 impl Body {

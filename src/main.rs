@@ -1,4 +1,5 @@
-//! The `watch3232` command: parses arguments, sets up logging, runs, and maps errors to exit codes.
+//! The `watch3232` command: reads the configuration file, parses arguments, sets up logging,
+//! runs, and maps errors to exit codes.
 
 mod cli;
 
@@ -6,7 +7,14 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
+    let argv = match cli::args_with_config(std::env::args_os().collect()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("watch3232: error: {e}");
+            return ExitCode::from(cli::EXIT_ERROR);
+        }
+    };
+    let args = cli::Args::parse_from(argv);
     cli::init_logging(args.verbose, args.quiet);
     match cli::run(args) {
         Ok(code) => code,

@@ -35,7 +35,7 @@ impl Counters {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FlowStats {
     pub active: usize,
     pub created: u64,
@@ -46,7 +46,7 @@ pub struct FlowStats {
     pub capacity: usize,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct KernelDrops {
     pub received: u64,
     pub dropped: u64,
@@ -54,12 +54,12 @@ pub struct KernelDrops {
 }
 
 /// The `stats` object of a `stats` event.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StatsDetails {
     pub packets: u64,
     pub bytes: u64,
     pub decode_errors: u64,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub decode_error_kinds: BTreeMap<String, u64>,
     pub not_ip: u64,
     pub fragments: u64,
@@ -68,15 +68,36 @@ pub struct StatsDetails {
     pub flows: FlowStats,
     /// Events written before this one, by `event_type`.
     pub events: BTreeMap<&'static str, u64>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub classifiers: BTreeMap<&'static str, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel: Option<KernelDrops>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<FileStats>,
+    /// Filled in by the CLI (resident memory, output counters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Box<MemoryStats>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Box<OutputStats>>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+/// Memory of the process (from /proc/self/statm on Linux).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct MemoryStats {
+    pub rss_bytes: u64,
+    pub virtual_bytes: u64,
+}
+
+/// What the outputs did: events handed to them, copies a socket or syslog output dropped,
+/// SIGHUP reopens.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct OutputStats {
+    pub events: u64,
+    pub dropped: u64,
+    pub reopens: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FileStats {
     pub read: u64,
     pub failed: u64,

@@ -2,7 +2,6 @@
 
 use super::{CaptureError, LinkType, Next, Packet, Timestamp};
 use pcap::{Active, Capture};
-use std::os::unix::io::{AsRawFd, RawFd};
 
 /// How to open an interface; defaults follow tcpdump's.
 #[derive(Clone, Debug)]
@@ -22,9 +21,11 @@ pub struct LiveSource {
     link: LinkType,
     base_filter: String,
     read: u64,
+    /// The last read found nothing: wait in poll(2) (up to `poll_ms`) before the next one.
+    /// libpcap's own timeout does not fire on a quiet Linux TPACKET_V3 ring, so the capture
+    /// is non-blocking and we wait here, where a signal also ends the wait.
+    starved: bool,
     poll_ms: i32,
-    /// The descriptor was readable and the buffer may still hold packets.
-    ready: bool,
 }
 
 /// Kernel-side counters, as libpcap reports them.
@@ -49,10 +50,7 @@ impl LiveSource {
             .promisc(opts.promisc)
             .timeout(opts.poll_ms)
             .open()
-            .map_err(open_err)?
-            // Non-blocking, so a quiet link cannot block a read forever: on Linux (TPACKET_V3)
-            // libpcap's timeout only fires once a packet has arrived. `wait_readable` polls.
-            .setnonblock()
+            .and_then(|c| c.setnonblock())
             .map_err(open_err)?;
         let linktype = capture.get_datalink().0;
         let link = LinkType::from_linktype(linktype).ok_or(CaptureError::UnsupportedLink {
@@ -65,8 +63,8 @@ impl LiveSource {
             link,
             base_filter: opts.filter.clone(),
             read: 0,
+            starved: false,
             poll_ms: opts.poll_ms,
-            ready: false,
         };
         source.set_filter(&opts.filter)?;
         Ok(source)
@@ -95,12 +93,15 @@ impl LiveSource {
             })
     }
 
-    /// The next packet; `Idle` after `poll_ms` without one (or when a signal interrupts the
-    /// wait), so the caller can check its stop flag and advance its clock.
     pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
-        if !self.ready {
-            self.ready = wait_readable(self.capture.as_raw_fd(), self.poll_ms);
-            if !self.ready {
+        if self.starved {
+            use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+            use std::os::fd::AsFd;
+            self.starved = false;
+            let timeout = PollTimeout::try_from(self.poll_ms.max(0)).unwrap_or(PollTimeout::MAX);
+            let mut fds = [PollFd::new(self.capture.as_fd(), PollFlags::POLLIN)];
+            // Timeout or EINTR (a signal): let the caller look at its clock and flags.
+            if !matches!(poll(&mut fds, timeout), Ok(n) if n > 0) {
                 return Ok(Next::Idle);
             }
         }
@@ -116,8 +117,7 @@ impl LiveSource {
                 }))
             }
             Err(pcap::Error::TimeoutExpired) => {
-                // Drained what was buffered: wait on the descriptor before the next read.
-                self.ready = false;
+                self.starved = true;
                 Ok(Next::Idle)
             }
             Err(pcap::Error::NoMorePackets) => Ok(Next::End),
@@ -136,20 +136,6 @@ impl LiveSource {
             if_dropped: s.if_dropped,
         })
     }
-}
-
-/// Waits up to `timeout_ms` for `fd` to become readable. A signal ends the wait early (EINTR),
-/// which is what lets SIGINT/SIGTERM stop a capture on a silent link.
-fn wait_readable(fd: RawFd, timeout_ms: i32) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: `pfd` is a valid, exclusively borrowed pollfd array of length 1 for the duration
-    // of the call; `fd` is libpcap's selectable descriptor, open while the capture lives.
-    let n = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
-    n > 0 && pfd.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0
 }
 
 fn describe_live_error(err: &pcap::Error) -> String {

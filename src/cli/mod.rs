@@ -1,13 +1,17 @@
 //! Command-line definition and the glue from arguments to the engine.
 
 mod anomaly;
+mod config;
+mod extras;
 mod ota_args;
 mod run;
 
+pub use config::args_with_config;
 pub use run::run;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use watch3232::output::{Format, OutputSpec};
 
 /// Some input could not be read (the rest was); or a fatal error.
 pub const EXIT_ERROR: u8 = 1;
@@ -17,21 +21,81 @@ multicast-VPN MDT, and everything else on the port. Writes one JSON event per fi
 
 const EXAMPLES: &str = "\
 Examples:
-  watch3232 read capture.pcapng                 events as JSON Lines on stdout
-  watch3232 read -o events.json a.pcap b.pcap   several files, in order, to a file
+  watch3232 read capture.pcapng                 events on stdout (text on a terminal, else EVE JSON)
+  watch3232 read -o events.json a.pcap b.pcap   several files, in order, to a file (EVE JSON)
+  watch3232 read --format ecs x.pcap > ecs.json Elastic Common Schema instead of EVE
   tcpdump -w - -i eth0 | watch3232 read -        a capture on standard input
-  sudo watch3232 capture -i eth0                 live, with the default kernel filter
-  watch3232 read x.pcap | jq 'select(.event_type==\"arduino_ota\")'";
+  sudo watch3232 capture -i eth0 --user watch3232 -o /var/log/watch3232/eve.json --stats-interval 60
+  watch3232 capture -i eth0 -o eve.json --rotate-size 100M -o syslog -o unix-dgram:/run/siem.sock
+  watch3232 read --write-matched evidence.pcap big.pcap   the packets of every flow with an event
+  watch3232 read x.pcap --format eve | jq 'select(.event_type==\"arduino_ota\")'
+  watch3232 schema > events.schema.json          JSON Schema of every event
+
+Outputs (-o, repeatable): `-` (stdout), PATH or file:PATH, unix-stream:PATH, unix-dgram:PATH,
+syslog (= /dev/log), syslog:PATH, syslog:udp:HOST:PORT. Files rotate into PATH.1, PATH.2, ...
+and are reopened on SIGHUP (logrotate). Settings can also come from a TOML file: --config FILE,
+else /etc/watch3232/config.toml when it exists (keys are the long flag names).";
 
 #[derive(Debug, Parser)]
-#[command(name = "watch3232", version, about = ABOUT, after_help = EXAMPLES)]
+#[command(name = "watch3232", version, about = ABOUT, after_help = EXAMPLES, args_override_self = true)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Write events to FILE instead of standard output.
-    #[arg(short, long, global = true, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Where events go (repeatable): -, PATH, file:PATH, unix-stream:PATH, unix-dgram:PATH,
+    /// syslog, syslog:PATH, syslog:udp:HOST:PORT. Default: standard output.
+    #[arg(short, long, global = true, value_name = "OUTPUT")]
+    pub output: Vec<OutputSpec>,
+
+    /// Event format: eve (Suricata-compatible JSON), ecs (Elastic Common Schema), text.
+    /// Default: text when standard output is a terminal, eve otherwise.
+    #[arg(short = 'F', long, global = true, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// Rotate output files before they pass SIZE (bytes; K, M, G suffixes), into PATH.N.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    pub rotate_size: Option<u64>,
+
+    /// Rotate output files every SECS seconds (s, m, h, d suffixes; wall time).
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_secs)]
+    pub rotate_interval: Option<u64>,
+
+    /// Append to existing output files instead of truncating them (always on for `capture`).
+    #[arg(long, global = true)]
+    pub append: bool,
+
+    /// Write a `stats` event every SECS seconds (packet time for files, wall time live).
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_secs)]
+    pub stats_interval: Option<u64>,
+
+    /// Name of this sensor: `host` in EVE, `observer.name` in ECS.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub sensor_name: Option<String>,
+
+    /// Syslog facility of syslog outputs (user, daemon, local0..local7).
+    #[arg(long, global = true, default_value = "local0", value_name = "FACILITY")]
+    pub syslog_facility: String,
+
+    /// TOML configuration file (default /etc/watch3232/config.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Never show the progress bar (it only appears when stderr is a terminal).
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+
+    /// Also write the packets of every flow that produced an event to FILE (pcap; `read` only:
+    /// a second pass over the inputs).
+    #[arg(long, global = true, value_name = "FILE.pcap")]
+    pub write_matched: Option<PathBuf>,
+
+    /// Drop privileges to USER once the capture is open (`capture` only).
+    #[arg(long, global = true, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Drop privileges to GROUP (default: USER's primary group).
+    #[arg(long, global = true, value_name = "GROUP")]
+    pub group: Option<String>,
 
     /// More log detail on stderr (-v debug, -vv trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -102,6 +166,60 @@ pub enum Command {
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
         promisc: bool,
     },
+    /// Print the JSON Schema (draft-07) of every event (EVE form).
+    Schema,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) generated from this command line.
+    Manpage,
+}
+
+/// `100`, `64K`, `100M`, `2G` (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'B' => 1,
+                _ => return Err(format!("unknown size suffix `{c}` (use K, M or G)")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like 100M"))?;
+    match n.checked_mul(mult) {
+        Some(0) | None => Err(format!("`{s}` is not a usable size")),
+        Some(v) => Ok(v),
+    }
+}
+
+/// `30`, `30s`, `5m`, `1h`, `1d`.
+fn parse_secs(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last() {
+        Some('s') => (&s[..s.len() - 1], 1),
+        Some('m') => (&s[..s.len() - 1], 60),
+        Some('h') => (&s[..s.len() - 1], 3600),
+        Some('d') => (&s[..s.len() - 1], 86_400),
+        _ => (s, 1),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 60 or 5m"))?;
+    match n.checked_mul(mult) {
+        Some(0) | None => Err(format!("`{s}` is not a usable duration")),
+        Some(v) => Ok(v),
+    }
 }
 
 pub fn init_logging(verbose: u8, quiet: bool) {
@@ -120,4 +238,29 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         .without_time()
         .with_target(false)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("64K"), Ok(65_536));
+        assert_eq!(parse_size("100M"), Ok(104_857_600));
+        assert_eq!(parse_size("2g"), Ok(2_147_483_648));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("10X").is_err());
+        assert_eq!(parse_secs("90"), Ok(90));
+        assert_eq!(parse_secs("5m"), Ok(300));
+        assert_eq!(parse_secs("1d"), Ok(86_400));
+        assert!(parse_secs("m").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
 }

@@ -1,22 +1,61 @@
-//! Runs a `read` or `capture`: feeds packets to the engine and events to the sink until the
-//! input ends or a signal arrives, then writes the summary.
+//! Runs a `read` or `capture`: feeds packets to the engine and events to the outputs until the
+//! input ends or a signal arrives, then writes the summary. Also the small subcommands
+//! (`schema`, `completions`, `manpage`).
 
+use super::extras::{self, Progress, Summary};
 use super::{Args, Command, EXIT_ERROR};
+use clap::CommandFactory;
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use watch3232::capture::{
     default_filter, CaptureError, FileSource, LiveOptions, LiveSource, Next, Reader, Timestamp,
 };
 use watch3232::engine::{Config, Engine};
-use watch3232::event::Origin;
-use watch3232::output::JsonLines;
-use watch3232::stats::KernelDrops;
+use watch3232::event::{Body, Event, Origin};
+use watch3232::flow::FlowKey;
+use watch3232::output::sink::syslog_facility;
+use watch3232::output::{
+    FileSink, Format, Output, OutputSpec, Rotation, Sensor, Stdout, SyslogSink, UnixSink,
+};
+use watch3232::stats::{KernelDrops, OutputStats};
 
-/// How many packets pass between checks of the stop flag when reading files.
-const SIGNAL_CHECK_EVERY: u64 = 4096;
+/// How many packets pass between looks at the clock (flush, rotation timers) when reading files.
+const FLUSH_CHECK_EVERY: u64 = 4096;
+
+/// The run's state besides the engine: outputs, periodic stats, what the terminal gets.
+struct Run {
+    out: Output,
+    stats_every: Option<i64>,
+    next_stats: Option<Timestamp>,
+    summary: Summary,
+    matched: Option<HashSet<FlowKey>>,
+}
 
 pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
+    match &args.command {
+        Command::Schema => {
+            let s = serde_json::to_string_pretty(&watch3232::output::schema::schema())
+                .map_err(|e| anyhow_lite::msg(e.to_string()))?;
+            return print_quietly(&(s + "\n"));
+        }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut Args::command(), "watch3232", &mut buf);
+            return print_quietly(&String::from_utf8_lossy(&buf));
+        }
+        Command::Manpage => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Args::command())
+                .render(&mut buf)
+                .map_err(|e| anyhow_lite::msg(e.to_string()))?;
+            return print_quietly(&String::from_utf8_lossy(&buf));
+        }
+        Command::Read { .. } | Command::Capture { .. } => {}
+    }
     let config = Config {
         ota_ports: args.ota_ports.clone(),
         max_flows: args.max_flows,
@@ -28,21 +67,39 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         anomaly: args.anomaly.config().map_err(anyhow_lite::msg)?,
         ..Config::default()
     };
-    let mut sink = match &args.output {
-        Some(path) => JsonLines::create(path)
-            .map_err(|e| anyhow_lite::msg(format!("cannot write {}: {e}", path.display())))?,
-        None => JsonLines::stdout(),
-    };
+    let live = matches!(args.command, Command::Capture { .. });
+    if live && args.write_matched.is_some() {
+        return Err(anyhow_lite::msg(
+            "--write-matched works on `read` only (run it on the capture files afterwards)",
+        ));
+    }
+    let out = open_outputs(&args, live)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .map_err(|e| anyhow_lite::msg(format!("cannot install signal handler: {e}")))?;
     }
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, out.hup_flag())
+        .map_err(|e| anyhow_lite::msg(format!("cannot install signal handler: {e}")))?;
+    let mut run = Run {
+        out,
+        stats_every: args
+            .stats_interval
+            .map(|s| (s as i64).saturating_mul(1_000_000)),
+        next_stats: None,
+        summary: Summary::default(),
+        matched: args.write_matched.as_ref().map(|_| HashSet::new()),
+    };
     let mut engine = Engine::new(config);
     let failed = match &args.command {
-        Command::Read { files, reader } => {
-            read_files(&mut engine, &mut sink, files, *reader, &stop)?
-        }
+        Command::Read { files, reader } => read_files(
+            &mut engine,
+            &mut run,
+            files,
+            *reader,
+            &stop,
+            args.no_progress,
+        )?,
         Command::Capture {
             interface,
             filter,
@@ -53,27 +110,36 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
             let opts = LiveOptions {
                 interface: interface.clone(),
                 filter: filter.clone().unwrap_or_else(|| {
-                    default_filter(
-                        &[
-                            &engine.config().ota_ports[..],
-                            &engine.config().watch_ports[..],
-                        ]
-                        .concat(),
-                    )
+                    let c = engine.config();
+                    default_filter(&[&c.ota_ports[..], &c.watch_ports[..]].concat())
                 }),
                 snaplen: *snaplen,
                 buffer_size: *buffer_size,
                 promisc: *promisc,
                 poll_ms: 200,
             };
-            capture_live(&mut engine, &mut sink, &opts, &stop)?;
+            capture_live(&mut engine, &mut run, &opts, &stop, &args)?;
             false
         }
+        _ => unreachable!("handled above"),
     };
     engine.finish();
-    write_events(&mut engine, &mut sink)?;
-    sink.flush()
-        .map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
+    write_events(&mut engine, &mut run)?;
+    run.out.flush().map_err(write_error)?;
+    if let (Some(path), Some(keys), Command::Read { files, .. }) =
+        (&args.write_matched, &run.matched, &args.command)
+    {
+        let n = extras::write_matched(files, keys, path, engine.config().max_tunnel_depth)
+            .map_err(anyhow_lite::msg)?;
+        tracing::info!(
+            "{n} packets of {} flows written to {}",
+            keys.len(),
+            path.display()
+        );
+    }
+    if std::io::stderr().is_terminal() && !args.quiet {
+        eprint!("{}", run.summary.table());
+    }
     Ok(if failed {
         ExitCode::from(EXIT_ERROR)
     } else {
@@ -81,13 +147,122 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
     })
 }
 
-fn write_events(engine: &mut Engine, sink: &mut JsonLines) -> anyhow_lite::Result<()> {
+/// Prints to stdout; a closed pipe is not an error.
+fn print_quietly(s: &str) -> anyhow_lite::Result<ExitCode> {
+    let mut o = std::io::stdout().lock();
+    match o.write_all(s.as_bytes()).and_then(|_| o.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(write_error(e)),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn write_error(e: std::io::Error) -> anyhow_lite::Error {
+    anyhow_lite::msg(format!("cannot write events to {e}"))
+}
+
+fn open_outputs(args: &Args, live: bool) -> anyhow_lite::Result<Output> {
+    let hostname = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok());
+    let mut out = Output::new(Sensor {
+        name: args.sensor_name.clone(),
+        hostname: hostname.clone(),
+    });
+    let specs = if args.output.is_empty() {
+        vec![OutputSpec::Stdout]
+    } else {
+        args.output.clone()
+    };
+    let facility = syslog_facility(&args.syslog_facility).ok_or_else(|| {
+        anyhow_lite::msg(format!(
+            "unknown syslog facility `{}` (user, daemon, auth, local0..local7)",
+            args.syslog_facility
+        ))
+    })?;
+    let rotation = Rotation {
+        size: args.rotate_size,
+        interval: args.rotate_interval.map(Duration::from_secs),
+    };
+    for spec in specs {
+        let explicit = args.format;
+        match spec {
+            OutputSpec::Stdout => {
+                let fmt = explicit.unwrap_or(if std::io::stdout().is_terminal() {
+                    Format::Text
+                } else {
+                    Format::Eve
+                });
+                out.add(fmt, Box::new(Stdout::new()), true);
+            }
+            OutputSpec::File(path) => {
+                let sink =
+                    FileSink::open(&path, args.append || live, rotation.clone()).map_err(|e| {
+                        anyhow_lite::msg(format!("cannot write {}: {e}", path.display()))
+                    })?;
+                out.add(explicit.unwrap_or(Format::Eve), Box::new(sink), false);
+            }
+            OutputSpec::UnixStream(path) => out.add(
+                explicit.unwrap_or(Format::Eve),
+                Box::new(UnixSink::new(&path, true)),
+                false,
+            ),
+            OutputSpec::UnixDgram(path) => out.add(
+                explicit.unwrap_or(Format::Eve),
+                Box::new(UnixSink::new(&path, false)),
+                false,
+            ),
+            OutputSpec::Syslog(target) => {
+                let sink = SyslogSink::new(target, facility, hostname.as_deref());
+                out.add(explicit.unwrap_or(Format::Eve), Box::new(sink), false);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Writes what the engine produced, adding memory and output counters to `stats` events.
+fn write_events(engine: &mut Engine, run: &mut Run) -> anyhow_lite::Result<()> {
     if !engine.has_events() {
         return Ok(());
     }
-    for event in engine.drain_events() {
-        sink.write(&event)
-            .map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
+    for mut event in engine.drain_events() {
+        emit(&mut event, run)?;
+    }
+    Ok(())
+}
+
+fn emit(event: &mut Event, run: &mut Run) -> anyhow_lite::Result<()> {
+    if let Body::Stats(s) = &mut event.body {
+        s.memory = extras::memory().map(Box::new);
+        let c = run.out.counters();
+        s.output = Some(Box::new(OutputStats {
+            events: c.events,
+            dropped: c.dropped,
+            reopens: c.reopens,
+        }));
+    }
+    run.summary.add(event);
+    if let Some(keys) = &mut run.matched {
+        keys.extend(extras::flow_key(event));
+    }
+    run.out.write(event).map_err(write_error)
+}
+
+/// A `stats` `periodic` event when `now` has reached the next one.
+fn periodic_stats(engine: &mut Engine, run: &mut Run, now: Timestamp) -> anyhow_lite::Result<()> {
+    let Some(every) = run.stats_every else {
+        return Ok(());
+    };
+    let next = *run
+        .next_stats
+        .get_or_insert(Timestamp(now.micros().saturating_add(every)));
+    if now >= next {
+        run.next_stats = Some(Timestamp(
+            next.micros().saturating_add(every).max(now.micros() + 1),
+        ));
+        write_events(engine, run)?;
+        let mut e = engine.stats_event("periodic");
+        emit(&mut e, run)?;
     }
     Ok(())
 }
@@ -96,12 +271,14 @@ fn write_events(engine: &mut Engine, sink: &mut JsonLines) -> anyhow_lite::Resul
 /// mid-record keeps every packet before the cut. Returns whether any file failed to open.
 fn read_files(
     engine: &mut Engine,
-    sink: &mut JsonLines,
+    run: &mut Run,
     files: &[String],
     reader: Reader,
     stop: &AtomicBool,
+    no_progress: bool,
 ) -> anyhow_lite::Result<bool> {
     let mut failed = false;
+    let mut last_flush = Instant::now();
     for path in files {
         let mut source = match FileSource::open(path, reader) {
             Ok(s) => s,
@@ -114,10 +291,16 @@ fn read_files(
         };
         engine.set_origin(Origin::file(source.name()));
         engine.counters_mut().files_read += 1;
+        let mut progress = Progress::for_file(path, no_progress);
         let mut n: u64 = 0;
         loop {
             match source.next_packet() {
-                Ok(Next::Packet(p)) => engine.process(&p),
+                Ok(Next::Packet(p)) => {
+                    if let Some(bar) = &mut progress {
+                        bar.packet(p.data.len());
+                    }
+                    engine.process(&p);
+                }
                 Ok(Next::End) => break,
                 Ok(Next::Idle) => {}
                 Err(e @ CaptureError::Truncated { .. }) => {
@@ -131,17 +314,28 @@ fn read_files(
                     break;
                 }
             }
-            write_events(engine, sink)?;
+            write_events(engine, run)?;
+            periodic_stats(engine, run, engine.now())?;
             n += 1;
-            if n % SIGNAL_CHECK_EVERY == 0 && (stop.load(Ordering::Relaxed) || sink.is_closed()) {
+            if stop.load(Ordering::Relaxed) || run.out.is_closed() {
                 break;
             }
+            if n % FLUSH_CHECK_EVERY == 0 {
+                // Keep consumers of a slow stream (stdin) up to date and honour rotation timers.
+                if last_flush.elapsed() >= Duration::from_secs(1) {
+                    run.out.flush().map_err(write_error)?;
+                    last_flush = Instant::now();
+                }
+            }
         }
-        write_events(engine, sink)?;
-        if stop.load(Ordering::Relaxed) || sink.is_closed() {
+        if let Some(bar) = progress {
+            bar.finish();
+        }
+        write_events(engine, run)?;
+        if stop.load(Ordering::Relaxed) || run.out.is_closed() {
             tracing::info!(
                 "stopping early: {}",
-                if sink.is_closed() {
+                if run.out.is_closed() {
                     "output closed"
                 } else {
                     "signal"
@@ -155,42 +349,59 @@ fn read_files(
 
 fn capture_live(
     engine: &mut Engine,
-    sink: &mut JsonLines,
+    run: &mut Run,
     opts: &LiveOptions,
     stop: &AtomicBool,
+    args: &Args,
 ) -> anyhow_lite::Result<()> {
     let mut source = LiveSource::open(opts).map_err(|e| anyhow_lite::msg(e.to_string()))?;
+    if args.user.is_some() || args.group.is_some() {
+        extras::drop_privileges(args.user.as_deref(), args.group.as_deref())
+            .map_err(anyhow_lite::msg)?;
+    }
     engine.set_origin(Origin::interface(source.name()));
     tracing::info!(
         interface = source.name(),
         filter = source.base_filter(),
         "capturing"
     );
-    while !stop.load(Ordering::Relaxed) && !sink.is_closed() {
+    let mut last_flush = Instant::now();
+    while !stop.load(Ordering::Relaxed) && !run.out.is_closed() {
         match source.next_packet() {
             Ok(Next::Packet(p)) => engine.process(&p),
-            Ok(Next::Idle) => {
-                engine.advance_to(wall_clock());
-                sink.flush()
-                    .map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
-            }
+            Ok(Next::Idle) => engine.advance_to(wall_clock()),
             Ok(Next::End) => break,
             Err(e) => return Err(anyhow_lite::msg(e.to_string())),
         }
-        write_events(engine, sink)?;
+        write_events(engine, run)?;
+        let now = wall_clock();
+        if run.next_stats.is_some_and(|due| now >= due) {
+            if let Some(k) = kernel_drops(&mut source) {
+                engine.set_kernel_stats(k);
+            }
+        }
+        periodic_stats(engine, run, now)?;
+        if last_flush.elapsed() >= Duration::from_millis(200) {
+            run.out.flush().map_err(write_error)?;
+            last_flush = Instant::now();
+        }
     }
-    if let Some(k) = source.kernel_stats() {
+    if let Some(k) = kernel_drops(&mut source) {
         eprintln!(
             "watch3232: {} packets received by filter, {} dropped by kernel, {} dropped by interface",
             k.received, k.dropped, k.if_dropped
         );
-        engine.set_kernel_stats(KernelDrops {
-            received: u64::from(k.received),
-            dropped: u64::from(k.dropped),
-            if_dropped: u64::from(k.if_dropped),
-        });
+        engine.set_kernel_stats(k);
     }
     Ok(())
+}
+
+fn kernel_drops(source: &mut LiveSource) -> Option<KernelDrops> {
+    source.kernel_stats().map(|k| KernelDrops {
+        received: u64::from(k.received),
+        dropped: u64::from(k.dropped),
+        if_dropped: u64::from(k.if_dropped),
+    })
 }
 
 fn wall_clock() -> Timestamp {

@@ -1,77 +1,179 @@
-//! Sinks for events: JSON Lines to standard output or a file, with a large buffer.
+//! Outputs: each event is formatted (EVE, ECS or text) and written to every configured sink
+//! (standard output, rotating files, Unix sockets, syslog), several at once.
+
+pub mod format;
+pub mod schema;
+pub mod sink;
+
+pub use format::{Format, Sensor};
+pub use sink::{FileSink, Rotation, Sent, Sink, Stdout, SyslogSink, SyslogTarget, UnixSink};
 
 use crate::event::Event;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-const BUFFER: usize = 256 * 1024;
-
-/// Where events go. A closed standard output (`| head`) is not an error: writing stops quietly.
-pub struct JsonLines {
-    out: BufWriter<Box<dyn Write + Send>>,
-    line: Vec<u8>,
-    is_stdout: bool,
-    closed: bool,
-    written: u64,
+/// One `-o/--output` value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputSpec {
+    /// `-` or `stdout`.
+    Stdout,
+    /// `PATH` or `file:PATH`.
+    File(PathBuf),
+    /// `unix-stream:PATH`.
+    UnixStream(PathBuf),
+    /// `unix-dgram:PATH`.
+    UnixDgram(PathBuf),
+    /// `syslog` (= /dev/log), `syslog:PATH`, `syslog:udp:HOST:PORT`.
+    Syslog(SyslogTarget),
 }
 
-impl JsonLines {
-    pub fn stdout() -> Self {
-        Self::new(Box::new(io::stdout()), true)
-    }
+impl std::str::FromStr for OutputSpec {
+    type Err = String;
 
-    pub fn create(path: &Path) -> io::Result<Self> {
-        let file = File::create(path)?;
-        Ok(Self::new(Box::new(file), false))
-    }
-
-    pub fn new(out: Box<dyn Write + Send>, is_stdout: bool) -> Self {
-        JsonLines {
-            out: BufWriter::with_capacity(BUFFER, out),
-            line: Vec::with_capacity(1024),
-            is_stdout,
-            closed: false,
-            written: 0,
-        }
-    }
-
-    pub fn write(&mut self, event: &Event) -> io::Result<()> {
-        if self.closed {
-            return Ok(());
-        }
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, event).map_err(io::Error::other)?;
-        self.line.push(b'\n');
-        let result = self.out.write_all(&self.line);
-        self.written += 1;
-        self.check(result)
-    }
-
-    pub fn flush(&mut self) -> io::Result<()> {
-        if self.closed {
-            return Ok(());
-        }
-        let result = self.out.flush();
-        self.check(result)
-    }
-
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
-    /// Whether the reader went away (standard output closed).
-    pub fn is_closed(&self) -> bool {
-        self.closed
-    }
-
-    fn check(&mut self, result: io::Result<()>) -> io::Result<()> {
-        match result {
-            Err(e) if self.is_stdout && e.kind() == io::ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(())
+    fn from_str(s: &str) -> Result<Self, String> {
+        let nonempty = |p: &str, what: &str| {
+            if p.is_empty() {
+                Err(format!(
+                    "`{what}` needs a path, e.g. {what}/run/watch3232.sock"
+                ))
+            } else {
+                Ok(PathBuf::from(p))
             }
-            other => other,
+        };
+        Ok(match s {
+            "-" | "stdout" => OutputSpec::Stdout,
+            "syslog" => OutputSpec::Syslog(SyslogTarget::Unix("/dev/log".into())),
+            _ => {
+                if let Some(p) = s.strip_prefix("file:") {
+                    OutputSpec::File(nonempty(p, "file:")?)
+                } else if let Some(p) = s.strip_prefix("unix-stream:") {
+                    OutputSpec::UnixStream(nonempty(p, "unix-stream:")?)
+                } else if let Some(p) = s.strip_prefix("unix-dgram:") {
+                    OutputSpec::UnixDgram(nonempty(p, "unix-dgram:")?)
+                } else if let Some(a) = s.strip_prefix("syslog:udp:") {
+                    let addr = std::net::ToSocketAddrs::to_socket_addrs(a)
+                        .map_err(|e| format!("syslog address `{a}`: {e} (expected HOST:PORT)"))?
+                        .next()
+                        .ok_or_else(|| format!("syslog address `{a}` resolves to nothing"))?;
+                    OutputSpec::Syslog(SyslogTarget::Udp(addr))
+                } else if let Some(p) = s.strip_prefix("syslog:") {
+                    OutputSpec::Syslog(SyslogTarget::Unix(nonempty(p, "syslog:")?))
+                } else {
+                    OutputSpec::File(PathBuf::from(s))
+                }
+            }
+        })
+    }
+}
+
+/// Counters of what the outputs did, reported in `stats` events.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutputCounters {
+    /// Events handed to the outputs.
+    pub events: u64,
+    /// Event copies a socket or syslog output could not deliver.
+    pub dropped: u64,
+    /// SIGHUPs handled (files reopened).
+    pub reopens: u64,
+}
+
+struct Slot {
+    format: Format,
+    sink: Box<dyn Sink>,
+    stdout: bool,
+}
+
+/// Every configured sink with its format.
+pub struct Output {
+    slots: Vec<Slot>,
+    sensor: Sensor,
+    hup: Arc<AtomicBool>,
+    line: Vec<u8>,
+    counters: OutputCounters,
+}
+
+impl Output {
+    pub fn new(sensor: Sensor) -> Self {
+        Output {
+            slots: Vec::new(),
+            sensor,
+            hup: Arc::new(AtomicBool::new(false)),
+            line: Vec::with_capacity(1024),
+            counters: OutputCounters::default(),
         }
     }
+
+    /// Adds a sink writing `format`.
+    pub fn add(&mut self, format: Format, sink: Box<dyn Sink>, is_stdout: bool) {
+        self.slots.push(Slot {
+            format,
+            sink,
+            stdout: is_stdout,
+        });
+    }
+
+    /// The flag a SIGHUP handler sets; files are reopened before the next write.
+    pub fn hup_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.hup)
+    }
+
+    pub fn counters(&self) -> OutputCounters {
+        self.counters
+    }
+
+    /// Writes `event` to every sink. An `Err` names the sink and is fatal.
+    pub fn write(&mut self, event: &Event) -> io::Result<()> {
+        self.check_hup()?;
+        self.counters.events += 1;
+        let mut rendered: Option<Format> = None;
+        for slot in &mut self.slots {
+            if rendered != Some(slot.format) {
+                self.line.clear();
+                format::render(slot.format, event, &self.sensor, &mut self.line)?;
+                self.line.push(b'\n');
+                rendered = Some(slot.format);
+            }
+            match slot
+                .sink
+                .send(event, &self.line)
+                .map_err(|e| named(&*slot.sink, e))?
+            {
+                Sent::Dropped => self.counters.dropped += 1,
+                Sent::Written | Sent::Closed => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes buffers, reopens after SIGHUP and rotates files that are due.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.check_hup()?;
+        for slot in &mut self.slots {
+            slot.sink.poll().map_err(|e| named(&*slot.sink, e))?;
+            slot.sink.flush().map_err(|e| named(&*slot.sink, e))?;
+        }
+        Ok(())
+    }
+
+    fn check_hup(&mut self) -> io::Result<()> {
+        if self.hup.load(Ordering::Relaxed) && self.hup.swap(false, Ordering::Relaxed) {
+            for slot in &mut self.slots {
+                slot.sink.reopen().map_err(|e| named(&*slot.sink, e))?;
+            }
+            self.counters.reopens += 1;
+        }
+        Ok(())
+    }
+
+    /// Whether nothing is left to write to: the only output was standard output and its reader
+    /// has gone (`| head`).
+    pub fn is_closed(&self) -> bool {
+        !self.slots.is_empty() && self.slots.iter().all(|s| s.stdout && s.sink.is_closed())
+    }
+}
+
+fn named(sink: &dyn Sink, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", sink.describe()))
 }

@@ -20,7 +20,7 @@ pub struct Record {
     pub len: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Beacon {
     pub period_s: f64,
     pub jitter_s: f64,
@@ -28,7 +28,7 @@ pub struct Beacon {
     pub mean_size: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Interactive {
     pub turns: usize,
     pub median_gap_s: f64,

@@ -26,7 +26,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Why a flow is reported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     UnknownProtocol,
@@ -137,7 +137,7 @@ pub struct AnomalyFlow {
 }
 
 /// Flow counters oriented by the service: `toserver` = towards the watched port.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FlowSummary {
     pub pkts_toserver: u64,
     pub pkts_toclient: u64,
@@ -154,7 +154,7 @@ pub struct FlowSummary {
     pub tcp: Option<TcpSummary>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Previews {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub toserver: Option<Preview>,
@@ -162,7 +162,7 @@ pub struct Previews {
     pub toclient: Option<Preview>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TcpSummary {
     pub flags_toserver: String,
     pub flags_toclient: String,
@@ -170,7 +170,7 @@ pub struct TcpSummary {
 }
 
 /// The `anomaly` object of an event; `kind` repeats `reason`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AnomalyDetails {
     pub reason: Reason,
     /// `end` (flow ended), `early` (long-lived flow judged while open), `update` (end of a

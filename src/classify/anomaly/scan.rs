@@ -34,7 +34,7 @@ pub struct ScanConfig {
 }
 
 /// The `scan` object of a `scan` anomaly.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ScanDetails {
     pub src_ip: IpAddr,
     pub proto: &'static str,
@@ -52,7 +52,7 @@ pub struct ScanDetails {
     pub window_start: Timestamp,
     pub window_end: Timestamp,
     pub window_s: u64,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub targets_truncated: bool,
 }
 
@@ -296,13 +296,12 @@ mod tests {
 
     fn ev(t: i64) -> Event {
         use crate::event::{Body, Origin, Severity};
-        use crate::stats::StatsDetails;
         Event::global(
             Timestamp(t),
             Origin::default(),
             "x",
             Severity::Info,
-            Body::Stats(StatsDetails::default()),
+            Body::Stats(Box::default()),
         )
     }
 

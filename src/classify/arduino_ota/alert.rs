@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 /// The `alert` object of an `alert` event; `kind` names the finding.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AlertDetails {
     /// `arduino_ota` or `esphome_ota`.
     pub protocol: &'static str,

@@ -14,7 +14,7 @@ pub const IMAGE_MAGIC: u8 = 0xE9;
 pub const APP_DESC_MAGIC: u32 = 0xABCD_5432;
 
 /// What the image says about itself; every string is `None` when the image has no descriptor.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Firmware {
     /// `esp32` (ESP-IDF app image, extended header) or `esp8266` (8-byte header), `gzip`,
     /// or `unknown` (no magic byte: a filesystem image, encrypted, or not firmware).

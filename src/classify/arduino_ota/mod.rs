@@ -29,7 +29,7 @@ use session::{FlowRef, Session, SessionKey, Sessions, Stage};
 use transfer::{TransferDetails, TransferFlow, TransferSummary};
 
 /// The `arduino_ota` object of an event; `kind` names the variant.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum OtaDetails {
     Invitation(InvitationDetails),
@@ -38,7 +38,7 @@ pub enum OtaDetails {
     Transfer(Box<TransferDetails>),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct InvitationDetails {
     /// `flash` (command 0) or `filesystem` (command 100).
     pub command: &'static str,
@@ -50,7 +50,7 @@ pub struct InvitationDetails {
     pub session_id: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AuthChallengeDetails {
     pub session_id: u64,
     /// `md5` (32-hex nonce) or `pbkdf2_sha256` (64-hex nonce), §1.5.
@@ -58,7 +58,7 @@ pub struct AuthChallengeDetails {
     pub nonce: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AuthResultDetails {
     pub session_id: u64,
     /// `none` when the device accepted the invitation without a challenge.

@@ -197,7 +197,7 @@ pub struct TransferSummary {
 }
 
 /// The `arduino_ota` object of a `transfer` event (EVENTS.md, plus linking and stream facts).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TransferDetails {
     pub session_id: u64,
     /// `complete`, `failed` (device error text), `aborted` (closed without `OK`),
@@ -229,13 +229,13 @@ pub struct TransferDetails {
     pub out_of_order_segments: u64,
     /// Bytes missing from the capture (a hole never filled): MD5 and counts are partial.
     pub stream_gaps: bool,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub unparsed_acks: u64,
     /// With `--extract-firmware`: the file written, or why not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extracted: Option<String>,
     /// With `--extract-firmware`: the image was larger than `--max-firmware-bytes`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub firmware_over_cap: bool,
 }
 

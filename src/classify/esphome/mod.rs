@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::net::IpAddr;
 
 /// The `esphome_ota` object of a `session` event.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct EsphomeDetails {
     pub ota_version: Option<u8>,
     /// The client's feature byte (0x01 compression, 0x02 SHA-256 auth, 0x04 extended).

@@ -36,7 +36,7 @@ fn is_all_pim_routers(a: IpAddr) -> bool {
 }
 
 /// The `mdt` object of an event; `kind` names the variant.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum MdtDetails {
     DefaultMdt(DefaultMdtDetails),
@@ -48,7 +48,7 @@ pub enum MdtDetails {
 
 /// `default_mdt`: a PE first seen sending MDT control traffic (PIM or a Data-MDT Join) in GRE
 /// to a multicast provider group.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DefaultMdtDetails {
     pub pe: IpAddr,
     pub p_group: IpAddr,
@@ -59,7 +59,7 @@ pub struct DefaultMdtDetails {
 
 /// `pim`: a Hello (when the neighbour changes), a Join/Prune (when its content changes), or
 /// the first message of another type in a flow.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PimDetails {
     pub pim_type: &'static str,
     pub pim_type_code: u8,
@@ -87,7 +87,7 @@ pub struct PimDetails {
 
 /// `data_mdt_join`: a new C-(S,G) → P-group mapping, a C-flow moving to another P-group, or the
 /// first TLV of an unknown type in a flow.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DataMdtJoinDetails {
     pub tlv_type: u8,
     /// The announcing PE: the IP source of the datagram (RFC 6037 §6.2), IPv4-mapped IPv6
@@ -116,7 +116,7 @@ pub struct DataMdtJoinDetails {
 
 /// `malformed`: PIM or a Join on UDP 3232 inside an MDT that did not parse (once per flow and
 /// protocol; every one is counted).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct MalformedDetails {
     /// `pim` or `data_mdt_join`.
     pub protocol: &'static str,
@@ -124,7 +124,7 @@ pub struct MalformedDetails {
     pub error: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PeEntry {
     pub pe: IpAddr,
     pub default_mdts: Vec<IpAddr>,
@@ -133,7 +133,7 @@ pub struct PeEntry {
     pub last_seen: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DefaultMdtEntry {
     pub p_group: IpAddr,
     pub pes: Vec<IpAddr>,
@@ -141,7 +141,7 @@ pub struct DefaultMdtEntry {
     pub last_seen: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct NeighborEntry {
     pub neighbor: IpAddr,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,7 +164,7 @@ pub struct NeighborEntry {
     pub last_seen: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DataMdtEntry {
     pub pe: IpAddr,
     pub c_source: IpAddr,
@@ -178,7 +178,7 @@ pub struct DataMdtEntry {
     pub last_seen: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PGroupEntry {
     pub pe: IpAddr,
     pub p_group: IpAddr,
@@ -191,7 +191,7 @@ pub struct PGroupEntry {
 }
 
 /// Entries dropped because a table was full, by table.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Evictions {
     pub default_mdts: u64,
     pub pim_neighbors: u64,
@@ -202,7 +202,7 @@ pub struct Evictions {
 }
 
 /// `inventory`: the MDT state at the end of the run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Inventory {
     pub pes: Vec<PeEntry>,
     pub default_mdts: Vec<DefaultMdtEntry>,

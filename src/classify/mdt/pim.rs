@@ -375,7 +375,7 @@ fn max_mask(addr: IpAddr) -> u8 {
 }
 
 /// An Encoded-Group address: `Family EncType [B|Rsvd|Z] MaskLen Group`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct EncodedGroup {
     pub group: IpAddr,
     pub mask_len: u8,
@@ -402,7 +402,7 @@ pub fn encoded_group(b: &[u8], offset: usize) -> Result<(EncodedGroup, usize), P
 }
 
 /// An Encoded-Source address: `Family EncType [Rsvd|S|W|R] MaskLen Source`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct EncodedSource {
     pub source: IpAddr,
     pub mask_len: u8,
@@ -502,7 +502,7 @@ impl<'a> Iterator for HelloOptions<'a> {
 }
 
 /// LAN Prune Delay (option 2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct LanPruneDelay {
     /// T: the sender can disable join suppression.
     pub t_bit: bool,
@@ -511,7 +511,7 @@ pub struct LanPruneDelay {
 }
 
 /// An option we do not interpret, kept by type and length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct UnknownOption {
     #[serde(rename = "type")]
     pub option_type: u16,
@@ -520,7 +520,7 @@ pub struct UnknownOption {
 
 /// A parsed Hello (RFC 7761 §4.9.2). Absent options are `None`; repeated Address List options
 /// are concatenated (FRR sends one per address family).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct Hello {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holdtime: Option<u16>,
@@ -626,7 +626,7 @@ fn rebase(e: PimError, base: usize) -> PimError {
 }
 
 /// One group of a Join/Prune with its joined and pruned sources.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct JoinPruneGroup {
     #[serde(flatten)]
     pub group: EncodedGroup,
@@ -635,7 +635,7 @@ pub struct JoinPruneGroup {
 }
 
 /// A parsed Join/Prune (RFC 7761 §4.9.5).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct JoinPrune {
     /// The router the message is addressed to (in an MDT: the remote PE).
     pub upstream_neighbor: IpAddr,

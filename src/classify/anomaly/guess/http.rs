@@ -11,7 +11,7 @@ const MAX_VALUE: usize = 256;
 /// Header lines are looked for in this many bytes at most.
 const MAX_HEAD: usize = 4096;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct HttpRequest {
     pub method: String,
     pub path: String,
@@ -22,7 +22,7 @@ pub struct HttpRequest {
     pub user_agent: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct HttpResponse {
     pub version: String,
     pub status: u16,

@@ -12,7 +12,7 @@ use serde::Serialize;
 pub use simple::{entropy, DnsInfo, SmbInfo};
 
 /// `tls` evidence: the ClientHello (version, SNI, ALPN, JA3, JA4) and the ServerHello answer.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TlsEvidence {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub client_hello: Option<tls::ClientHello>,
@@ -23,7 +23,7 @@ pub struct TlsEvidence {
 }
 
 /// `http` evidence: the request head and/or the response status line.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct HttpEvidence {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub request: Option<http::HttpRequest>,
@@ -34,7 +34,7 @@ pub struct HttpEvidence {
 }
 
 /// `ssh` evidence: the banner (the service's when it sent one) and the client's.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SshEvidence {
     pub banner: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,7 +42,7 @@ pub struct SshEvidence {
 }
 
 /// The guess for one flow: the protocol's name and the evidence object of that protocol.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// `tls`, `ssh`, `http`, `dns`, `smb`, `esphome_ota`, `text`, `binary`, `empty`.
     pub protocol_guess: Option<&'static str>,
@@ -145,7 +145,7 @@ pub fn guess_flow(to_server: &[u8], to_client: &[u8], tcp: bool) -> Evidence {
 }
 
 /// Hex of the first 64 bytes and the same bytes as printable ASCII (others as `.`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Preview {
     pub hex: String,
     pub printable: String,

@@ -24,7 +24,7 @@ pub fn ssh_banner(data: &[u8]) -> Option<String> {
     Some(String::from_utf8_lossy(banner).into_owned())
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DnsInfo {
     pub id: u16,
     /// `query` or `response`.
@@ -101,7 +101,7 @@ pub fn dns(data: &[u8], tcp: bool) -> Option<DnsInfo> {
     })
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SmbInfo {
     /// 1 (`\xFFSMB`) or 2 (`\xFESMB`).
     pub version: u8,

@@ -119,7 +119,7 @@ fn u16s(b: &[u8]) -> impl Iterator<Item = u16> + '_ {
 }
 
 /// What a ClientHello says, with its fingerprints.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ClientHello {
     /// Highest offered version: `TLS 1.3` from supported_versions, else the legacy version.
     pub version: &'static str,
@@ -128,7 +128,7 @@ pub struct ClientHello {
     pub legacy_version: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sni: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alpn: Vec<String>,
     pub ja3: String,
     pub ja3_hash: String,
@@ -136,7 +136,7 @@ pub struct ClientHello {
 }
 
 /// What a ServerHello says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ServerHello {
     /// The negotiated version (supported_versions when present).
     pub version: &'static str,

@@ -1,0 +1,263 @@
+//! For the person at the terminal and for the service: progress bar, end-of-run summary,
+//! memory use, privilege drop, and the `--write-matched` second pass.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use watch3232::event::Event;
+use watch3232::flow::FlowKey;
+use watch3232::stats::MemoryStats;
+
+/// A one-line progress bar on stderr for offline reads: only when stderr is a terminal.
+pub struct Progress {
+    total: u64,
+    done: u64,
+    started: Instant,
+    last_draw: Instant,
+    name: String,
+}
+
+const DRAW_EVERY: Duration = Duration::from_millis(200);
+/// Per-record overhead assumed when counting bytes (pcap record header; pcapng blocks are close).
+const RECORD_OVERHEAD: u64 = 16;
+
+impl Progress {
+    /// A bar for `path`, or `None` when stderr is not a terminal or the size is unknown.
+    pub fn for_file(path: &str, disabled: bool) -> Option<Progress> {
+        if disabled || path == "-" || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let total = std::fs::metadata(path).ok().filter(|m| m.is_file())?.len();
+        let now = Instant::now();
+        let bar = Progress {
+            total: total.max(1),
+            done: 0,
+            started: now,
+            last_draw: now,
+            name: path.to_string(),
+        };
+        bar.draw();
+        Some(bar)
+    }
+
+    /// Counts one packet record of `caplen` bytes.
+    pub fn packet(&mut self, caplen: usize) {
+        self.done += caplen as u64 + RECORD_OVERHEAD;
+        if self.last_draw.elapsed() >= DRAW_EVERY {
+            self.last_draw = Instant::now();
+            self.draw();
+        }
+    }
+
+    fn draw(&self) {
+        let done = self.done.min(self.total);
+        let frac = done as f64 / self.total as f64;
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rate = done as f64 / secs;
+        let eta = if rate > 0.0 {
+            (self.total - done) as f64 / rate
+        } else {
+            0.0
+        };
+        let width = 30;
+        let filled = (frac * width as f64) as usize;
+        let bar: String = "#".repeat(filled) + &"-".repeat(width - filled);
+        eprint!(
+            "\r\x1b[2K{} [{bar}] {:>3.0}% {}/{} {}/s ETA {:.0}s",
+            short(&self.name),
+            frac * 100.0,
+            human(done),
+            human(self.total),
+            human(rate as u64),
+            eta
+        );
+        let _ = std::io::stderr().flush();
+    }
+
+    /// Erases the bar.
+    pub fn finish(self) {
+        eprint!("\r\x1b[2K");
+        let _ = std::io::stderr().flush();
+    }
+}
+
+fn short(name: &str) -> &str {
+    Path::new(name)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(name)
+}
+
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// Counts of events by (type, kind, severity) for the end-of-run table.
+#[derive(Default)]
+pub struct Summary {
+    rows: BTreeMap<(&'static str, &'static str, String), u64>,
+}
+
+impl Summary {
+    pub fn add(&mut self, e: &Event) {
+        if e.event_type == "stats" {
+            return;
+        }
+        let sev = serde_json::to_value(e.severity)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        *self.rows.entry((e.event_type, e.kind, sev)).or_default() += 1;
+    }
+
+    /// The table, for stderr on a terminal.
+    pub fn table(&self) -> String {
+        let mut s = String::from("\nwatch3232 summary\n");
+        if self.rows.is_empty() {
+            s.push_str("  no findings\n");
+            return s;
+        }
+        s.push_str(&format!(
+            "  {:<14} {:<22} {:<8} {:>8}\n",
+            "event_type", "kind", "severity", "count"
+        ));
+        for ((t, k, sev), n) in &self.rows {
+            s.push_str(&format!("  {t:<14} {k:<22} {sev:<8} {n:>8}\n"));
+        }
+        s
+    }
+}
+
+/// Resident and virtual memory of this process (Linux /proc/self/statm), if readable.
+pub fn memory() -> Option<MemoryStats> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let mut it = statm.split_whitespace().map(|f| f.parse::<u64>().ok());
+    let size = it.next()??;
+    let resident = it.next()??;
+    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .unwrap_or(4096) as u64;
+    Some(MemoryStats {
+        rss_bytes: resident * page,
+        virtual_bytes: size * page,
+    })
+}
+
+/// Switches to `user` / `group` (supplementary groups cleared) for good.
+pub fn drop_privileges(user: Option<&str>, group: Option<&str>) -> Result<(), String> {
+    use nix::unistd::{setgid, setgroups, setuid, Gid, Group, Uid, User};
+    let u = match user {
+        Some(name) => Some(
+            User::from_name(name)
+                .map_err(|e| format!("cannot look up user {name}: {e}"))?
+                .ok_or_else(|| format!("no such user: {name}"))?,
+        ),
+        None => None,
+    };
+    let gid: Option<Gid> = match group {
+        Some(name) => Some(
+            Group::from_name(name)
+                .map_err(|e| format!("cannot look up group {name}: {e}"))?
+                .ok_or_else(|| format!("no such group: {name}"))?
+                .gid,
+        ),
+        None => u.as_ref().map(|u| u.gid),
+    };
+    if let Some(gid) = gid {
+        setgroups(&[gid]).map_err(|e| format!("cannot drop supplementary groups: {e}"))?;
+        setgid(gid).map_err(|e| format!("cannot switch to group {gid}: {e}"))?;
+    }
+    if let Some(u) = &u {
+        setuid(u.uid).map_err(|e| format!("cannot switch to user {}: {e}", u.name))?;
+        if u.uid != Uid::from_raw(0) && setuid(Uid::from_raw(0)).is_ok() {
+            return Err("privileges could be regained after dropping them; refusing to run".into());
+        }
+    }
+    tracing::info!(
+        user = user.unwrap_or("-"),
+        group = group.unwrap_or("-"),
+        "privileges dropped"
+    );
+    Ok(())
+}
+
+/// The flow key of an event's flow, if it has one.
+pub fn flow_key(e: &Event) -> Option<FlowKey> {
+    let f = e.flow.as_ref()?;
+    let proto = (0..=u8::MAX).find(|&n| watch3232::decode::proto_name(n) == f.proto)?;
+    let (key, _) = FlowKey::new(
+        f.src_ip,
+        f.dest_ip,
+        f.src_port.unwrap_or(0),
+        f.dest_port.unwrap_or(0),
+        proto,
+    );
+    Some(key)
+}
+
+/// The second pass of `--write-matched`: copies every packet of a matched flow from `files`
+/// into `out` (pcap, the link type of the first file; files of another link type are skipped
+/// with a warning). Returns the number of packets written.
+pub fn write_matched(
+    files: &[String],
+    keys: &HashSet<FlowKey>,
+    out: &Path,
+    max_depth: u8,
+) -> Result<u64, String> {
+    use watch3232::capture::LinkType;
+    use watch3232::decode::{decode, Outcome};
+    let mut save: Option<(pcap::Savefile, i32)> = None;
+    let mut written = 0;
+    for path in files {
+        if path == "-" {
+            return Err("--write-matched needs capture files, not standard input".into());
+        }
+        let Ok(mut cap) = pcap::Capture::from_file(path) else {
+            continue;
+        };
+        let dl = cap.get_datalink().0;
+        let Some(link) = LinkType::from_linktype(dl) else {
+            continue;
+        };
+        if save.is_none() {
+            let s = cap
+                .savefile(out)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            save = Some((s, dl));
+        }
+        let (s, first_dl) = save.as_mut().expect("opened above");
+        if *first_dl != dl {
+            tracing::warn!("{path}: link type {dl} differs from the first file's; not copied to --write-matched");
+            continue;
+        }
+        while let Ok(p) = cap.next_packet() {
+            let Ok(Outcome::Ip(d)) = decode(link, p.data, max_depth) else {
+                continue;
+            };
+            let (sp, dp) = d.ports().unwrap_or((0, 0));
+            let (key, _) = FlowKey::new(d.net.src, d.net.dst, sp, dp, d.net.proto);
+            if keys.contains(&key) {
+                s.write(&p);
+                written += 1;
+            }
+        }
+    }
+    if let Some((mut s, _)) = save {
+        s.flush()
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    }
+    Ok(written)
+}
