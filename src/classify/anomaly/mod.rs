@@ -112,6 +112,10 @@ impl Default for AnomalyConfig {
     }
 }
 
+/// A UDP flow is a probe (foldable into a scan) when it carried at most this many payload
+/// bytes in at most two datagrams and got no answer (nmap `-sU` sends 0 bytes to 3232).
+const MAX_UDP_PROBE_BYTES: u64 = 64;
+
 /// Largest TLS ClientHello the sample grows to hold.
 const MAX_HELLO: usize = 16 * 1024 + 5;
 
@@ -487,7 +491,7 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
         && if tcp {
             no_payload && up_pkts <= 3
         } else {
-            flow.packets[down] == 0 && up_pkts <= 2
+            flow.packets[down] == 0 && up_pkts <= 2 && flow.payload_bytes[up] <= MAX_UDP_PROBE_BYTES
         };
     Finding {
         reason,
