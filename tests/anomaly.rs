@@ -405,3 +405,74 @@ fn tls_sni_and_version_agree_with_tshark() {
     assert_eq!(tls["ja3"], fields[2]);
     assert_eq!(tls["ja3_hash"], fields[3]);
 }
+
+/// Half-open floods: 20,000 one-packet SYN flows from distinct sources through a 500-flow
+/// table (evictions; more sources than scan windows), then one source SYN-flooding 10,000
+/// hosts. Exactly one event per flow for the first, one `scan` for the second.
+#[test]
+fn floods_stay_bounded_with_one_event_per_flow() {
+    use watch3232_testgen::capture::{PcapWriter, Record};
+    use watch3232_testgen::frame::{self, tcp_flags::SYN, Link, ESPRESSIF_MAC, LAPTOP_MAC};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flood.pcap");
+    let link = Link::Ethernet {
+        src: LAPTOP_MAC,
+        dst: ESPRESSIF_MAC,
+    };
+    let mut w = PcapWriter::new(
+        std::io::BufWriter::new(std::fs::File::create(&path).unwrap()),
+        link.linktype(),
+        65535,
+    )
+    .unwrap();
+    let mut ts = watch3232_testgen::scenarios::EPOCH_US;
+    for i in 0..20_000u32 {
+        let src = std::net::Ipv4Addr::from(0x6440_0000 + i).into();
+        let dst = std::net::Ipv4Addr::from(0x0a00_0000 + (i * 7919) % 65536).into();
+        w.write(&Record::new(
+            ts,
+            link.wrap(&frame::tcp(src, dst, 40000, 3232, i, 0, SYN, b"")),
+        ))
+        .unwrap();
+        ts += 100;
+    }
+    let flooder = "198.18.0.1".parse().unwrap();
+    for i in 0..10_000u32 {
+        let dst = std::net::Ipv4Addr::from(0x0a01_0000 + i).into();
+        w.write(&Record::new(
+            ts,
+            link.wrap(&frame::tcp(flooder, dst, 40001, 3232, i, 0, SYN, b"")),
+        ))
+        .unwrap();
+        ts += 100;
+    }
+    drop(w);
+    let r = run(&["read", "--max-flows", "500", path.to_str().unwrap()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let anomalies: Vec<&Value> = r.of_type("anomaly").collect();
+    assert_eq!(anomalies.len(), 20_001);
+    let ids: BTreeSet<u64> = anomalies
+        .iter()
+        .filter_map(|e| e["flow_id"].as_u64())
+        .collect();
+    assert_eq!(ids.len(), 20_000);
+    assert!(anomalies
+        .iter()
+        .filter(|e| e["kind"] == "unknown_protocol")
+        .all(|e| e["severity"] == "info"));
+    let scan = &r.of_kind("anomaly", "scan")[0]["anomaly"]["scan"];
+    assert_eq!(scan["src_ip"], "198.18.0.1");
+    assert_eq!(scan["target_count"], 10_000);
+    assert_eq!(scan["targets_truncated"], true);
+    assert_eq!(scan["sample_targets"].as_array().unwrap().len(), 10);
+    let stats = r.summary();
+    assert_eq!(stats["flows"]["evicted"], 30_000 - 500);
+    assert_eq!(stats["flows"]["peak"], 500);
+    assert!(
+        stats["classifiers"]["anomaly.scan_windows_evicted"]
+            .as_u64()
+            .unwrap()
+            >= 20_000 - 1024
+    );
+    assert_eq!(stats["classifiers"]["anomaly.scan_probes_folded"], 10_000);
+}

@@ -135,6 +135,8 @@ pub struct AnomalyFlow {
     pub answered: bool,
     syn_ack_seen: bool,
     pub handshake_completed: bool,
+    /// The client's sample holds a whole ClientHello (or is not one): stop checking.
+    hello_complete: bool,
     pub last_index: u64,
     /// The early report went out; the end brings an update.
     pub reported_early: bool,
@@ -306,13 +308,15 @@ impl Anomaly {
     fn keep(&self, st: &mut AnomalyFlow, side: usize, data: &[u8]) {
         let s = &mut st.sample[side];
         let mut cap = self.cfg.sample_bytes;
-        if side == 0 && s.len() >= cap && s.first() == Some(&22) {
+        if side == 0 && s.len() >= cap && s.first() == Some(&22) && !st.hello_complete {
             // Let a TLS ClientHello complete, up to MAX_HELLO.
             if matches!(
                 guess::tls::parse_client_hello(s),
                 Err(guess::tls::TlsError::Truncated { .. })
             ) {
                 cap = MAX_HELLO;
+            } else {
+                st.hello_complete = true;
             }
         } else if side == 0 && s.is_empty() && data.first() == Some(&22) {
             cap = cap.max(MAX_HELLO.min(guess::tls::record_len(data).unwrap_or(0)));
