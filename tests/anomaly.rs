@@ -476,3 +476,25 @@ fn floods_stay_bounded_with_one_event_per_flow() {
     );
     assert_eq!(stats["classifiers"]["anomaly.scan_probes_folded"], 10_000);
 }
+
+/// The real upstream uploads in /work/captures/pcap (outside the repository; skipped when
+/// absent): espota MD5/PBKDF2/aborted/SPIFFS, ESP8266, ESPHome — no anomaly at all.
+#[test]
+fn real_reference_uploads_yield_no_anomaly() {
+    let dir = std::path::Path::new("/work/captures/pcap");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("no reference captures: skipped");
+        return;
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+        .collect();
+    files.sort();
+    for f in &files {
+        let r = run(&["read", f.to_str().unwrap()]);
+        assert_eq!(r.code, Some(0), "{}: {}", f.display(), r.stderr);
+        assert_eq!(r.of_type("anomaly").count(), 0, "{}", f.display());
+    }
+}

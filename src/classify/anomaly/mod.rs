@@ -501,7 +501,8 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
         reason,
         severity,
         severity_reasons: sev_reasons,
-        legitimate: evidence.protocol_guess == Some("esphome_ota") && flow.malformed.is_none(),
+        legitimate: flow.malformed.is_none()
+            && (evidence.protocol_guess == Some("esphome_ota") || looks_like_mdt_join(flow, st)),
         evidence,
         summary,
         beacon,
@@ -734,7 +735,12 @@ impl Classifier for Anomaly {
         let early = st.is_some_and(|s| s.reported_early);
         let f = judge(flow, st);
         if f.legitimate {
-            cx.counters.bump("anomaly.esphome_like_unclaimed");
+            cx.counters
+                .bump(if f.evidence.protocol_guess == Some("esphome_ota") {
+                    "anomaly.esphome_like_unclaimed"
+                } else {
+                    "anomaly.mdt_like_unclaimed"
+                });
             return;
         }
         let rev = reversed_of(flow);
@@ -798,6 +804,26 @@ impl Classifier for Anomaly {
                 .insert("anomaly.scan_windows_evicted", self.scans.evicted);
         }
     }
+}
+
+/// UDP to ALL-PIM-ROUTERS:3232 whose first datagram is made of Data-MDT join TLVs: MDT
+/// traffic the MDT classifier did not claim, not an anomaly.
+fn looks_like_mdt_join(flow: &Flow, st: Option<&AnomalyFlow>) -> bool {
+    let Some(st) = st else { return false };
+    let e = &flow.endpoints;
+    let first = st
+        .records
+        .iter()
+        .find(|r| r.to_server)
+        .map(|r| r.len as usize);
+    e.proto == crate::decode::IPPROTO_UDP
+        && e.dst_port == 3232
+        && guess::simple::is_all_pim_routers(e.dst)
+        && first.is_some_and(|n| {
+            st.sample[0]
+                .get(..n)
+                .is_some_and(guess::simple::mdt_join_tlvs)
+        })
 }
 
 fn reversed_of(flow: &Flow) -> bool {

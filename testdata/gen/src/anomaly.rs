@@ -189,7 +189,8 @@ pub const BULK_HOST: &str = "192.0.2.66";
 /// 12. 250 binary segments to 192.0.2.66:3232 → `unexpected_tcp_service` early, then update.
 ///
 /// Legitimate, no anomaly: espota invitations to an ESP32 (3232) and an ESP8266 (8266) with
-/// their replies, an auth exchange, and DNS/HTTP background on other ports.
+/// their replies, an auth exchange, Data-MDT joins to 224.0.0.13:3232 every 60 s, and DNS/HTTP
+/// background on other ports.
 pub fn mixed() -> Vec<Record> {
     let mut t = Timeline::new(Link::Ethernet {
         src: LAPTOP_MAC,
@@ -420,7 +421,12 @@ pub fn mixed() -> Vec<Record> {
     }
     c.close(&mut t);
     // 6. The beacon: eight heartbeats, 30 s apart with a little jitter, each answered.
+    // Legitimate too: a PE's Data-MDT join (RFC 6037 §7.2) to ALL-PIM-ROUTERS every 60 s.
+    let join = [1, 0, 16, 0, 10, 1, 1, 1, 232, 1, 1, 1, 239, 232, 0, 1];
     for seq in 0..8u32 {
+        if seq % 2 == 0 {
+            t.udp((ip("10.255.0.1"), 3232), (ip("224.0.0.13"), 3232), &join, true);
+        }
         beat(&mut t, &mut rng, seq);
         t.advance_ms(30_000 - 400 + rng.range(0, 800) as i64);
     }
