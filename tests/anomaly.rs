@@ -498,3 +498,60 @@ fn real_reference_uploads_yield_no_anomaly() {
         assert_eq!(r.of_type("anomaly").count(), 0, "{}", f.display());
     }
 }
+
+/// A 1.3 KB ClientHello (padding extension) in two TCP segments, the first retransmitted:
+/// the client's sample grows past 512 bytes until the hello is whole, retransmitted bytes are
+/// not sampled twice, and the SNI and JA3 come out as tshark reads them.
+#[test]
+fn large_client_hello_across_segments_and_retransmission() {
+    use watch3232_testgen::capture::PcapWriter;
+    use watch3232_testgen::frame::{Link, ESPRESSIF_MAC, LAPTOP_MAC};
+    use watch3232_testgen::rng::Rng;
+    use watch3232_testgen::scenarios::{ip, Timeline};
+    let link = Link::Ethernet {
+        src: LAPTOP_MAC,
+        dst: ESPRESSIF_MAC,
+    };
+    let mut t = Timeline::new(link);
+    let mut rng = Rng::new(5);
+    let mut c = gen::TcpConv::new(
+        (ip("198.51.100.7"), 51999),
+        (ip("192.0.2.60"), 3232),
+        &mut rng,
+    );
+    c.handshake(&mut t);
+    let hello = gen::client_hello_padded("big.example.org", 1000, &mut rng);
+    assert!(hello.len() > 1200);
+    c.client_says_with_retransmission(&mut t, &hello, 700);
+    c.server_says(&mut t, &gen::server_hello(&mut rng));
+    c.close(&mut t);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big-hello.pcap");
+    let mut w = PcapWriter::new(
+        std::fs::File::create(&path).unwrap(),
+        link.linktype(),
+        65535,
+    )
+    .unwrap();
+    for r in &t.records {
+        w.write(r).unwrap();
+    }
+    drop(w);
+    let r = run(&["read", path.to_str().unwrap()]);
+    let events: Vec<&Value> = r.of_type("anomaly").collect();
+    assert_eq!(events.len(), 1);
+    let a = &events[0]["anomaly"];
+    assert_eq!(a["tls"]["sni"], "big.example.org");
+    assert_eq!(
+        a["tls"]["ja3"],
+        "771,4865-4866-4867-49195-49199-49200-156,0-23-65281-10-11-35-16-13-43-45-51-21,29-23-24,0"
+    );
+    // Payload bytes count every segment on the wire (the retransmission too).
+    assert_eq!(a["bytes_toserver"], hello.len() as u64 + 700);
+    // The preview starts at the record header, once.
+    let head = format!("160301{:04x}01", hello.len() - 5);
+    assert!(a["payload_preview"]["toserver"]["hex"]
+        .as_str()
+        .unwrap()
+        .starts_with(&head));
+}

@@ -65,6 +65,25 @@ impl TcpConv {
         self.s(t, ACK, b"");
     }
 
+    /// `data` in two segments split at `split`, the first one sent twice (a retransmission).
+    pub fn client_says_with_retransmission(&mut self, t: &mut Timeline, data: &[u8], split: usize) {
+        let (c, s) = (self.client, self.server);
+        let first = frame::tcp(
+            c.0,
+            s.0,
+            c.1,
+            s.1,
+            self.cseq,
+            self.sseq,
+            PSH | ACK,
+            &data[..split],
+        );
+        t.push_ip(first.clone(), true);
+        t.push_ip(first, true);
+        self.cseq = self.cseq.wrapping_add(split as u32);
+        self.client_says(t, &data[split..]);
+    }
+
     pub fn server_says(&mut self, t: &mut Timeline, data: &[u8]) {
         self.s(t, PSH | ACK, data);
         self.c(t, ACK, b"");
@@ -85,6 +104,11 @@ fn ext(out: &mut Vec<u8>, ty: u16, body: &[u8]) {
 
 /// A TLS 1.3 ClientHello record as a modern client sends it (GREASE included).
 pub fn client_hello(sni: &str, rng: &mut Rng) -> Vec<u8> {
+    client_hello_padded(sni, 0, rng)
+}
+
+/// The same with a padding extension (RFC 7685) of `padding` zero bytes when not 0.
+pub fn client_hello_padded(sni: &str, padding: usize, rng: &mut Rng) -> Vec<u8> {
     let mut exts = Vec::new();
     ext(&mut exts, 0x2a2a, b"");
     let mut s = ((sni.len() + 3) as u16).to_be_bytes().to_vec();
@@ -108,6 +132,9 @@ pub fn client_hello(sni: &str, rng: &mut Rng) -> Vec<u8> {
     let mut ks = vec![0, 38, 0, 0x1d, 0, 32];
     ks.extend_from_slice(&rng.bytes(32));
     ext(&mut exts, 0x0033, &ks);
+    if padding > 0 {
+        ext(&mut exts, 0x0015, &vec![0; padding]);
+    }
     let mut body = vec![3, 3];
     body.extend_from_slice(&rng.bytes(32));
     body.push(32);
@@ -425,7 +452,12 @@ pub fn mixed() -> Vec<Record> {
     let join = [1, 0, 16, 0, 10, 1, 1, 1, 232, 1, 1, 1, 239, 232, 0, 1];
     for seq in 0..8u32 {
         if seq % 2 == 0 {
-            t.udp((ip("10.255.0.1"), 3232), (ip("224.0.0.13"), 3232), &join, true);
+            t.udp(
+                (ip("10.255.0.1"), 3232),
+                (ip("224.0.0.13"), 3232),
+                &join,
+                true,
+            );
         }
         beat(&mut t, &mut rng, seq);
         t.advance_ms(30_000 - 400 + rng.range(0, 800) as i64);
