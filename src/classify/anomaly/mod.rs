@@ -595,7 +595,7 @@ impl Anomaly {
                     Reason::Scan,
                     &[s.src_ip],
                     s.ports.first().copied().filter(|_| s.ports.len() == 1),
-                    0,
+                    s.proto_number,
                 ) {
                     continue;
                 }

@@ -38,6 +38,8 @@ pub struct ScanConfig {
 pub struct ScanDetails {
     pub src_ip: IpAddr,
     pub proto: &'static str,
+    #[serde(skip)]
+    pub proto_number: u8,
     /// `horizontal`, `vertical` or `horizontal+vertical`.
     pub kind: &'static str,
     /// Distinct (host, port) pairs probed (at least; see `targets_truncated`).
@@ -217,6 +219,7 @@ impl ScanTracker {
         let scan = ScanDetails {
             src_ip: key.0,
             proto: proto_name(key.1),
+            proto_number: key.1,
             kind: match (h, v) {
                 (true, true) => "horizontal+vertical",
                 (true, false) => "horizontal",
