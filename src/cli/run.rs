@@ -38,9 +38,11 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
     let failed = match &args.command {
         Command::Read { files } => read_files(&mut engine, &mut sink, files, &stop)?,
         Command::Capture { interface, filter, snaplen, buffer_size, promisc } => {
+            let cfg = engine.config();
+            let watched = [&cfg.ota_ports[..], &cfg.watch_ports[..]].concat();
             let opts = LiveOptions {
                 interface: interface.clone(),
-                filter: filter.clone().unwrap_or_else(|| default_filter(&[&engine.config().ota_ports[..], &engine.config().watch_ports[..]].concat())),
+                filter: filter.clone().unwrap_or_else(|| default_filter(&watched)),
                 snaplen: *snaplen,
                 buffer_size: *buffer_size,
                 promisc: *promisc,
