@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 /// Payload packets kept per flow for these heuristics.
-pub const MAX_RECORDS: usize = 256;
+pub const MAX_RECORDS: usize = 64;
 
 /// One payload-bearing packet: time (µs), direction (`true` = towards the watched port), size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
