@@ -829,3 +829,44 @@ fn looks_like_mdt_join(flow: &Flow, st: Option<&AnomalyFlow>) -> bool {
 fn reversed_of(flow: &Flow) -> bool {
     matches!(&flow.app, AppState::Anomaly(s) if s.reversed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_sampling_follows_sequence_numbers() {
+        let a = Anomaly::new(&Config::default());
+        let mut st = AnomalyFlow::default();
+        a.sample(&mut st, 0, Some(100), true, b""); // SYN: data starts at 101
+        a.sample(&mut st, 0, Some(101), false, b"abc");
+        a.sample(&mut st, 0, Some(101), false, b"abc"); // retransmission
+        a.sample(&mut st, 0, Some(102), false, b"bcde"); // overlap, new tail
+        assert_eq!(st.sample[0], b"abcde");
+        a.sample(&mut st, 0, Some(200), false, b"zz"); // bytes missing: stop
+        a.sample(&mut st, 0, Some(106), false, b"f");
+        assert_eq!(st.sample[0], b"abcde");
+        // Sequence numbers wrap.
+        let mut st = AnomalyFlow::default();
+        a.sample(&mut st, 1, Some(u32::MAX), true, b"");
+        a.sample(&mut st, 1, Some(0), false, b"xy");
+        a.sample(&mut st, 1, Some(2), false, b"z");
+        assert_eq!(st.sample[1], b"xyz");
+        // UDP: every datagram, up to the cap.
+        let mut st = AnomalyFlow::default();
+        a.sample(&mut st, 0, None, false, &[7; 300]);
+        a.sample(&mut st, 0, None, false, &[8; 300]);
+        assert_eq!(st.sample[0].len(), 512);
+        assert_eq!(st.sample[0][511], 8);
+    }
+
+    #[test]
+    fn reasons_round_trip_their_names() {
+        for r in Reason::ALL {
+            assert_eq!(Reason::from_name(r.name()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.name());
+            assert!(r.silenced_counter().ends_with(r.name()));
+        }
+        assert_eq!(Reason::from_name("nope"), None);
+    }
+}
