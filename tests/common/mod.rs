@@ -10,9 +10,7 @@ pub fn bin() -> PathBuf {
 }
 
 pub fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
 }
 
 /// The result of one run: every event line parsed, stderr as text, the exit code.
@@ -24,24 +22,17 @@ pub struct Run {
 
 impl Run {
     pub fn of_type<'a>(&'a self, event_type: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
-        self.events
-            .iter()
-            .filter(move |e| e["event_type"] == event_type)
+        self.events.iter().filter(move |e| e["event_type"] == event_type)
     }
 
     pub fn of_kind<'a>(&'a self, event_type: &'a str, kind: &'a str) -> Vec<&'a Value> {
-        self.of_type(event_type)
-            .filter(|e| e["kind"] == kind)
-            .collect()
+        self.of_type(event_type).filter(|e| e["kind"] == kind).collect()
     }
 
     /// The final `stats` `summary` event's `stats` object.
     pub fn summary(&self) -> &Value {
         let last = self.events.last().expect("at least the summary event");
-        assert_eq!(
-            (last["event_type"].as_str(), last["kind"].as_str()),
-            (Some("stats"), Some("summary"))
-        );
+        assert_eq!((last["event_type"].as_str(), last["kind"].as_str()), (Some("stats"), Some("summary")));
         &last["stats"]
     }
 }
@@ -49,11 +40,7 @@ impl Run {
 pub fn run_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
     let mut cmd = Command::new(bin());
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    });
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     let mut child = cmd.spawn().expect("spawn watch3232");
     if let Some(input) = stdin {
         use std::io::Write;
@@ -74,9 +61,5 @@ fn parse(out: Output) -> Run {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
-    Run {
-        events,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code(),
-    }
+    Run { events, stderr: String::from_utf8_lossy(&out.stderr).into_owned(), code: out.status.code() }
 }
