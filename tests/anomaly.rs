@@ -14,7 +14,7 @@ fn mixed() -> String {
 }
 
 /// (kind, report, src_ip, dest_ip:dest_port/proto, protocol_guess) of every anomaly event.
-fn summary(events: &[&Value]) -> BTreeSet<(String, String, String, String, String)> {
+fn summary(events: &[&Value]) -> Vec<(String, String, String, String, String)> {
     events
         .iter()
         .map(|e| {
@@ -41,7 +41,19 @@ fn summary(events: &[&Value]) -> BTreeSet<(String, String, String, String, Strin
                 s(&a["protocol_guess"]),
             )
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .tap_sort()
+}
+
+trait TapSort {
+    fn tap_sort(self) -> Self;
+}
+
+impl<T: Ord> TapSort for Vec<T> {
+    fn tap_sort(mut self) -> Self {
+        self.sort();
+        self
+    }
 }
 
 fn t(
@@ -65,7 +77,7 @@ fn mixed_capture_yields_exactly_the_planted_anomalies() {
     let r = run(&["read", &mixed()]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let anomalies: Vec<&Value> = r.of_type("anomaly").collect();
-    let expected: BTreeSet<_> = [
+    let mut expected = vec![
         t(
             "unexpected_tcp_service",
             "end",
@@ -146,9 +158,22 @@ fn mixed_capture_yields_exactly_the_planted_anomalies() {
             "192.0.2.66:3232/TCP",
             "binary",
         ),
-    ]
-    .into_iter()
-    .collect();
+    ];
+    for i in 0..8 {
+        let kind = if i < 4 {
+            "unexpected_tcp_service"
+        } else {
+            "beacon"
+        };
+        expected.push(t(
+            kind,
+            "end",
+            gen::CONN_BEACONER,
+            "203.0.113.11:3232/TCP",
+            "http",
+        ));
+    }
+    expected.sort();
     assert_eq!(anomalies.len(), expected.len());
     assert_eq!(summary(&anomalies), expected);
     // The legitimate espota exchanges: their invitations, nothing else.
@@ -163,7 +188,7 @@ fn mixed_capture_yields_exactly_the_planted_anomalies() {
     assert_eq!(per_flow.values().filter(|&&n| n == 2).count(), 1);
     assert!(per_flow.values().all(|&n| n <= 2));
     let stats = r.summary();
-    assert_eq!(stats["events"]["anomaly"], 14);
+    assert_eq!(stats["events"]["anomaly"], 22);
     assert_eq!(
         stats["classifiers"]["anomaly.scan_probes_folded"],
         253 + 40 + 3
@@ -240,6 +265,18 @@ fn evidence_of_each_guess() {
     assert_eq!(beacon["count"], 8);
     let period = beacon["period_s"].as_f64().unwrap();
     assert!((29.5..30.5).contains(&period), "{period}");
+
+    // One connection per check-in: the fifth to eighth flows are beacons across flows.
+    let mut counts: Vec<u64> = r
+        .of_type("anomaly")
+        .filter(|e| e["kind"] == "beacon" && e["dest_ip"] == gen::CONN_BEACON_C2)
+        .map(|e| {
+            assert_eq!(e["anomaly"]["beacon"]["across_flows"], true);
+            e["anomaly"]["beacon"]["count"].as_u64().unwrap()
+        })
+        .collect();
+    counts.sort();
+    assert_eq!(counts, [5, 6, 7, 8]);
 
     let bad = &find(&r, "malformed_ota", "192.0.2.50")["anomaly"];
     assert_eq!(bad["error"], "image MD5 has 31 characters, not 32");
@@ -327,7 +364,7 @@ fn allowlist_silences_and_counts() {
             )
         })
         .collect();
-    assert_eq!(kinds.len(), 14 - 4);
+    assert_eq!(kinds.len(), 22 - 4);
     assert!(!kinds.contains(&("beacon".to_string(), gen::BEACON_C2.to_string())));
     let stats = r.summary();
     assert_eq!(stats["classifiers"]["anomaly.silenced"], 4);

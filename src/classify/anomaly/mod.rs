@@ -9,6 +9,7 @@
 pub mod allowlist;
 pub mod behaviour;
 pub mod guess;
+pub mod periodic;
 pub mod scan;
 
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
@@ -94,6 +95,8 @@ pub struct AnomalyConfig {
     pub scan_window_secs: u64,
     /// Open scan windows (sources) tracked at once.
     pub max_scan_sources: usize,
+    /// (client, server, port) pairs whose connection times are kept for beacon detection.
+    pub max_beacon_pairs: usize,
     pub allowlist: Option<Arc<Allowlist>>,
 }
 
@@ -107,6 +110,7 @@ impl Default for AnomalyConfig {
             scan_ports: 3,
             scan_window_secs: 60,
             max_scan_sources: 1024,
+            max_beacon_pairs: 4096,
             allowlist: None,
         }
     }
@@ -205,6 +209,7 @@ pub struct Anomaly {
     flow_timeout_secs: u64,
     scans: ScanTracker,
     closed: Vec<Closed>,
+    pairs: periodic::PairTracker,
 }
 
 fn flag_names(f: u8) -> String {
@@ -242,12 +247,14 @@ impl Anomaly {
             window_secs: cfg.scan_window_secs,
             max_sources: cfg.max_scan_sources,
         });
+        let pairs = periodic::PairTracker::new(cfg.max_beacon_pairs);
         Anomaly {
             ports: config.watch_ports.clone(),
             cfg,
             flow_timeout_secs: config.flow_timeout_secs,
             scans,
             closed: Vec::new(),
+            pairs,
         }
     }
 
@@ -733,7 +740,7 @@ impl Classifier for Anomaly {
             _ => None,
         };
         let early = st.is_some_and(|s| s.reported_early);
-        let f = judge(flow, st);
+        let mut f = judge(flow, st);
         if f.legitimate {
             cx.counters
                 .bump(if f.evidence.protocol_guess == Some("esphome_ota") {
@@ -749,6 +756,27 @@ impl Classifier for Anomaly {
         } else {
             (e.src, e.dst, e.dst_port)
         };
+        let answered_or_data = !f.probe && f.error.is_none() && f.beacon.is_none();
+        if answered_or_data && !early {
+            let key = (client, server, port, e.proto);
+            let bytes = f.summary.bytes_toserver;
+            if let Some(mut b) = self
+                .pairs
+                .record(key, flow.first_seen, flow.last_seen, bytes)
+            {
+                b.across_flows = true;
+                let proto = crate::decode::proto_name(e.proto);
+                f.detail = format!(
+                    "{client} opens {proto} connections to {server}:{port} every {:.1} s (jitter {:.2} s, {} flows of ~{:.0} bytes): beacon-like",
+                    b.period_s, b.jitter_s, b.count, b.mean_size
+                );
+                f.reason = Reason::Beacon;
+                f.severity = Severity::High;
+                f.severity_reasons = vec!["new flows at regular intervals", "similar sizes"];
+                f.interactive = None;
+                f.beacon = Some(b);
+            }
+        }
         let silenced = self.silenced(cx, f.reason, &[client, server], Some(port), e.proto);
         let probe = f.probe && !early;
         let answered_probe = !f.probe
@@ -788,21 +816,13 @@ impl Classifier for Anomaly {
         self.scans
             .expire(now, self.flow_timeout_secs + 2, &mut self.closed);
         self.flush_closed(cx);
-        if self.scans.evicted > 0 {
-            cx.counters
-                .classifier
-                .insert("anomaly.scan_windows_evicted", self.scans.evicted);
-        }
+        self.export_counters(cx);
     }
 
     fn on_finish(&mut self, cx: &mut Context<'_>, _now: Timestamp) {
         self.scans.finish(&mut self.closed);
         self.flush_closed(cx);
-        if self.scans.evicted > 0 {
-            cx.counters
-                .classifier
-                .insert("anomaly.scan_windows_evicted", self.scans.evicted);
-        }
+        self.export_counters(cx);
     }
 }
 
@@ -824,6 +844,21 @@ fn looks_like_mdt_join(flow: &Flow, st: Option<&AnomalyFlow>) -> bool {
                 .get(..n)
                 .is_some_and(guess::simple::mdt_join_tlvs)
         })
+}
+
+impl Anomaly {
+    fn export_counters(&self, cx: &mut Context<'_>) {
+        if self.scans.evicted > 0 {
+            cx.counters
+                .classifier
+                .insert("anomaly.scan_windows_evicted", self.scans.evicted);
+        }
+        if self.pairs.evicted > 0 {
+            cx.counters
+                .classifier
+                .insert("anomaly.beacon_pairs_evicted", self.pairs.evicted);
+        }
+    }
 }
 
 fn reversed_of(flow: &Flow) -> bool {

@@ -199,6 +199,8 @@ pub const LONE_CLIENT: &str = "198.51.100.9";
 pub const LONE_HOST: &str = "192.0.2.91";
 pub const BULK_CLIENT: &str = "198.51.100.12";
 pub const BULK_HOST: &str = "192.0.2.66";
+pub const CONN_BEACONER: &str = "192.0.2.67";
+pub const CONN_BEACON_C2: &str = "203.0.113.11";
 
 /// The mixed capture. Anomaly events expected (in `tests/anomaly.rs`):
 /// 1. TLS 1.3 to 192.0.2.60:3232 with SNI [`TLS_SNI`], ServerHello back → `unexpected_tcp_service`, tls.
@@ -214,6 +216,8 @@ pub const BULK_HOST: &str = "192.0.2.66";
 /// 10. Three unanswered SYNs to 192.0.2.91:3232 → `unknown_protocol`, empty.
 /// 11. An invitation with a 31-character MD5 → `malformed_ota`.
 /// 12. 250 binary segments to 192.0.2.66:3232 → `unexpected_tcp_service` early, then update.
+/// 13. 192.0.2.67 opens an HTTP connection to 203.0.113.11:3232 every ~30 s, 8 times → four
+///     `unexpected_tcp_service` (http), then four `beacon` (across flows).
 ///
 /// Legitimate, no anomaly: espota invitations to an ESP32 (3232) and an ESP8266 (8266) with
 /// their replies, an auth exchange, Data-MDT joins to 224.0.0.13:3232 every 60 s, and DNS/HTTP
@@ -460,6 +464,23 @@ pub fn mixed() -> Vec<Record> {
             );
         }
         beat(&mut t, &mut rng, seq);
+        // 13. One HTTP connection per check-in, same period: flows 1-4 are reported on their
+        // own (`unexpected_tcp_service`), flows 5-8 as a `beacon` across flows.
+        let sport = 50100 + seq as u16;
+        let mut c = TcpConv::new(
+            (ip(CONN_BEACONER), sport),
+            (ip(CONN_BEACON_C2), 3232),
+            &mut rng,
+        );
+        c.handshake(&mut t);
+        let body = format!("id=cam-67&seq={seq:03}");
+        let req = format!(
+            "POST /c HTTP/1.1\r\nHost: 203.0.113.11\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        c.client_says(&mut t, req.as_bytes());
+        c.server_says(&mut t, b"HTTP/1.1 204 No Content\r\n\r\n");
+        c.close(&mut t);
         t.advance_ms(30_000 - 400 + rng.range(0, 800) as i64);
     }
     t.records
