@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 /// Payload packets kept per flow for these heuristics.
-pub const MAX_RECORDS: usize = 256;
+pub const MAX_RECORDS: usize = 64;
 
 /// One payload-bearing packet: time (µs), direction (`true` = towards the watched port), size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +26,9 @@ pub struct Beacon {
     pub jitter_s: f64,
     pub count: usize,
     pub mean_size: f64,
+    /// Seen across flows (one connection per check-in), not within one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub across_flows: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
@@ -70,6 +73,7 @@ pub fn beacon(records: &[Record]) -> Option<Beacon> {
         jitter_s: round3(sd),
         count: sends.len(),
         mean_size: round3(mean_size),
+        across_flows: false,
     })
 }
 

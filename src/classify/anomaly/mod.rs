@@ -9,6 +9,7 @@
 pub mod allowlist;
 pub mod behaviour;
 pub mod guess;
+pub mod periodic;
 pub mod scan;
 
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
@@ -94,6 +95,8 @@ pub struct AnomalyConfig {
     pub scan_window_secs: u64,
     /// Open scan windows (sources) tracked at once.
     pub max_scan_sources: usize,
+    /// (client, server, port) pairs whose connection times are kept for beacon detection.
+    pub max_beacon_pairs: usize,
     pub allowlist: Option<Arc<Allowlist>>,
 }
 
@@ -107,10 +110,15 @@ impl Default for AnomalyConfig {
             scan_ports: 3,
             scan_window_secs: 60,
             max_scan_sources: 1024,
+            max_beacon_pairs: 4096,
             allowlist: None,
         }
     }
 }
+
+/// A UDP flow is a probe (foldable into a scan) when it carried at most this many payload
+/// bytes in at most two datagrams and got no answer (nmap `-sU` sends 0 bytes to 3232).
+const MAX_UDP_PROBE_BYTES: u64 = 64;
 
 /// Largest TLS ClientHello the sample grows to hold.
 const MAX_HELLO: usize = 16 * 1024 + 5;
@@ -131,6 +139,8 @@ pub struct AnomalyFlow {
     pub answered: bool,
     syn_ack_seen: bool,
     pub handshake_completed: bool,
+    /// The client's sample holds a whole ClientHello (or is not one): stop checking.
+    hello_complete: bool,
     pub last_index: u64,
     /// The early report went out; the end brings an update.
     pub reported_early: bool,
@@ -199,6 +209,7 @@ pub struct Anomaly {
     flow_timeout_secs: u64,
     scans: ScanTracker,
     closed: Vec<Closed>,
+    pairs: periodic::PairTracker,
 }
 
 fn flag_names(f: u8) -> String {
@@ -236,12 +247,14 @@ impl Anomaly {
             window_secs: cfg.scan_window_secs,
             max_sources: cfg.max_scan_sources,
         });
+        let pairs = periodic::PairTracker::new(cfg.max_beacon_pairs);
         Anomaly {
             ports: config.watch_ports.clone(),
             cfg,
             flow_timeout_secs: config.flow_timeout_secs,
             scans,
             closed: Vec::new(),
+            pairs,
         }
     }
 
@@ -302,13 +315,15 @@ impl Anomaly {
     fn keep(&self, st: &mut AnomalyFlow, side: usize, data: &[u8]) {
         let s = &mut st.sample[side];
         let mut cap = self.cfg.sample_bytes;
-        if side == 0 && s.len() >= cap && s.first() == Some(&22) {
+        if side == 0 && s.len() >= cap && s.first() == Some(&22) && !st.hello_complete {
             // Let a TLS ClientHello complete, up to MAX_HELLO.
             if matches!(
                 guess::tls::parse_client_hello(s),
                 Err(guess::tls::TlsError::Truncated { .. })
             ) {
                 cap = MAX_HELLO;
+            } else {
+                st.hello_complete = true;
             }
         } else if side == 0 && s.is_empty() && data.first() == Some(&22) {
             cap = cap.max(MAX_HELLO.min(guess::tls::record_len(data).unwrap_or(0)));
@@ -487,13 +502,14 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
         && if tcp {
             no_payload && up_pkts <= 3
         } else {
-            flow.packets[down] == 0 && up_pkts <= 2
+            flow.packets[down] == 0 && up_pkts <= 2 && flow.payload_bytes[up] <= MAX_UDP_PROBE_BYTES
         };
     Finding {
         reason,
         severity,
         severity_reasons: sev_reasons,
-        legitimate: evidence.protocol_guess == Some("esphome_ota") && flow.malformed.is_none(),
+        legitimate: flow.malformed.is_none()
+            && (evidence.protocol_guess == Some("esphome_ota") || looks_like_mdt_join(flow, st)),
         evidence,
         summary,
         beacon,
@@ -586,7 +602,7 @@ impl Anomaly {
                     Reason::Scan,
                     &[s.src_ip],
                     s.ports.first().copied().filter(|_| s.ports.len() == 1),
-                    0,
+                    s.proto_number,
                 ) {
                     continue;
                 }
@@ -724,9 +740,14 @@ impl Classifier for Anomaly {
             _ => None,
         };
         let early = st.is_some_and(|s| s.reported_early);
-        let f = judge(flow, st);
+        let mut f = judge(flow, st);
         if f.legitimate {
-            cx.counters.bump("anomaly.esphome_like_unclaimed");
+            cx.counters
+                .bump(if f.evidence.protocol_guess == Some("esphome_ota") {
+                    "anomaly.esphome_like_unclaimed"
+                } else {
+                    "anomaly.mdt_like_unclaimed"
+                });
             return;
         }
         let rev = reversed_of(flow);
@@ -735,6 +756,27 @@ impl Classifier for Anomaly {
         } else {
             (e.src, e.dst, e.dst_port)
         };
+        let answered_or_data = !f.probe && f.error.is_none() && f.beacon.is_none();
+        if answered_or_data && !early {
+            let key = (client, server, port, e.proto);
+            let bytes = f.summary.bytes_toserver;
+            if let Some(mut b) = self
+                .pairs
+                .record(key, flow.first_seen, flow.last_seen, bytes)
+            {
+                b.across_flows = true;
+                let proto = crate::decode::proto_name(e.proto);
+                f.detail = format!(
+                    "{client} opens {proto} connections to {server}:{port} every {:.1} s (jitter {:.2} s, {} flows of ~{:.0} bytes): beacon-like",
+                    b.period_s, b.jitter_s, b.count, b.mean_size
+                );
+                f.reason = Reason::Beacon;
+                f.severity = Severity::High;
+                f.severity_reasons = vec!["new flows at regular intervals", "similar sizes"];
+                f.interactive = None;
+                f.beacon = Some(b);
+            }
+        }
         let silenced = self.silenced(cx, f.reason, &[client, server], Some(port), e.proto);
         let probe = f.probe && !early;
         let answered_probe = !f.probe
@@ -774,24 +816,92 @@ impl Classifier for Anomaly {
         self.scans
             .expire(now, self.flow_timeout_secs + 2, &mut self.closed);
         self.flush_closed(cx);
-        if self.scans.evicted > 0 {
-            cx.counters
-                .classifier
-                .insert("anomaly.scan_windows_evicted", self.scans.evicted);
-        }
+        self.export_counters(cx);
     }
 
     fn on_finish(&mut self, cx: &mut Context<'_>, _now: Timestamp) {
         self.scans.finish(&mut self.closed);
         self.flush_closed(cx);
+        self.export_counters(cx);
+    }
+}
+
+/// UDP to ALL-PIM-ROUTERS:3232 whose first datagram is made of Data-MDT join TLVs: MDT
+/// traffic the MDT classifier did not claim, not an anomaly.
+fn looks_like_mdt_join(flow: &Flow, st: Option<&AnomalyFlow>) -> bool {
+    let Some(st) = st else { return false };
+    let e = &flow.endpoints;
+    let first = st
+        .records
+        .iter()
+        .find(|r| r.to_server)
+        .map(|r| r.len as usize);
+    e.proto == crate::decode::IPPROTO_UDP
+        && e.dst_port == 3232
+        && guess::simple::is_all_pim_routers(e.dst)
+        && first.is_some_and(|n| {
+            st.sample[0]
+                .get(..n)
+                .is_some_and(guess::simple::mdt_join_tlvs)
+        })
+}
+
+impl Anomaly {
+    fn export_counters(&self, cx: &mut Context<'_>) {
         if self.scans.evicted > 0 {
             cx.counters
                 .classifier
                 .insert("anomaly.scan_windows_evicted", self.scans.evicted);
+        }
+        if self.pairs.evicted > 0 {
+            cx.counters
+                .classifier
+                .insert("anomaly.beacon_pairs_evicted", self.pairs.evicted);
         }
     }
 }
 
 fn reversed_of(flow: &Flow) -> bool {
     matches!(&flow.app, AppState::Anomaly(s) if s.reversed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_sampling_follows_sequence_numbers() {
+        let a = Anomaly::new(&Config::default());
+        let mut st = AnomalyFlow::default();
+        a.sample(&mut st, 0, Some(100), true, b""); // SYN: data starts at 101
+        a.sample(&mut st, 0, Some(101), false, b"abc");
+        a.sample(&mut st, 0, Some(101), false, b"abc"); // retransmission
+        a.sample(&mut st, 0, Some(102), false, b"bcde"); // overlap, new tail
+        assert_eq!(st.sample[0], b"abcde");
+        a.sample(&mut st, 0, Some(200), false, b"zz"); // bytes missing: stop
+        a.sample(&mut st, 0, Some(106), false, b"f");
+        assert_eq!(st.sample[0], b"abcde");
+        // Sequence numbers wrap.
+        let mut st = AnomalyFlow::default();
+        a.sample(&mut st, 1, Some(u32::MAX), true, b"");
+        a.sample(&mut st, 1, Some(0), false, b"xy");
+        a.sample(&mut st, 1, Some(2), false, b"z");
+        assert_eq!(st.sample[1], b"xyz");
+        // UDP: every datagram, up to the cap.
+        let mut st = AnomalyFlow::default();
+        a.sample(&mut st, 0, None, false, &[7; 300]);
+        a.sample(&mut st, 0, None, false, &[8; 300]);
+        assert_eq!(st.sample[0].len(), 512);
+        assert_eq!(st.sample[0][511], 8);
+    }
+
+    #[test]
+    fn reasons_round_trip_their_names() {
+        for r in Reason::ALL {
+            assert_eq!(Reason::from_name(r.name()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.name());
+            assert!(r.silenced_counter().ends_with(r.name()));
+        }
+        assert_eq!(Reason::from_name("nope"), None);
+    }
 }

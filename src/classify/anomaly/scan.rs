@@ -17,7 +17,7 @@
 use crate::capture::Timestamp;
 use crate::event::Event;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 /// Distinct (host, port) targets remembered per window.
@@ -38,6 +38,8 @@ pub struct ScanConfig {
 pub struct ScanDetails {
     pub src_ip: IpAddr,
     pub proto: &'static str,
+    #[serde(skip)]
+    pub proto_number: u8,
     /// `horizontal`, `vertical` or `horizontal+vertical`.
     pub kind: &'static str,
     /// Distinct (host, port) pairs probed (at least; see `targets_truncated`).
@@ -95,6 +97,8 @@ pub struct Closed {
 pub struct ScanTracker {
     cfg: ScanConfig,
     windows: HashMap<(IpAddr, u8), Window>,
+    /// The open windows by start time: eviction and expiry without scanning them all.
+    order: BTreeSet<(Timestamp, IpAddr, u8)>,
     pub evicted: u64,
 }
 
@@ -107,6 +111,7 @@ impl ScanTracker {
         ScanTracker {
             cfg,
             windows: HashMap::new(),
+            order: BTreeSet::new(),
             evicted: 0,
         }
     }
@@ -134,21 +139,19 @@ impl ScanTracker {
         let wus = self.window_us();
         if let Some(w) = self.windows.get(&key) {
             if p.first_seen.micros() >= w.start.micros().saturating_add(wus) {
-                let w = self.windows.remove(&key).expect("present");
+                let w = self.take(key);
                 out.push(self.close(key, w));
             }
         }
         if !self.windows.contains_key(&key) && self.windows.len() >= self.cfg.max_sources {
-            if let Some(oldest) = self
-                .windows
-                .iter()
-                .min_by_key(|(_, w)| w.start)
-                .map(|(k, _)| *k)
-            {
-                let w = self.windows.remove(&oldest).expect("present");
+            if let Some(&(_, ip, proto)) = self.order.first() {
+                let w = self.take((ip, proto));
                 self.evicted += 1;
-                out.push(self.close(oldest, w));
+                out.push(self.close((ip, proto), w));
             }
+        }
+        if !self.windows.contains_key(&key) {
+            self.order.insert((p.first_seen, key.0, key.1));
         }
         let w = self.windows.entry(key).or_insert_with(|| Window {
             start: p.first_seen,
@@ -217,6 +220,7 @@ impl ScanTracker {
         let scan = ScanDetails {
             src_ip: key.0,
             proto: proto_name(key.1),
+            proto_number: key.1,
             kind: match (h, v) {
                 (true, true) => "horizontal+vertical",
                 (true, false) => "horizontal",
@@ -250,27 +254,28 @@ impl ScanTracker {
         let limit = self
             .window_us()
             .saturating_add((grace_secs as i64).saturating_mul(1_000_000));
-        let due: Vec<(IpAddr, u8)> = self
-            .windows
-            .iter()
-            .filter(|(_, w)| now.micros() >= w.start.micros().saturating_add(limit))
-            .map(|(k, _)| *k)
-            .collect();
-        self.close_keys(due, out);
+        while let Some(&(start, ip, proto)) = self.order.first() {
+            if now.micros() < start.micros().saturating_add(limit) {
+                break;
+            }
+            let w = self.take((ip, proto));
+            out.push(self.close((ip, proto), w));
+        }
     }
 
     /// Closes every window (end of input), oldest first.
     pub fn finish(&mut self, out: &mut Vec<Closed>) {
-        let all: Vec<(IpAddr, u8)> = self.windows.keys().copied().collect();
-        self.close_keys(all, out);
+        while let Some(&(_, ip, proto)) = self.order.first() {
+            let w = self.take((ip, proto));
+            out.push(self.close((ip, proto), w));
+        }
     }
 
-    fn close_keys(&mut self, mut keys: Vec<(IpAddr, u8)>, out: &mut Vec<Closed>) {
-        keys.sort_by_key(|k| (self.windows[k].start, *k));
-        for k in keys {
-            let w = self.windows.remove(&k).expect("listed");
-            out.push(self.close(k, w));
-        }
+    /// Removes an open window from both indexes.
+    fn take(&mut self, key: (IpAddr, u8)) -> Window {
+        let w = self.windows.remove(&key).expect("an open window");
+        self.order.remove(&(w.start, key.0, key.1));
+        w
     }
 
     pub fn open_windows(&self) -> usize {

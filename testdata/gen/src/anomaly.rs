@@ -65,6 +65,25 @@ impl TcpConv {
         self.s(t, ACK, b"");
     }
 
+    /// `data` in two segments split at `split`, the first one sent twice (a retransmission).
+    pub fn client_says_with_retransmission(&mut self, t: &mut Timeline, data: &[u8], split: usize) {
+        let (c, s) = (self.client, self.server);
+        let first = frame::tcp(
+            c.0,
+            s.0,
+            c.1,
+            s.1,
+            self.cseq,
+            self.sseq,
+            PSH | ACK,
+            &data[..split],
+        );
+        t.push_ip(first.clone(), true);
+        t.push_ip(first, true);
+        self.cseq = self.cseq.wrapping_add(split as u32);
+        self.client_says(t, &data[split..]);
+    }
+
     pub fn server_says(&mut self, t: &mut Timeline, data: &[u8]) {
         self.s(t, PSH | ACK, data);
         self.c(t, ACK, b"");
@@ -85,6 +104,11 @@ fn ext(out: &mut Vec<u8>, ty: u16, body: &[u8]) {
 
 /// A TLS 1.3 ClientHello record as a modern client sends it (GREASE included).
 pub fn client_hello(sni: &str, rng: &mut Rng) -> Vec<u8> {
+    client_hello_padded(sni, 0, rng)
+}
+
+/// The same with a padding extension (RFC 7685) of `padding` zero bytes when not 0.
+pub fn client_hello_padded(sni: &str, padding: usize, rng: &mut Rng) -> Vec<u8> {
     let mut exts = Vec::new();
     ext(&mut exts, 0x2a2a, b"");
     let mut s = ((sni.len() + 3) as u16).to_be_bytes().to_vec();
@@ -108,6 +132,9 @@ pub fn client_hello(sni: &str, rng: &mut Rng) -> Vec<u8> {
     let mut ks = vec![0, 38, 0, 0x1d, 0, 32];
     ks.extend_from_slice(&rng.bytes(32));
     ext(&mut exts, 0x0033, &ks);
+    if padding > 0 {
+        ext(&mut exts, 0x0015, &vec![0; padding]);
+    }
     let mut body = vec![3, 3];
     body.extend_from_slice(&rng.bytes(32));
     body.push(32);
@@ -172,6 +199,8 @@ pub const LONE_CLIENT: &str = "198.51.100.9";
 pub const LONE_HOST: &str = "192.0.2.91";
 pub const BULK_CLIENT: &str = "198.51.100.12";
 pub const BULK_HOST: &str = "192.0.2.66";
+pub const CONN_BEACONER: &str = "192.0.2.67";
+pub const CONN_BEACON_C2: &str = "203.0.113.11";
 
 /// The mixed capture. Anomaly events expected (in `tests/anomaly.rs`):
 /// 1. TLS 1.3 to 192.0.2.60:3232 with SNI [`TLS_SNI`], ServerHello back → `unexpected_tcp_service`, tls.
@@ -187,9 +216,12 @@ pub const BULK_HOST: &str = "192.0.2.66";
 /// 10. Three unanswered SYNs to 192.0.2.91:3232 → `unknown_protocol`, empty.
 /// 11. An invitation with a 31-character MD5 → `malformed_ota`.
 /// 12. 250 binary segments to 192.0.2.66:3232 → `unexpected_tcp_service` early, then update.
+/// 13. 192.0.2.67 opens an HTTP connection to 203.0.113.11:3232 every ~30 s, 8 times → four
+///     `unexpected_tcp_service` (http), then four `beacon` (across flows).
 ///
 /// Legitimate, no anomaly: espota invitations to an ESP32 (3232) and an ESP8266 (8266) with
-/// their replies, an auth exchange, and DNS/HTTP background on other ports.
+/// their replies, an auth exchange, Data-MDT joins to 224.0.0.13:3232 every 60 s, and DNS/HTTP
+/// background on other ports.
 pub fn mixed() -> Vec<Record> {
     let mut t = Timeline::new(Link::Ethernet {
         src: LAPTOP_MAC,
@@ -420,8 +452,35 @@ pub fn mixed() -> Vec<Record> {
     }
     c.close(&mut t);
     // 6. The beacon: eight heartbeats, 30 s apart with a little jitter, each answered.
+    // Legitimate too: a PE's Data-MDT join (RFC 6037 §7.2) to ALL-PIM-ROUTERS every 60 s.
+    let join = [1, 0, 16, 0, 10, 1, 1, 1, 232, 1, 1, 1, 239, 232, 0, 1];
     for seq in 0..8u32 {
+        if seq % 2 == 0 {
+            t.udp(
+                (ip("10.255.0.1"), 3232),
+                (ip("224.0.0.13"), 3232),
+                &join,
+                true,
+            );
+        }
         beat(&mut t, &mut rng, seq);
+        // 13. One HTTP connection per check-in, same period: flows 1-4 are reported on their
+        // own (`unexpected_tcp_service`), flows 5-8 as a `beacon` across flows.
+        let sport = 50100 + seq as u16;
+        let mut c = TcpConv::new(
+            (ip(CONN_BEACONER), sport),
+            (ip(CONN_BEACON_C2), 3232),
+            &mut rng,
+        );
+        c.handshake(&mut t);
+        let body = format!("id=cam-67&seq={seq:03}");
+        let req = format!(
+            "POST /c HTTP/1.1\r\nHost: 203.0.113.11\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        c.client_says(&mut t, req.as_bytes());
+        c.server_says(&mut t, b"HTTP/1.1 204 No Content\r\n\r\n");
+        c.close(&mut t);
         t.advance_ms(30_000 - 400 + rng.range(0, 800) as i64);
     }
     t.records

@@ -1,0 +1,130 @@
+//! Beacons across connections: a client that opens a new flow to the same service at regular
+//! intervals (one TCP connection per check-in). Per (client, server, port, transport) pair the
+//! start times and client byte counts of its last [`HISTORY`] ended flows are kept; when they
+//! pass the [`behaviour::beacon`] test (≥ 5 flows, mean interval ≥ 1 s, jitter ≤ 10 %, similar
+//! sizes), the flow that just ended is reported as a `beacon` instead of its own reason. Flows
+//! already reported keep their events: one event per flow still holds.
+//!
+//! Bounds: at most `max_pairs` pairs; past it the least recently updated pair is dropped
+//! (`anomaly.beacon_pairs_evicted`).
+
+use super::behaviour::{self, Beacon, Record};
+use crate::capture::Timestamp;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::net::IpAddr;
+
+/// Flows remembered per pair.
+pub const HISTORY: usize = 16;
+
+pub type PairKey = (IpAddr, IpAddr, u16, u8);
+
+struct Pair {
+    last: Timestamp,
+    /// (start µs, client payload bytes), in start order.
+    flows: VecDeque<(i64, u64)>,
+}
+
+pub struct PairTracker {
+    max_pairs: usize,
+    pairs: HashMap<PairKey, Pair>,
+    order: BTreeSet<(Timestamp, PairKey)>,
+    pub evicted: u64,
+}
+
+impl PairTracker {
+    pub fn new(max_pairs: usize) -> Self {
+        PairTracker {
+            max_pairs: max_pairs.max(1),
+            pairs: HashMap::new(),
+            order: BTreeSet::new(),
+            evicted: 0,
+        }
+    }
+
+    /// Records an ended flow of `key` that started at `start` with `bytes` from the client;
+    /// returns the beacon its pair now shows, if any.
+    pub fn record(
+        &mut self,
+        key: PairKey,
+        start: Timestamp,
+        now: Timestamp,
+        bytes: u64,
+    ) -> Option<Beacon> {
+        if !self.pairs.contains_key(&key) && self.pairs.len() >= self.max_pairs {
+            if let Some(&(t, oldest)) = self.order.first() {
+                self.order.remove(&(t, oldest));
+                self.pairs.remove(&oldest);
+                self.evicted += 1;
+            }
+        }
+        let pair = self.pairs.entry(key).or_insert_with(|| Pair {
+            last: now,
+            flows: VecDeque::new(),
+        });
+        self.order.remove(&(pair.last, key));
+        pair.last = now;
+        self.order.insert((now, key));
+        let at = pair.flows.partition_point(|&(s, _)| s <= start.micros());
+        pair.flows.insert(at, (start.micros(), bytes));
+        if pair.flows.len() > HISTORY {
+            pair.flows.pop_front();
+        }
+        let records: Vec<Record> = pair
+            .flows
+            .iter()
+            .map(|&(ts_us, b)| Record {
+                ts_us,
+                to_server: true,
+                len: u32::try_from(b).unwrap_or(u32::MAX),
+            })
+            .collect();
+        behaviour::beacon(&records)
+    }
+
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: &str) -> PairKey {
+        (c.parse().unwrap(), "203.0.113.11".parse().unwrap(), 3232, 6)
+    }
+
+    #[test]
+    fn fifth_regular_connection_is_a_beacon() {
+        let mut t = PairTracker::new(8);
+        let s = |secs: i64| Timestamp(secs * 1_000_000);
+        for i in 0..4 {
+            assert_eq!(
+                t.record(key("192.0.2.67"), s(i * 20), s(i * 20 + 1), 90),
+                None
+            );
+        }
+        let b = t.record(key("192.0.2.67"), s(80), s(81), 92).unwrap();
+        assert_eq!((b.period_s, b.count), (20.0, 5));
+        // Out-of-order ends are sorted by start.
+        let mut t = PairTracker::new(8);
+        for i in [1, 0, 3, 2] {
+            t.record(key("192.0.2.68"), s(i * 20), s(200), 90);
+        }
+        assert!(t.record(key("192.0.2.68"), s(80), s(200), 90).is_some());
+    }
+
+    #[test]
+    fn pairs_are_bounded() {
+        let mut t = PairTracker::new(3);
+        for i in 0..10 {
+            t.record(key(&format!("10.0.0.{i}")), Timestamp(i), Timestamp(i), 1);
+            assert!(t.len() <= 3);
+        }
+        assert_eq!(t.evicted, 7);
+    }
+}
