@@ -5,6 +5,7 @@ use crate::capture::Timestamp;
 use crate::classify::arduino_ota::alert::AlertDetails;
 use crate::classify::arduino_ota::OtaDetails;
 use crate::classify::esphome::EsphomeDetails;
+use crate::classify::mdns::DeviceDetails;
 use crate::stats::StatsDetails;
 use serde::{Serialize, Serializer};
 use std::net::IpAddr;
@@ -74,6 +75,7 @@ pub struct TunnelFields {
 pub enum Body {
     ArduinoOta(OtaDetails),
     EsphomeOta(Box<EsphomeDetails>),
+    Device(DeviceDetails),
     Alert(AlertDetails),
     Stats(StatsDetails),
 }
@@ -83,6 +85,7 @@ impl Body {
         match self {
             Body::ArduinoOta(_) => "arduino_ota",
             Body::EsphomeOta(_) => "esphome_ota",
+            Body::Device(_) => "device",
             Body::Alert(_) => "alert",
             Body::Stats(_) => "stats",
         }

@@ -8,6 +8,7 @@
 
 pub mod arduino_ota;
 pub mod esphome;
+pub mod mdns;
 mod interest;
 
 pub use interest::Interest;
@@ -25,7 +26,13 @@ pub type ClassifierId = u8;
 
 /// Every classifier, in the order they are offered an unclaimed flow.
 pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
-    vec![Box::new(arduino_ota::ArduinoOta::new(config)), Box::new(esphome::Esphome::new(config))]
+    // One device inventory, fed by every OTA classifier and reported by the mDNS one (last).
+    let devices = mdns::devices::shared(config.ota.max_sessions);
+    vec![
+        Box::new(arduino_ota::ArduinoOta::new(config, devices.clone())),
+        Box::new(esphome::Esphome::new(config, devices.clone())),
+        Box::new(mdns::Mdns::new(config, devices)),
+    ]
 }
 
 /// What a classifier says about a flow after seeing one of its packets.
