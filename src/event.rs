@@ -6,6 +6,7 @@ use crate::classify::anomaly::AnomalyDetails;
 use crate::classify::arduino_ota::alert::AlertDetails;
 use crate::classify::arduino_ota::OtaDetails;
 use crate::classify::esphome::EsphomeDetails;
+use crate::classify::mdns::DeviceDetails;
 use crate::classify::mdt::MdtDetails;
 use crate::stats::StatsDetails;
 use serde::{Serialize, Serializer};
@@ -106,6 +107,7 @@ pub enum Body {
     ArduinoOta(OtaDetails),
     Mdt(MdtDetails),
     EsphomeOta(Box<EsphomeDetails>),
+    Device(DeviceDetails),
     Alert(AlertDetails),
     Anomaly(Box<AnomalyDetails>),
     Stats(Box<StatsDetails>),
@@ -117,6 +119,7 @@ impl Body {
             Body::ArduinoOta(_) => "arduino_ota",
             Body::Mdt(_) => "mdt",
             Body::EsphomeOta(_) => "esphome_ota",
+            Body::Device(_) => "device",
             Body::Alert(_) => "alert",
             Body::Anomaly(_) => "anomaly",
             Body::Stats(_) => "stats",

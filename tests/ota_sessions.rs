@@ -25,7 +25,7 @@ fn read(name: &str) -> Run {
 fn outline(r: &Run) -> Vec<(Value, Value, String, String)> {
     r.events
         .iter()
-        .filter(|e| e["event_type"] != "stats")
+        .filter(|e| e["event_type"] != "stats" && e["kind"] != "inventory")
         .map(|e| {
             (
                 e["pcap_cnt"].clone(),
@@ -356,4 +356,67 @@ fn extract_firmware_writes_md5_named_images() {
         d["extracted"],
         "not written: larger than --max-firmware-bytes"
     );
+}
+
+#[test]
+fn mdns_announcements_and_inventory() {
+    let r = read("mdns_devices");
+    let ann = r.of_kind("device", "announcement");
+    assert_eq!(
+        ann.len(),
+        2,
+        "a repeated announcement is reported once; queries never"
+    );
+    assert_eq!(
+        ann[0]["device"],
+        json!({
+            "service": "_arduino._tcp", "instance": "esp32-240ac4123456",
+            "hostname": "esp32-240ac4123456", "address": "192.0.2.50", "ota_port": 3232,
+            "port": 3232, "board": "esp32s3", "auth_upload": true,
+            "txt": {"auth_upload": "yes", "board": "esp32s3", "ssh_upload": "no", "tcp_check": "no"},
+            "mac": "24:0a:c4:12:34:56", "vendor": "Espressif Inc."
+        })
+    );
+    assert_eq!(
+        (
+            &ann[1]["device"]["service"],
+            &ann[1]["device"]["ota_port"],
+            &ann[1]["device"]["port"]
+        ),
+        (&json!("_esphomelib._tcp"), &Value::Null, &json!(6053))
+    );
+    assert_eq!(r.summary()["classifiers"]["mdns.malformed"], 1);
+    let inv = r.of_kind("device", "inventory");
+    assert_eq!(inv.len(), 2);
+    let esp = &inv[0]["device"];
+    assert_eq!(
+        (
+            &esp["address"],
+            &esp["hostname"],
+            &esp["board"],
+            &esp["auth_upload"]
+        ),
+        (
+            &json!(ota::ESP32),
+            &json!("esp32-240ac4123456"),
+            &json!("esp32s3"),
+            &json!(true)
+        )
+    );
+    assert_eq!(
+        (&esp["ota_sessions"], &esp["outcomes"], &esp["auth_seen"]),
+        (&json!(1), &json!({"complete": 1}), &json!(["none"]))
+    );
+    assert_eq!(
+        (
+            &esp["last_update"]["project_name"],
+            &esp["last_update"]["outcome"]
+        ),
+        (&json!("thermo-7"), &json!("complete"))
+    );
+    assert_eq!(
+        (&esp["vendor"], &esp["services"]),
+        (&json!("Espressif Inc."), &json!(["_arduino._tcp"]))
+    );
+    assert_eq!(inv[1]["device"]["address"], "192.0.2.60");
 }

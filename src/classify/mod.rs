@@ -10,6 +10,7 @@ pub mod anomaly;
 pub mod arduino_ota;
 pub mod esphome;
 mod interest;
+pub mod mdns;
 pub mod mdt;
 
 pub use interest::Interest;
@@ -27,9 +28,12 @@ pub type ClassifierId = u8;
 
 /// Every classifier, in the order they are offered an unclaimed flow.
 pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
+    // One device inventory, fed by every OTA classifier and reported by the mDNS one.
+    let devices = mdns::devices::shared(config.ota.max_sessions);
     vec![
-        Box::new(arduino_ota::ArduinoOta::new(config)),
-        Box::new(esphome::Esphome::new(config)),
+        Box::new(arduino_ota::ArduinoOta::new(config, devices.clone())),
+        Box::new(esphome::Esphome::new(config, devices.clone())),
+        Box::new(mdns::Mdns::new(config, devices)),
         Box::new(mdt::Mdt::new(config)),
         // Last: the fallback for whatever no classifier above claims.
         Box::new(anomaly::Anomaly::new(config)),

@@ -10,6 +10,7 @@ use crate::classify::anomaly::AnomalyDetails;
 use crate::classify::arduino_ota::alert::AlertDetails;
 use crate::classify::arduino_ota::OtaDetails;
 use crate::classify::esphome::EsphomeDetails;
+use crate::classify::mdns::DeviceDetails;
 use crate::classify::mdt::MdtDetails;
 use crate::stats::StatsDetails;
 use schemars::gen::{SchemaGenerator, SchemaSettings};
@@ -24,6 +25,7 @@ fn details(gen: &mut SchemaGenerator) -> Vec<(&'static str, Schema)> {
         ("mdt", gen.subschema_for::<MdtDetails>()),
         ("alert", gen.subschema_for::<AlertDetails>()),
         ("anomaly", gen.subschema_for::<AnomalyDetails>()),
+        ("device", gen.subschema_for::<DeviceDetails>()),
         ("stats", gen.subschema_for::<StatsDetails>()),
     ]
 }

@@ -16,6 +16,7 @@ pub mod transfer;
 
 pub use config::OtaConfig;
 
+use super::mdns::devices::{LastUpdate, SharedInventory};
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::capture::Timestamp;
 use crate::decode::Transport;
@@ -84,12 +85,14 @@ pub struct ArduinoOta {
     cfg: OtaConfig,
     sessions: Sessions,
     failures: FailureTracker,
+    devices: SharedInventory,
 }
 
 impl ArduinoOta {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, devices: SharedInventory) -> Self {
         let cfg = config.ota.clone();
         ArduinoOta {
+            devices,
             ports: config.ota_ports.clone(),
             sessions: Sessions::new(cfg.max_sessions),
             failures: FailureTracker::new(
@@ -304,6 +307,10 @@ impl ArduinoOta {
             device_port,
         };
         let reverse = towards_device(flow, &key);
+        self.devices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .saw_mac(key.device, pkt.decoded.link.src_mac, pkt.ts);
         let Some(s) = self.sessions.get_mut(&key) else {
             cx.counters.bump("arduino_ota.orphan_replies");
             return;
@@ -566,6 +573,11 @@ impl ArduinoOta {
         } else {
             Severity::Low
         };
+        if let super::AppState::ArduinoOta(st) = &flow.app {
+            if let Some(tf) = &st.transfer {
+                self.record(&tf.session, &details, ts);
+            }
+        }
         // Flow fields of the device's connection: the device first (EVENTS.md).
         let reverse = flow.endpoints.src == uploader.0 && flow.endpoints.src_port == uploader.1;
         cx.counters.bump("arduino_ota.transfers");
@@ -585,6 +597,7 @@ impl ArduinoOta {
     fn end_session(&mut self, cx: &mut Context<'_>, s: Session, _now: Timestamp) {
         cx.interest.release_tcp_port(s.invitation.host_port);
         let details = transfer_details(&s, None, None);
+        self.record(&s, &details, s.last_seen);
         cx.counters.bump("arduino_ota.transfers");
         let event = Event {
             timestamp: s.last_seen,
@@ -599,6 +612,24 @@ impl ArduinoOta {
             body: Body::ArduinoOta(OtaDetails::Transfer(Box::new(details))),
         };
         cx.emit(event);
+    }
+}
+
+impl ArduinoOta {
+    /// Tells the device inventory how a session ended.
+    fn record(&self, s: &Session, d: &TransferDetails, ts: Timestamp) {
+        let fw = d.firmware.as_ref();
+        let update = LastUpdate {
+            timestamp: ts,
+            protocol: "arduino_ota",
+            outcome: d.outcome,
+            uploader: s.key.uploader,
+            image_md5: Some(d.image_md5.clone()),
+            project_name: fw.and_then(|f| f.project_name.clone()),
+            version: fw.and_then(|f| f.version.clone()),
+        };
+        let mut inv = self.devices.lock().unwrap_or_else(|p| p.into_inner());
+        inv.session(s.key.device, s.key.device_port, d.auth_scheme, update);
     }
 }
 

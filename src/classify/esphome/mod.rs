@@ -8,6 +8,7 @@ use super::arduino_ota::alert::{AlertDetails, FailureTracker};
 use super::arduino_ota::firmware::{self, Firmware};
 use super::arduino_ota::reasm::Stream;
 use super::arduino_ota::transfer::round6;
+use super::mdns::devices::{LastUpdate, SharedInventory};
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::capture::Timestamp;
 use crate::decode::{TcpFlags, Transport};
@@ -59,18 +60,21 @@ pub struct EsphomeFlow {
     started: Timestamp,
     fin: [bool; 2],
     finished: bool,
+    device_mac: Option<[u8; 6]>,
 }
 
 pub struct Esphome {
+    devices: SharedInventory,
     ports: Vec<u16>,
     failures: FailureTracker,
     max_ooo: usize,
 }
 
 impl Esphome {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, devices: SharedInventory) -> Self {
         let c = &config.ota;
         Esphome {
+            devices,
             ports: c.esphome_ports.clone(),
             failures: FailureTracker::new(
                 c.max_sessions,
@@ -149,6 +153,26 @@ impl Esphome {
         } else {
             flow.endpoints.dst
         };
+        {
+            let fw = details.firmware.as_ref();
+            let update = LastUpdate {
+                timestamp: ts,
+                protocol: "esphome_ota",
+                outcome: details.outcome,
+                uploader: client.0,
+                image_md5: details.image_md5.clone(),
+                project_name: fw.and_then(|f| f.project_name.clone()),
+                version: fw.and_then(|f| f.version.clone()),
+            };
+            let port = if reverse {
+                flow.endpoints.src_port
+            } else {
+                flow.endpoints.dst_port
+            };
+            let mut inv = self.devices.lock().unwrap_or_else(|p| p.into_inner());
+            inv.saw_mac(device, st.device_mac, ts);
+            inv.session(device, port, details.auth, update);
+        }
         cx.counters.bump("esphome_ota.sessions");
         cx.emit_flow_event(
             ts,
@@ -244,6 +268,7 @@ impl Classifier for Esphome {
                 started: flow.first_seen,
                 fin: [false; 2],
                 finished: false,
+                device_mac: None,
             }));
         }
         let AppState::Esphome(st) = &mut flow.app else {

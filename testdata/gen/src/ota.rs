@@ -520,6 +520,124 @@ pub fn esphome_sha256(link: Link) -> Vec<Record> {
     t.records
 }
 
+fn dns_name(out: &mut Vec<u8>, name: &str) {
+    for label in name.split('.') {
+        out.push(label.len() as u8);
+        out.extend_from_slice(label.as_bytes());
+    }
+    out.push(0);
+}
+
+fn dns_rr(out: &mut Vec<u8>, name: &str, rtype: u16, rdata: &[u8]) {
+    dns_name(out, name);
+    out.extend_from_slice(&rtype.to_be_bytes());
+    out.extend_from_slice(&0x8001u16.to_be_bytes()); // IN, cache-flush
+    out.extend_from_slice(&120u32.to_be_bytes());
+    out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    out.extend_from_slice(rdata);
+}
+
+/// An mDNS response announcing `service` as ESP-IDF's `mdns_service_add` does (PTR, SRV, TXT,
+/// A; arduino-ota.md §1.7), names uncompressed.
+pub fn mdns_announcement(
+    instance: &str,
+    service: &str,
+    host: &str,
+    port: u16,
+    txt: &[&str],
+    addr: [u8; 4],
+) -> Vec<u8> {
+    let mut m = vec![0, 0, 0x84, 0x00, 0, 0, 0, 4, 0, 0, 0, 0];
+    let full = format!("{instance}.{service}.local");
+    let mut ptr = Vec::new();
+    dns_name(&mut ptr, &full);
+    dns_rr(&mut m, &format!("{service}.local"), 12, &ptr);
+    let mut srv = vec![0, 0, 0, 0];
+    srv.extend_from_slice(&port.to_be_bytes());
+    dns_name(&mut srv, &format!("{host}.local"));
+    dns_rr(&mut m, &full, 33, &srv);
+    let mut t = Vec::new();
+    for item in txt {
+        t.push(item.len() as u8);
+        t.extend_from_slice(item.as_bytes());
+    }
+    dns_rr(&mut m, &full, 16, &t);
+    dns_rr(&mut m, &format!("{host}.local"), 1, &addr);
+    m
+}
+
+/// mDNS: an ESP32 announcing `_arduino._tcp` (auth_upload=yes) twice (one event), an ESPHome
+/// node announcing `_esphomelib._tcp`, a query (no event), and a message whose name pointer
+/// loops (counted `mdns.malformed`). Then one unauthenticated espota session to the ESP32, so
+/// the end-of-run inventory merges both. Events: 2 announcements, the session's events, and
+/// one `inventory` per device.
+pub fn mdns_devices(link: Link) -> Vec<Record> {
+    let mut t = Timeline::new(link);
+    let mut rng = Rng::new(16);
+    let group = ip("224.0.0.251");
+    let (esp, node) = (ip(ESP32), ip("192.0.2.60"));
+    let a = mdns_announcement(
+        "esp32-240ac4123456",
+        "_arduino._tcp",
+        "esp32-240ac4123456",
+        3232,
+        &[
+            "board=esp32s3",
+            "tcp_check=no",
+            "ssh_upload=no",
+            "auth_upload=yes",
+        ],
+        [192, 0, 2, 50],
+    );
+    t.udp((esp, 5353), (group, 5353), &a, false);
+    t.advance_ms(1000);
+    t.udp((esp, 5353), (group, 5353), &a, false);
+    let e = mdns_announcement(
+        "kitchen",
+        "_esphomelib._tcp",
+        "kitchen",
+        6053,
+        &[
+            "version=2025.9.0",
+            "platform=ESP32",
+            "board=esp32dev",
+            "network=wifi",
+        ],
+        [192, 0, 2, 60],
+    );
+    t.udp((node, 5353), (group, 5353), &e, false);
+    let mut q = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    dns_name(&mut q, "_arduino._tcp.local");
+    q.extend_from_slice(&[0, 12, 0, 1]);
+    t.udp((ip(UPLOADER), 5353), (group, 5353), &q, true);
+    let mut bad = vec![0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0xC0, 12];
+    bad.extend_from_slice(&[0; 10]);
+    t.udp((ip("192.0.2.61"), 5353), (group, 5353), &bad, false);
+    let image = esp32_image(&mut rng, 2048);
+    let sport = invite(
+        &mut t,
+        &mut rng,
+        ip(UPLOADER),
+        esp,
+        3232,
+        espota::FLASH,
+        43000,
+        &image,
+    );
+    t.udp((esp, 3232), (ip(UPLOADER), sport), b"OK", false);
+    data_phase(
+        &mut t,
+        &mut rng,
+        esp,
+        ip(UPLOADER),
+        43000,
+        &image,
+        1024,
+        DataPhase::Complete,
+    );
+    t.records
+}
+
 /// Every capture of `testdata/ota/`, by file stem.
 pub type Builder = fn(Link) -> Vec<Record>;
 
@@ -530,6 +648,7 @@ pub fn captures() -> Vec<(&'static str, Builder)> {
         ("esp8266_md5_failed", esp8266_md5_failed),
         ("bruteforce_no_connect", bruteforce_and_no_connect),
         ("esphome_sha256", esphome_sha256),
+        ("mdns_devices", mdns_devices),
     ]
 }
 

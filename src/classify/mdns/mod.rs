@@ -1,0 +1,246 @@
+//! mDNS (UDP 5353, RFC 6762) announcements of OTA-capable devices: `_arduino._tcp` (ArduinoOTA
+//! and JAndrassy's HTTP ArduinoOTA, shared/docs/arduino-ota.md §1.7, §2, §3.2) and ESPHome's
+//! `_esphomelib._tcp`. Reports `device` `announcement` events when a device is first heard or
+//! changes what it says, and one `device` `inventory` event per device at the end of the run,
+//! merged with the OTA sessions and the MAC vendor (§5).
+
+pub mod devices;
+pub mod oui;
+pub mod parser;
+
+use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
+use crate::capture::Timestamp;
+use crate::decode::Transport;
+use crate::engine::Config;
+use crate::event::{Body, Event, Severity};
+use devices::{DeviceEntry, SharedInventory};
+use parser::Rdata;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+pub const MDNS_PORT: u16 = 5353;
+
+const SERVICES: [(&str, &str); 2] = [
+    ("_arduino._tcp.local", "_arduino._tcp"),
+    ("_esphomelib._tcp.local", "_esphomelib._tcp"),
+];
+
+/// The `device` object of a `device` event; `kind` names the variant.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum DeviceDetails {
+    Announcement(AnnouncementDetails),
+    Inventory(Box<DeviceEntry>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct AnnouncementDetails {
+    pub service: &'static str,
+    pub instance: String,
+    pub hostname: Option<String>,
+    pub address: IpAddr,
+    /// The SRV port of `_arduino._tcp`: the OTA port (JAndrassy's HTTP OTA: 65280).
+    pub ota_port: Option<u16>,
+    /// The SRV port as announced (ESPHome: its native API port, not the OTA port).
+    pub port: Option<u16>,
+    pub board: Option<String>,
+    pub auth_upload: Option<bool>,
+    pub txt: BTreeMap<String, String>,
+    pub mac: Option<String>,
+    pub vendor: Option<&'static str>,
+}
+
+pub struct Mdns {
+    inventory: SharedInventory,
+    /// Last announcement per instance, to report changes only (bounded).
+    last: HashMap<String, AnnouncementDetails>,
+    capacity: usize,
+}
+
+impl Mdns {
+    pub fn new(config: &Config, inventory: SharedInventory) -> Self {
+        Mdns {
+            inventory,
+            last: HashMap::new(),
+            capacity: config.ota.max_sessions.max(1),
+        }
+    }
+}
+
+fn service_of(name: &str) -> Option<&'static str> {
+    SERVICES
+        .iter()
+        .find(|(full, _)| name == *full || name.ends_with(&format!(".{full}")))
+        .map(|(_, s)| *s)
+}
+
+/// The announcements in one mDNS response.
+pub fn announcements(msg: &parser::Message, src: IpAddr) -> Vec<AnnouncementDetails> {
+    let mut out: Vec<AnnouncementDetails> = Vec::new();
+    let mut instances: Vec<(String, &'static str)> = Vec::new();
+    for r in &msg.records {
+        let candidate = match &r.rdata {
+            Rdata::Ptr(target)
+                if service_of(&r.name).is_some() && SERVICES.iter().any(|s| s.0 == r.name) =>
+            {
+                Some(target.clone())
+            }
+            Rdata::Srv { .. } | Rdata::Txt(_)
+                if service_of(&r.name).is_some() && !SERVICES.iter().any(|s| s.0 == r.name) =>
+            {
+                Some(r.name.clone())
+            }
+            _ => None,
+        };
+        if let Some(inst) = candidate {
+            if let Some(svc) = service_of(&inst) {
+                if !instances.iter().any(|(i, _)| *i == inst) {
+                    instances.push((inst, svc));
+                }
+            }
+        }
+    }
+    for (inst, service) in instances {
+        let mut a = AnnouncementDetails {
+            service,
+            instance: inst.split('.').next().unwrap_or("").to_string(),
+            hostname: None,
+            address: src,
+            ota_port: None,
+            port: None,
+            board: None,
+            auth_upload: None,
+            txt: BTreeMap::new(),
+            mac: None,
+            vendor: None,
+        };
+        let mut target = None;
+        for r in msg.records.iter().filter(|r| r.name == inst) {
+            match &r.rdata {
+                Rdata::Srv { port, target: t } => {
+                    a.port = Some(*port);
+                    a.ota_port = (service == "_arduino._tcp").then_some(*port);
+                    a.hostname = Some(t.strip_suffix(".local").unwrap_or(t).to_string());
+                    target = Some(t.clone());
+                }
+                Rdata::Txt(items) => {
+                    for item in items {
+                        let (k, v) = item.split_once('=').unwrap_or((item.as_str(), ""));
+                        a.txt.insert(k.to_ascii_lowercase(), v.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(t) = target {
+            if let Some(addr) = msg.records.iter().find_map(|r| match r.rdata {
+                Rdata::Addr(ip) if r.name == t && ip.is_ipv4() == src.is_ipv4() => Some(ip),
+                _ => None,
+            }) {
+                a.address = addr;
+            }
+        }
+        a.board = a.txt.get("board").cloned();
+        a.auth_upload = a.txt.get("auth_upload").map(|v| v == "yes");
+        out.push(a);
+    }
+    out
+}
+
+impl Classifier for Mdns {
+    fn name(&self) -> &'static str {
+        "mdns"
+    }
+
+    fn interests(&self, interest: &mut Interest) {
+        interest.add_udp_port(MDNS_PORT);
+    }
+
+    fn on_packet(&mut self, cx: &mut Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow) -> Verdict {
+        let Transport::Udp(udp) = pkt.decoded.transport else {
+            return Verdict::Decline;
+        };
+        if udp.src_port != MDNS_PORT && udp.dst_port != MDNS_PORT {
+            return Verdict::Decline;
+        }
+        let msg = match parser::parse(udp.payload) {
+            Ok(m) => m,
+            Err(e) => {
+                cx.counters.bump("mdns.malformed");
+                tracing::debug!("mDNS message not parsed: {e}");
+                return if flow.owner.is_some() {
+                    Verdict::Claim
+                } else {
+                    Verdict::Decline
+                };
+            }
+        };
+        cx.counters.bump("mdns.messages");
+        if !msg.response {
+            return Verdict::Claim;
+        }
+        let src = pkt.decoded.net.src;
+        for mut a in announcements(&msg, src) {
+            if a.address == src {
+                if let Some(mac) = pkt.decoded.link.src_mac {
+                    a.mac = Some(oui::format_mac(mac));
+                    a.vendor = oui::vendor(mac);
+                }
+            }
+            {
+                let mut inv = self.inventory.lock().unwrap_or_else(|p| p.into_inner());
+                let d = inv.entry(a.address, pkt.ts);
+                d.services.insert(a.service.to_string());
+                d.hostname = a.hostname.clone().or(d.hostname.take());
+                d.board = a.board.clone().or(d.board.take());
+                if a.service == "_arduino._tcp" {
+                    d.ota_port = a.ota_port.or(d.ota_port);
+                    d.auth_upload = a.auth_upload.or(d.auth_upload);
+                }
+                if a.mac.is_some() {
+                    d.mac = a.mac.clone();
+                    d.vendor = a.vendor;
+                }
+            }
+            let key = format!("{}|{}", a.service, a.instance);
+            if self.last.get(&key) == Some(&a) {
+                continue;
+            }
+            if !self.last.contains_key(&key) && self.last.len() >= self.capacity {
+                cx.counters.bump("mdns.announcements_forgotten");
+                self.last.clear();
+            }
+            self.last.insert(key, a.clone());
+            cx.counters.bump("mdns.announcements");
+            cx.emit_flow_event(
+                pkt.ts,
+                Some(pkt.index),
+                flow,
+                false,
+                "announcement",
+                Severity::Info,
+                Body::Device(DeviceDetails::Announcement(a)),
+            );
+        }
+        Verdict::Claim
+    }
+
+    fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {
+        let devices = self
+            .inventory
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain();
+        for d in devices {
+            let ts = d.last_seen.max(Timestamp(0)).min(now.max(d.last_seen));
+            cx.emit(Event::global(
+                ts,
+                cx.origin.clone(),
+                "inventory",
+                Severity::Info,
+                Body::Device(DeviceDetails::Inventory(Box::new(d))),
+            ));
+        }
+    }
+}
