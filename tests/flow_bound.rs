@@ -66,7 +66,7 @@ fn a_million_flows_stay_within_capacity_with_evictions_counted() {
     assert_eq!(s.evicted, u64::from(FLOWS) - CAPACITY as u64);
     assert_eq!(s.expired, 0);
     engine.finish();
-    let summary = engine.drain_events().last().expect("the summary");
+    let summary = engine.drain_events().next_back().expect("the summary");
     let Body::Stats(details) = summary.body else {
         panic!("summary is a stats event")
     };
