@@ -194,6 +194,56 @@ mod tests {
         );
     }
 
+    /// Every frame of the bundled captures and of generated benchmark traffic (and every
+    /// prefix and a byte flip of a sample of them): `decode` agrees with each fast answer, and
+    /// the common background takes the fast path.
+    #[test]
+    fn decoder_agrees_on_real_and_generated_traffic() {
+        use crate::capture::{NativeSource, Next};
+        use watch3232_testgen::bench::{self, Format, Profile};
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        for (name, profile, bytes, packets) in [
+            ("mixed.pcap", Profile::Mixed, 3_000_000, 0),
+            ("small.pcap", Profile::Small, 0, 30_000),
+        ] {
+            let path = dir.path().join(name);
+            bench::write(&path, profile, Format::Pcap, bytes, packets).unwrap();
+            files.push(path);
+        }
+        let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/links");
+        for entry in std::fs::read_dir(testdata).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+        let (mut fast, mut total) = (0u64, 0u64);
+        for path in &files {
+            let input = Box::new(std::fs::File::open(path).unwrap());
+            let mut src = NativeSource::open(path.to_str().unwrap(), input)
+                .unwrap()
+                .unwrap();
+            while let Ok(Next::Packet(p)) = src.next_packet() {
+                total += 1;
+                if agrees(p.link, p.data) != Peek::Slow {
+                    fast += 1;
+                }
+                if total % 97 == 0 {
+                    let mut f = p.data.to_vec();
+                    for cut in 0..f.len() {
+                        agrees(p.link, &f[..cut]);
+                    }
+                    for i in 0..f.len().min(80) {
+                        f[i] ^= 0xff;
+                        agrees(p.link, &f);
+                        f[i] ^= 0xff;
+                    }
+                }
+            }
+        }
+        assert!(total > 30_000, "{total}");
+        // Background is ~99 % of the generated traffic; nearly all of it is plain UDP/TCP/ARP.
+        assert!(fast * 100 > total * 95, "{fast} of {total}");
+    }
+
     #[test]
     fn anything_unusual_goes_to_the_decoder() {
         let slow = |f: &[u8]| assert_eq!(agrees(LinkType::Ethernet, f), Peek::Slow);
