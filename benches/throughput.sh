@@ -7,6 +7,7 @@
 #   RUNS=3 SIZE_MB=200 benches/throughput.sh
 #   READER=libpcap benches/throughput.sh  # time the libpcap reader instead of the default
 #   FLOWS=1000000 benches/throughput.sh   # also measure RSS with that many concurrent flows
+#   PCAPNG=1 benches/throughput.sh        # the same captures as pcapng
 #
 # Captures are cached in $BENCH_DATA (default: $CARGO_TARGET_DIR/bench-data or target/bench-data)
 # under a name with the generator's hash, so they are rebuilt only when the generator changes.
@@ -19,6 +20,7 @@ SMALL_PACKETS=${SMALL_PACKETS:-4000000}
 FLOWS=${FLOWS:-0}
 READER=${READER:-}
 STRICT=${STRICT:-0}
+PCAPNG=${PCAPNG:-0}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 DATA=${BENCH_DATA:-$TARGET/bench-data}
@@ -31,7 +33,9 @@ need hyperfine hyperfine
 need python3 python3
 
 echo "== building (release)"
-(cd "$ROOT" && cargo build --release -q --bin watch3232 --example print_filter && cargo build --release -q -p watch3232-testgen)
+# One cargo invocation, copied at once: another checkout sharing the target directory could
+# otherwise rebuild `watch3232` between two builds.
+(cd "$ROOT" && cargo build --release -q -p watch3232 -p watch3232-testgen --bins --example print_filter)
 # Private copies: the target directory may be shared with other checkouts.
 BIN="$DATA/bin.$$"
 mkdir -p "$BIN"
@@ -43,10 +47,16 @@ mkdir -p "$TMP"
 
 GEN_HASH=$(cat "$ROOT"/testdata/gen/src/*.rs "$ROOT"/testdata/gen/Cargo.toml | sha256sum | cut -c1-12)
 # testgen takes OUT right after the subcommand.
-gen_mixed() { local f="$DATA/mixed-${SIZE_MB}mb-$GEN_HASH.pcap"; [ -s "$f.json" ] || { rm -f "$DATA"/mixed-*; "$BIN/testgen" bench-mixed "$f" --size-mb "$SIZE_MB" >&2; }; echo "$f"; }
-gen_small() { local f="$DATA/small-${SMALL_PACKETS}-$GEN_HASH.pcap"; [ -s "$f.json" ] || { rm -f "$DATA"/small-*; "$BIN/testgen" bench-small "$f" --packets "$SMALL_PACKETS" >&2; }; echo "$f"; }
-gen_flows() { local f="$DATA/flows-${FLOWS}-$GEN_HASH.pcap"; [ -s "$f.json" ] || { rm -f "$DATA"/flows-*; "$BIN/testgen" bench-flows "$f" --packets "$FLOWS" >&2; }; echo "$f"; }
+gen_mixed() { local f="$DATA/mixed-${SIZE_MB}mb-$GEN_HASH.$EXT"; [ -s "$f.json" ] || { rm -f "$DATA"/mixed-*."$EXT"*; "$BIN/testgen" bench-mixed "$f" --size-mb "$SIZE_MB" "${FMT[@]}" >&2; }; echo "$f"; }
+gen_small() { local f="$DATA/small-${SMALL_PACKETS}-$GEN_HASH.$EXT"; [ -s "$f.json" ] || { rm -f "$DATA"/small-*."$EXT"*; "$BIN/testgen" bench-small "$f" --packets "$SMALL_PACKETS" "${FMT[@]}" >&2; }; echo "$f"; }
+gen_flows() { local f="$DATA/flows-${FLOWS}-$GEN_HASH.pcap"; [ -s "$f.json" ] || { rm -f "$DATA"/flows-*.pcap*; "$BIN/testgen" bench-flows "$f" --packets "$FLOWS" >&2; }; echo "$f"; }
 
+EXT=pcap
+FMT=()
+if [ "$PCAPNG" = 1 ]; then
+    EXT=pcapng
+    FMT=(--pcapng)
+fi
 FILTER=$("$BIN/print_filter")
 READER_ARGS=()
 [ -n "$READER" ] && READER_ARGS=(--reader "$READER")
@@ -87,7 +97,7 @@ print(f"CPU (user+sys, mean): cat {cpu['cat']:.3f} s   tcpdump {cpu['tcpdump']:.
 inv, summary = 0, None
 for line in open(events):
     e = json.loads(line)
-    if e["event_type"] == "arduino_ota" and e["arduino_ota"].get("kind", "invitation") == "invitation":
+    if e["event_type"] == "arduino_ota" and e.get("kind") == "invitation":
         inv += 1
     if e["event_type"] == "stats" and e.get("kind") == "summary":
         summary = e["stats"]

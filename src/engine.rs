@@ -132,7 +132,8 @@ impl Engine {
         if self.now >= self.next_tick {
             self.tick();
         }
-        // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder.
+        // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder. This is
+        // `wanted` for an untunnelled UDP/TCP packet; change both together.
         match decode::fast::peek(packet.link, packet.data) {
             decode::fast::Peek::Ports(proto, src, dst) => {
                 let by_port = if proto == decode::IPPROTO_UDP {
@@ -188,7 +189,8 @@ impl Engine {
         tracing::debug!(error = %e, "packet not decoded");
     }
 
-    /// The cheap reject: two bitmap reads for TCP/UDP, one for other protocols.
+    /// The cheap reject: two bitmap reads for TCP/UDP, one for other protocols. (`process`
+    /// applies the same test before decoding when `decode::fast::peek` can read the ports.)
     #[inline]
     fn wanted(&mut self, d: &Decoded<'_>) -> bool {
         let by_port = match d.transport {

@@ -58,10 +58,8 @@ impl FileSource {
                 return Ok(FileSource::Native(source));
             }
             if stdin {
-                return Err(CaptureError::Open {
-                    name,
-                    reason: "not a pcap or pcapng capture".to_string(),
-                });
+                let reason = "not a pcap or pcapng capture".to_string();
+                return Err(CaptureError::Open { name, reason });
             }
         }
         OfflineSource::open(path).map(FileSource::Libpcap)

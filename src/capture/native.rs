@@ -67,6 +67,9 @@ enum Format {
 
 pub struct NativeSource {
     name: String,
+    /// pcapng: the current section is in the other byte order (a copy of the format's flag,
+    /// read on every field).
+    ng_swap: bool,
     input: Box<dyn Read + Send>,
     buf: Vec<u8>,
     /// Unread bytes are `buf[pos..end]`.
@@ -93,6 +96,7 @@ impl NativeSource {
     pub fn open(name: &str, input: Box<dyn Read + Send>) -> Result<Option<Self>, CaptureError> {
         let mut s = NativeSource {
             name: name.to_string(),
+            ng_swap: false,
             input,
             buf: vec![0; READ_CHUNK],
             pos: 0,
@@ -330,17 +334,16 @@ impl NativeSource {
         }
     }
 
+    #[inline(always)]
     fn swap(&self) -> bool {
-        matches!(self.format, Format::Pcapng { swap: true, .. })
+        self.ng_swap
     }
 
+    #[inline(always)]
     fn u32_at(&self, at: usize) -> u32 {
-        let v = u32::from_le_bytes([
-            self.buf[at],
-            self.buf[at + 1],
-            self.buf[at + 2],
-            self.buf[at + 3],
-        ]);
+        let mut b = [0u8; 4];
+        b.copy_from_slice(&self.buf[at..at + 4]);
+        let v = u32::from_le_bytes(b);
         if self.swap() {
             v.swap_bytes()
         } else {
@@ -348,6 +351,7 @@ impl NativeSource {
         }
     }
 
+    #[inline(always)]
     fn u16_at(&self, at: usize) -> u16 {
         let v = u16::from_le_bytes([self.buf[at], self.buf[at + 1]]);
         if self.swap() {
@@ -396,6 +400,7 @@ impl NativeSource {
             if let Format::Pcapng { swap: s, .. } = &mut self.format {
                 *s = swap;
             }
+            self.ng_swap = swap;
         }
         let block_type = self.u32_at(p);
         let len = self.u32_at(p + 4) as usize;
@@ -579,9 +584,20 @@ impl NativeSource {
             });
         };
         let ts = ts.map_or(Timestamp(0), |t| {
-            let (sec, frac) = (t / iface.units, t % iface.units);
-            let usec = (u128::from(frac) * 1_000_000 / u128::from(iface.units)) as i64;
-            Timestamp::from_timeval((sec as i64).saturating_add(iface.offset_secs), usec)
+            // The common microsecond case divides by a constant (a multiply, not a `div`).
+            let (sec, frac) = if iface.units == 1_000_000 {
+                (t / 1_000_000, t % 1_000_000)
+            } else {
+                (t / iface.units, t % iface.units)
+            };
+            let usec = match iface.units {
+                1_000_000 => frac,
+                // Decimal resolutions: one u64 multiply or divide (no 128-bit division per packet).
+                u if u > 1_000_000 && u % 1_000_000 == 0 => frac / (u / 1_000_000),
+                u if 1_000_000 % u == 0 => frac * (1_000_000 / u),
+                u => (u128::from(frac) * 1_000_000 / u128::from(u)) as u64,
+            };
+            Timestamp::from_timeval((sec as i64).saturating_add(iface.offset_secs), usec as i64)
         });
         self.pos += len;
         self.read += 1;
