@@ -36,7 +36,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             ota_ports: vec![3232, 8266, 2040],
-            max_flows: 500_000,
+            max_flows: 100_000,
             flow_timeout_secs: 120,
             max_tunnel_depth: decode::DEFAULT_MAX_TUNNEL_DEPTH,
             community_id_seed: 0,
@@ -322,8 +322,7 @@ impl Engine {
 
     /// End of input: flush every flow, let classifiers report, and append the `stats` summary.
     pub fn finish(&mut self) {
-        self.flows.drain(&mut self.removed);
-        self.finish_removed();
+        while self.flush_flows(usize::MAX) {}
         let mut cx = Context::new(
             &self.config,
             &self.origin,
@@ -336,6 +335,15 @@ impl Engine {
         }
         let summary = self.stats_event("summary");
         self.events.push(summary);
+    }
+
+    /// Ends up to `max` of the flows still open (end of input), reporting them; returns whether
+    /// any are left. Callers drain events between calls, so a full table's end-of-run events
+    /// never sit in memory all at once. [`Engine::finish`] then finds the table empty.
+    pub fn flush_flows(&mut self, max: usize) -> bool {
+        let more = self.flows.drain_some(max, &mut self.removed);
+        self.finish_removed();
+        more
     }
 
     /// A `stats` event with the counters so far (`summary` at the end, `periodic` on a timer).

@@ -116,7 +116,7 @@ pub struct Args {
     pub ota_ports: Vec<u16>,
 
     /// Most flows tracked at once; past it the least recently seen flow is ended early.
-    #[arg(long, global = true, default_value_t = 500_000, value_name = "N")]
+    #[arg(long, global = true, default_value_t = 100_000, value_name = "N")]
     pub max_flows: usize,
 
     /// Seconds of (packet) time after which an idle flow is ended.

@@ -35,6 +35,9 @@ struct Run {
     matched: Option<HashSet<FlowKey>>,
 }
 
+/// Flows ended per step when the input is over.
+const FLUSH_BATCH: usize = 4096;
+
 pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
     match &args.command {
         Command::Schema => {
@@ -123,6 +126,11 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         }
         _ => unreachable!("handled above"),
     };
+    // Flows still open are reported in batches, written as they come: bounded memory however
+    // full the table is.
+    while engine.flush_flows(FLUSH_BATCH) {
+        write_events(&mut engine, &mut run)?;
+    }
     engine.finish();
     write_events(&mut engine, &mut run)?;
     run.out.flush().map_err(write_error)?;

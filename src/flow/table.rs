@@ -162,7 +162,18 @@ impl<V> FlowTable<V> {
 
     /// Removes every flow (end of input), oldest first.
     pub fn drain(&mut self, out: &mut Vec<Removed<V>>) {
-        while let Some((key, id, _)) = self.queue.pop_front() {
+        while self.drain_some(usize::MAX, out) {}
+        debug_assert!(self.map.is_empty());
+    }
+
+    /// Removes up to `max` flows, oldest first; returns whether any are left. Lets the end of a
+    /// run report a full table in batches instead of all at once.
+    pub fn drain_some(&mut self, max: usize, out: &mut Vec<Removed<V>>) -> bool {
+        let mut taken = 0;
+        while taken < max {
+            let Some((key, id, _)) = self.queue.pop_front() else {
+                return false;
+            };
             if self.map.get(&key).is_some_and(|s| s.id == id) {
                 let slot = self.map.remove(&key).expect("checked above");
                 out.push(Removed {
@@ -172,9 +183,10 @@ impl<V> FlowTable<V> {
                     value: slot.value,
                     by: RemovedBy::Flushed,
                 });
+                taken += 1;
             }
         }
-        debug_assert!(self.map.is_empty());
+        !self.map.is_empty()
     }
 
     /// Pops the least recently seen flow: with `Some(now)` only if it has been idle past the
@@ -294,6 +306,24 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!((out[0].id, out[0].by), (id2, RemovedBy::Flushed));
         assert_eq!(table.stats().closed, 1);
+    }
+
+    #[test]
+    fn drain_in_batches_returns_every_flow_once() {
+        let mut table = FlowTable::new(100, 30);
+        for n in 0..10 {
+            table.insert(key(n), t(0), |_| n);
+        }
+        table.close(&key(3));
+        let mut out = Vec::new();
+        assert!(table.drain_some(4, &mut out));
+        assert_eq!(out.len(), 4);
+        assert!(table.drain_some(4, &mut out));
+        assert!(!table.drain_some(4, &mut out));
+        let mut got: Vec<u32> = out.iter().map(|r| r.value).collect();
+        got.sort();
+        assert_eq!(got, vec![0, 1, 2, 4, 5, 6, 7, 8, 9]);
+        assert!(!table.drain_some(4, &mut out));
     }
 
     #[test]
