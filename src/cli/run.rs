@@ -69,6 +69,18 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
             "--write-matched works on `read` only (run it on the capture files afterwards)",
         ));
     }
+    if !live && (args.user.is_some() || args.group.is_some()) {
+        return Err(anyhow_lite::msg(
+            "--user/--group apply to `capture` (privileges are dropped once the capture is open)",
+        ));
+    }
+    if let (Some(_), Command::Read { files }) = (&args.write_matched, &args.command) {
+        if files.iter().any(|f| f == "-") {
+            return Err(anyhow_lite::msg(
+                "--write-matched needs capture files, not standard input (it reads them twice)",
+            ));
+        }
+    }
     let out = open_outputs(&args, live)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
