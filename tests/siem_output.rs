@@ -838,3 +838,57 @@ fn misplaced_service_and_evidence_flags_are_clear_errors() {
     );
     assert!(r.events.is_empty());
 }
+
+/// `tcpdump -w - | watch3232 read -` on a quiet link: each event leaves as soon as its packet
+/// arrives, not when a buffer fills.
+#[test]
+fn events_from_a_stdin_stream_are_not_held_back() {
+    let mut child = Command::new(bin())
+        .args(["read", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let capture = pcap_of(1);
+    stdin.write_all(&capture).unwrap();
+    stdin.flush().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        tx.send(line).unwrap();
+    });
+    // stdin stays open: only a flush per event can deliver the line now.
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the event arrives while stdin is open");
+    let e: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(e["event_type"], "arduino_ota");
+    drop(stdin);
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(10)).success());
+}
+
+/// A gap in a capture gives one periodic event, not one per packet after the gap.
+#[test]
+fn periodic_stats_after_a_gap_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("gap.pcap");
+    let mut w = PcapWriter::new(Vec::new(), linktype::RAW, 65535).unwrap();
+    let t0 = 1_700_000_000_000_000i64;
+    for (i, t) in [0i64, 3_600_000_000, 3_600_500_000, 3_601_000_000]
+        .iter()
+        .enumerate()
+    {
+        let data = invitation(i as u32);
+        w.write_raw(t0 + t, &data, data.len() as u32).unwrap();
+    }
+    std::fs::write(&cap, w.into_inner()).unwrap();
+    let r = run(&["read", "--stats-interval", "60", cap.to_str().unwrap()]);
+    let periodic = r.of_kind("stats", "periodic");
+    assert_eq!(periodic.len(), 1);
+    assert_eq!(periodic[0]["timestamp"], "2023-11-14T23:13:20.000000Z");
+    assert_eq!(periodic[0]["stats"]["packets"], 2);
+}

@@ -223,11 +223,14 @@ fn open_outputs(args: &Args, live: bool) -> anyhow_lite::Result<Output> {
 }
 
 /// Writes what the engine produced, adding memory and output counters to `stats` events.
-fn write_events(engine: &mut Engine, run: &mut Run) -> anyhow_lite::Result<()> {
+/// Returns how many events were written.
+fn write_events(engine: &mut Engine, run: &mut Run) -> anyhow_lite::Result<usize> {
+    let mut n = 0;
     for mut event in engine.drain_events() {
         emit(&mut event, run)?;
+        n += 1;
     }
-    Ok(())
+    Ok(n)
 }
 
 fn emit(event: &mut Event, run: &mut Run) -> anyhow_lite::Result<()> {
@@ -247,23 +250,31 @@ fn emit(event: &mut Event, run: &mut Run) -> anyhow_lite::Result<()> {
     run.out.write(event).map_err(write_error)
 }
 
-/// A `stats` `periodic` event when `now` has reached the next one.
-fn periodic_stats(engine: &mut Engine, run: &mut Run, now: Timestamp) -> anyhow_lite::Result<()> {
+/// A `stats` `periodic` event when `now` has reached the next one. Returns how many events
+/// were written. After a jump in time (a gap in a capture) the schedule restarts from `now`.
+fn periodic_stats(
+    engine: &mut Engine,
+    run: &mut Run,
+    now: Timestamp,
+) -> anyhow_lite::Result<usize> {
     let Some(every) = run.stats_every else {
-        return Ok(());
+        return Ok(0);
     };
     let next = *run
         .next_stats
         .get_or_insert(Timestamp(now.micros().saturating_add(every)));
-    if now >= next {
-        run.next_stats = Some(Timestamp(
-            next.micros().saturating_add(every).max(now.micros() + 1),
-        ));
-        write_events(engine, run)?;
-        let mut e = engine.stats_event("periodic");
-        emit(&mut e, run)?;
+    if now < next {
+        return Ok(0);
     }
-    Ok(())
+    let mut after = next.micros().saturating_add(every);
+    if after <= now.micros() {
+        after = now.micros().saturating_add(every);
+    }
+    run.next_stats = Some(Timestamp(after));
+    let n = write_events(engine, run)?;
+    let mut e = engine.stats_event("periodic");
+    emit(&mut e, run)?;
+    Ok(n + 1)
 }
 
 /// Reads each file in turn. A file that cannot be opened is reported and skipped; one cut off
@@ -290,6 +301,7 @@ fn read_files(
         engine.set_origin(Origin::file(source.name()));
         engine.counters_mut().files_read += 1;
         let mut progress = Progress::for_file(path, no_progress);
+        let streaming = path == "-";
         let mut n: u64 = 0;
         loop {
             match source.next_packet() {
@@ -312,14 +324,17 @@ fn read_files(
                     break;
                 }
             }
-            write_events(engine, run)?;
-            periodic_stats(engine, run, engine.now())?;
+            let wrote = write_events(engine, run)? + periodic_stats(engine, run, engine.now())?;
+            // A capture streamed on stdin may pause for long: its events must not wait in buffers.
+            if streaming && wrote > 0 {
+                run.out.flush().map_err(write_error)?;
+            }
             n += 1;
             if stop.load(Ordering::Relaxed) || run.out.is_closed() {
                 break;
             }
             if n % FLUSH_CHECK_EVERY == 0 {
-                // Keep consumers of a slow stream (stdin) up to date and honour rotation timers.
+                // Honour rotation timers on long reads.
                 if last_flush.elapsed() >= Duration::from_secs(1) {
                     run.out.flush().map_err(write_error)?;
                     last_flush = Instant::now();
