@@ -109,6 +109,10 @@ fn eve_is_the_default_in_a_pipe_and_ecs_and_text_map_the_same_event() {
     assert_eq!(e["network"]["transport"], "udp");
     assert_eq!(e["network"]["iana_number"], "17");
     assert_eq!(e["network"]["community_id"], first["community_id"]);
+    assert_eq!(
+        e["related"]["ip"],
+        serde_json::json!(["192.0.2.10", "192.0.2.50"])
+    );
     assert_eq!(e["observer"]["name"], "span1");
     assert_eq!(e["observer"]["vendor"], "watch3232");
     assert_eq!(e["watch3232"]["arduino_ota"], first["arduino_ota"]);

@@ -140,6 +140,11 @@ pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
         if let Some(p) = f.dest_port {
             dst["port"] = json!(p);
         }
+        let mut related = vec![f.src_ip.to_string()];
+        if f.dest_ip != f.src_ip {
+            related.push(f.dest_ip.to_string());
+        }
+        root.insert("related".into(), json!({ "ip": related }));
         root.insert("source".into(), src);
         root.insert("destination".into(), dst);
         let mut network = json!({
