@@ -23,6 +23,13 @@ pub struct Config {
     pub flow_timeout_secs: u64,
     pub max_tunnel_depth: u8,
     pub community_id_seed: u16,
+    /// Bound on each MDT table (default MDTs, PIM neighbours, C-flows, P-groups).
+    pub mdt_max_entries: usize,
+    /// ArduinoOTA sessions, firmware, ESPHome and OTA alerts.
+    pub ota: classify::arduino_ota::OtaConfig,
+    /// TCP and UDP ports whose unclaimed flows the anomaly path reports (`--watch-ports`).
+    pub watch_ports: Vec<u16>,
+    pub anomaly: classify::anomaly::AnomalyConfig,
 }
 
 impl Default for Config {
@@ -33,6 +40,10 @@ impl Default for Config {
             flow_timeout_secs: 120,
             max_tunnel_depth: decode::DEFAULT_MAX_TUNNEL_DEPTH,
             community_id_seed: 0,
+            mdt_max_entries: classify::mdt::DEFAULT_MAX_ENTRIES,
+            ota: classify::arduino_ota::OtaConfig::default(),
+            watch_ports: vec![3232, 8266, 2040],
+            anomaly: classify::anomaly::AnomalyConfig::default(),
         }
     }
 }
@@ -101,6 +112,12 @@ impl Engine {
         self.kernel = Some(kernel);
     }
 
+    /// Whether any event waits to be drained.
+    #[inline]
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// Events produced since the last call, in order.
     pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
         self.events.drain(..)
@@ -115,6 +132,24 @@ impl Engine {
         if self.now >= self.next_tick {
             self.tick();
         }
+        // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder.
+        match decode::fast::peek(packet.link, packet.data) {
+            decode::fast::Peek::Ports(proto, src, dst) => {
+                let by_port = if proto == decode::IPPROTO_UDP {
+                    self.interest.udp(src, dst)
+                } else {
+                    self.interest.tcp(src, dst)
+                };
+                if !by_port && !self.interest.protocol(proto) {
+                    return;
+                }
+            }
+            decode::fast::Peek::NotIp => {
+                self.counters.not_ip += 1;
+                return;
+            }
+            decode::fast::Peek::Slow => {}
+        }
         let decoded = match decode::decode(packet.link, packet.data, self.config.max_tunnel_depth) {
             Ok(Outcome::Ip(d)) => d,
             Ok(Outcome::NotIp(_)) => {
@@ -123,6 +158,16 @@ impl Engine {
             }
             Err(e) => {
                 self.count_decode_error(&e);
+                let mut cx = Context::new(
+                    &self.config,
+                    &self.origin,
+                    &mut self.counters,
+                    &mut self.interest,
+                    &mut self.events,
+                );
+                for c in &mut self.classifiers {
+                    c.on_decode_error(&mut cx, packet, &e);
+                }
                 return;
             }
         };
@@ -221,7 +266,8 @@ impl Engine {
 
     /// Sweeps idle flows and lets classifiers do their periodic work.
     fn tick(&mut self) {
-        self.next_tick = Timestamp(self.now.micros() + TICK_MICROS);
+        // Saturating: a damaged capture can carry a timestamp near the end of time.
+        self.next_tick = Timestamp(self.now.micros().saturating_add(TICK_MICROS));
         self.flows.expire(self.now, &mut self.removed);
         self.finish_removed();
         let mut cx = Context::new(

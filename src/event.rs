@@ -2,7 +2,11 @@
 //! finding, with the common fields every event carries and the details of one protocol family.
 
 use crate::capture::Timestamp;
+use crate::classify::anomaly::AnomalyDetails;
+use crate::classify::arduino_ota::alert::AlertDetails;
 use crate::classify::arduino_ota::OtaDetails;
+use crate::classify::esphome::EsphomeDetails;
+use crate::classify::mdt::MdtDetails;
 use crate::stats::StatsDetails;
 use serde::{Serialize, Serializer};
 use std::net::IpAddr;
@@ -20,6 +24,29 @@ pub enum Severity {
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+/// A timestamp is an RFC 3339 UTC string with microseconds, wherever it appears in an event.
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> String {
+        "Timestamp".to_string()
+    }
+
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        use schemars::schema::{InstanceType, SchemaObject, StringValidation};
+        SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            string: Some(Box::new(StringValidation {
+                pattern: Some(
+                    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"
+                        .to_string(),
+                ),
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+        .into()
     }
 }
 
@@ -77,6 +104,10 @@ pub struct TunnelFields {
 #[serde(rename_all = "snake_case")]
 pub enum Body {
     ArduinoOta(OtaDetails),
+    Mdt(MdtDetails),
+    EsphomeOta(Box<EsphomeDetails>),
+    Alert(AlertDetails),
+    Anomaly(Box<AnomalyDetails>),
     Stats(Box<StatsDetails>),
 }
 
@@ -84,6 +115,10 @@ impl Body {
     pub fn event_type(&self) -> &'static str {
         match self {
             Body::ArduinoOta(_) => "arduino_ota",
+            Body::Mdt(_) => "mdt",
+            Body::EsphomeOta(_) => "esphome_ota",
+            Body::Alert(_) => "alert",
+            Body::Anomaly(_) => "anomaly",
             Body::Stats(_) => "stats",
         }
     }

@@ -137,8 +137,9 @@ fn eve_is_the_default_in_a_pipe_and_ecs_and_text_map_the_same_event() {
         first_line,
         format!(
             "2026-11-29T20:00:00.184000Z arduino_ota/invitation info UDP 192.0.2.10:{} -> 192.0.2.50:3232 \
-             command=flash host_port={} image_md5=1eaf36edb0f7f408b7f33c18eb4e85d4 image_size=4096",
-            first["src_port"], first["arduino_ota"]["host_port"]
+             command=flash host_port={} image_md5=1eaf36edb0f7f408b7f33c18eb4e85d4 image_size=4096 \
+             session_id={}",
+            first["src_port"], first["arduino_ota"]["host_port"], first["arduino_ota"]["session_id"]
         )
     );
     assert_eq!(text.lines().count(), eve.events.len());
@@ -306,9 +307,9 @@ fn rotation_and_sighup_lose_and_duplicate_nothing() {
         let p = entry.unwrap().path();
         files += 1;
         for e in lines(&p) {
-            if e["event_type"] == "arduino_ota" {
+            if e["kind"] == "invitation" {
                 seen.push(e["pcap_cnt"].as_u64().unwrap());
-            } else {
+            } else if e["event_type"] == "stats" {
                 summaries += 1;
             }
         }
@@ -355,10 +356,7 @@ fn sigterm_flushes_everything_and_exits_cleanly() {
     assert!(status.success());
     let events = lines(&out);
     assert_eq!(
-        events
-            .iter()
-            .filter(|e| e["event_type"] == "arduino_ota")
-            .count(),
+        events.iter().filter(|e| e["kind"] == "invitation").count(),
         51
     );
     let last = events.last().unwrap();
@@ -456,9 +454,16 @@ fn unix_sockets_and_syslog_reach_listeners() {
     for rx in [log_rx.join().unwrap(), udp_rx.join().unwrap()] {
         assert_eq!(rx.len(), n);
         for (msg, want) in rx.iter().zip(&expected) {
-            // <PRI>1 TIMESTAMP HOST APP PROCID MSGID - MSG ; local3 (19) * 8 + informational (6).
+            // <PRI>1 TIMESTAMP HOST APP PROCID MSGID - MSG ; PRI = local3 (19) * 8 + the
+            // syslog severity of the event's: info 6, low 5 (notice), medium 4, high 3.
             let parts: Vec<&str> = msg.splitn(8, ' ').collect();
-            assert_eq!(parts[0], "<158>1");
+            let code = match want["severity"].as_str().unwrap() {
+                "info" => 6,
+                "low" => 5,
+                "medium" => 4,
+                _ => 3,
+            };
+            assert_eq!(parts[0], format!("<{}>1", 19 * 8 + code));
             assert_eq!(parts[1], want["timestamp"]);
             assert_eq!(parts[3], "watch3232");
             assert!(parts[4].parse::<u32>().is_ok());
@@ -653,7 +658,7 @@ fn live_capture_drops_privileges_and_flushes_on_sigterm() {
     let events = lines(&out);
     let ours: Vec<&Value> = events
         .iter()
-        .filter(|e| e["event_type"] == "arduino_ota" && e["src_port"] == port)
+        .filter(|e| e["kind"] == "invitation" && e["src_port"] == port)
         .collect();
     assert_eq!(ours.len(), 1);
     assert_eq!(ours[0]["in_iface"], "lo");
@@ -705,7 +710,7 @@ fn rotation_by_age_keeps_every_event_once() {
         seen.extend(
             lines(&entry.unwrap().path())
                 .iter()
-                .filter(|e| e["event_type"] == "arduino_ota")
+                .filter(|e| e["kind"] == "invitation")
                 .map(|e| e["pcap_cnt"].as_u64().unwrap()),
         );
     }
@@ -816,7 +821,8 @@ fn a_stalled_stream_reader_costs_drops_not_the_run() {
         started.elapsed()
     );
     let events = lines(&file);
-    assert_eq!(events.len(), 20_001);
+    let invitations = events.iter().filter(|e| e["kind"] == "invitation").count();
+    assert_eq!(invitations, 20_000, "the file sink gets every event");
     let dropped = events.last().unwrap()["stats"]["output"]["dropped"]
         .as_u64()
         .unwrap();

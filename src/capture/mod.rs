@@ -1,13 +1,95 @@
-//! Packet sources: offline capture files and live interfaces, both read through libpcap.
-//! Everything downstream sees one [`Packet`] view: timestamp, link type, lengths and bytes.
+//! Packet sources: offline capture files (our own reader, or libpcap) and live interfaces
+//! (libpcap). Everything downstream sees one [`Packet`] view: timestamp, link type, lengths
+//! and bytes.
 
 mod filter;
 mod live;
+mod native;
 mod offline;
 
 pub use filter::default_filter;
 pub use live::{LiveOptions, LiveSource};
+pub use native::NativeSource;
 pub use offline::OfflineSource;
+
+/// Which reader opens capture files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reader {
+    /// Our own reader for regular files, libpcap for standard input.
+    #[default]
+    Auto,
+    /// Our own reader, standard input included.
+    Native,
+    /// libpcap for everything.
+    Libpcap,
+}
+
+/// An open capture file, read by whichever reader [`Reader`] chose.
+pub enum FileSource {
+    Native(NativeSource),
+    Libpcap(OfflineSource),
+}
+
+impl FileSource {
+    /// Opens `path` (`-`: standard input). A file our reader does not recognise (not pcap or
+    /// pcapng, empty, a directory…) goes to libpcap, whose messages name the problem.
+    pub fn open(path: &str, reader: Reader) -> Result<Self, CaptureError> {
+        let stdin = path == "-";
+        let native = match reader {
+            Reader::Libpcap => false,
+            Reader::Native => true,
+            Reader::Auto => !stdin && std::fs::metadata(path).is_ok_and(|m| m.is_file()),
+        };
+        if native {
+            let (name, input): (String, Box<dyn std::io::Read + Send>) = if stdin {
+                ("<stdin>".to_string(), Box::new(std::io::stdin()))
+            } else {
+                let file = std::fs::File::open(path).map_err(|e| CaptureError::Open {
+                    name: path.to_string(),
+                    reason: match e.kind() {
+                        std::io::ErrorKind::NotFound => "no such file".to_string(),
+                        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                        _ => e.to_string(),
+                    },
+                })?;
+                (path.to_string(), Box::new(file))
+            };
+            if let Some(source) = NativeSource::open(&name, input)? {
+                return Ok(FileSource::Native(source));
+            }
+            if stdin {
+                return Err(CaptureError::Open {
+                    name,
+                    reason: "not a pcap or pcapng capture".to_string(),
+                });
+            }
+        }
+        OfflineSource::open(path).map(FileSource::Libpcap)
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            FileSource::Native(s) => s.name(),
+            FileSource::Libpcap(s) => s.name(),
+        }
+    }
+
+    pub fn link(&self) -> LinkType {
+        match self {
+            FileSource::Native(s) => s.link(),
+            FileSource::Libpcap(s) => s.link(),
+        }
+    }
+
+    /// The next packet, `End`, or an error (`Truncated` after every complete packet).
+    #[inline]
+    pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
+        match self {
+            FileSource::Native(s) => s.next_packet(),
+            FileSource::Libpcap(s) => s.next_packet(),
+        }
+    }
+}
 
 use std::fmt;
 
@@ -35,7 +117,7 @@ impl Timestamp {
 
     /// Seconds elapsed since `earlier`, never negative (captures can step back in time).
     pub fn secs_since(self, earlier: Timestamp) -> f64 {
-        (self.0 - earlier.0).max(0) as f64 / 1e6
+        self.0.saturating_sub(earlier.0).max(0) as f64 / 1e6
     }
 
     pub fn saturating_add_secs(self, secs: u64) -> Timestamp {

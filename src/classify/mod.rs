@@ -6,8 +6,11 @@
 //! variant per family. To add a protocol: a folder here, a variant in [`AppState`], and one
 //! line in [`registry`].
 
+pub mod anomaly;
 pub mod arduino_ota;
+pub mod esphome;
 mod interest;
+pub mod mdt;
 
 pub use interest::Interest;
 
@@ -24,7 +27,13 @@ pub type ClassifierId = u8;
 
 /// Every classifier, in the order they are offered an unclaimed flow.
 pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
-    vec![Box::new(arduino_ota::ArduinoOta::new(config))]
+    vec![
+        Box::new(arduino_ota::ArduinoOta::new(config)),
+        Box::new(esphome::Esphome::new(config)),
+        Box::new(mdt::Mdt::new(config)),
+        // Last: the fallback for whatever no classifier above claims.
+        Box::new(anomaly::Anomaly::new(config)),
+    ]
 }
 
 /// What a classifier says about a flow after seeing one of its packets.
@@ -46,6 +55,9 @@ pub enum AppState {
     #[default]
     None,
     ArduinoOta(Box<arduino_ota::OtaFlow>),
+    Mdt(Box<mdt::MdtFlow>),
+    Esphome(Box<esphome::EsphomeFlow>),
+    Anomaly(Box<anomaly::AnomalyFlow>),
 }
 
 /// One conversation in the flow table.
@@ -234,4 +246,14 @@ pub trait Classifier {
 
     /// End of input: report whatever is still pending (inventories, open sessions).
     fn on_finish(&mut self, _cx: &mut Context<'_>, _now: Timestamp) {}
+
+    /// A packet that did not decode (already counted by the engine), e.g. to report broken GRE
+    /// sent into a multicast-VPN default MDT.
+    fn on_decode_error(
+        &mut self,
+        _cx: &mut Context<'_>,
+        _packet: &crate::capture::Packet<'_>,
+        _error: &crate::decode::DecodeError,
+    ) {
+    }
 }

@@ -1,7 +1,9 @@
 //! Command-line definition and the glue from arguments to the engine.
 
+mod anomaly;
 mod config;
 mod extras;
+mod ota_args;
 mod run;
 
 pub use config::args_with_config;
@@ -143,6 +145,15 @@ pub struct Args {
     /// Seed of the Community ID flow hash (must match your other sensors).
     #[arg(long, global = true, default_value_t = 0, value_name = "SEED")]
     pub community_id_seed: u16,
+
+    /// Most entries in each MDT table (default MDTs, PIM neighbours, C-flows, P-groups); past
+    /// it the entries seen longest ago are dropped and counted.
+    #[arg(long, global = true, default_value_t = 10_000, value_name = "N")]
+    pub mdt_max_entries: usize,
+    #[command(flatten)]
+    pub ota: ota_args::OtaArgs,
+    #[command(flatten)]
+    pub anomaly: anomaly::AnomalyArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +162,10 @@ pub enum Command {
     Read {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
+        /// How files are read: `auto` (our own pcap/pcapng reader for regular files, libpcap
+        /// for standard input), `native` (ours, standard input too) or `libpcap`.
+        #[arg(long, value_enum, default_value = "auto", value_name = "READER")]
+        reader: watch3232::capture::Reader,
     },
     /// Capture live from an interface (needs root or CAP_NET_RAW).
     Capture {
@@ -238,6 +253,7 @@ pub fn init_logging(verbose: u8, quiet: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .with_target(false)
         .init();

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use watch3232::capture::{
-    default_filter, CaptureError, LiveOptions, LiveSource, Next, OfflineSource, Timestamp,
+    default_filter, CaptureError, FileSource, LiveOptions, LiveSource, Next, Reader, Timestamp,
 };
 use watch3232::engine::{Config, Engine};
 use watch3232::event::{Body, Event, Origin};
@@ -33,6 +33,7 @@ struct Run {
     next_stats: Option<Timestamp>,
     summary: Summary,
     matched: Option<HashSet<FlowKey>>,
+    live: bool,
 }
 
 pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
@@ -61,6 +62,10 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         max_flows: args.max_flows,
         flow_timeout_secs: args.flow_timeout,
         community_id_seed: args.community_id_seed,
+        mdt_max_entries: args.mdt_max_entries,
+        ota: args.ota.config(),
+        watch_ports: args.anomaly.watch_ports.clone(),
+        anomaly: args.anomaly.config().map_err(anyhow_lite::msg)?,
         ..Config::default()
     };
     let live = matches!(args.command, Command::Capture { .. });
@@ -74,7 +79,7 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
             "--user/--group apply to `capture` (privileges are dropped once the capture is open)",
         ));
     }
-    if let (Some(_), Command::Read { files }) = (&args.write_matched, &args.command) {
+    if let (Some(_), Command::Read { files, .. }) = (&args.write_matched, &args.command) {
         if files.iter().any(|f| f == "-") {
             return Err(anyhow_lite::msg(
                 "--write-matched needs capture files, not standard input (it reads them twice)",
@@ -97,12 +102,18 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         next_stats: None,
         summary: Summary::default(),
         matched: args.write_matched.as_ref().map(|_| HashSet::new()),
+        live,
     };
     let mut engine = Engine::new(config);
     let failed = match &args.command {
-        Command::Read { files } => {
-            read_files(&mut engine, &mut run, files, &stop, args.no_progress)?
-        }
+        Command::Read { files, reader } => read_files(
+            &mut engine,
+            &mut run,
+            files,
+            *reader,
+            &stop,
+            args.no_progress,
+        )?,
         Command::Capture {
             interface,
             filter,
@@ -112,9 +123,10 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         } => {
             let opts = LiveOptions {
                 interface: interface.clone(),
-                filter: filter
-                    .clone()
-                    .unwrap_or_else(|| default_filter(&engine.config().ota_ports)),
+                filter: filter.clone().unwrap_or_else(|| {
+                    let c = engine.config();
+                    default_filter(&[&c.ota_ports[..], &c.watch_ports[..]].concat())
+                }),
                 snaplen: *snaplen,
                 buffer_size: *buffer_size,
                 promisc: *promisc,
@@ -128,7 +140,7 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
     engine.finish();
     write_events(&mut engine, &mut run)?;
     run.out.flush().map_err(write_error)?;
-    if let (Some(path), Some(keys), Command::Read { files }) =
+    if let (Some(path), Some(keys), Command::Read { files, .. }) =
         (&args.write_matched, &run.matched, &args.command)
     {
         let n = extras::write_matched(files, keys, path, engine.config().max_tunnel_depth)
@@ -225,6 +237,9 @@ fn open_outputs(args: &Args, live: bool) -> anyhow_lite::Result<Output> {
 /// Writes what the engine produced, adding memory and output counters to `stats` events.
 /// Returns how many events were written.
 fn write_events(engine: &mut Engine, run: &mut Run) -> anyhow_lite::Result<usize> {
+    if !engine.has_events() {
+        return Ok(0);
+    }
     let mut n = 0;
     for mut event in engine.drain_events() {
         emit(&mut event, run)?;
@@ -235,7 +250,10 @@ fn write_events(engine: &mut Engine, run: &mut Run) -> anyhow_lite::Result<usize
 
 fn emit(event: &mut Event, run: &mut Run) -> anyhow_lite::Result<()> {
     if let Body::Stats(s) = &mut event.body {
-        s.memory = extras::memory().map(Box::new);
+        // Memory varies from run to run: kept out of an offline summary, which replays exactly.
+        if run.live || event.kind == "periodic" {
+            s.memory = extras::memory().map(Box::new);
+        }
         let c = run.out.counters();
         s.output = Some(Box::new(OutputStats {
             events: c.events,
@@ -283,13 +301,14 @@ fn read_files(
     engine: &mut Engine,
     run: &mut Run,
     files: &[String],
+    reader: Reader,
     stop: &AtomicBool,
     no_progress: bool,
 ) -> anyhow_lite::Result<bool> {
     let mut failed = false;
     let mut last_flush = Instant::now();
     for path in files {
-        let mut source = match OfflineSource::open(path) {
+        let mut source = match FileSource::open(path, reader) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("watch3232: error: {e}");

@@ -4,6 +4,7 @@
 //! is a typed [`DecodeError`] naming the layer, the offset and the reason, which the engine counts.
 
 pub mod checksum;
+pub mod fast;
 pub mod gre;
 pub mod link;
 

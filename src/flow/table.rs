@@ -194,7 +194,7 @@ impl<V> FlowTable<V> {
                 continue;
             }
             if let Some(now) = now {
-                if now.micros() - slot.last_seen.micros() <= self.idle_timeout_us {
+                if now.micros().saturating_sub(slot.last_seen.micros()) <= self.idle_timeout_us {
                     return None; // the oldest is still fresh, so every other one is too
                 }
             }
@@ -316,5 +316,16 @@ mod tests {
         let mut out = Vec::new();
         table.expire(t(40), &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn timestamps_at_the_ends_of_time_do_not_overflow() {
+        // Found by tests/corrupt.rs: a bit flip in a pcapng timestamp.
+        let mut table = FlowTable::new(10, 30);
+        table.insert(key(1), Timestamp(i64::MIN), |_| 1);
+        let mut out = Vec::new();
+        table.expire(Timestamp(i64::MAX), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].by, RemovedBy::Expired);
     }
 }

@@ -6,7 +6,11 @@
 //! a field with `skip_serializing_if` that is not an `Option` also needs `#[serde(default)]`, or
 //! the schema calls it required).
 
+use crate::classify::anomaly::AnomalyDetails;
+use crate::classify::arduino_ota::alert::AlertDetails;
 use crate::classify::arduino_ota::OtaDetails;
+use crate::classify::esphome::EsphomeDetails;
+use crate::classify::mdt::MdtDetails;
 use crate::stats::StatsDetails;
 use schemars::gen::{SchemaGenerator, SchemaSettings};
 use schemars::schema::Schema;
@@ -16,6 +20,10 @@ use serde_json::{json, Map, Value};
 fn details(gen: &mut SchemaGenerator) -> Vec<(&'static str, Schema)> {
     vec![
         ("arduino_ota", gen.subschema_for::<OtaDetails>()),
+        ("esphome_ota", gen.subschema_for::<EsphomeDetails>()),
+        ("mdt", gen.subschema_for::<MdtDetails>()),
+        ("alert", gen.subschema_for::<AlertDetails>()),
+        ("anomaly", gen.subschema_for::<AnomalyDetails>()),
         ("stats", gen.subschema_for::<StatsDetails>()),
     ]
 }

@@ -1,22 +1,41 @@
 //! ArduinoOTA ("espota"): ESP32 (UDP 3232), ESP8266 (8266) and RP2040 (2040) firmware updates.
 //!
-//! `parser` reads the wire messages; this module follows each UDP exchange (invitation, device
-//! reply, auth answer) and reports what it sees. Facts: shared/docs/arduino-ota.md.
+//! `parser` reads the UDP messages; `session` ties the invitation, the challenge, the answer
+//! (from any source port) and the device's verdict into one session; `transfer` follows the
+//! device's TCP connection back to the uploader (`acks`, `reasm`, `firmware`); `alert` holds the
+//! security findings. Facts: shared/docs/arduino-ota.md.
 
+pub mod acks;
+pub mod alert;
+pub mod config;
+pub mod firmware;
 pub mod parser;
+pub mod reasm;
+pub mod session;
+pub mod transfer;
+
+pub use config::OtaConfig;
 
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
+use crate::capture::Timestamp;
 use crate::decode::Transport;
 use crate::engine::Config;
-use crate::event::{Body, Severity};
-use parser::{parse_auth_answer, parse_device_reply, parse_invitation, DeviceReply};
+use crate::event::{Body, Event, Severity, TunnelFields};
+use crate::flow::RemovedBy;
+use alert::{AlertDetails, FailureTracker};
+use parser::{parse_auth_answer, parse_device_reply, parse_invitation, AuthScheme, DeviceReply};
 use serde::Serialize;
+use session::{FlowRef, Session, SessionKey, Sessions, Stage};
+use transfer::{TransferDetails, TransferFlow, TransferSummary};
 
 /// The `arduino_ota` object of an event; `kind` names the variant.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum OtaDetails {
     Invitation(InvitationDetails),
+    AuthChallenge(AuthChallengeDetails),
+    AuthResult(AuthResultDetails),
+    Transfer(Box<TransferDetails>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -28,25 +47,57 @@ pub struct InvitationDetails {
     pub image_size: u64,
     /// MD5 of the whole image, lower-case hex.
     pub image_md5: String,
+    pub session_id: u64,
 }
 
-/// What we know of one espota UDP exchange (uploader port ↔ device port).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct AuthChallengeDetails {
+    pub session_id: u64,
+    /// `md5` (32-hex nonce) or `pbkdf2_sha256` (64-hex nonce), §1.5.
+    pub auth_scheme: &'static str,
+    pub nonce: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct AuthResultDetails {
+    pub session_id: u64,
+    /// `none` when the device accepted the invitation without a challenge.
+    pub auth_scheme: &'static str,
+    pub accepted: bool,
+    pub cnonce: Option<String>,
+    pub response: Option<String>,
+}
+
+/// What we know of one espota flow: a UDP exchange, or the TCP connection back.
 #[derive(Debug, Default)]
 pub struct OtaFlow {
     pub invitations: u32,
     pub device_replies: u32,
     pub auth_answers: u32,
     pub last_invitation: Option<InvitationDetails>,
+    /// Set on the device's TCP connection back to the uploader.
+    pub transfer: Option<Box<TransferFlow>>,
 }
 
 pub struct ArduinoOta {
     ports: Vec<u16>,
+    cfg: OtaConfig,
+    sessions: Sessions,
+    failures: FailureTracker,
 }
 
 impl ArduinoOta {
     pub fn new(config: &Config) -> Self {
+        let cfg = config.ota.clone();
         ArduinoOta {
             ports: config.ota_ports.clone(),
+            sessions: Sessions::new(cfg.max_sessions),
+            failures: FailureTracker::new(
+                cfg.max_sessions,
+                cfg.bruteforce_threshold,
+                cfg.bruteforce_window_secs,
+            ),
+            cfg,
         }
     }
 
@@ -65,6 +116,579 @@ fn state(flow: &mut Flow) -> &mut OtaFlow {
     }
 }
 
+/// Whether `flow` must be reversed to read uploader → device.
+fn towards_device(flow: &Flow, key: &SessionKey) -> bool {
+    !(flow.endpoints.dst == key.device && flow.endpoints.dst_port == key.device_port)
+}
+
+impl ArduinoOta {
+    #[allow(clippy::too_many_arguments)]
+    fn alert(
+        &self,
+        cx: &mut Context<'_>,
+        pkt: &Pkt<'_>,
+        flow: &mut Flow,
+        reverse: bool,
+        kind: &'static str,
+        severity: Severity,
+        details: AlertDetails,
+    ) {
+        cx.counters.bump("arduino_ota.alerts");
+        cx.emit_flow_event(
+            pkt.ts,
+            Some(pkt.index),
+            flow,
+            reverse,
+            kind,
+            severity,
+            Body::Alert(details),
+        );
+    }
+
+    fn on_invitation(
+        &mut self,
+        cx: &mut Context<'_>,
+        pkt: &Pkt<'_>,
+        flow: &mut Flow,
+        inv: parser::Invitation<'_>,
+    ) {
+        let (uploader, device) = (pkt.decoded.net.src, pkt.decoded.net.dst);
+        let Some((_, device_port)) = pkt.decoded.ports() else {
+            return;
+        };
+        let key = SessionKey {
+            uploader,
+            device,
+            device_port,
+        };
+        let md5 = inv.image_md5.to_ascii_lowercase();
+        // A retry of the same upload (espota: fresh socket per try; 3.3.1+: a new invitation
+        // after a failed PBKDF2 answer, §1.5) continues the session.
+        let retry = self.sessions.get_mut(&key).filter(|s| {
+            s.invitation.host_port == inv.host_port
+                && s.invitation.image_size == inv.image_size
+                && s.invitation.image_md5 == md5
+                && s.stage != Stage::Accepted
+        });
+        let session_id = if let Some(s) = retry {
+            s.invitations += 1;
+            s.stage = Stage::Invited;
+            s.last_seen = pkt.ts;
+            s.last_pcap_cnt = pkt.index;
+            s.id
+        } else {
+            if let Some(old) = self.sessions.remove(&key) {
+                self.end_session(cx, old, pkt.ts);
+            }
+            if let Some(victim) = self.sessions.victim() {
+                if let Some(old) = self.sessions.remove(&victim) {
+                    cx.counters.bump("arduino_ota.sessions_evicted");
+                    self.end_session(cx, old, pkt.ts);
+                }
+            }
+            let id = self.sessions.alloc_id();
+            let reverse = towards_device(flow, &key);
+            let udp = FlowRef {
+                flow_id: flow.id,
+                fields: flow.fields_oriented(cx.config.community_id_seed, reverse),
+                tunnel: flow.tunnel.map(tunnel_fields),
+            };
+            let invitation = InvitationDetails {
+                command: inv.command.name(),
+                host_port: inv.host_port,
+                image_size: inv.image_size,
+                image_md5: md5,
+                session_id: id,
+            };
+            cx.interest.hold_tcp_port(inv.host_port);
+            cx.counters.bump("arduino_ota.sessions");
+            self.sessions.insert(Session {
+                id,
+                key,
+                invitation,
+                invitations: 1,
+                stage: Stage::Invited,
+                auth_scheme: None,
+                unauthenticated: false,
+                auth_failures: 0,
+                weak_auth_reported: false,
+                started: pkt.ts,
+                last_seen: pkt.ts,
+                last_pcap_cnt: pkt.index,
+                udp,
+            });
+            id
+        };
+        let details = InvitationDetails {
+            command: inv.command.name(),
+            host_port: inv.host_port,
+            image_size: inv.image_size,
+            image_md5: inv.image_md5.to_ascii_lowercase(),
+            session_id,
+        };
+        let st = state(flow);
+        st.invitations += 1;
+        st.last_invitation = Some(details.clone());
+        let reverse = towards_device(flow, &key);
+        cx.counters.bump("arduino_ota.invitations");
+        cx.emit_flow_event(
+            pkt.ts,
+            Some(pkt.index),
+            flow,
+            reverse,
+            "invitation",
+            Severity::Info,
+            Body::ArduinoOta(OtaDetails::Invitation(details)),
+        );
+        if let Some(allow) = &self.cfg.uploader_allowlist {
+            if !allow.contains(&uploader) {
+                let d = AlertDetails {
+                    protocol: "arduino_ota",
+                    detail: format!("{uploader} is not an allowed OTA uploader; it invited {device}:{device_port} to take a firmware image"),
+                    session_id: Some(session_id),
+                    flow_id: Some(flow.id),
+                    uploader,
+                    device,
+                    auth_scheme: None,
+                    failures: None,
+                    window_s: None,
+                };
+                self.alert(
+                    cx,
+                    pkt,
+                    flow,
+                    reverse,
+                    "ota_unexpected_uploader",
+                    Severity::Medium,
+                    d,
+                );
+            }
+        }
+    }
+
+    fn on_answer(&mut self, cx: &mut Context<'_>, pkt: &Pkt<'_>, answer: parser::AuthAnswer<'_>) {
+        let Some((_, device_port)) = pkt.decoded.ports() else {
+            return;
+        };
+        let key = SessionKey {
+            uploader: pkt.decoded.net.src,
+            device: pkt.decoded.net.dst,
+            device_port,
+        };
+        let Some(s) = self.sessions.get_mut(&key) else {
+            cx.counters.bump("arduino_ota.orphan_auth_answers");
+            return;
+        };
+        s.last_seen = pkt.ts;
+        s.last_pcap_cnt = pkt.index;
+        s.stage = Stage::Answered {
+            scheme: answer.scheme,
+            cnonce: answer.cnonce.to_string(),
+            response: answer.response.to_string(),
+        };
+    }
+
+    fn on_reply(
+        &mut self,
+        cx: &mut Context<'_>,
+        pkt: &Pkt<'_>,
+        flow: &mut Flow,
+        reply: DeviceReply<'_>,
+    ) {
+        let Some((device_port, _)) = pkt.decoded.ports() else {
+            return;
+        };
+        let key = SessionKey {
+            uploader: pkt.decoded.net.dst,
+            device: pkt.decoded.net.src,
+            device_port,
+        };
+        let reverse = towards_device(flow, &key);
+        let Some(s) = self.sessions.get_mut(&key) else {
+            cx.counters.bump("arduino_ota.orphan_replies");
+            return;
+        };
+        s.last_seen = pkt.ts;
+        s.last_pcap_cnt = pkt.index;
+        let session_id = s.id;
+        let flow_id = flow.id;
+        let alert = |detail: String, scheme: Option<&'static str>| AlertDetails {
+            protocol: "arduino_ota",
+            detail,
+            session_id: Some(session_id),
+            flow_id: Some(flow_id),
+            uploader: key.uploader,
+            device: key.device,
+            auth_scheme: scheme,
+            failures: None,
+            window_s: None,
+        };
+        match reply {
+            DeviceReply::Auth { scheme, nonce } => {
+                s.stage = Stage::Challenged {
+                    scheme,
+                    nonce: nonce.to_ascii_lowercase(),
+                };
+                s.auth_scheme = Some(scheme);
+                let weak = scheme == AuthScheme::Md5 && !s.weak_auth_reported;
+                s.weak_auth_reported |= weak;
+                let details = AuthChallengeDetails {
+                    session_id,
+                    auth_scheme: scheme.name(),
+                    nonce: nonce.to_ascii_lowercase(),
+                };
+                let a = alert(
+                    format!(
+                        "{}:{} challenged with an MD5-era nonce: one captured exchange lets anyone brute-force the OTA password offline",
+                        key.device, key.device_port
+                    ),
+                    Some("md5"),
+                );
+                cx.emit_flow_event(
+                    pkt.ts,
+                    Some(pkt.index),
+                    flow,
+                    reverse,
+                    "auth_challenge",
+                    Severity::Info,
+                    Body::ArduinoOta(OtaDetails::AuthChallenge(details)),
+                );
+                if weak {
+                    self.alert(cx, pkt, flow, reverse, "ota_weak_auth", Severity::Low, a);
+                }
+            }
+            DeviceReply::Ok => {
+                let previous = std::mem::replace(&mut s.stage, Stage::Accepted);
+                let details = match previous {
+                    Stage::Answered {
+                        scheme,
+                        cnonce,
+                        response,
+                    } => AuthResultDetails {
+                        session_id,
+                        auth_scheme: scheme.name(),
+                        accepted: true,
+                        cnonce: Some(cnonce),
+                        response: Some(response),
+                    },
+                    Stage::Invited => {
+                        s.unauthenticated = true;
+                        AuthResultDetails {
+                            session_id,
+                            auth_scheme: "none",
+                            accepted: true,
+                            cnonce: None,
+                            response: None,
+                        }
+                    }
+                    other => {
+                        // A repeated OK, or OK without the answer in the capture.
+                        if other != Stage::Accepted {
+                            cx.counters.bump("arduino_ota.unexpected_ok");
+                        }
+                        return;
+                    }
+                };
+                let unauthenticated = details.auth_scheme == "none";
+                let a = alert(
+                    format!(
+                        "{}:{} accepted a firmware invitation from {} without any password challenge",
+                        key.device, key.device_port, key.uploader
+                    ),
+                    Some("none"),
+                );
+                cx.emit_flow_event(
+                    pkt.ts,
+                    Some(pkt.index),
+                    flow,
+                    reverse,
+                    "auth_result",
+                    Severity::Info,
+                    Body::ArduinoOta(OtaDetails::AuthResult(details)),
+                );
+                if unauthenticated {
+                    self.alert(
+                        cx,
+                        pkt,
+                        flow,
+                        reverse,
+                        "ota_unauthenticated",
+                        Severity::Medium,
+                        a,
+                    );
+                }
+            }
+            DeviceReply::AuthFailed => {
+                let previous = std::mem::replace(&mut s.stage, Stage::AuthFailed);
+                s.auth_failures += 1;
+                let (scheme, cnonce, response) = match previous {
+                    Stage::Answered {
+                        scheme,
+                        cnonce,
+                        response,
+                    } => (scheme.name(), Some(cnonce), Some(response)),
+                    _ => (
+                        s.auth_scheme.map_or("unknown", AuthScheme::name),
+                        None,
+                        None,
+                    ),
+                };
+                let details = AuthResultDetails {
+                    session_id,
+                    auth_scheme: scheme,
+                    accepted: false,
+                    cnonce,
+                    response,
+                };
+                cx.emit_flow_event(
+                    pkt.ts,
+                    Some(pkt.index),
+                    flow,
+                    reverse,
+                    "auth_result",
+                    Severity::Low,
+                    Body::ArduinoOta(OtaDetails::AuthResult(details)),
+                );
+                if let Some(n) = self.failures.fail(key.uploader, pkt.ts) {
+                    let window = self.cfg.bruteforce_window_secs;
+                    let mut a = alert(
+                        format!(
+                            "{n} failed OTA password answers from {} within {window} s (last against {}:{})",
+                            key.uploader, key.device, key.device_port
+                        ),
+                        Some(scheme),
+                    );
+                    a.failures = Some(n);
+                    a.window_s = Some(window);
+                    self.alert(
+                        cx,
+                        pkt,
+                        flow,
+                        reverse,
+                        "ota_auth_bruteforce",
+                        Severity::High,
+                        a,
+                    );
+                }
+            }
+            DeviceReply::Error(text) => {
+                s.stage = Stage::DeviceError(format!("ERR: {text}"));
+            }
+        }
+    }
+
+    /// The device's TCP connection back to `uploader:host_port` (§1.1 step 6).
+    fn on_tcp(&mut self, cx: &mut Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow) -> Verdict {
+        let Transport::Tcp(tcp) = pkt.decoded.transport else {
+            return Verdict::Decline;
+        };
+        let (src, dst) = (pkt.decoded.net.src, pkt.decoded.net.dst);
+        let has_transfer =
+            matches!(&flow.app, super::AppState::ArduinoOta(st) if st.transfer.is_some());
+        if !has_transfer {
+            // Device → uploader (the SYN), or uploader → device if the capture began later.
+            let found = self
+                .sessions
+                .expecting(src, dst, tcp.dst_port)
+                .map(|k| (k, (dst, tcp.dst_port)))
+                .or_else(|| {
+                    self.sessions
+                        .expecting(dst, src, tcp.src_port)
+                        .map(|k| (k, (src, tcp.src_port)))
+                });
+            let Some((key, uploader)) = found else {
+                return Verdict::Decline;
+            };
+            let Some(session) = self.sessions.remove(&key) else {
+                return Verdict::Decline;
+            };
+            cx.counters.bump("arduino_ota.connect_backs");
+            let keep = self.cfg.extract_dir.is_some();
+            let tf = TransferFlow::new(
+                Box::new(session),
+                uploader,
+                pkt.ts,
+                keep,
+                self.cfg.max_firmware_bytes,
+                self.cfg.max_out_of_order_bytes,
+            );
+            state(flow).transfer = Some(Box::new(tf));
+        }
+        let st = state(flow);
+        let Some(tf) = st.transfer.as_mut() else {
+            return Verdict::Decline;
+        };
+        if tf.finished {
+            cx.counters.bump("arduino_ota.packets_after_transfer");
+            return Verdict::Claim;
+        }
+        if tf.packet((src, tcp.src_port), &tcp, pkt.ts) {
+            self.end_transfer(cx, flow, pkt.ts, Some(pkt.index));
+        }
+        Verdict::Claim
+    }
+
+    /// Writes the `transfer` event of a TCP connect-back (once).
+    fn end_transfer(
+        &mut self,
+        cx: &mut Context<'_>,
+        flow: &mut Flow,
+        ts: Timestamp,
+        pcap_cnt: Option<u64>,
+    ) {
+        let flow_id = flow.id;
+        let st = state(flow);
+        let Some(tf) = st.transfer.as_mut() else {
+            return;
+        };
+        if tf.finished {
+            return;
+        }
+        tf.finished = true;
+        let inv = tf.session.invitation.clone();
+        let summary = tf.summary(inv.image_size, &inv.image_md5);
+        let image = tf.take_image(inv.image_size);
+        let over_cap = tf.over_cap;
+        let uploader = tf.uploader;
+        let mut details = transfer_details(&tf.session, Some(summary), Some(flow_id));
+        details.firmware_over_cap = over_cap;
+        if let Some(dir) = &self.cfg.extract_dir {
+            details.extracted = Some(extract(
+                cx,
+                dir,
+                image,
+                details.received_md5.as_deref(),
+                over_cap,
+            ));
+        }
+        let severity = if details.outcome == "complete" {
+            Severity::Info
+        } else {
+            Severity::Low
+        };
+        // Flow fields of the device's connection: the device first (EVENTS.md).
+        let reverse = flow.endpoints.src == uploader.0 && flow.endpoints.src_port == uploader.1;
+        cx.counters.bump("arduino_ota.transfers");
+        cx.emit_flow_event(
+            ts,
+            pcap_cnt,
+            flow,
+            reverse,
+            "transfer",
+            severity,
+            Body::ArduinoOta(OtaDetails::Transfer(Box::new(details))),
+        );
+    }
+
+    /// A session that ended before any TCP connection: its `transfer` event, written against
+    /// the invitation's UDP flow.
+    fn end_session(&mut self, cx: &mut Context<'_>, s: Session, _now: Timestamp) {
+        cx.interest.release_tcp_port(s.invitation.host_port);
+        let details = transfer_details(&s, None, None);
+        cx.counters.bump("arduino_ota.transfers");
+        let event = Event {
+            timestamp: s.last_seen,
+            flow_id: Some(s.udp.flow_id),
+            origin: cx.origin.clone(),
+            pcap_cnt: Some(s.last_pcap_cnt),
+            event_type: "arduino_ota",
+            kind: "transfer",
+            severity: Severity::Low,
+            flow: Some(s.udp.fields.clone()),
+            tunnel: s.udp.tunnel.clone(),
+            body: Body::ArduinoOta(OtaDetails::Transfer(Box::new(details))),
+        };
+        cx.emit(event);
+    }
+}
+
+fn tunnel_fields(t: crate::decode::Tunnel) -> TunnelFields {
+    TunnelFields {
+        src_ip: t.outer_src,
+        dest_ip: t.outer_dst,
+        proto: "GRE",
+        gre_key: t.key,
+        depth: t.depth,
+    }
+}
+
+/// The `transfer` details from a session and, when the device connected, its stream.
+fn transfer_details(
+    s: &Session,
+    tcp: Option<TransferSummary>,
+    tcp_flow_id: Option<u64>,
+) -> TransferDetails {
+    let (outcome, message) = match (&tcp, &s.stage) {
+        (Some(t), _) => (t.outcome, t.device_message.clone()),
+        (None, Stage::AuthFailed) => ("auth_failed", None),
+        (None, Stage::DeviceError(text)) => ("failed", Some(text.clone())),
+        (None, _) => ("no_connect", None),
+    };
+    let inv = &s.invitation;
+    let t = tcp.as_ref();
+    TransferDetails {
+        session_id: s.id,
+        outcome,
+        command: inv.command,
+        bytes: t.map_or(0, |t| t.bytes),
+        image_size: inv.image_size,
+        acked_bytes: t.map_or(0, |t| t.acked_bytes),
+        image_md5: inv.image_md5.clone(),
+        received_md5: t.and_then(|t| t.received_md5.clone()),
+        md5_match: t.and_then(|t| t.md5_match),
+        device_message: message,
+        duration_s: t.map_or_else(
+            || transfer::round6(s.last_seen.secs_since(s.started)),
+            |t| t.duration_s,
+        ),
+        throughput_bps: t.and_then(|t| t.throughput_bps),
+        firmware: t.and_then(|t| t.firmware.clone()),
+        auth_scheme: s.scheme_name(),
+        invitations: s.invitations,
+        auth_failures: s.auth_failures,
+        invitation_flow_id: s.udp.flow_id,
+        transfer_flow_id: tcp_flow_id,
+        host_port: inv.host_port,
+        retransmitted_bytes: t.map_or(0, |t| t.retransmitted_bytes),
+        out_of_order_segments: t.map_or(0, |t| t.out_of_order_segments),
+        stream_gaps: t.is_some_and(|t| t.stream_gaps),
+        unparsed_acks: t.map_or(0, |t| t.unparsed_acks),
+        extracted: None,
+        firmware_over_cap: false,
+    }
+}
+
+/// Writes a whole image as `DIR/<md5>.bin`; returns the path, or why nothing was written.
+fn extract(
+    cx: &mut Context<'_>,
+    dir: &std::path::Path,
+    image: Option<Vec<u8>>,
+    md5: Option<&str>,
+    over_cap: bool,
+) -> String {
+    let (Some(image), Some(md5)) = (image, md5) else {
+        cx.counters.bump("arduino_ota.firmware_not_extracted");
+        return if over_cap {
+            "not written: larger than --max-firmware-bytes"
+        } else {
+            "not written: image incomplete"
+        }
+        .to_string();
+    };
+    let path = dir.join(format!("{md5}.bin"));
+    match std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, &image)) {
+        Ok(()) => {
+            cx.counters.bump("arduino_ota.firmware_extracted");
+            path.display().to_string()
+        }
+        Err(e) => {
+            tracing::warn!("cannot write firmware {}: {e}", path.display());
+            cx.counters.bump("arduino_ota.firmware_write_errors");
+            format!("not written: {e}")
+        }
+    }
+}
+
 impl Classifier for ArduinoOta {
     fn name(&self) -> &'static str {
         "arduino_ota"
@@ -77,38 +701,21 @@ impl Classifier for ArduinoOta {
     }
 
     fn on_packet(&mut self, cx: &mut Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow) -> Verdict {
-        let Transport::Udp(udp) = pkt.decoded.transport else {
-            return Verdict::Decline;
+        let udp = match pkt.decoded.transport {
+            Transport::Udp(udp) => udp,
+            Transport::Tcp(_) => return self.on_tcp(cx, pkt, flow),
+            _ => return Verdict::Decline,
         };
         let ours = flow.owner.is_some();
         if self.is_device_port(udp.dst_port) {
             if let Ok(inv) = parse_invitation(udp.payload) {
-                let details = InvitationDetails {
-                    command: inv.command.name(),
-                    host_port: inv.host_port,
-                    image_size: inv.image_size,
-                    image_md5: inv.image_md5.to_ascii_lowercase(),
-                };
-                let st = state(flow);
-                st.invitations += 1;
-                st.last_invitation = Some(details.clone());
-                // Report it uploader → device, whichever side spoke first.
-                let reverse = flow.endpoints.src != pkt.decoded.net.src;
-                cx.counters.bump("arduino_ota.invitations");
-                cx.emit_flow_event(
-                    pkt.ts,
-                    Some(pkt.index),
-                    flow,
-                    reverse,
-                    "invitation",
-                    Severity::Info,
-                    Body::ArduinoOta(OtaDetails::Invitation(details)),
-                );
+                self.on_invitation(cx, pkt, flow, inv);
                 return Verdict::Claim;
             }
-            if parse_auth_answer(udp.payload).is_some() {
+            if let Some(answer) = parse_auth_answer(udp.payload) {
                 state(flow).auth_answers += 1;
                 cx.counters.bump("arduino_ota.auth_answers");
+                self.on_answer(cx, pkt, answer);
                 return Verdict::Claim;
             }
         }
@@ -121,6 +728,7 @@ impl Classifier for ArduinoOta {
                     DeviceReply::AuthFailed => "arduino_ota.replies_auth_failed",
                     DeviceReply::Error(_) => "arduino_ota.replies_error",
                 });
+                self.on_reply(cx, pkt, flow, reply);
                 return Verdict::Claim;
             }
         }
@@ -140,6 +748,39 @@ impl Classifier for ArduinoOta {
             Verdict::Claim
         } else {
             Verdict::Decline
+        }
+    }
+
+    fn on_flow_end(&mut self, cx: &mut Context<'_>, flow: &mut Flow, _by: RemovedBy) {
+        let has_transfer =
+            matches!(&flow.app, super::AppState::ArduinoOta(st) if st.transfer.is_some());
+        if !has_transfer || flow.owner.is_none() {
+            return;
+        }
+        let last = flow.last_seen;
+        self.end_transfer(cx, flow, last, None);
+        if let super::AppState::ArduinoOta(st) = &flow.app {
+            if let Some(tf) = &st.transfer {
+                cx.interest
+                    .release_tcp_port(tf.session.invitation.host_port);
+            }
+        }
+    }
+
+    fn on_tick(&mut self, cx: &mut Context<'_>, now: Timestamp) {
+        for key in self.sessions.idle(now, self.cfg.session_timeout_secs) {
+            if let Some(s) = self.sessions.remove(&key) {
+                self.end_session(cx, s, now);
+            }
+        }
+        self.failures.expire(now);
+    }
+
+    fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {
+        for key in self.sessions.all() {
+            if let Some(s) = self.sessions.remove(&key) {
+                self.end_session(cx, s, now);
+            }
         }
     }
 }

@@ -111,6 +111,30 @@ impl<W: Write> PcapngWriter<W> {
         self.out.write_all(&len.to_le_bytes())
     }
 
+    /// An Enhanced Packet Block straight from a borrowed frame (no per-packet allocation).
+    pub fn write_raw(
+        &mut self,
+        interface: u32,
+        ts_us: i64,
+        data: &[u8],
+        orig_len: u32,
+    ) -> io::Result<()> {
+        let ts = ts_us as u64;
+        let len = (32 + data.len() + pad4(data.len())) as u32;
+        let mut hdr = [0u8; 28];
+        hdr[0..4].copy_from_slice(&6u32.to_le_bytes());
+        hdr[4..8].copy_from_slice(&len.to_le_bytes());
+        hdr[8..12].copy_from_slice(&interface.to_le_bytes());
+        hdr[12..16].copy_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        hdr[16..20].copy_from_slice(&(ts as u32).to_le_bytes());
+        hdr[20..24].copy_from_slice(&(data.len() as u32).to_le_bytes());
+        hdr[24..28].copy_from_slice(&orig_len.to_le_bytes());
+        self.out.write_all(&hdr)?;
+        self.out.write_all(data)?;
+        self.out.write_all(&[0u8; 3][..pad4(data.len())])?;
+        self.out.write_all(&len.to_le_bytes())
+    }
+
     pub fn write(&mut self, r: &Record) -> io::Result<()> {
         let ts = r.ts_us as u64;
         let mut body = Vec::with_capacity(20 + r.data.len() + 3);

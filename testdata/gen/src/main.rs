@@ -1,4 +1,7 @@
 //! `testgen DIR`: writes the bundled captures into DIR (normally `testdata/`).
+//! `testgen bench-mixed OUT [--size-mb N] [--pcapng]` / `testgen bench-small OUT [--packets N]
+//! [--pcapng]` / `testgen bench-flows OUT [--packets N]` (N distinct UDP 3232 flows): writes one
+//! large benchmark capture to OUT and its counts to `OUT.json`.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
@@ -23,9 +26,56 @@ fn write_pcapng(path: &Path, interfaces: &[u32], records: &[Record]) -> io::Resu
     Ok(())
 }
 
+/// `bench-mixed` / `bench-small`: one benchmark capture and its `OUT.json` summary.
+fn bench(args: &[String]) -> io::Result<()> {
+    use watch3232_testgen::bench::{self, Format, Profile};
+    let usage = || {
+        io::Error::other("usage: testgen bench-mixed OUT [--size-mb N] [--pcapng] | bench-small OUT [--packets N] [--pcapng]")
+    };
+    let profile = match args[0].as_str() {
+        "bench-mixed" => Profile::Mixed,
+        "bench-flows" => Profile::Flows,
+        _ => Profile::Small,
+    };
+    let out = args.get(1).ok_or_else(usage)?;
+    let (mut size_mb, mut packets, mut format) = (1000u64, 4_000_000u64, Format::Pcap);
+    let mut rest = args[2..].iter();
+    while let Some(flag) = rest.next() {
+        let mut value = || {
+            rest.next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or_else(usage)
+        };
+        match flag.as_str() {
+            "--size-mb" => size_mb = value()?,
+            "--packets" => packets = value()?,
+            "--pcapng" => format = Format::Pcapng,
+            _ => return Err(usage()),
+        }
+    }
+    let summary = bench::write(
+        Path::new(out),
+        profile,
+        format,
+        size_mb * 1_000_000,
+        packets,
+    )?;
+    fs::write(format!("{out}.json"), summary.to_json())?;
+    eprintln!(
+        "testgen: wrote {out}: {} packets, {} invitations",
+        summary.packets, summary.invitations
+    );
+    Ok(())
+}
+
 fn main() -> io::Result<()> {
-    let dir = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some("bench-mixed" | "bench-small" | "bench-flows") = args.first().map(String::as_str) {
+        return bench(&args);
+    }
+    let dir = args
+        .first()
+        .cloned()
         .unwrap_or_else(|| "testdata".to_string());
     let dir = Path::new(&dir);
     fs::create_dir_all(dir.join("links"))?;
@@ -47,15 +97,11 @@ fn main() -> io::Result<()> {
             &records,
         )?;
     }
-    // pcapng with two Ethernet interfaces (the second one 802.1Q-tagged), an hour apart.
-    let tagged = Link::Vlan {
-        src: LAPTOP_MAC,
-        dst: ESPRESSIF_MAC,
-        vids: [42, 0],
-        tags: 1,
-    };
+    // pcapng with two interfaces of different link types: Ethernet, then Linux SLL2 an hour
+    // later (libpcap refuses such a section; our reader takes each interface's own type).
+    let second = Link::Sll2;
     let (mut a, _) = scenarios::ota_invitations(eth);
-    let (mut b, _) = scenarios::ota_invitations(tagged);
+    let (mut b, _) = scenarios::ota_invitations(second);
     for r in &mut b {
         r.interface = 1;
         r.ts_us += 3_600_000_000;
@@ -63,8 +109,42 @@ fn main() -> io::Result<()> {
     a.append(&mut b);
     write_pcapng(
         &dir.join("links").join("two-interfaces.pcapng"),
-        &[eth.linktype(), tagged.linktype()],
+        &[eth.linktype(), second.linktype()],
         &a,
+    )?;
+    // Multicast-VPN MDT: the mdt.md examples, a three-PE core, and bad input.
+    fs::create_dir_all(dir.join("mdt"))?;
+    let eth_link = watch3232_testgen::capture::linktype::ETHERNET;
+    write_pcap(
+        &dir.join("mdt").join("examples.pcap"),
+        eth_link,
+        &watch3232_testgen::mdt::examples(),
+    )?;
+    write_pcap(
+        &dir.join("mdt").join("mvpn.pcap"),
+        eth_link,
+        &watch3232_testgen::mdt::mvpn(),
+    )?;
+    write_pcap(
+        &dir.join("mdt").join("malformed.pcap"),
+        eth_link,
+        &watch3232_testgen::mdt::malformed(),
+    )?;
+    // Whole OTA sessions (testdata/ota/, see ota.rs for the events each must produce).
+    fs::create_dir_all(dir.join("ota"))?;
+    for (name, build) in watch3232_testgen::ota::captures() {
+        write_pcap(
+            &dir.join("ota").join(format!("{name}.pcap")),
+            eth.linktype(),
+            &build(eth),
+        )?;
+    }
+    // Anomalies on port 3232 with legitimate OTA traffic mixed in.
+    fs::create_dir_all(dir.join("anomaly"))?;
+    write_pcap(
+        &dir.join("anomaly").join("mixed.pcap"),
+        eth.linktype(),
+        &watch3232_testgen::anomaly::mixed(),
     )?;
     eprintln!("testgen: wrote captures to {}", dir.display());
     Ok(())

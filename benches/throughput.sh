@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# End-to-end throughput: `cat`, `tcpdump` with watch3232's default BPF filter, and
+# `watch3232 read`, on generated captures. Prints best-of-N times, the ratios and watch3232's
+# peak RSS, and checks watch3232's events against what the generator wrote.
+#
+#   benches/throughput.sh                 # mixed (~1 GB) and small (4 M packets), 5 runs each
+#   RUNS=3 SIZE_MB=200 benches/throughput.sh
+#   READER=libpcap benches/throughput.sh  # time the libpcap reader instead of the default
+#   FLOWS=1000000 benches/throughput.sh   # also measure RSS with that many concurrent flows
+#
+# Captures are cached in $BENCH_DATA (default: $CARGO_TARGET_DIR/bench-data or target/bench-data)
+# under a name with the generator's hash, so they are rebuilt only when the generator changes.
+# STRICT=1 makes missed performance targets fail the script (wrong events always fail it).
+set -euo pipefail
+
+RUNS=${RUNS:-5}
+SIZE_MB=${SIZE_MB:-1000}
+SMALL_PACKETS=${SMALL_PACKETS:-4000000}
+FLOWS=${FLOWS:-0}
+READER=${READER:-}
+STRICT=${STRICT:-0}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+DATA=${BENCH_DATA:-$TARGET/bench-data}
+mkdir -p "$DATA"
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }
+need tcpdump tcpdump
+need hyperfine hyperfine
+[ -x /usr/bin/time ] || { echo "installing time"; apt-get install -y -qq time >/dev/null; }
+need python3 python3
+
+echo "== building (release)"
+(cd "$ROOT" && cargo build --release -q --bin watch3232 --example print_filter && cargo build --release -q -p watch3232-testgen)
+# Private copies: the target directory may be shared with other checkouts.
+BIN="$DATA/bin.$$"
+mkdir -p "$BIN"
+trap 'rm -rf "$BIN" "$DATA/tmp.$$"' EXIT
+cp "$TARGET/release/watch3232" "$TARGET/release/testgen" "$TARGET/release/examples/print_filter" "$BIN/"
+W="$BIN/watch3232"
+TMP="$DATA/tmp.$$"
+mkdir -p "$TMP"
+
+GEN_HASH=$(cat "$ROOT"/testdata/gen/src/*.rs "$ROOT"/testdata/gen/Cargo.toml | sha256sum | cut -c1-12)
+# testgen takes OUT right after the subcommand.
+gen_mixed() { local f="$DATA/mixed-${SIZE_MB}mb-$GEN_HASH.pcap"; [ -s "$f.json" ] || { rm -f "$DATA"/mixed-*; "$BIN/testgen" bench-mixed "$f" --size-mb "$SIZE_MB" >&2; }; echo "$f"; }
+gen_small() { local f="$DATA/small-${SMALL_PACKETS}-$GEN_HASH.pcap"; [ -s "$f.json" ] || { rm -f "$DATA"/small-*; "$BIN/testgen" bench-small "$f" --packets "$SMALL_PACKETS" >&2; }; echo "$f"; }
+gen_flows() { local f="$DATA/flows-${FLOWS}-$GEN_HASH.pcap"; [ -s "$f.json" ] || { rm -f "$DATA"/flows-*; "$BIN/testgen" bench-flows "$f" --packets "$FLOWS" >&2; }; echo "$f"; }
+
+FILTER=$("$BIN/print_filter")
+READER_ARGS=()
+[ -n "$READER" ] && READER_ARGS=(--reader "$READER")
+echo "== filter: $FILTER"
+echo "== $(nproc) CPUs; $(uname -r); $(tcpdump --version 2>&1 | head -1); $("$W" --version)"
+
+FAILED=0
+MISSED=0
+bench_one() { # name, file
+    local name=$1 f=$2
+    local size; size=$(stat -c %s "$f")
+    echo
+    echo "== $name: $f ($((size / 1000000)) MB, $(python3 -c "import json;print(json.load(open('$f.json'))['packets'])") packets)"
+    cat "$f" >/dev/null # warm the page cache
+    # -N: no shell; command output is discarded (hyperfine's default), so `cat F` = `cat F > /dev/null`.
+    hyperfine -N --warmup 1 --runs "$RUNS" --style none --export-json "$TMP/$name.json" \
+        -n cat "cat $f" \
+        -n tcpdump "tcpdump -q -r $f -w /dev/null '$FILTER'" \
+        -n watch3232 "$W -q read ${READER_ARGS[*]} $f -o $TMP/$name.events.json" >/dev/null
+    local rss
+    rss=$(/usr/bin/time -f %M "$W" -q read "${READER_ARGS[@]}" "$f" -o "$TMP/$name.events.json" 2>&1 >/dev/null | tail -1)
+    local rc=0
+    python3 - "$TMP/$name.json" "$f.json" "$TMP/$name.events.json" "$rss" "$name" <<'PY' || rc=$?
+import json, sys
+times, manifest, events, rss, name = sys.argv[1:6]
+results = json.load(open(times))["results"]
+best = {r["command"]: min(r["times"]) for r in results}
+# CPU time (user + system, mean over the runs): steadier than wall time on a shared machine.
+cpu = {r["command"]: r["user"] + r["system"] for r in results}
+m = json.load(open(manifest))
+c, w = best["cat"], best["watch3232"]
+t = best["tcpdump"]
+print(f"best of {len(json.load(open(times))['results'][0]['times'])}: cat {c:.3f} s   tcpdump {t:.3f} s   watch3232 {w:.3f} s")
+print(f"watch3232 / tcpdump = {w / t:.2f}x   watch3232 / cat = {w / c:.2f}x   "
+      f"peak RSS {int(rss) / 1024:.1f} MB   {m['packets'] / w / 1e6:.2f} Mpps  {m['frame_bytes'] * 8 / w / 1e9:.1f} Gb/s")
+print(f"CPU (user+sys, mean): cat {cpu['cat']:.3f} s   tcpdump {cpu['tcpdump']:.3f} s   watch3232 {cpu['watch3232']:.3f} s"
+      f"   -> watch3232 / tcpdump = {cpu['watch3232'] / cpu['tcpdump']:.2f}x   watch3232 / cat = {cpu['watch3232'] / cpu['cat']:.2f}x")
+inv, summary = 0, None
+for line in open(events):
+    e = json.loads(line)
+    if e["event_type"] == "arduino_ota" and e["arduino_ota"].get("kind", "invitation") == "invitation":
+        inv += 1
+    if e["event_type"] == "stats" and e.get("kind") == "summary":
+        summary = e["stats"]
+problems = []
+if summary is None:
+    problems.append("no stats summary event")
+else:
+    for key, want in (("packets", m["packets"]), ("bytes", m["frame_bytes"]), ("decode_errors", 0)):
+        if summary[key] != want:
+            problems.append(f"stats.{key} = {summary[key]}, expected {want}")
+    if summary["interesting_packets"] < m["udp_ota_port_packets"]:
+        problems.append(f"stats.interesting_packets = {summary['interesting_packets']} < {m['udp_ota_port_packets']}")
+if inv != m["invitations"]:
+    problems.append(f"{inv} invitation events, expected {m['invitations']}")
+if problems:
+    print("WRONG EVENTS: " + "; ".join(problems))
+    sys.exit(1)
+print(f"events OK: {inv} invitations, {summary['interesting_packets']} interesting packets, "
+      f"{summary['packets']} packets")
+targets = [("watch3232 <= 1.0x tcpdump", w <= t), ("peak RSS < 64 MB", int(rss) < 64 * 1024)]
+if name == "mixed":
+    targets.append(("stretch: watch3232 <= 1.5x cat", w <= 1.5 * c))
+for label, ok in targets:
+    print(f"  target {label}: {'met' if ok else 'MISSED'}")
+sys.exit(0 if all(ok for label, ok in targets if not label.startswith("stretch")) else 3)
+PY
+    case $rc in
+        0) ;;
+        3) MISSED=1 ;;
+        *) FAILED=1 ;;
+    esac
+}
+
+MIXED=$(gen_mixed)
+SMALL=$(gen_small)
+for pair in "mixed:$MIXED" "small:$SMALL"; do
+    name=${pair%%:*}
+    f=${pair#*:}
+    bench_one "$name" "$f"
+done
+
+if [ "$FLOWS" -gt 0 ]; then
+    F=$(gen_flows)
+    echo
+    echo "== flow table: $FLOWS distinct flows ($F)"
+    base=$(/usr/bin/time -f %M "$W" -q --max-flows 1000 read "$F" -o "$TMP/flows.json" 2>&1 >/dev/null | tail -1)
+    full=$(/usr/bin/time -f %M "$W" -q --max-flows "$FLOWS" read "$F" -o "$TMP/flows.json" 2>&1 >/dev/null | tail -1)
+    dflt=$(/usr/bin/time -f %M "$W" -q read "$F" -o "$TMP/flows.json" 2>&1 >/dev/null | tail -1)
+    python3 - "$base" "$full" "$dflt" "$FLOWS" "$TMP/flows.json" <<'PY'
+import json, sys
+base, full, dflt, n = map(int, sys.argv[1:5])
+flows = [json.loads(l) for l in open(sys.argv[5])][-1]["stats"]["flows"]
+print(f"peak RSS: --max-flows 1000: {base / 1024:.1f} MB; --max-flows {n}: {full / 1024:.1f} MB; "
+      f"default ({flows['capacity']}): {dflt / 1024:.1f} MB, evicted {flows['evicted']}, peak {flows['peak']}")
+print(f"memory per flow: {(full - base) * 1024 / n:.0f} bytes")
+PY
+fi
+if [ "$FAILED" -ne 0 ]; then
+    echo "FAILED: watch3232's events do not match the generated captures" >&2
+    exit 1
+fi
+if [ "$STRICT" = 1 ] && [ "$MISSED" -ne 0 ]; then
+    echo "performance targets missed" >&2
+    exit 3
+fi

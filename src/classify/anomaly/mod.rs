@@ -1,0 +1,797 @@
+//! Anomalies: every flow on a watched port (`--watch-ports`) that no other classifier claims,
+//! explained. Registered last, it never claims a flow: while a flow is unclaimed it samples
+//! the first bytes each way and the payload timeline, and reports once when the flow ends (or
+//! once when a long-lived flow is first judged, then one update at its end).
+//!
+//! Pieces: [`guess`] (pure protocol guessers), [`behaviour`] (beacon / interactive heuristics),
+//! [`scan`] (probe windows per source), [`allowlist`] (silenced findings). docs/anomalies.md.
+
+pub mod allowlist;
+pub mod behaviour;
+pub mod guess;
+pub mod scan;
+
+use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
+use crate::capture::Timestamp;
+use crate::decode::{TcpFlags, Transport};
+use crate::engine::Config;
+use crate::event::{Body, Event, Severity, TunnelFields};
+use crate::flow::{Direction, RemovedBy};
+use allowlist::Allowlist;
+use behaviour::Record;
+use guess::{Evidence, Preview};
+use scan::{Closed, Probe, ScanConfig, ScanDetails, ScanTracker};
+use serde::Serialize;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Why a flow is reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    UnknownProtocol,
+    MalformedOta,
+    MalformedMdt,
+    UnexpectedTcpService,
+    Scan,
+    InteractiveSession,
+    Beacon,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 7] = [
+        Reason::UnknownProtocol,
+        Reason::MalformedOta,
+        Reason::MalformedMdt,
+        Reason::UnexpectedTcpService,
+        Reason::Scan,
+        Reason::InteractiveSession,
+        Reason::Beacon,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::UnknownProtocol => "unknown_protocol",
+            Reason::MalformedOta => "malformed_ota",
+            Reason::MalformedMdt => "malformed_mdt",
+            Reason::UnexpectedTcpService => "unexpected_tcp_service",
+            Reason::Scan => "scan",
+            Reason::InteractiveSession => "interactive_session",
+            Reason::Beacon => "beacon",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.name() == s)
+    }
+
+    fn silenced_counter(self) -> &'static str {
+        match self {
+            Reason::UnknownProtocol => "anomaly.silenced.unknown_protocol",
+            Reason::MalformedOta => "anomaly.silenced.malformed_ota",
+            Reason::MalformedMdt => "anomaly.silenced.malformed_mdt",
+            Reason::UnexpectedTcpService => "anomaly.silenced.unexpected_tcp_service",
+            Reason::Scan => "anomaly.silenced.scan",
+            Reason::InteractiveSession => "anomaly.silenced.interactive_session",
+            Reason::Beacon => "anomaly.silenced.beacon",
+        }
+    }
+}
+
+/// Tunables of the anomaly path (CLI flags in `cli::anomaly`).
+#[derive(Clone, Debug)]
+pub struct AnomalyConfig {
+    /// Payload bytes kept per direction of a flow (a TLS ClientHello may grow it to 16 KiB
+    /// until it is complete).
+    pub sample_bytes: usize,
+    /// A flow still open after this many packets, or this many seconds, is judged early.
+    pub judge_packets: u64,
+    pub judge_secs: u64,
+    /// Horizontal scan: distinct hosts probed by one source in a window.
+    pub scan_hosts: usize,
+    /// Vertical scan: distinct watched ports probed on one host in a window.
+    pub scan_ports: usize,
+    pub scan_window_secs: u64,
+    /// Open scan windows (sources) tracked at once.
+    pub max_scan_sources: usize,
+    pub allowlist: Option<Arc<Allowlist>>,
+}
+
+impl Default for AnomalyConfig {
+    fn default() -> Self {
+        AnomalyConfig {
+            sample_bytes: 512,
+            judge_packets: 200,
+            judge_secs: 300,
+            scan_hosts: 16,
+            scan_ports: 3,
+            scan_window_secs: 60,
+            max_scan_sources: 1024,
+            allowlist: None,
+        }
+    }
+}
+
+/// Largest TLS ClientHello the sample grows to hold.
+const MAX_HELLO: usize = 16 * 1024 + 5;
+
+/// What the anomaly path keeps about one unclaimed flow on a watched port. Sides are those
+/// of the service: index 0 = towards the watched port, 1 = from it.
+#[derive(Debug, Default)]
+pub struct AnomalyFlow {
+    /// The flow's `src` (first speaker) is the service side.
+    pub reversed: bool,
+    pub sample: [Vec<u8>; 2],
+    /// Next TCP sequence number expected per side (retransmissions are not sampled twice).
+    next_seq: [Option<u32>; 2],
+    /// A gap in the sequence space: sampling of that side stopped.
+    gap: [bool; 2],
+    pub records: Vec<Record>,
+    /// The service side sent a SYN-ACK or data.
+    pub answered: bool,
+    syn_ack_seen: bool,
+    pub handshake_completed: bool,
+    pub last_index: u64,
+    /// The early report went out; the end brings an update.
+    pub reported_early: bool,
+}
+
+/// Flow counters oriented by the service: `toserver` = towards the watched port.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct FlowSummary {
+    pub pkts_toserver: u64,
+    pub pkts_toclient: u64,
+    pub bytes_toserver: u64,
+    pub bytes_toclient: u64,
+    pub duration_s: f64,
+    /// Shannon entropy (bits per byte) of the first sampled bytes towards the service (or
+    /// from it when the client sent none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entropy: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_preview: Option<Previews>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Previews {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toserver: Option<Preview>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toclient: Option<Preview>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct TcpSummary {
+    pub flags_toserver: String,
+    pub flags_toclient: String,
+    pub handshake_completed: bool,
+}
+
+/// The `anomaly` object of an event; `kind` repeats `reason`.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct AnomalyDetails {
+    pub reason: Reason,
+    /// `end` (flow ended), `early` (long-lived flow judged while open), `update` (end of a
+    /// flow reported early), `window` (a scan window closed).
+    pub report: &'static str,
+    #[serde(flatten)]
+    pub evidence: Evidence,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<FlowSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<behaviour::Beacon>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interactive: Option<behaviour::Interactive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<ScanDetails>,
+    /// For malformed_*: the parser's error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub severity_reasons: Vec<&'static str>,
+    pub detail: String,
+}
+
+pub struct Anomaly {
+    ports: Vec<u16>,
+    cfg: AnomalyConfig,
+    flow_timeout_secs: u64,
+    scans: ScanTracker,
+    closed: Vec<Closed>,
+}
+
+fn flag_names(f: u8) -> String {
+    const NAMES: [(u8, &str); 6] = [
+        (TcpFlags::SYN, "SYN"),
+        (TcpFlags::ACK, "ACK"),
+        (TcpFlags::PSH, "PSH"),
+        (TcpFlags::FIN, "FIN"),
+        (TcpFlags::RST, "RST"),
+        (TcpFlags::URG, "URG"),
+    ];
+    NAMES
+        .iter()
+        .filter(|(b, _)| f & b != 0)
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// `a` is at or after `b` in TCP sequence space.
+fn seq_ge(a: u32, b: u32) -> bool {
+    a.wrapping_sub(b) < 1 << 31
+}
+
+impl Anomaly {
+    pub fn new(config: &Config) -> Self {
+        let cfg = config.anomaly.clone();
+        let scans = ScanTracker::new(ScanConfig {
+            hosts: cfg.scan_hosts,
+            ports: cfg.scan_ports,
+            window_secs: cfg.scan_window_secs,
+            max_sources: cfg.max_scan_sources,
+        });
+        Anomaly {
+            ports: config.watch_ports.clone(),
+            cfg,
+            flow_timeout_secs: config.flow_timeout_secs,
+            scans,
+            closed: Vec::new(),
+        }
+    }
+
+    fn watched(&self, port: u16) -> bool {
+        self.ports.contains(&port)
+    }
+
+    /// Whether the flow's first speaker is the service (its port is watched, the other's not).
+    fn service_is_src(&self, flow: &Flow, pkt: &Pkt<'_>) -> bool {
+        let e = &flow.endpoints;
+        let (s, d) = (self.watched(e.src_port), self.watched(e.dst_port));
+        if s != d {
+            return s;
+        }
+        // Both or neither watched: a first packet that is a SYN-ACK comes from the service.
+        matches!(pkt.decoded.transport, Transport::Tcp(t) if t.flags.has(TcpFlags::SYN) && t.flags.has(TcpFlags::ACK))
+    }
+
+    fn sample(
+        &self,
+        st: &mut AnomalyFlow,
+        side: usize,
+        seq: Option<u32>,
+        syn: bool,
+        payload: &[u8],
+    ) {
+        if let Some(seq) = seq {
+            if syn {
+                st.next_seq[side].get_or_insert(seq.wrapping_add(1));
+            }
+            if payload.is_empty() || st.gap[side] {
+                return;
+            }
+            let mut data = payload;
+            match st.next_seq[side] {
+                Some(next) if next != seq => {
+                    if seq_ge(seq, next) {
+                        // Bytes missing before this segment: stop sampling this side.
+                        st.gap[side] = true;
+                        return;
+                    }
+                    // A retransmission, perhaps with new bytes at its tail.
+                    let dup = next.wrapping_sub(seq) as usize;
+                    if dup >= data.len() {
+                        return;
+                    }
+                    data = &data[dup..];
+                }
+                _ => {}
+            }
+            st.next_seq[side] = Some(seq.wrapping_add(payload.len() as u32));
+            self.keep(st, side, data);
+        } else if !payload.is_empty() {
+            self.keep(st, side, payload);
+        }
+    }
+
+    fn keep(&self, st: &mut AnomalyFlow, side: usize, data: &[u8]) {
+        let s = &mut st.sample[side];
+        let mut cap = self.cfg.sample_bytes;
+        if side == 0 && s.len() >= cap && s.first() == Some(&22) {
+            // Let a TLS ClientHello complete, up to MAX_HELLO.
+            if matches!(
+                guess::tls::parse_client_hello(s),
+                Err(guess::tls::TlsError::Truncated { .. })
+            ) {
+                cap = MAX_HELLO;
+            }
+        } else if side == 0 && s.is_empty() && data.first() == Some(&22) {
+            cap = cap.max(MAX_HELLO.min(guess::tls::record_len(data).unwrap_or(0)));
+        }
+        if s.len() < cap {
+            let take = (cap - s.len()).min(data.len());
+            s.extend_from_slice(&data[..take]);
+        }
+    }
+
+    fn judge_now(&self, flow: &Flow) -> bool {
+        let packets = flow.packets[0] + flow.packets[1];
+        packets >= self.cfg.judge_packets
+            || flow.last_seen.micros() - flow.first_seen.micros()
+                >= (self.cfg.judge_secs as i64).saturating_mul(1_000_000)
+    }
+}
+
+fn state(flow: &mut Flow) -> Option<&mut AnomalyFlow> {
+    if matches!(flow.app, AppState::None) {
+        flow.app = AppState::Anomaly(Box::default());
+    }
+    match &mut flow.app {
+        AppState::Anomaly(s) => Some(s),
+        // Another classifier keeps state in this flow while it decides: leave it alone.
+        _ => None,
+    }
+}
+
+/// Everything decided about a flow, ready to become an event.
+struct Finding {
+    reason: Reason,
+    severity: Severity,
+    severity_reasons: Vec<&'static str>,
+    evidence: Evidence,
+    summary: FlowSummary,
+    beacon: Option<behaviour::Beacon>,
+    interactive: Option<behaviour::Interactive>,
+    error: Option<String>,
+    detail: String,
+    /// A probe (no payload, no answer): may be folded into a scan.
+    probe: bool,
+    /// The flow looks like a legitimate protocol that was not claimed (ESPHome OTA magic).
+    legitimate: bool,
+}
+
+fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
+    let rev = st.is_some_and(|s| s.reversed);
+    let (up, down) = if rev { (1, 0) } else { (0, 1) };
+    let tcp = flow.endpoints.proto == crate::decode::IPPROTO_TCP;
+    let empty = Vec::new();
+    let (s_up, s_down) = match st {
+        Some(s) => (&s.sample[0], &s.sample[1]),
+        None => (&empty, &empty),
+    };
+    let evidence = if st.is_some() {
+        guess::guess_flow(s_up, s_down, tcp)
+    } else {
+        Evidence::default()
+    };
+    let answered = st.is_some_and(|s| s.answered) || flow.payload_bytes[down] > 0;
+    let handshake = st.is_some_and(|s| s.handshake_completed);
+    let entropy_src = if s_up.is_empty() { s_down } else { s_up };
+    let entropy = (!entropy_src.is_empty()).then(|| round3(guess::entropy(entropy_src)));
+    let summary = FlowSummary {
+        pkts_toserver: flow.packets[up],
+        pkts_toclient: flow.packets[down],
+        bytes_toserver: flow.payload_bytes[up],
+        bytes_toclient: flow.payload_bytes[down],
+        duration_s: round3(flow.last_seen.secs_since(flow.first_seen)),
+        entropy,
+        payload_preview: (!s_up.is_empty() || !s_down.is_empty()).then(|| Previews {
+            toserver: guess::preview(s_up),
+            toclient: guess::preview(s_down),
+        }),
+        tcp: tcp.then(|| TcpSummary {
+            flags_toserver: flag_names(flow.tcp_flags[up]),
+            flags_toclient: flag_names(flow.tcp_flags[down]),
+            handshake_completed: handshake,
+        }),
+    };
+    let records = st.map_or(&[][..], |s| &s.records[..]);
+    let text_both = |b: &[u8]| !b.is_empty() && guess::simple::is_text(b);
+    let beacon = behaviour::beacon(records);
+    let interactive = if beacon.is_none() {
+        behaviour::interactive(records, text_both(s_up) && text_both(s_down))
+    } else {
+        None
+    };
+    let guess_name = evidence.protocol_guess.unwrap_or("unknown");
+    let no_payload = flow.payload_bytes[0] + flow.payload_bytes[1] == 0;
+    let mut sev_reasons = Vec::new();
+    let peer = |a: IpAddr, p: u16| format!("{a}:{p}");
+    let e = if rev {
+        flow.endpoints.reversed()
+    } else {
+        flow.endpoints
+    };
+    let (client, server) = (peer(e.src, e.src_port), peer(e.dst, e.dst_port));
+    let proto = crate::decode::proto_name(e.proto);
+    let mut error = None;
+    let (reason, severity, detail) = if let Some(m) = &flow.malformed {
+        error = Some(m.error.clone());
+        sev_reasons.push("resembles a known protocol but does not parse");
+        let reason = if m.protocol == "mdt" {
+            Reason::MalformedMdt
+        } else {
+            Reason::MalformedOta
+        };
+        let what = match m.protocol {
+            "mdt" => "an MDT Data-MDT join",
+            "esphome_ota" => "an ESPHome OTA session",
+            _ => "an ArduinoOTA invitation",
+        };
+        (
+            reason,
+            Severity::Low,
+            format!(
+                "{client} sent {proto} {server} what looks like {what} but does not parse: {}",
+                m.error
+            ),
+        )
+    } else if let Some(b) = &beacon {
+        sev_reasons.extend(["regular send intervals", "similar message sizes"]);
+        let d = format!(
+            "{client} sends to {proto} {server} every {:.1} s (jitter {:.2} s, {} messages of ~{:.0} bytes, {guess_name}): beacon-like",
+            b.period_s, b.jitter_s, b.count, b.mean_size
+        );
+        (Reason::Beacon, Severity::High, d)
+    } else if let Some(i) = &interactive {
+        sev_reasons.extend(["text typed at human pace both ways", "small messages"]);
+        let d = format!(
+            "{client} and {proto} {server} exchange short text at human pace ({} turns, median pause {:.1} s): interactive session",
+            i.turns, i.median_gap_s
+        );
+        (Reason::InteractiveSession, Severity::High, d)
+    } else if tcp && answered {
+        sev_reasons.push("a host answers TCP on a watched port with something other than ESPHome");
+        let mut sev = Severity::Medium;
+        if matches!(guess_name, "ssh" | "tls" | "smb") {
+            sev_reasons.push("remote-access or encrypted service");
+            sev = Severity::High;
+        }
+        let what = if no_payload {
+            "accepted a connection (no data exchanged)".to_string()
+        } else {
+            format!("serves {guess_name}")
+        };
+        (
+            Reason::UnexpectedTcpService,
+            sev,
+            format!("{server} {what} to {client} on TCP {}", e.dst_port),
+        )
+    } else if no_payload {
+        sev_reasons.push("connection attempt without payload or answer");
+        (
+            Reason::UnknownProtocol,
+            Severity::Info,
+            format!("{client} tried {proto} {server}; no payload, no answer"),
+        )
+    } else {
+        let mut sev = Severity::Low;
+        sev_reasons.push("payload matches no classifier");
+        let n = entropy_src.len().min(256);
+        if n >= 32 && entropy.is_some_and(|h| h >= 0.9 * (n as f64).log2()) {
+            sev_reasons.push("high-entropy payload (encrypted or compressed)");
+            sev = Severity::Medium;
+        }
+        (Reason::UnknownProtocol, sev, format!("{client} sent {proto} {server} payload that no classifier recognises ({guess_name})"))
+    };
+    let up_pkts = flow.packets[up];
+    let probe = error.is_none()
+        && beacon.is_none()
+        && interactive.is_none()
+        && !answered
+        && if tcp {
+            no_payload && up_pkts <= 3
+        } else {
+            flow.packets[down] == 0 && up_pkts <= 2
+        };
+    Finding {
+        reason,
+        severity,
+        severity_reasons: sev_reasons,
+        legitimate: evidence.protocol_guess == Some("esphome_ota") && flow.malformed.is_none(),
+        evidence,
+        summary,
+        beacon,
+        interactive,
+        error,
+        detail,
+        probe,
+    }
+}
+
+impl Anomaly {
+    fn silenced(
+        &self,
+        cx: &mut Context<'_>,
+        reason: Reason,
+        addrs: &[IpAddr],
+        port: Option<u16>,
+        proto: u8,
+    ) -> bool {
+        let Some(list) = &self.cfg.allowlist else {
+            return false;
+        };
+        if let Some(entry) = list.matches(reason, addrs, port, proto) {
+            cx.counters.bump("anomaly.silenced");
+            cx.counters.bump(reason.silenced_counter());
+            tracing::debug!(
+                line = entry.line,
+                reason = reason.name(),
+                "anomaly silenced by the allowlist"
+            );
+            return true;
+        }
+        false
+    }
+
+    fn make_event(
+        &self,
+        cx: &Context<'_>,
+        flow: &mut Flow,
+        f: Finding,
+        report: &'static str,
+    ) -> Event {
+        let rev = matches!(&flow.app, AppState::Anomaly(s) if s.reversed);
+        let pcap_cnt = match &flow.app {
+            AppState::Anomaly(s) if s.last_index > 0 => Some(s.last_index),
+            _ => None,
+        };
+        let body = Body::Anomaly(Box::new(AnomalyDetails {
+            reason: f.reason,
+            report,
+            evidence: f.evidence,
+            summary: Some(f.summary),
+            beacon: f.beacon,
+            interactive: f.interactive,
+            scan: None,
+            error: f.error,
+            severity_reasons: f.severity_reasons,
+            detail: f.detail,
+        }));
+        Event {
+            timestamp: flow.last_seen,
+            flow_id: Some(flow.id),
+            origin: cx.origin.clone(),
+            pcap_cnt,
+            event_type: body.event_type(),
+            kind: f.reason.name(),
+            severity: f.severity,
+            flow: Some(flow.fields_oriented(cx.config.community_id_seed, rev)),
+            tunnel: flow.tunnel.map(|t| TunnelFields {
+                src_ip: t.outer_src,
+                dest_ip: t.outer_dst,
+                proto: "GRE",
+                gre_key: t.key,
+                depth: t.depth,
+            }),
+            body,
+        }
+    }
+
+    fn flush_closed(&mut self, cx: &mut Context<'_>) {
+        for c in std::mem::take(&mut self.closed) {
+            for ev in c.released {
+                cx.emit(ev);
+            }
+            if let Some(s) = c.scan {
+                cx.counters
+                    .add("anomaly.scan_probes_folded", s.probes_folded);
+                if self.silenced(
+                    cx,
+                    Reason::Scan,
+                    &[s.src_ip],
+                    s.ports.first().copied().filter(|_| s.ports.len() == 1),
+                    0,
+                ) {
+                    continue;
+                }
+                let detail = format!(
+                    "{} probed {} target(s) on {} host(s), port(s) {:?}, over {} in {} s: {} scan",
+                    s.src_ip,
+                    s.target_count,
+                    s.host_count,
+                    s.ports,
+                    s.proto,
+                    s.window_end.secs_since(s.window_start).round(),
+                    s.kind
+                );
+                let mut reasons = vec!["one source probed many targets on watched ports"];
+                if s.answered > 0 {
+                    reasons.push("some targets answered");
+                }
+                let ts = s.window_end;
+                let d = AnomalyDetails {
+                    reason: Reason::Scan,
+                    report: "window",
+                    evidence: Evidence::default(),
+                    summary: None,
+                    beacon: None,
+                    interactive: None,
+                    error: None,
+                    severity_reasons: reasons,
+                    detail,
+                    scan: Some(s),
+                };
+                cx.emit(Event::global(
+                    ts,
+                    cx.origin.clone(),
+                    "scan",
+                    Severity::Medium,
+                    Body::Anomaly(Box::new(d)),
+                ));
+            }
+        }
+    }
+}
+
+impl Classifier for Anomaly {
+    fn name(&self) -> &'static str {
+        "anomaly"
+    }
+
+    fn interests(&self, interest: &mut Interest) {
+        for &p in &self.ports {
+            interest.add_tcp_port(p);
+            interest.add_udp_port(p);
+        }
+    }
+
+    fn on_packet(&mut self, cx: &mut Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow) -> Verdict {
+        let e = flow.endpoints;
+        let on_watched =
+            matches!(e.proto, 6 | 17) && (self.watched(e.src_port) || self.watched(e.dst_port));
+        if !on_watched {
+            return Verdict::Decline;
+        }
+        let first = flow.packets[0] + flow.packets[1] == 1;
+        let reversed = first && self.service_is_src(flow, pkt);
+        let Some(st) = state(flow) else {
+            cx.counters.bump("anomaly.state_unavailable");
+            return Verdict::Undecided;
+        };
+        if first {
+            st.reversed = reversed;
+        }
+        st.last_index = pkt.index;
+        // Side 0 = towards the service.
+        let side = usize::from((pkt.dir == Direction::ToServer) == st.reversed);
+        let (seq, flags, payload) = match pkt.decoded.transport {
+            Transport::Tcp(t) => (Some(t.seq), t.flags, t.payload),
+            Transport::Udp(u) => (None, TcpFlags(0), u.payload),
+            _ => (None, TcpFlags(0), &[][..]),
+        };
+        if side == 1
+            && (flags.has(TcpFlags::SYN) && flags.has(TcpFlags::ACK) || !payload.is_empty())
+        {
+            st.answered = true;
+            st.syn_ack_seen |= flags.has(TcpFlags::SYN);
+        }
+        if side == 0
+            && st.syn_ack_seen
+            && flags.has(TcpFlags::ACK)
+            && !flags.has(TcpFlags::SYN)
+            && !flags.has(TcpFlags::RST)
+        {
+            st.handshake_completed = true;
+        }
+        self.sample(st, side, seq, flags.has(TcpFlags::SYN), payload);
+        if !payload.is_empty() && st.records.len() < behaviour::MAX_RECORDS {
+            st.records.push(Record {
+                ts_us: pkt.ts.micros(),
+                to_server: side == 0,
+                len: payload.len() as u32,
+            });
+        }
+        let early = !st.reported_early;
+        if early && self.judge_now(flow) {
+            let f = judge(
+                flow,
+                match &flow.app {
+                    AppState::Anomaly(s) => Some(s),
+                    _ => None,
+                },
+            );
+            if let AppState::Anomaly(s) = &mut flow.app {
+                s.reported_early = true;
+            }
+            let addrs = [flow.endpoints.src, flow.endpoints.dst];
+            let port = Some(if reversed_of(flow) {
+                flow.endpoints.src_port
+            } else {
+                flow.endpoints.dst_port
+            });
+            if !f.legitimate && !self.silenced(cx, f.reason, &addrs, port, flow.endpoints.proto) {
+                cx.counters.bump("anomaly.judged_early");
+                let ev = self.make_event(cx, flow, f, "early");
+                cx.emit(ev);
+            }
+        }
+        Verdict::Undecided
+    }
+
+    fn on_flow_end(&mut self, cx: &mut Context<'_>, flow: &mut Flow, _by: RemovedBy) {
+        let e = flow.endpoints;
+        if !(matches!(e.proto, 6 | 17) && (self.watched(e.src_port) || self.watched(e.dst_port))) {
+            return;
+        }
+        let st = match &flow.app {
+            AppState::Anomaly(s) => Some(&**s),
+            _ => None,
+        };
+        let early = st.is_some_and(|s| s.reported_early);
+        let f = judge(flow, st);
+        if f.legitimate {
+            cx.counters.bump("anomaly.esphome_like_unclaimed");
+            return;
+        }
+        let rev = reversed_of(flow);
+        let (client, server, port) = if rev {
+            (e.dst, e.src, e.src_port)
+        } else {
+            (e.src, e.dst, e.dst_port)
+        };
+        let silenced = self.silenced(cx, f.reason, &[client, server], Some(port), e.proto);
+        let probe = f.probe && !early;
+        let answered_probe = !f.probe
+            && f.reason == Reason::UnexpectedTcpService
+            && flow.payload_bytes[0] + flow.payload_bytes[1] == 0;
+        let event =
+            (!silenced).then(|| self.make_event(cx, flow, f, if early { "update" } else { "end" }));
+        if probe || answered_probe {
+            let p = Probe {
+                src: client,
+                dst: server,
+                port,
+                proto: e.proto,
+                first_seen: flow.first_seen,
+                last_seen: flow.last_seen,
+                answered: answered_probe,
+            };
+            let held = if answered_probe { None } else { event.clone() };
+            let left = self.scans.record(p, held, &mut self.closed);
+            if let Some(ev) = left {
+                cx.emit(ev);
+            }
+            if answered_probe {
+                if let Some(ev) = event {
+                    cx.emit(ev);
+                }
+            }
+            self.flush_closed(cx);
+            return;
+        }
+        if let Some(ev) = event {
+            cx.emit(ev);
+        }
+    }
+
+    fn on_tick(&mut self, cx: &mut Context<'_>, now: Timestamp) {
+        self.scans
+            .expire(now, self.flow_timeout_secs + 2, &mut self.closed);
+        self.flush_closed(cx);
+        if self.scans.evicted > 0 {
+            cx.counters
+                .classifier
+                .insert("anomaly.scan_windows_evicted", self.scans.evicted);
+        }
+    }
+
+    fn on_finish(&mut self, cx: &mut Context<'_>, _now: Timestamp) {
+        self.scans.finish(&mut self.closed);
+        self.flush_closed(cx);
+        if self.scans.evicted > 0 {
+            cx.counters
+                .classifier
+                .insert("anomaly.scan_windows_evicted", self.scans.evicted);
+        }
+    }
+}
+
+fn reversed_of(flow: &Flow) -> bool {
+    matches!(&flow.app, AppState::Anomaly(s) if s.reversed)
+}

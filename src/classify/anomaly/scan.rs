@@ -1,0 +1,395 @@
+//! Scan detection over *probe* flows: flows on a watched port that carried no payload either
+//! way (TCP) or only the prober's datagrams with no answer (UDP), as nmap `-sS`/`-sU` leave.
+//!
+//! Probes are recorded when their flow ends, per source and transport, in windows of
+//! `window` seconds starting at the first probe's first packet. A window is a **horizontal**
+//! scan when it touched at least `hosts` distinct hosts, **vertical** when one host was probed
+//! on at least `ports` distinct watched ports. A window closes when a later probe falls past
+//! it, when packet time passes its end plus the flow timeout (every probe of the window has
+//! ended by then), or at the end of input. A scan window yields one `scan` event; the anomaly
+//! events its probes would have produced are *folded* into it (counted, not written). A window
+//! below the thresholds releases those events unchanged, so each probe is still reported once.
+//!
+//! Bounds: at most `max_sources` open windows (the oldest is closed early past it, counted as
+//! `anomaly.scan_windows_evicted`), at most [`MAX_TARGETS`] distinct targets remembered per
+//! window (the count goes on), and at most max(`hosts`, `ports`) held events per window.
+
+use crate::capture::Timestamp;
+use crate::event::Event;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+/// Distinct (host, port) targets remembered per window.
+pub const MAX_TARGETS: usize = 4096;
+/// Targets listed in a `scan` event.
+pub const SAMPLE_TARGETS: usize = 10;
+
+#[derive(Clone, Debug)]
+pub struct ScanConfig {
+    pub hosts: usize,
+    pub ports: usize,
+    pub window_secs: u64,
+    pub max_sources: usize,
+}
+
+/// The `scan` object of a `scan` anomaly.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ScanDetails {
+    pub src_ip: IpAddr,
+    pub proto: &'static str,
+    /// `horizontal`, `vertical` or `horizontal+vertical`.
+    pub kind: &'static str,
+    /// Distinct (host, port) pairs probed (at least; see `targets_truncated`).
+    pub target_count: u64,
+    pub host_count: usize,
+    pub ports: Vec<u16>,
+    pub sample_targets: Vec<String>,
+    /// Probes whose host answered (SYN-ACK): each is also reported on its own.
+    pub answered: u64,
+    /// Anomaly events of single probes folded into this one.
+    pub probes_folded: u64,
+    pub window_start: Timestamp,
+    pub window_end: Timestamp,
+    pub window_s: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub targets_truncated: bool,
+}
+
+/// One probe flow as it ended.
+pub struct Probe {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub port: u16,
+    pub proto: u8,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// The target answered: the probe stays reported on its own and is not held.
+    pub answered: bool,
+}
+
+struct Window {
+    start: Timestamp,
+    last: Timestamp,
+    targets: HashSet<(IpAddr, u16)>,
+    /// Distinct ports remembered per host, and the most on one host.
+    per_host: HashMap<IpAddr, usize>,
+    max_ports_per_host: usize,
+    target_count: u64,
+    truncated: bool,
+    answered: u64,
+    /// Events waiting for the window's verdict.
+    held: Vec<Event>,
+    /// Held events dropped once the window already counted as a scan.
+    folded_early: u64,
+}
+
+/// What closing a window produced.
+pub struct Closed {
+    /// The `scan` details, when the window was a scan.
+    pub scan: Option<ScanDetails>,
+    /// Events to write after all (the window was no scan).
+    pub released: Vec<Event>,
+}
+
+pub struct ScanTracker {
+    cfg: ScanConfig,
+    windows: HashMap<(IpAddr, u8), Window>,
+    pub evicted: u64,
+}
+
+fn proto_name(p: u8) -> &'static str {
+    crate::decode::proto_name(p)
+}
+
+impl ScanTracker {
+    pub fn new(cfg: ScanConfig) -> Self {
+        ScanTracker {
+            cfg,
+            windows: HashMap::new(),
+            evicted: 0,
+        }
+    }
+
+    fn window_us(&self) -> i64 {
+        (self.cfg.window_secs as i64).saturating_mul(1_000_000)
+    }
+
+    fn is_scan(&self, w: &Window) -> (bool, bool) {
+        (
+            w.per_host.len() >= self.cfg.hosts,
+            w.max_ports_per_host >= self.cfg.ports,
+        )
+    }
+
+    /// Records a probe. `event` is the probe's own anomaly event (None when it is silenced or
+    /// answered, i.e. written anyway). Returns windows closed on the way.
+    pub fn record(
+        &mut self,
+        p: Probe,
+        event: Option<Event>,
+        out: &mut Vec<Closed>,
+    ) -> Option<Event> {
+        let key = (p.src, p.proto);
+        let wus = self.window_us();
+        if let Some(w) = self.windows.get(&key) {
+            if p.first_seen.micros() >= w.start.micros().saturating_add(wus) {
+                let w = self.windows.remove(&key).expect("present");
+                out.push(self.close(key, w));
+            }
+        }
+        if !self.windows.contains_key(&key) && self.windows.len() >= self.cfg.max_sources {
+            if let Some(oldest) = self
+                .windows
+                .iter()
+                .min_by_key(|(_, w)| w.start)
+                .map(|(k, _)| *k)
+            {
+                let w = self.windows.remove(&oldest).expect("present");
+                self.evicted += 1;
+                out.push(self.close(oldest, w));
+            }
+        }
+        let w = self.windows.entry(key).or_insert_with(|| Window {
+            start: p.first_seen,
+            last: p.last_seen,
+            targets: HashSet::new(),
+            per_host: HashMap::new(),
+            max_ports_per_host: 0,
+            target_count: 0,
+            truncated: false,
+            answered: 0,
+            held: Vec::new(),
+            folded_early: 0,
+        });
+        w.last = w.last.max(p.last_seen);
+        let target = (p.dst, p.port);
+        if !w.targets.contains(&target) {
+            if w.targets.len() < MAX_TARGETS {
+                w.targets.insert(target);
+                let n = w.per_host.entry(target.0).or_default();
+                *n += 1;
+                w.max_ports_per_host = w.max_ports_per_host.max(*n);
+            } else {
+                w.truncated = true;
+            }
+            w.target_count += 1;
+        }
+        if p.answered {
+            w.answered += 1;
+        }
+        let event = event?;
+        let hold_cap = self.cfg.hosts.max(self.cfg.ports);
+        let w = self.windows.get(&key).expect("inserted above");
+        let (h, v) = self.is_scan(w);
+        let w = self.windows.get_mut(&key).expect("inserted above");
+        if h || v {
+            // Already a scan: fold straight away.
+            w.folded_early += 1;
+            None
+        } else if w.held.len() < hold_cap {
+            w.held.push(event);
+            None
+        } else {
+            Some(event)
+        }
+    }
+
+    fn close(&self, key: (IpAddr, u8), w: Window) -> Closed {
+        let (h, v) = self.is_scan(&w);
+        if !(h || v) {
+            return Closed {
+                scan: None,
+                released: w.held,
+            };
+        }
+        let mut ports: Vec<u16> = w
+            .targets
+            .iter()
+            .map(|t| t.1)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        ports.sort_unstable();
+        let mut sample: Vec<(IpAddr, u16)> = w.targets.iter().copied().collect();
+        sample.sort_unstable();
+        sample.truncate(SAMPLE_TARGETS);
+        let scan = ScanDetails {
+            src_ip: key.0,
+            proto: proto_name(key.1),
+            kind: match (h, v) {
+                (true, true) => "horizontal+vertical",
+                (true, false) => "horizontal",
+                _ => "vertical",
+            },
+            target_count: w.target_count,
+            host_count: w.per_host.len(),
+            ports,
+            sample_targets: sample
+                .iter()
+                .map(|(ip, port)| match ip {
+                    IpAddr::V4(a) => format!("{a}:{port}"),
+                    IpAddr::V6(a) => format!("[{a}]:{port}"),
+                })
+                .collect(),
+            answered: w.answered,
+            probes_folded: w.held.len() as u64 + w.folded_early,
+            window_start: w.start,
+            window_end: w.last,
+            window_s: self.cfg.window_secs,
+            targets_truncated: w.truncated,
+        };
+        Closed {
+            scan: Some(scan),
+            released: Vec::new(),
+        }
+    }
+
+    /// Closes windows whose every probe has ended: `now` past start + window + `grace_secs`.
+    pub fn expire(&mut self, now: Timestamp, grace_secs: u64, out: &mut Vec<Closed>) {
+        let limit = self
+            .window_us()
+            .saturating_add((grace_secs as i64).saturating_mul(1_000_000));
+        let due: Vec<(IpAddr, u8)> = self
+            .windows
+            .iter()
+            .filter(|(_, w)| now.micros() >= w.start.micros().saturating_add(limit))
+            .map(|(k, _)| *k)
+            .collect();
+        self.close_keys(due, out);
+    }
+
+    /// Closes every window (end of input), oldest first.
+    pub fn finish(&mut self, out: &mut Vec<Closed>) {
+        let all: Vec<(IpAddr, u8)> = self.windows.keys().copied().collect();
+        self.close_keys(all, out);
+    }
+
+    fn close_keys(&mut self, mut keys: Vec<(IpAddr, u8)>, out: &mut Vec<Closed>) {
+        keys.sort_by_key(|k| (self.windows[k].start, *k));
+        for k in keys {
+            let w = self.windows.remove(&k).expect("listed");
+            out.push(self.close(k, w));
+        }
+    }
+
+    pub fn open_windows(&self) -> usize {
+        self.windows.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(src: &str, dst: &str, port: u16, t: i64) -> Probe {
+        Probe {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            port,
+            proto: 6,
+            first_seen: Timestamp(t * 1_000_000),
+            last_seen: Timestamp(t * 1_000_000),
+            answered: false,
+        }
+    }
+
+    fn ev(t: i64) -> Event {
+        use crate::event::{Body, Origin, Severity};
+        Event::global(
+            Timestamp(t),
+            Origin::default(),
+            "x",
+            Severity::Info,
+            Body::Stats(Box::default()),
+        )
+    }
+
+    fn tracker() -> ScanTracker {
+        ScanTracker::new(ScanConfig {
+            hosts: 4,
+            ports: 3,
+            window_secs: 60,
+            max_sources: 2,
+        })
+    }
+
+    #[test]
+    fn horizontal_scan_folds_its_probes() {
+        let mut t = tracker();
+        let mut out = Vec::new();
+        for i in 1..=6 {
+            assert!(t
+                .record(
+                    probe("10.0.0.1", &format!("10.0.1.{i}"), 3232, i),
+                    Some(ev(i)),
+                    &mut out
+                )
+                .is_none());
+        }
+        t.finish(&mut out);
+        assert_eq!(out.len(), 1);
+        let s = out[0].scan.as_ref().unwrap();
+        assert_eq!(
+            (s.kind, s.target_count, s.host_count, s.probes_folded),
+            ("horizontal", 6, 6, 6)
+        );
+        assert_eq!(s.sample_targets[0], "10.0.1.1:3232");
+        assert!(out[0].released.is_empty());
+    }
+
+    #[test]
+    fn below_threshold_releases_and_windows_roll() {
+        let mut t = tracker();
+        let mut out = Vec::new();
+        t.record(
+            probe("10.0.0.1", "10.0.1.1", 3232, 0),
+            Some(ev(0)),
+            &mut out,
+        );
+        t.record(
+            probe("10.0.0.1", "10.0.1.2", 3232, 1),
+            Some(ev(1)),
+            &mut out,
+        );
+        // 61 s later: a new window; the first closes with its two events released.
+        t.record(
+            probe("10.0.0.1", "10.0.1.3", 3232, 61),
+            Some(ev(61)),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].scan.is_none(), out[0].released.len()), (true, 2));
+        // Vertical: three watched ports on one host.
+        for (i, port) in [3232, 8266, 2040].into_iter().enumerate() {
+            t.record(
+                probe("10.0.0.9", "10.0.1.50", port, 70 + i as i64),
+                Some(ev(0)),
+                &mut out,
+            );
+        }
+        t.expire(Timestamp(70_000_000), 120, &mut out);
+        assert_eq!(out.len(), 1);
+        t.expire(Timestamp(251_000_000), 120, &mut out);
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[1].released.len(), 1);
+        assert_eq!(out[2].scan.as_ref().unwrap().kind, "vertical");
+        assert_eq!(out[2].scan.as_ref().unwrap().ports, [2040, 3232, 8266]);
+    }
+
+    #[test]
+    fn sources_are_bounded() {
+        let mut t = tracker();
+        let mut out = Vec::new();
+        for i in 0..5 {
+            t.record(
+                probe(&format!("10.9.0.{i}"), "10.0.1.1", 3232, i),
+                Some(ev(i)),
+                &mut out,
+            );
+            assert!(t.open_windows() <= 2);
+        }
+        assert_eq!((t.evicted, out.len()), (3, 3));
+        assert!(out.iter().all(|c| c.released.len() == 1));
+    }
+}

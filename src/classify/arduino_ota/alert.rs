@@ -1,0 +1,132 @@
+//! Security findings about OTA updates (`alert` events, shared/docs/EVENTS.md) and the bounded
+//! per-source failure tracker behind `ota_auth_bruteforce`.
+
+use crate::capture::Timestamp;
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+
+/// The `alert` object of an `alert` event; `kind` names the finding.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct AlertDetails {
+    /// `arduino_ota` or `esphome_ota`.
+    pub protocol: &'static str,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_id: Option<u64>,
+    pub uploader: IpAddr,
+    pub device: IpAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_scheme: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failures: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_s: Option<u64>,
+}
+
+/// Failed auth answers per source address in a sliding window. Holds at most `capacity`
+/// sources (the one whose last failure is oldest goes first) and `threshold` times each.
+#[derive(Debug)]
+pub struct FailureTracker {
+    sources: HashMap<IpAddr, Source>,
+    capacity: usize,
+    threshold: u32,
+    window_us: i64,
+    pub evicted: u64,
+}
+
+#[derive(Debug, Default)]
+struct Source {
+    times: VecDeque<Timestamp>,
+    /// No second alert for this source before this time (one per window).
+    quiet_until: Timestamp,
+}
+
+impl FailureTracker {
+    pub fn new(capacity: usize, threshold: u32, window_secs: u64) -> Self {
+        FailureTracker {
+            sources: HashMap::new(),
+            capacity: capacity.max(1),
+            threshold: threshold.max(1),
+            window_us: (window_secs as i64).saturating_mul(1_000_000),
+            evicted: 0,
+        }
+    }
+
+    /// Records a failure; returns the count in the window when it reaches the threshold (once
+    /// per window per source).
+    pub fn fail(&mut self, src: IpAddr, now: Timestamp) -> Option<u32> {
+        if !self.sources.contains_key(&src) && self.sources.len() >= self.capacity {
+            let oldest = self
+                .sources
+                .iter()
+                .min_by_key(|(_, s)| s.times.back().copied().unwrap_or_default())
+                .map(|(ip, _)| *ip);
+            if let Some(ip) = oldest {
+                self.sources.remove(&ip);
+                self.evicted += 1;
+            }
+        }
+        let s = self.sources.entry(src).or_default();
+        while s
+            .times
+            .front()
+            .is_some_and(|t| now.micros() - t.micros() > self.window_us)
+        {
+            s.times.pop_front();
+        }
+        s.times.push_back(now);
+        while s.times.len() > self.threshold as usize {
+            s.times.pop_front();
+        }
+        let n = s.times.len() as u32;
+        if n >= self.threshold && now >= s.quiet_until {
+            s.quiet_until = Timestamp(now.micros().saturating_add(self.window_us));
+            return Some(n);
+        }
+        None
+    }
+
+    /// Forgets sources with no failure in the window.
+    pub fn expire(&mut self, now: Timestamp) {
+        let w = self.window_us;
+        self.sources.retain(|_, s| {
+            s.times
+                .back()
+                .is_some_and(|t| now.micros() - t.micros() <= w)
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.sources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_within_window_alerts_once_per_window() {
+        let mut t = FailureTracker::new(2, 3, 60);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let s = Timestamp::from_secs;
+        assert_eq!(t.fail(a, s(0)), None);
+        assert_eq!(t.fail(a, s(10)), None);
+        assert_eq!(t.fail(a, s(20)), Some(3));
+        assert_eq!(t.fail(a, s(21)), None, "one alert per window");
+        assert_eq!(t.fail(a, s(100)), None, "old failures left the window");
+        // Bounded: a third source evicts the stalest.
+        t.fail("192.0.2.2".parse().unwrap(), s(101));
+        t.fail("192.0.2.3".parse().unwrap(), s(102));
+        assert_eq!((t.len(), t.evicted), (2, 1));
+        t.expire(s(500));
+        assert!(t.is_empty());
+    }
+}

@@ -1,0 +1,44 @@
+//! Settings of the OTA classifiers (ArduinoOTA sessions, ESPHome, alerts), filled from the CLI.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug)]
+pub struct OtaConfig {
+    /// Most espota sessions (and connect-back expectations) tracked at once; past it the least
+    /// recently active one is ended early and counted.
+    pub max_sessions: usize,
+    /// A session with no TCP transfer ends after this long without a datagram (packet time).
+    pub session_timeout_secs: u64,
+    /// Most bytes of one image kept in memory for `--extract-firmware` (hashing needs none).
+    pub max_firmware_bytes: u64,
+    /// Write each complete image to `DIR/<md5>.bin`.
+    pub extract_dir: Option<PathBuf>,
+    /// Most bytes waiting behind a hole in one direction of one TCP stream.
+    pub max_out_of_order_bytes: usize,
+    /// `ota_auth_bruteforce`: this many failed answers from one source…
+    pub bruteforce_threshold: u32,
+    /// …within this many seconds.
+    pub bruteforce_window_secs: u64,
+    /// `ota_unexpected_uploader`: uploaders allowed to push firmware (no alert when `None`).
+    pub uploader_allowlist: Option<Vec<IpAddr>>,
+    /// TCP ports of ESPHome's native OTA (§3.3: 3232 ESP32, 8266 ESP8266, 2040 RP2040,
+    /// 8892 BK72xx/RTL87xx, 8820 LN882x).
+    pub esphome_ports: Vec<u16>,
+}
+
+impl Default for OtaConfig {
+    fn default() -> Self {
+        OtaConfig {
+            max_sessions: 4096,
+            session_timeout_secs: 30,
+            max_firmware_bytes: 16 * 1024 * 1024,
+            extract_dir: None,
+            max_out_of_order_bytes: 1024 * 1024,
+            bruteforce_threshold: 5,
+            bruteforce_window_secs: 60,
+            uploader_allowlist: None,
+            esphome_ports: vec![3232, 8266, 2040, 8892, 8820],
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! ESPHome native OTA (shared/docs/arduino-ota.md §3.3): the uploader (`espota2.py`) connects
+//! to the device's TCP OTA port and opens with the magic `6C 26 F7 5C 45`. Such flows are
+//! claimed (never anomalies) and reported once, at their end, as an `esphome_ota` `session`.
+
+pub mod parser;
+
+use super::arduino_ota::alert::{AlertDetails, FailureTracker};
+use super::arduino_ota::firmware::{self, Firmware};
+use super::arduino_ota::reasm::Stream;
+use super::arduino_ota::transfer::round6;
+use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
+use crate::capture::Timestamp;
+use crate::decode::{TcpFlags, Transport};
+use crate::engine::Config;
+use crate::event::{Body, Severity};
+use crate::flow::RemovedBy;
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// The `esphome_ota` object of a `session` event.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct EsphomeDetails {
+    pub ota_version: Option<u8>,
+    /// The client's feature byte (0x01 compression, 0x02 SHA-256 auth, 0x04 extended).
+    pub features: Option<u8>,
+    /// The device's flags (extended protocol) or header byte (0x40, 0x46 compression).
+    pub server_flags: Option<u8>,
+    pub auth: Option<&'static str>,
+    pub nonce: Option<String>,
+    pub cnonce: Option<String>,
+    pub response: Option<String>,
+    pub accepted: Option<bool>,
+    /// `complete`, `failed`, `auth_failed`, `aborted`.
+    pub outcome: &'static str,
+    pub ota_type: Option<u8>,
+    pub image_size: Option<u32>,
+    pub image_md5: Option<String>,
+    pub bytes: u64,
+    pub received_md5: Option<String>,
+    pub md5_match: Option<bool>,
+    pub compressed: bool,
+    pub chunk_acks: u32,
+    pub error_code: Option<u8>,
+    pub error: Option<&'static str>,
+    pub duration_s: f64,
+    pub firmware: Option<Firmware>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub malformed: Option<&'static str>,
+}
+
+/// Per-flow state.
+#[derive(Debug)]
+pub struct EsphomeFlow {
+    /// The uploader's address and port (it connects to the device).
+    client: (IpAddr, u16),
+    up: Stream,
+    down: Stream,
+    session: parser::Session,
+    started: Timestamp,
+    fin: [bool; 2],
+    finished: bool,
+}
+
+pub struct Esphome {
+    ports: Vec<u16>,
+    failures: FailureTracker,
+    max_ooo: usize,
+}
+
+impl Esphome {
+    pub fn new(config: &Config) -> Self {
+        let c = &config.ota;
+        Esphome {
+            ports: c.esphome_ports.clone(),
+            failures: FailureTracker::new(
+                c.max_sessions,
+                c.bruteforce_threshold,
+                c.bruteforce_window_secs,
+            ),
+            max_ooo: c.max_out_of_order_bytes,
+        }
+    }
+
+    fn report(
+        &mut self,
+        cx: &mut Context<'_>,
+        flow: &mut Flow,
+        ts: Timestamp,
+        pcap_cnt: Option<u64>,
+    ) {
+        let AppState::Esphome(st) = &mut flow.app else {
+            return;
+        };
+        if st.finished {
+            return;
+        }
+        st.finished = true;
+        let s = &st.session;
+        let client = st.client;
+        let compressed = s.header == Some(0x46)
+            && s.features
+                .is_some_and(|f| f & parser::FEATURE_COMPRESSION != 0)
+            || s.server_flags.is_some_and(|f| f & 0x01 != 0)
+                && s.features
+                    .is_some_and(|f| f & parser::FEATURE_COMPRESSION != 0);
+        let whole = s.image_size.is_some_and(|n| u64::from(n) == s.bytes) && !st.up.has_gap();
+        let received = (s.bytes > 0).then(|| s.received_md5());
+        let details = EsphomeDetails {
+            ota_version: s.version,
+            features: s.features,
+            server_flags: s.server_flags.or(s.header),
+            auth: s.auth,
+            nonce: s.nonce.clone(),
+            cnonce: s.cnonce.clone(),
+            response: s.response.clone(),
+            accepted: s.accepted,
+            outcome: s.outcome(),
+            ota_type: s.ota_type,
+            image_size: s.image_size,
+            image_md5: s.image_md5.clone(),
+            bytes: s.bytes,
+            md5_match: if whole {
+                received
+                    .as_deref()
+                    .zip(s.image_md5.as_deref())
+                    .map(|(a, b)| a == b)
+            } else {
+                None
+            },
+            received_md5: received,
+            compressed,
+            chunk_acks: s.chunk_acks,
+            error_code: s.error,
+            error: s.error.map(parser::error_name),
+            duration_s: round6(flow.last_seen.secs_since(st.started)),
+            firmware: (!s.head.is_empty()).then(|| firmware::parse(&s.head)),
+            malformed: s.malformed,
+        };
+        let auth = s.auth;
+        let accepted = s.accepted;
+        let severity = if details.outcome == "complete" {
+            Severity::Info
+        } else {
+            Severity::Low
+        };
+        let reverse = !(flow.endpoints.src == client.0 && flow.endpoints.src_port == client.1);
+        let device = if reverse {
+            flow.endpoints.src
+        } else {
+            flow.endpoints.dst
+        };
+        cx.counters.bump("esphome_ota.sessions");
+        cx.emit_flow_event(
+            ts,
+            pcap_cnt,
+            flow,
+            reverse,
+            "session",
+            severity,
+            Body::EsphomeOta(Box::new(details)),
+        );
+        let alert = |detail: String, scheme| AlertDetails {
+            protocol: "esphome_ota",
+            detail,
+            session_id: None,
+            flow_id: Some(flow.id),
+            uploader: client.0,
+            device,
+            auth_scheme: Some(scheme),
+            failures: None,
+            window_s: None,
+        };
+        let mut alerts = Vec::new();
+        match auth {
+            Some("none") => alerts.push((
+                "ota_unauthenticated",
+                Severity::Medium,
+                alert(format!("ESPHome device {device} took an OTA upload from {} without a password", client.0), "none"),
+            )),
+            Some("md5") => alerts.push((
+                "ota_weak_auth",
+                Severity::Low,
+                alert(format!("ESPHome device {device} uses MD5 OTA authentication (offline brute-force possible)"), "md5"),
+            )),
+            _ => {}
+        }
+        if accepted == Some(false) {
+            if let Some(n) = self.failures.fail(client.0, ts) {
+                let mut a = alert(
+                    format!(
+                        "{n} failed ESPHome OTA password answers from {} within the window",
+                        client.0
+                    ),
+                    auth.unwrap_or("unknown"),
+                );
+                a.failures = Some(n);
+                alerts.push(("ota_auth_bruteforce", Severity::High, a));
+            }
+        }
+        for (kind, sev, a) in alerts {
+            cx.emit_flow_event(ts, pcap_cnt, flow, reverse, kind, sev, Body::Alert(a));
+        }
+    }
+}
+
+impl Classifier for Esphome {
+    fn name(&self) -> &'static str {
+        "esphome_ota"
+    }
+
+    fn interests(&self, interest: &mut Interest) {
+        for &p in &self.ports {
+            interest.add_tcp_port(p);
+        }
+    }
+
+    fn on_packet(&mut self, cx: &mut Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow) -> Verdict {
+        let Transport::Tcp(tcp) = pkt.decoded.transport else {
+            return Verdict::Decline;
+        };
+        let src = (pkt.decoded.net.src, tcp.src_port);
+        if !matches!(flow.app, AppState::Esphome(_)) {
+            if tcp.payload.is_empty() {
+                return Verdict::Undecided;
+            }
+            // The uploader speaks first, to a device OTA port.
+            if !self.ports.contains(&tcp.dst_port)
+                || parser::magic_prefix(tcp.payload) != Some(true)
+            {
+                return if parser::magic_prefix(tcp.payload).is_none()
+                    && self.ports.contains(&tcp.dst_port)
+                {
+                    Verdict::Undecided
+                } else {
+                    Verdict::Decline
+                };
+            }
+            cx.counters.bump("esphome_ota.flows");
+            flow.app = AppState::Esphome(Box::new(EsphomeFlow {
+                client: src,
+                up: Stream::new(self.max_ooo),
+                down: Stream::new(64 * 1024),
+                session: parser::Session::default(),
+                started: flow.first_seen,
+                fin: [false; 2],
+                finished: false,
+            }));
+        }
+        let AppState::Esphome(st) = &mut flow.app else {
+            return Verdict::Decline;
+        };
+        if st.finished {
+            return Verdict::Claim;
+        }
+        let from_client = src == st.client;
+        let EsphomeFlow {
+            up,
+            down,
+            session,
+            fin,
+            ..
+        } = &mut **st;
+        if from_client {
+            up.segment(tcp.seq, tcp.payload, &mut |b| session.client_bytes(b));
+        } else {
+            down.segment(tcp.seq, tcp.payload, &mut |b| session.device_bytes(b));
+        }
+        if tcp.flags.has(TcpFlags::FIN) {
+            fin[usize::from(!from_client)] = true;
+        }
+        if tcp.flags.has(TcpFlags::RST) || fin[0] && fin[1] {
+            self.report(cx, flow, pkt.ts, Some(pkt.index));
+        }
+        Verdict::Claim
+    }
+
+    fn on_flow_end(&mut self, cx: &mut Context<'_>, flow: &mut Flow, _by: RemovedBy) {
+        if matches!(flow.app, AppState::Esphome(_)) {
+            let last = flow.last_seen;
+            self.report(cx, flow, last, None);
+        }
+    }
+
+    fn on_tick(&mut self, _cx: &mut Context<'_>, now: Timestamp) {
+        self.failures.expire(now);
+    }
+}

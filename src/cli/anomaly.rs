@@ -1,0 +1,63 @@
+//! Flags of the anomaly path (`--watch-ports`, `--allowlist`, scan thresholds).
+
+use clap::Args;
+use std::path::PathBuf;
+use std::sync::Arc;
+use watch3232::classify::anomaly::{allowlist::Allowlist, AnomalyConfig};
+
+#[derive(Debug, Args)]
+pub struct AnomalyArgs {
+    /// TCP and UDP ports whose unclaimed flows are reported as anomalies.
+    #[arg(
+        long,
+        global = true,
+        value_delimiter = ',',
+        default_value = "3232,8266,2040",
+        value_name = "PORTS"
+    )]
+    pub watch_ports: Vec<u16>,
+
+    /// File of hosts, networks and ports whose anomalies are silenced (counted in stats).
+    /// Lines: `host IP`, `net CIDR` or `port N[/tcp|/udp]`, then optionally the findings to
+    /// silence (e.g. `scan,beacon`), then `# note`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub allowlist: Option<PathBuf>,
+
+    /// Horizontal scan: distinct hosts one source probes on watched ports within the window.
+    #[arg(long, global = true, default_value_t = 16, value_name = "N")]
+    pub scan_hosts: usize,
+
+    /// Vertical scan: distinct watched ports one source probes on one host within the window.
+    #[arg(long, global = true, default_value_t = 3, value_name = "N")]
+    pub scan_ports: usize,
+
+    /// Length of a scan window, seconds of packet time.
+    #[arg(long, global = true, default_value_t = 60, value_name = "SECS")]
+    pub scan_window: u64,
+}
+
+impl AnomalyArgs {
+    /// The anomaly configuration; reads and checks the allowlist file.
+    pub fn config(&self) -> Result<AnomalyConfig, String> {
+        let allowlist = match &self.allowlist {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read allowlist {}: {e}", path.display()))?;
+                let list = Allowlist::parse(&text)
+                    .map_err(|e| format!("allowlist {}: {e}", path.display()))?;
+                Some(Arc::new(list))
+            }
+        };
+        if self.scan_hosts < 2 || self.scan_ports < 2 {
+            return Err("--scan-hosts and --scan-ports must be at least 2".to_string());
+        }
+        Ok(AnomalyConfig {
+            scan_hosts: self.scan_hosts,
+            scan_ports: self.scan_ports,
+            scan_window_secs: self.scan_window,
+            allowlist,
+            ..AnomalyConfig::default()
+        })
+    }
+}

@@ -1,0 +1,407 @@
+//! End to end: `testdata/anomaly/mixed.pcap` (testgen `anomaly::mixed`) yields exactly the
+//! anomaly events its builder lists, none for the legitimate OTA traffic mixed in.
+
+mod common;
+
+use common::{run, testdata};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::Write;
+use watch3232_testgen::anomaly as gen;
+
+fn mixed() -> String {
+    testdata("anomaly/mixed.pcap").to_str().unwrap().to_string()
+}
+
+/// (kind, report, src_ip, dest_ip:dest_port/proto, protocol_guess) of every anomaly event.
+fn summary(events: &[&Value]) -> BTreeSet<(String, String, String, String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            let a = &e["anomaly"];
+            let s = |v: &Value| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            };
+            let target = if a["reason"] == "scan" {
+                format!(
+                    "{}/{}",
+                    a["scan"]["src_ip"].as_str().unwrap(),
+                    a["scan"]["proto"].as_str().unwrap()
+                )
+            } else {
+                format!("{}:{}/{}", s(&e["dest_ip"]), e["dest_port"], s(&e["proto"]))
+            };
+            (
+                s(&e["kind"]),
+                s(&a["report"]),
+                s(&e["src_ip"]),
+                target,
+                s(&a["protocol_guess"]),
+            )
+        })
+        .collect()
+}
+
+fn t(
+    kind: &str,
+    report: &str,
+    src: &str,
+    target: &str,
+    guess: &str,
+) -> (String, String, String, String, String) {
+    (
+        kind.into(),
+        report.into(),
+        src.into(),
+        target.into(),
+        guess.into(),
+    )
+}
+
+#[test]
+fn mixed_capture_yields_exactly_the_planted_anomalies() {
+    let r = run(&["read", &mixed()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let anomalies: Vec<&Value> = r.of_type("anomaly").collect();
+    let expected: BTreeSet<_> = [
+        t(
+            "unexpected_tcp_service",
+            "end",
+            gen::ATTACKER,
+            "192.0.2.60:3232/TCP",
+            "tls",
+        ),
+        t(
+            "unexpected_tcp_service",
+            "end",
+            gen::ATTACKER,
+            "192.0.2.61:3232/TCP",
+            "http",
+        ),
+        t(
+            "unexpected_tcp_service",
+            "end",
+            gen::ATTACKER,
+            "192.0.2.62:3232/TCP",
+            "ssh",
+        ),
+        t(
+            "unknown_protocol",
+            "end",
+            gen::UDP_JUNK_SRC,
+            "192.0.2.63:3232/UDP",
+            "binary",
+        ),
+        t(
+            "interactive_session",
+            "end",
+            gen::C2_OPERATOR,
+            "192.0.2.64:3232/TCP",
+            "text",
+        ),
+        t(
+            "beacon",
+            "end",
+            gen::BEACONER,
+            "203.0.113.10:3232/UDP",
+            "text",
+        ),
+        t("scan", "window", "null", "198.51.100.66/TCP", "null"),
+        t(
+            "unexpected_tcp_service",
+            "end",
+            gen::SYN_SCANNER,
+            "192.0.2.77:3232/TCP",
+            "empty",
+        ),
+        t("scan", "window", "null", "198.51.100.67/UDP", "null"),
+        t("scan", "window", "null", "198.51.100.68/TCP", "null"),
+        t(
+            "unknown_protocol",
+            "end",
+            gen::LONE_CLIENT,
+            "192.0.2.91:3232/TCP",
+            "empty",
+        ),
+        t(
+            "malformed_ota",
+            "end",
+            "192.0.2.10",
+            "192.0.2.50:3232/UDP",
+            "text",
+        ),
+        t(
+            "unexpected_tcp_service",
+            "early",
+            gen::BULK_CLIENT,
+            "192.0.2.66:3232/TCP",
+            "binary",
+        ),
+        t(
+            "unexpected_tcp_service",
+            "update",
+            gen::BULK_CLIENT,
+            "192.0.2.66:3232/TCP",
+            "binary",
+        ),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(anomalies.len(), expected.len());
+    assert_eq!(summary(&anomalies), expected);
+    // The legitimate espota exchanges: their invitations, nothing else.
+    assert_eq!(r.of_kind("arduino_ota", "invitation").len(), 2);
+    // At most one event per flow, plus one update for the early-judged flow.
+    let mut per_flow = std::collections::BTreeMap::new();
+    for e in &anomalies {
+        if let Some(id) = e["flow_id"].as_u64() {
+            *per_flow.entry(id).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(per_flow.values().filter(|&&n| n == 2).count(), 1);
+    assert!(per_flow.values().all(|&n| n <= 2));
+    let stats = r.summary();
+    assert_eq!(stats["events"]["anomaly"], 14);
+    assert_eq!(
+        stats["classifiers"]["anomaly.scan_probes_folded"],
+        253 + 40 + 3
+    );
+    assert_eq!(stats["classifiers"]["anomaly.judged_early"], 1);
+}
+
+fn find<'a>(r: &'a common::Run, kind: &str, dest: &str) -> &'a Value {
+    r.of_type("anomaly")
+        .find(|e| e["kind"] == kind && e["dest_ip"] == dest)
+        .unwrap_or_else(|| panic!("{kind} to {dest}"))
+}
+
+#[test]
+fn evidence_of_each_guess() {
+    let r = run(&["read", &mixed()]);
+    let tls = &find(&r, "unexpected_tcp_service", gen::TLS_HOST)["anomaly"];
+    assert_eq!(tls["tls"]["sni"], gen::TLS_SNI);
+    assert_eq!(tls["tls"]["version"], "TLS 1.3");
+    assert_eq!(tls["tls"]["server_version"], "TLS 1.3");
+    assert_eq!(tls["tls"]["cipher_suite"], "0x1301");
+    assert_eq!(tls["tls"]["alpn"], serde_json::json!(["h2", "http/1.1"]));
+    // JA3 as tshark 4.0 computes it for the same packet; JA4 by the FoxIO spec.
+    assert_eq!(
+        tls["tls"]["ja3"],
+        "771,4865-4866-4867-49195-49199-49200-156,0-23-65281-10-11-35-16-13-43-45-51,29-23-24,0"
+    );
+    assert_eq!(tls["tls"]["ja3_hash"], "c21efe05df4b44f8ab8cf9d0dea320ee");
+    assert_eq!(tls["tls"]["ja4"], "t13d0711h2_586d59b8e5dc_9ea680a096c6");
+    assert_eq!(tls["tcp"]["handshake_completed"], true);
+    assert_eq!(tls["tcp"]["flags_toclient"], "SYN,ACK,PSH,FIN");
+    assert_eq!(
+        find(&r, "unexpected_tcp_service", gen::TLS_HOST)["severity"],
+        "high"
+    );
+
+    let http = &find(&r, "unexpected_tcp_service", gen::HTTP_HOST)["anomaly"]["http"];
+    assert_eq!(http["method"], "GET");
+    assert_eq!(http["path"], "/cmd?id=7");
+    assert_eq!(http["host"], "192.0.2.61:3232");
+    assert_eq!(http["user_agent"], "curl/8.5.0");
+    assert_eq!(http["status"], 200);
+    assert_eq!(http["server"], "SimpleHTTP/0.6 Python/3.12.3");
+
+    let ssh = &find(&r, "unexpected_tcp_service", gen::SSH_HOST)["anomaly"]["ssh"];
+    assert_eq!(ssh["banner"], gen::SSH_SERVER_BANNER);
+    assert_eq!(ssh["client_banner"], gen::SSH_CLIENT_BANNER);
+
+    let junk = &find(&r, "unknown_protocol", gen::UDP_JUNK_HOST)["anomaly"];
+    assert_eq!(
+        (
+            junk["pkts_toserver"].as_u64(),
+            junk["bytes_toserver"].as_u64()
+        ),
+        (Some(3), Some(600))
+    );
+    assert!(junk["entropy"].as_f64().unwrap() > 7.0);
+    assert_eq!(
+        junk["payload_preview"]["toserver"]["hex"]
+            .as_str()
+            .unwrap()
+            .len(),
+        128
+    );
+
+    let c2 = &find(&r, "interactive_session", gen::BACKDOORED)["anomaly"];
+    assert_eq!(c2["interactive"]["turns"], 10);
+    assert_eq!(
+        find(&r, "interactive_session", gen::BACKDOORED)["severity"],
+        "high"
+    );
+
+    let beacon = &find(&r, "beacon", gen::BEACON_C2)["anomaly"]["beacon"];
+    assert_eq!(beacon["count"], 8);
+    let period = beacon["period_s"].as_f64().unwrap();
+    assert!((29.5..30.5).contains(&period), "{period}");
+
+    let bad = &find(&r, "malformed_ota", "192.0.2.50")["anomaly"];
+    assert_eq!(bad["error"], "image MD5 has 31 characters, not 32");
+
+    let lone = find(&r, "unknown_protocol", gen::LONE_HOST);
+    assert_eq!(
+        (
+            lone["severity"].as_str(),
+            lone["anomaly"]["pkts_toserver"].as_u64()
+        ),
+        (Some("info"), Some(3))
+    );
+}
+
+#[test]
+fn scans_are_one_event_per_source_and_window() {
+    let r = run(&["read", &mixed()]);
+    let scans: Vec<&Value> = r.of_kind("anomaly", "scan");
+    assert_eq!(scans.len(), 3);
+    let syn = &scans
+        .iter()
+        .find(|e| e["anomaly"]["scan"]["src_ip"] == gen::SYN_SCANNER)
+        .unwrap()["anomaly"]["scan"];
+    assert_eq!(syn["kind"], "horizontal");
+    assert_eq!(syn["target_count"], 254);
+    assert_eq!(syn["host_count"], 254);
+    assert_eq!(syn["answered"], 1);
+    assert_eq!(syn["probes_folded"], 253);
+    assert_eq!(syn["ports"], serde_json::json!([3232]));
+    assert_eq!(syn["sample_targets"].as_array().unwrap().len(), 10);
+    assert_eq!(syn["sample_targets"][0], "192.0.2.1:3232");
+    let udp = &scans
+        .iter()
+        .find(|e| e["anomaly"]["scan"]["src_ip"] == gen::UDP_SCANNER)
+        .unwrap()["anomaly"]["scan"];
+    assert_eq!(
+        (udp["proto"].as_str(), udp["target_count"].as_u64()),
+        (Some("UDP"), Some(40))
+    );
+    let v = &scans
+        .iter()
+        .find(|e| e["anomaly"]["scan"]["src_ip"] == gen::VSCANNER)
+        .unwrap()["anomaly"]["scan"];
+    assert_eq!(v["kind"], "vertical");
+    assert_eq!(v["ports"], serde_json::json!([2040, 3232, 8266]));
+}
+
+#[test]
+fn thresholds_and_watch_ports_are_configurable() {
+    // Above the UDP scan's 40 hosts: its 40 probes come out one by one instead.
+    let r = run(&["read", "--scan-hosts", "41", &mixed()]);
+    assert_eq!(r.of_kind("anomaly", "scan").len(), 2);
+    let udp_probes = r
+        .of_type("anomaly")
+        .filter(|e| e["src_ip"] == gen::UDP_SCANNER)
+        .count();
+    assert_eq!(udp_probes, 40);
+    // Only 3232 watched: the vertical scan shrinks to one probe on 3232, reported alone.
+    let r = run(&["read", "--watch-ports", "3232", &mixed()]);
+    assert_eq!(r.of_kind("anomaly", "scan").len(), 2);
+    let v: Vec<&Value> = r
+        .of_type("anomaly")
+        .filter(|e| e["src_ip"] == gen::VSCANNER)
+        .collect();
+    assert_eq!(v.len(), 1);
+    assert_eq!(
+        (v[0]["kind"].as_str(), v[0]["dest_port"].as_u64()),
+        (Some("unknown_protocol"), Some(3232))
+    );
+}
+
+#[test]
+fn allowlist_silences_and_counts() {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    writeln!(f, "# lab\nhost {}  scan   # inventory scanner\nnet 192.0.2.60/31 unexpected_tcp_service # TLS and HTTP test boxes\nport 3232/udp beacon", gen::SYN_SCANNER).unwrap();
+    let path = f.path().to_str().unwrap().to_string();
+    let r = run(&["read", "--allowlist", &path, &mixed()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let kinds: Vec<(String, String)> = r
+        .of_type("anomaly")
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["dest_ip"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds.len(), 14 - 4);
+    assert!(!kinds.contains(&("beacon".to_string(), gen::BEACON_C2.to_string())));
+    let stats = r.summary();
+    assert_eq!(stats["classifiers"]["anomaly.silenced"], 4);
+    assert_eq!(stats["classifiers"]["anomaly.silenced.scan"], 1);
+    assert_eq!(
+        stats["classifiers"]["anomaly.silenced.unexpected_tcp_service"],
+        2
+    );
+    assert_eq!(stats["classifiers"]["anomaly.silenced.beacon"], 1);
+    // The open host the scanner found is still reported: only `scan` was silenced for it.
+    assert_eq!(
+        r.of_type("anomaly")
+            .filter(|e| e["dest_ip"] == gen::OPEN_HOST)
+            .count(),
+        1
+    );
+
+    let mut bad = tempfile::NamedTempFile::new().unwrap();
+    writeln!(bad, "host 192.0.2.999").unwrap();
+    let r = run(&[
+        "read",
+        "--allowlist",
+        bad.path().to_str().unwrap(),
+        &mixed(),
+    ]);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr
+            .contains("line 1: `192.0.2.999` is not an IP address"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn tls_sni_and_version_agree_with_tshark() {
+    let Ok(out) = std::process::Command::new("tshark")
+        .args([
+            "-r",
+            &mixed(),
+            "-d",
+            "tcp.port==3232,tls",
+            "-Y",
+            "tls.handshake.type==1",
+            "-T",
+            "fields",
+        ])
+        .args([
+            "-e",
+            "tls.handshake.extensions_server_name",
+            "-e",
+            "tls.handshake.extensions.supported_version",
+        ])
+        .args(["-e", "tls.handshake.ja3_full", "-e", "tls.handshake.ja3"])
+        .output()
+    else {
+        eprintln!("tshark not installed: skipped");
+        return;
+    };
+    let text = String::from_utf8(out.stdout).unwrap();
+    let fields: Vec<&str> = text.trim_end().split('\t').collect();
+    assert_eq!(fields.len(), 4, "{text}");
+    let r = run(&["read", &mixed()]);
+    let tls = &find(&r, "unexpected_tcp_service", gen::TLS_HOST)["anomaly"]["tls"];
+    assert_eq!(tls["sni"], fields[0]);
+    // tshark lists the offered versions (GREASE included); ours is the highest non-GREASE one.
+    let grease = |v: &&str| {
+        u16::from_str_radix(v.trim_start_matches("0x"), 16).is_ok_and(|x| x & 0x0f0f == 0x0a0a)
+    };
+    let highest = fields[1].split(',').filter(|v| !grease(v)).max().unwrap();
+    assert_eq!(
+        (highest, tls["version"].as_str()),
+        ("0x0304", Some("TLS 1.3"))
+    );
+    assert_eq!(tls["ja3"], fields[2]);
+    assert_eq!(tls["ja3_hash"], fields[3]);
+}
