@@ -199,3 +199,30 @@ fn the_field_reference_in_docs_matches_the_schema() {
         }
     }
 }
+
+#[test]
+fn the_examples_in_docs_are_valid_events() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/events.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let schema = watch3232::output::schema::schema();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut types = Vec::new();
+    for block in doc.split("```json\n").skip(1) {
+        let text = &block[..block.find("```").unwrap()];
+        let event: Value = serde_json::from_str(&text.replace('\n', " ")).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&event)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{event}: {errors:?}");
+        types.push(event["event_type"].as_str().unwrap().to_string());
+    }
+    types.sort();
+    types.dedup();
+    let mut want: Vec<String> = watch3232::output::schema::event_types()
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    want.sort();
+    assert_eq!(types, want, "one example per event type");
+}
