@@ -902,3 +902,30 @@ fn periodic_stats_after_a_gap_in_time() {
     assert_eq!(periodic[0]["timestamp"], "2023-11-14T23:13:20.000000Z");
     assert_eq!(periodic[0]["stats"]["packets"], 2);
 }
+
+#[test]
+fn ecs_alerts_carry_message_and_rule() {
+    let cap = testdata("anomaly/mixed.pcap");
+    let eve = run(&["read", cap.to_str().unwrap()]);
+    let ecs = run(&["read", "--format", "ecs", cap.to_str().unwrap()]);
+    assert_eq!(eve.events.len(), ecs.events.len());
+    let mut alerts = 0;
+    for (e, c) in eve.events.iter().zip(&ecs.events) {
+        let t = e["event_type"].as_str().unwrap();
+        if t == "alert" {
+            alerts += 1;
+            assert_eq!(c["event"]["kind"], "alert");
+            assert_eq!(c["rule"]["name"], e["kind"]);
+            assert_eq!(c["message"], e["alert"]["detail"]);
+        } else if t == "anomaly" {
+            assert_eq!(c["message"], e["anomaly"]["detail"]);
+            assert_eq!(
+                c["event"]["category"],
+                serde_json::json!(["intrusion_detection", "network"])
+            );
+        } else {
+            assert!(c.get("message").is_none());
+        }
+    }
+    assert!(alerts > 0);
+}

@@ -186,6 +186,17 @@ pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
             }
         }
     }
+    // A finding's own sentence (alerts, anomalies) is the ECS `message`; an alert's kind names
+    // the rule that fired.
+    if let Some(Value::String(detail)) = own.get(event.event_type).and_then(|d| d.get("detail")) {
+        root.insert("message".into(), json!(detail));
+    }
+    if event.event_type == "alert" {
+        root.insert(
+            "rule".into(),
+            json!({ "name": event.kind, "category": "watch3232" }),
+        );
+    }
     root.insert("watch3232".into(), Value::Object(own));
     Ok(Value::Object(root))
 }
