@@ -109,6 +109,10 @@ fn eve_is_the_default_in_a_pipe_and_ecs_and_text_map_the_same_event() {
     assert_eq!(e["network"]["transport"], "udp");
     assert_eq!(e["network"]["iana_number"], "17");
     assert_eq!(e["network"]["community_id"], first["community_id"]);
+    assert_eq!(
+        e["related"]["ip"],
+        serde_json::json!(["192.0.2.10", "192.0.2.50"])
+    );
     assert_eq!(e["observer"]["name"], "span1");
     assert_eq!(e["observer"]["vendor"], "watch3232");
     assert_eq!(e["watch3232"]["arduino_ota"], first["arduino_ota"]);
@@ -824,4 +828,104 @@ fn a_stalled_stream_reader_costs_drops_not_the_run() {
         .unwrap();
     assert!(dropped > 1000 && dropped < 20_001, "{dropped}");
     drop(listener);
+}
+
+#[test]
+fn misplaced_service_and_evidence_flags_are_clear_errors() {
+    let demo = testdata("demo.pcapng");
+    let r = run(&["read", "--user", "nobody", demo.to_str().unwrap()]);
+    assert_eq!(r.code, Some(1));
+    assert_eq!(
+        r.stderr,
+        "watch3232: error: --user/--group apply to `capture` (privileges are dropped once the capture is open)\n"
+    );
+    let r = run(&["read", "--write-matched", "/tmp/never-written.pcap", "-"]);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.contains("--write-matched needs capture files"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.events.is_empty());
+}
+
+/// `tcpdump -w - | watch3232 read -` on a quiet link: each event leaves as soon as its packet
+/// arrives, not when a buffer fills.
+#[test]
+fn events_from_a_stdin_stream_are_not_held_back() {
+    let mut child = Command::new(bin())
+        .args(["read", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let capture = pcap_of(1);
+    stdin.write_all(&capture).unwrap();
+    stdin.flush().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        tx.send(line).unwrap();
+    });
+    // stdin stays open: only a flush per event can deliver the line now.
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the event arrives while stdin is open");
+    let e: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(e["event_type"], "arduino_ota");
+    drop(stdin);
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(10)).success());
+}
+
+/// A gap in a capture gives one periodic event, not one per packet after the gap.
+#[test]
+fn periodic_stats_after_a_gap_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("gap.pcap");
+    let mut w = PcapWriter::new(Vec::new(), linktype::RAW, 65535).unwrap();
+    let t0 = 1_700_000_000_000_000i64;
+    for (i, t) in [0i64, 3_600_000_000, 3_600_500_000, 3_601_000_000]
+        .iter()
+        .enumerate()
+    {
+        let data = invitation(i as u32);
+        w.write_raw(t0 + t, &data, data.len() as u32).unwrap();
+    }
+    std::fs::write(&cap, w.into_inner()).unwrap();
+    let r = run(&["read", "--stats-interval", "60", cap.to_str().unwrap()]);
+    let periodic = r.of_kind("stats", "periodic");
+    assert_eq!(periodic.len(), 1);
+    assert_eq!(periodic[0]["timestamp"], "2023-11-14T23:13:20.000000Z");
+    assert_eq!(periodic[0]["stats"]["packets"], 2);
+}
+
+#[test]
+fn ecs_alerts_carry_message_and_rule() {
+    let cap = testdata("anomaly/mixed.pcap");
+    let eve = run(&["read", cap.to_str().unwrap()]);
+    let ecs = run(&["read", "--format", "ecs", cap.to_str().unwrap()]);
+    assert_eq!(eve.events.len(), ecs.events.len());
+    let mut alerts = 0;
+    for (e, c) in eve.events.iter().zip(&ecs.events) {
+        let t = e["event_type"].as_str().unwrap();
+        if t == "alert" {
+            alerts += 1;
+            assert_eq!(c["event"]["kind"], "alert");
+            assert_eq!(c["rule"]["name"], e["kind"]);
+            assert_eq!(c["message"], e["alert"]["detail"]);
+        } else if t == "anomaly" {
+            assert_eq!(c["message"], e["anomaly"]["detail"]);
+            assert_eq!(
+                c["event"]["category"],
+                serde_json::json!(["intrusion_detection", "network"])
+            );
+        } else {
+            assert!(c.get("message").is_none());
+        }
+    }
+    assert!(alerts > 0);
 }

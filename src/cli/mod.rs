@@ -44,36 +44,55 @@ pub struct Args {
 
     /// Where events go (repeatable): -, PATH, file:PATH, unix-stream:PATH, unix-dgram:PATH,
     /// syslog, syslog:PATH, syslog:udp:HOST:PORT. Default: standard output.
-    #[arg(short, long, global = true, value_name = "OUTPUT")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        help_heading = "Output",
+        value_name = "OUTPUT"
+    )]
     pub output: Vec<OutputSpec>,
 
     /// Event format: eve (Suricata-compatible JSON), ecs (Elastic Common Schema), text.
     /// Default: text when standard output is a terminal, eve otherwise.
-    #[arg(short = 'F', long, global = true, value_enum, value_name = "FORMAT")]
+    #[arg(
+        short = 'F',
+        long,
+        global = true,
+        help_heading = "Output",
+        value_enum,
+        value_name = "FORMAT"
+    )]
     pub format: Option<Format>,
 
     /// Rotate output files before they pass SIZE (bytes; K, M, G suffixes), into PATH.N.
-    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, global = true, help_heading = "Output", value_name = "SIZE", value_parser = parse_size)]
     pub rotate_size: Option<u64>,
 
     /// Rotate output files every SECS seconds (s, m, h, d suffixes; wall time).
-    #[arg(long, global = true, value_name = "SECS", value_parser = parse_secs)]
+    #[arg(long, global = true, help_heading = "Output", value_name = "SECS", value_parser = parse_secs)]
     pub rotate_interval: Option<u64>,
 
     /// Append to existing output files instead of truncating them (always on for `capture`).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Output")]
     pub append: bool,
 
     /// Write a `stats` event every SECS seconds (packet time for files, wall time live).
-    #[arg(long, global = true, value_name = "SECS", value_parser = parse_secs)]
+    #[arg(long, global = true, help_heading = "Output", value_name = "SECS", value_parser = parse_secs)]
     pub stats_interval: Option<u64>,
 
     /// Name of this sensor: `host` in EVE, `observer.name` in ECS.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, help_heading = "Output", value_name = "NAME")]
     pub sensor_name: Option<String>,
 
     /// Syslog facility of syslog outputs (user, daemon, local0..local7).
-    #[arg(long, global = true, default_value = "local0", value_name = "FACILITY")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Output",
+        default_value = "local0",
+        value_name = "FACILITY"
+    )]
     pub syslog_facility: String,
 
     /// TOML configuration file (default /etc/watch3232/config.toml when it exists).
@@ -86,7 +105,7 @@ pub struct Args {
 
     /// Also write the packets of every flow that produced an event to FILE (pcap; `read` only:
     /// a second pass over the inputs).
-    #[arg(long, global = true, value_name = "FILE.pcap")]
+    #[arg(long, global = true, help_heading = "Output", value_name = "FILE.pcap")]
     pub write_matched: Option<PathBuf>,
 
     /// Drop privileges to USER once the capture is open (`capture` only).

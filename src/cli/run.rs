@@ -33,6 +33,7 @@ struct Run {
     next_stats: Option<Timestamp>,
     summary: Summary,
     matched: Option<HashSet<FlowKey>>,
+    live: bool,
 }
 
 /// Flows ended per step when the input is over.
@@ -76,6 +77,18 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
             "--write-matched works on `read` only (run it on the capture files afterwards)",
         ));
     }
+    if !live && (args.user.is_some() || args.group.is_some()) {
+        return Err(anyhow_lite::msg(
+            "--user/--group apply to `capture` (privileges are dropped once the capture is open)",
+        ));
+    }
+    if let (Some(_), Command::Read { files, .. }) = (&args.write_matched, &args.command) {
+        if files.iter().any(|f| f == "-") {
+            return Err(anyhow_lite::msg(
+                "--write-matched needs capture files, not standard input (it reads them twice)",
+            ));
+        }
+    }
     let out = open_outputs(&args, live)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -92,6 +105,7 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
         next_stats: None,
         summary: Summary::default(),
         matched: args.write_matched.as_ref().map(|_| HashSet::new()),
+        live,
     };
     let mut engine = Engine::new(config);
     let failed = match &args.command {
@@ -229,19 +243,25 @@ fn open_outputs(args: &Args, live: bool) -> anyhow_lite::Result<Output> {
 }
 
 /// Writes what the engine produced, adding memory and output counters to `stats` events.
-fn write_events(engine: &mut Engine, run: &mut Run) -> anyhow_lite::Result<()> {
+/// Returns how many events were written.
+fn write_events(engine: &mut Engine, run: &mut Run) -> anyhow_lite::Result<usize> {
     if !engine.has_events() {
-        return Ok(());
+        return Ok(0);
     }
+    let mut n = 0;
     for mut event in engine.drain_events() {
         emit(&mut event, run)?;
+        n += 1;
     }
-    Ok(())
+    Ok(n)
 }
 
 fn emit(event: &mut Event, run: &mut Run) -> anyhow_lite::Result<()> {
     if let Body::Stats(s) = &mut event.body {
-        s.memory = extras::memory().map(Box::new);
+        // Memory varies from run to run: kept out of an offline summary, which replays exactly.
+        if run.live || event.kind == "periodic" {
+            s.memory = extras::memory().map(Box::new);
+        }
         let c = run.out.counters();
         s.output = Some(Box::new(OutputStats {
             events: c.events,
@@ -256,23 +276,31 @@ fn emit(event: &mut Event, run: &mut Run) -> anyhow_lite::Result<()> {
     run.out.write(event).map_err(write_error)
 }
 
-/// A `stats` `periodic` event when `now` has reached the next one.
-fn periodic_stats(engine: &mut Engine, run: &mut Run, now: Timestamp) -> anyhow_lite::Result<()> {
+/// A `stats` `periodic` event when `now` has reached the next one. Returns how many events
+/// were written. After a jump in time (a gap in a capture) the schedule restarts from `now`.
+fn periodic_stats(
+    engine: &mut Engine,
+    run: &mut Run,
+    now: Timestamp,
+) -> anyhow_lite::Result<usize> {
     let Some(every) = run.stats_every else {
-        return Ok(());
+        return Ok(0);
     };
     let next = *run
         .next_stats
         .get_or_insert(Timestamp(now.micros().saturating_add(every)));
-    if now >= next {
-        run.next_stats = Some(Timestamp(
-            next.micros().saturating_add(every).max(now.micros() + 1),
-        ));
-        write_events(engine, run)?;
-        let mut e = engine.stats_event("periodic");
-        emit(&mut e, run)?;
+    if now < next {
+        return Ok(0);
     }
-    Ok(())
+    let mut after = next.micros().saturating_add(every);
+    if after <= now.micros() {
+        after = now.micros().saturating_add(every);
+    }
+    run.next_stats = Some(Timestamp(after));
+    let n = write_events(engine, run)?;
+    let mut e = engine.stats_event("periodic");
+    emit(&mut e, run)?;
+    Ok(n + 1)
 }
 
 /// Reads each file in turn. A file that cannot be opened is reported and skipped; one cut off
@@ -300,6 +328,7 @@ fn read_files(
         engine.set_origin(Origin::file(source.name()));
         engine.counters_mut().files_read += 1;
         let mut progress = Progress::for_file(path, no_progress);
+        let streaming = path == "-";
         let mut n: u64 = 0;
         loop {
             match source.next_packet() {
@@ -322,14 +351,17 @@ fn read_files(
                     break;
                 }
             }
-            write_events(engine, run)?;
-            periodic_stats(engine, run, engine.now())?;
+            let wrote = write_events(engine, run)? + periodic_stats(engine, run, engine.now())?;
+            // A capture streamed on stdin may pause for long: its events must not wait in buffers.
+            if streaming && wrote > 0 {
+                run.out.flush().map_err(write_error)?;
+            }
             n += 1;
             if stop.load(Ordering::Relaxed) || run.out.is_closed() {
                 break;
             }
             if n % FLUSH_CHECK_EVERY == 0 {
-                // Keep consumers of a slow stream (stdin) up to date and honour rotation timers.
+                // Honour rotation timers on long reads.
                 if last_flush.elapsed() >= Duration::from_secs(1) {
                     run.out.flush().map_err(write_error)?;
                     last_flush = Instant::now();

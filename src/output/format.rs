@@ -140,6 +140,11 @@ pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
         if let Some(p) = f.dest_port {
             dst["port"] = json!(p);
         }
+        let mut related = vec![f.src_ip.to_string()];
+        if f.dest_ip != f.src_ip {
+            related.push(f.dest_ip.to_string());
+        }
+        root.insert("related".into(), json!({ "ip": related }));
         root.insert("source".into(), src);
         root.insert("destination".into(), dst);
         let mut network = json!({
@@ -180,6 +185,17 @@ pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
                 }
             }
         }
+    }
+    // A finding's own sentence (alerts, anomalies) is the ECS `message`; an alert's kind names
+    // the rule that fired.
+    if let Some(Value::String(detail)) = own.get(event.event_type).and_then(|d| d.get("detail")) {
+        root.insert("message".into(), json!(detail));
+    }
+    if event.event_type == "alert" {
+        root.insert(
+            "rule".into(),
+            json!({ "name": event.kind, "category": "watch3232" }),
+        );
     }
     root.insert("watch3232".into(), Value::Object(own));
     Ok(Value::Object(root))

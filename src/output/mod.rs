@@ -177,3 +177,76 @@ impl Output {
 fn named(sink: &dyn Sink, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", sink.describe()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_specs() {
+        let p = |s: &str| s.parse::<OutputSpec>();
+        assert_eq!(p("-"), Ok(OutputSpec::Stdout));
+        assert_eq!(p("stdout"), Ok(OutputSpec::Stdout));
+        assert_eq!(p("eve.json"), Ok(OutputSpec::File("eve.json".into())));
+        assert_eq!(p("file:stdout"), Ok(OutputSpec::File("stdout".into())));
+        assert_eq!(
+            p("unix-stream:/run/a.sock"),
+            Ok(OutputSpec::UnixStream("/run/a.sock".into()))
+        );
+        assert_eq!(
+            p("unix-dgram:/run/b.sock"),
+            Ok(OutputSpec::UnixDgram("/run/b.sock".into()))
+        );
+        assert_eq!(
+            p("syslog"),
+            Ok(OutputSpec::Syslog(SyslogTarget::Unix("/dev/log".into())))
+        );
+        assert_eq!(
+            p("syslog:/x/log"),
+            Ok(OutputSpec::Syslog(SyslogTarget::Unix("/x/log".into())))
+        );
+        assert_eq!(
+            p("syslog:udp:127.0.0.1:514"),
+            Ok(OutputSpec::Syslog(SyslogTarget::Udp(
+                ([127, 0, 0, 1], 514).into()
+            )))
+        );
+        assert!(p("syslog:udp:127.0.0.1").is_err());
+        assert!(p("unix-dgram:").is_err());
+    }
+
+    #[test]
+    fn rotation_numbers_continue_after_existing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("eve.json");
+        for name in ["eve.json.1", "eve.json.7", "eve.json.x", "other.json.9"] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let rotation = Rotation {
+            size: Some(10),
+            interval: None,
+        };
+        let mut sink = FileSink::open(&path, false, rotation).unwrap();
+        let event = crate::event::Event::global(
+            crate::capture::Timestamp(0),
+            crate::event::Origin::default(),
+            "summary",
+            crate::event::Severity::Info,
+            crate::event::Body::Stats(Box::default()),
+        );
+        for _ in 0..3 {
+            sink.send(&event, b"0123456789\n").unwrap();
+        }
+        sink.flush().unwrap();
+        assert_eq!(sink.rotations, 2);
+        assert_eq!(
+            std::fs::read(dir.path().join("eve.json.8")).unwrap(),
+            b"0123456789\n"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("eve.json.9")).unwrap(),
+            b"0123456789\n"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"0123456789\n");
+    }
+}
