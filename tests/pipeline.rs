@@ -62,6 +62,7 @@ fn bundled_captures_are_what_the_generator_writes() {
     assert!(status.success());
     for rel in [
         "demo.pcapng",
+        "tour.pcapng",
         "links/ethernet.pcap",
         "links/sll2.pcap",
         "links/two-interfaces.pcapng",
@@ -377,4 +378,39 @@ fn usage_errors_exit_2() {
     assert_eq!(r.code, Some(2));
     let r = run(&["read", "x.pcap", "--ota-ports", "3232,notaport"]);
     assert_eq!(r.code, Some(2));
+}
+
+#[test]
+fn the_tour_shows_every_event_type_and_decodes_cleanly() {
+    // testdata/tour.pcapng is what `.ci/demo` reads: every scenario, an hour apart.
+    let r = run(&["read", testdata("tour.pcapng").to_str().unwrap()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    let types: std::collections::BTreeSet<&str> = r
+        .events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    let want = [
+        "alert",
+        "anomaly",
+        "arduino_ota",
+        "device",
+        "esphome_ota",
+        "mdt",
+        "stats",
+    ];
+    assert_eq!(types.into_iter().collect::<Vec<_>>(), want);
+    assert_eq!(r.summary()["decode_errors"], 0);
+    // The legitimate traffic of the tour raises no anomaly: its anomalies are exactly those of
+    // the anomaly scenario plus the demo's planted malformed datagrams.
+    let count = |rel: &str| {
+        run(&["read", testdata(rel).to_str().unwrap()])
+            .of_type("anomaly")
+            .count()
+    };
+    assert_eq!(
+        r.of_type("anomaly").count(),
+        count("anomaly/mixed.pcap") + count("demo.pcapng")
+    );
 }

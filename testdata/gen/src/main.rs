@@ -146,6 +146,25 @@ fn main() -> io::Result<()> {
         eth.linktype(),
         &watch3232_testgen::anomaly::mixed(),
     )?;
+    // The tour: every scenario above in one Ethernet pcapng, each an hour after the previous
+    // one so no flow of one scenario meets another's (what `.ci/demo` reads).
+    let mut tour: Vec<Record> = Vec::new();
+    let mut parts = vec![scenarios::ota_invitations(eth).0];
+    parts.extend(
+        watch3232_testgen::ota::captures()
+            .into_iter()
+            .map(|(_, build)| build(eth)),
+    );
+    parts.push(watch3232_testgen::mdt::mvpn());
+    parts.push(watch3232_testgen::anomaly::mixed());
+    for (hour, mut part) in parts.into_iter().enumerate() {
+        for r in &mut part {
+            r.ts_us += hour as i64 * 3_600_000_000;
+            r.interface = 0;
+        }
+        tour.extend(part);
+    }
+    write_pcapng(&dir.join("tour.pcapng"), &[eth.linktype()], &tour)?;
     eprintln!("testgen: wrote captures to {}", dir.display());
     Ok(())
 }
