@@ -52,17 +52,35 @@ impl Default for Config {
 const TICK_MICROS: i64 = 1_000_000;
 
 pub struct Engine {
-    config: Config,
+    /// What classifiers may touch, kept apart from the flow table and the classifier list so
+    /// a `Context` can be lent while a flow of the table is borrowed.
+    shared: Shared,
     classifiers: Vec<Box<dyn Classifier>>,
-    interest: Interest,
     flows: FlowTable<Flow>,
-    counters: Counters,
-    origin: Origin,
-    events: Vec<Event>,
     removed: Vec<Removed<Flow>>,
     now: Timestamp,
     next_tick: Timestamp,
     kernel: Option<KernelDrops>,
+}
+
+struct Shared {
+    config: Config,
+    origin: Origin,
+    counters: Counters,
+    interest: Interest,
+    events: Vec<Event>,
+}
+
+impl Shared {
+    fn context(&mut self) -> Context<'_> {
+        Context::new(
+            &self.config,
+            &self.origin,
+            &mut self.counters,
+            &mut self.interest,
+            &mut self.events,
+        )
+    }
 }
 
 impl Engine {
@@ -78,12 +96,14 @@ impl Engine {
         }
         Engine {
             flows: FlowTable::new(config.max_flows, config.flow_timeout_secs),
-            config,
+            shared: Shared {
+                config,
+                origin: Origin::default(),
+                counters: Counters::default(),
+                interest,
+                events: Vec::new(),
+            },
             classifiers,
-            interest,
-            counters: Counters::default(),
-            origin: Origin::default(),
-            events: Vec::new(),
             removed: Vec::new(),
             now: Timestamp::default(),
             next_tick: Timestamp::default(),
@@ -92,20 +112,20 @@ impl Engine {
     }
 
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.shared.config
     }
 
     pub fn interest(&self) -> &Interest {
-        &self.interest
+        &self.shared.interest
     }
 
     /// Names the source of the packets that follow (`pcap_filename` / `in_iface`).
     pub fn set_origin(&mut self, origin: Origin) {
-        self.origin = origin;
+        self.shared.origin = origin;
     }
 
     pub fn counters_mut(&mut self) -> &mut Counters {
-        &mut self.counters
+        &mut self.shared.counters
     }
 
     pub fn set_kernel_stats(&mut self, kernel: KernelDrops) {
@@ -115,17 +135,17 @@ impl Engine {
     /// Whether any event waits to be drained.
     #[inline]
     pub fn has_events(&self) -> bool {
-        !self.events.is_empty()
+        !self.shared.events.is_empty()
     }
 
     /// Events produced since the last call, in order.
     pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
-        self.events.drain(..)
+        self.shared.events.drain(..)
     }
 
     pub fn process(&mut self, packet: &Packet<'_>) {
-        self.counters.packets += 1;
-        self.counters.bytes += u64::from(packet.wire_len);
+        self.shared.counters.packets += 1;
+        self.shared.counters.bytes += u64::from(packet.wire_len);
         if packet.ts > self.now {
             self.now = packet.ts;
         }
@@ -137,35 +157,33 @@ impl Engine {
         match decode::fast::peek(packet.link, packet.data) {
             decode::fast::Peek::Ports(proto, src, dst) => {
                 let by_port = if proto == decode::IPPROTO_UDP {
-                    self.interest.udp(src, dst)
+                    self.shared.interest.udp(src, dst)
                 } else {
-                    self.interest.tcp(src, dst)
+                    self.shared.interest.tcp(src, dst)
                 };
-                if !by_port && !self.interest.protocol(proto) {
+                if !by_port && !self.shared.interest.protocol(proto) {
                     return;
                 }
             }
             decode::fast::Peek::NotIp => {
-                self.counters.not_ip += 1;
+                self.shared.counters.not_ip += 1;
                 return;
             }
             decode::fast::Peek::Slow => {}
         }
-        let decoded = match decode::decode(packet.link, packet.data, self.config.max_tunnel_depth) {
+        let decoded = match decode::decode(
+            packet.link,
+            packet.data,
+            self.shared.config.max_tunnel_depth,
+        ) {
             Ok(Outcome::Ip(d)) => d,
             Ok(Outcome::NotIp(_)) => {
-                self.counters.not_ip += 1;
+                self.shared.counters.not_ip += 1;
                 return;
             }
             Err(e) => {
                 self.count_decode_error(&e);
-                let mut cx = Context::new(
-                    &self.config,
-                    &self.origin,
-                    &mut self.counters,
-                    &mut self.interest,
-                    &mut self.events,
-                );
+                let mut cx = self.shared.context();
                 for c in &mut self.classifiers {
                     c.on_decode_error(&mut cx, packet, &e);
                 }
@@ -173,19 +191,24 @@ impl Engine {
             }
         };
         if decoded.net.truncated {
-            self.counters.snaplen_cut += 1;
+            self.shared.counters.snaplen_cut += 1;
         }
         if !self.wanted(&decoded) {
             return;
         }
-        self.counters.interesting_packets += 1;
+        self.shared.counters.interesting_packets += 1;
         self.dispatch(packet, &decoded);
     }
 
     fn count_decode_error(&mut self, e: &decode::DecodeError) {
-        self.counters.decode_errors += 1;
+        self.shared.counters.decode_errors += 1;
         let key = format!("{}.{}", e.layer().name(), e.kind());
-        *self.counters.decode_error_kinds.entry(key).or_default() += 1;
+        *self
+            .shared
+            .counters
+            .decode_error_kinds
+            .entry(key)
+            .or_default() += 1;
         tracing::debug!(error = %e, "packet not decoded");
     }
 
@@ -194,17 +217,17 @@ impl Engine {
     #[inline]
     fn wanted(&mut self, d: &Decoded<'_>) -> bool {
         let by_port = match d.transport {
-            Transport::Udp(u) => self.interest.udp(u.src_port, u.dst_port),
-            Transport::Tcp(t) => self.interest.tcp(t.src_port, t.dst_port),
+            Transport::Udp(u) => self.shared.interest.udp(u.src_port, u.dst_port),
+            Transport::Tcp(t) => self.shared.interest.tcp(t.src_port, t.dst_port),
             Transport::Fragment => {
-                self.counters.fragments += 1;
+                self.shared.counters.fragments += 1;
                 return false;
             }
             Transport::Other(_) => false,
         };
         by_port
-            || self.interest.protocol(d.net.proto)
-            || (d.tunnel.is_some() && self.interest.tunnelled)
+            || self.shared.interest.protocol(d.net.proto)
+            || (d.tunnel.is_some() && self.shared.interest.tunnelled)
     }
 
     fn dispatch(&mut self, packet: &Packet<'_>, d: &Decoded<'_>) {
@@ -244,13 +267,7 @@ impl Engine {
             decoded: d,
             dir,
         };
-        let mut cx = Context::new(
-            &self.config,
-            &self.origin,
-            &mut self.counters,
-            &mut self.interest,
-            &mut self.events,
-        );
+        let mut cx = self.shared.context();
         let done = match flow.owner {
             Some(owner) => {
                 let v = self.classifiers[usize::from(owner)].on_packet(&mut cx, &pkt, flow);
@@ -272,13 +289,7 @@ impl Engine {
         self.next_tick = Timestamp(self.now.micros().saturating_add(TICK_MICROS));
         self.flows.expire(self.now, &mut self.removed);
         self.finish_removed();
-        let mut cx = Context::new(
-            &self.config,
-            &self.origin,
-            &mut self.counters,
-            &mut self.interest,
-            &mut self.events,
-        );
+        let mut cx = self.shared.context();
         for c in &mut self.classifiers {
             c.on_tick(&mut cx, self.now);
         }
@@ -288,13 +299,7 @@ impl Engine {
     fn finish_removed(&mut self) {
         let removed = std::mem::take(&mut self.removed);
         for mut r in removed {
-            let mut cx = Context::new(
-                &self.config,
-                &self.origin,
-                &mut self.counters,
-                &mut self.interest,
-                &mut self.events,
-            );
+            let mut cx = self.shared.context();
             match r.value.owner {
                 Some(owner) => {
                     self.classifiers[usize::from(owner)].on_flow_end(&mut cx, &mut r.value, r.by)
@@ -323,18 +328,12 @@ impl Engine {
     /// End of input: flush every flow, let classifiers report, and append the `stats` summary.
     pub fn finish(&mut self) {
         while self.flush_flows(usize::MAX) {}
-        let mut cx = Context::new(
-            &self.config,
-            &self.origin,
-            &mut self.counters,
-            &mut self.interest,
-            &mut self.events,
-        );
+        let mut cx = self.shared.context();
         for c in &mut self.classifiers {
             c.on_finish(&mut cx, self.now);
         }
         let summary = self.stats_event("summary");
-        self.events.push(summary);
+        self.shared.events.push(summary);
     }
 
     /// Ends up to `max` of the flows still open (end of input), reporting them; returns whether
@@ -349,7 +348,7 @@ impl Engine {
     /// A `stats` event with the counters so far (`summary` at the end, `periodic` on a timer).
     pub fn stats_event(&mut self, kind: &'static str) -> Event {
         let t = self.flows.stats();
-        let c = &self.counters;
+        let c = &self.shared.counters;
         let has_files = c.files_read + c.files_failed > 0;
         let details = StatsDetails {
             packets: c.packets,
@@ -379,8 +378,8 @@ impl Engine {
             }),
             ..StatsDetails::default()
         };
-        *self.counters.events.entry("stats").or_default() += 1;
-        let origin = self.origin.clone();
+        *self.shared.counters.events.entry("stats").or_default() += 1;
+        let origin = self.shared.origin.clone();
         let body = Body::Stats(Box::new(details));
         Event::global(self.now, origin, kind, Severity::Info, body)
     }

@@ -1,6 +1,6 @@
 //! Live capture from an interface through libpcap, with a kernel BPF filter.
 
-use super::{CaptureError, LinkType, Next, Packet, Timestamp};
+use super::{CaptureError, LinkType, Next, Packet};
 use pcap::{Active, Capture};
 
 /// How to open an interface; defaults follow tcpdump's.
@@ -108,13 +108,7 @@ impl LiveSource {
         match self.capture.next_packet() {
             Ok(p) => {
                 self.read += 1;
-                Ok(Next::Packet(Packet {
-                    ts: Timestamp::from_timeval(p.header.ts.tv_sec, p.header.ts.tv_usec),
-                    wire_len: p.header.len,
-                    data: p.data,
-                    link: self.link,
-                    index: self.read,
-                }))
+                Ok(Next::Packet(Packet::from_libpcap(&p, self.link, self.read)))
             }
             Err(pcap::Error::TimeoutExpired) => {
                 self.starved = true;

@@ -216,6 +216,19 @@ pub struct Packet<'a> {
     pub index: u64,
 }
 
+impl<'a> Packet<'a> {
+    /// A packet as libpcap handed it over (offline or live), the `index`-th of its source.
+    pub(crate) fn from_libpcap(p: &pcap::Packet<'a>, link: LinkType, index: u64) -> Self {
+        Packet {
+            ts: Timestamp::from_timeval(p.header.ts.tv_sec, p.header.ts.tv_usec),
+            wire_len: p.header.len,
+            data: p.data,
+            link,
+            index,
+        }
+    }
+}
+
 /// Errors a source reports. `Truncated` ends a file early but keeps what was read.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {

@@ -1,7 +1,7 @@
 //! Offline capture files (pcap and pcapng, any byte order, micro- or nanosecond stamps), read
 //! through libpcap; `-` reads a capture from standard input.
 
-use super::{describe_open_error, CaptureError, LinkType, Next, Packet, Timestamp};
+use super::{describe_open_error, CaptureError, LinkType, Next, Packet};
 use pcap::{Capture, Offline, Precision};
 
 pub struct OfflineSource {
@@ -55,13 +55,7 @@ impl OfflineSource {
         match self.capture.next_packet() {
             Ok(p) => {
                 self.read += 1;
-                Ok(Next::Packet(Packet {
-                    ts: Timestamp::from_timeval(p.header.ts.tv_sec, p.header.ts.tv_usec),
-                    wire_len: p.header.len,
-                    data: p.data,
-                    link: self.link,
-                    index: self.read,
-                }))
+                Ok(Next::Packet(Packet::from_libpcap(&p, self.link, self.read)))
             }
             Err(pcap::Error::NoMorePackets) => Ok(Next::End),
             Err(e) => {
