@@ -118,6 +118,12 @@ impl Timestamp {
         self.0.saturating_sub(earlier.0).max(0) as f64 / 1e6
     }
 
+    /// Microseconds elapsed since `earlier`: negative when time stepped back, saturating at
+    /// the ends of the range (a damaged capture can carry any timestamp).
+    pub fn micros_since(self, earlier: Timestamp) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
     pub fn saturating_add_secs(self, secs: u64) -> Timestamp {
         Timestamp(
             self.0

@@ -206,7 +206,7 @@ impl<V> FlowTable<V> {
                 continue;
             }
             if let Some(now) = now {
-                if now.micros().saturating_sub(slot.last_seen.micros()) <= self.idle_timeout_us {
+                if now.micros_since(slot.last_seen) <= self.idle_timeout_us {
                     return None; // the oldest is still fresh, so every other one is too
                 }
             }

@@ -49,7 +49,7 @@ pub fn beacon(records: &[Record]) -> Option<Beacon> {
     }
     let gaps: Vec<f64> = sends
         .windows(2)
-        .map(|w| (w[1].ts_us - w[0].ts_us) as f64 / 1e6)
+        .map(|w| w[1].ts_us.saturating_sub(w[0].ts_us) as f64 / 1e6)
         .collect();
     let n = gaps.len() as f64;
     let mean = gaps.iter().sum::<f64>() / n;
@@ -90,7 +90,10 @@ pub fn interactive(records: &[Record], text_both_ways: bool) -> Option<Interacti
         .windows(2)
         .filter(|w| w[0].to_server != w[1].to_server)
         .count();
-    let duration = (records[records.len() - 1].ts_us - records[0].ts_us) as f64 / 1e6;
+    let duration = records[records.len() - 1]
+        .ts_us
+        .saturating_sub(records[0].ts_us) as f64
+        / 1e6;
     if turns < 4 || duration < 5.0 {
         return None;
     }

@@ -337,7 +337,7 @@ impl Anomaly {
     fn judge_now(&self, flow: &Flow) -> bool {
         let packets = flow.packets[0] + flow.packets[1];
         packets >= self.cfg.judge_packets
-            || flow.last_seen.micros() - flow.first_seen.micros()
+            || flow.last_seen.micros_since(flow.first_seen)
                 >= (self.cfg.judge_secs as i64).saturating_mul(1_000_000)
     }
 }

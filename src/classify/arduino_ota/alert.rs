@@ -73,7 +73,7 @@ impl FailureTracker {
         while s
             .times
             .front()
-            .is_some_and(|t| now.micros() - t.micros() > self.window_us)
+            .is_some_and(|t| now.micros_since(*t) > self.window_us)
         {
             s.times.pop_front();
         }
@@ -92,11 +92,8 @@ impl FailureTracker {
     /// Forgets sources with no failure in the window.
     pub fn expire(&mut self, now: Timestamp) {
         let w = self.window_us;
-        self.sources.retain(|_, s| {
-            s.times
-                .back()
-                .is_some_and(|t| now.micros() - t.micros() <= w)
-        });
+        self.sources
+            .retain(|_, s| s.times.back().is_some_and(|t| now.micros_since(*t) <= w));
     }
 
     pub fn len(&self) -> usize {

@@ -163,7 +163,7 @@ impl Sessions {
         let mut keys: Vec<(Timestamp, u64, SessionKey)> = self
             .by_key
             .values()
-            .filter(|s| now.micros() - s.last_seen.micros() > limit)
+            .filter(|s| now.micros_since(s.last_seen) > limit)
             .map(|s| (s.last_seen, s.id, s.key))
             .collect();
         keys.sort_by_key(|k| (k.0, k.1));

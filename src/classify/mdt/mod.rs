@@ -284,7 +284,7 @@ impl Neighbor {
     /// When the holdtime runs out (RFC 7761 §4.3.1: 0xffff never; no option = 105 s).
     fn expires_at(&self) -> Option<Timestamp> {
         let hold = self.hello.holdtime.unwrap_or(105);
-        (hold != 0xffff).then(|| Timestamp(self.seen.last.micros() + i64::from(hold) * 1_000_000))
+        (hold != 0xffff).then(|| self.seen.last.saturating_add_secs(u64::from(hold)))
     }
 }
 
