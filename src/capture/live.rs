@@ -103,6 +103,75 @@ impl LiveSource {
         }
     }
 
+    /// Switches to non-blocking reads: `next_packet` returns `Idle` at once when nothing is
+    /// queued, and [`LiveSource::wait`] does the waiting. (With TPACKET_V3 a blocking read's
+    /// timeout only runs once a packet has arrived, so a worker on a quiet link would never see
+    /// a stop request.)
+    pub fn into_nonblocking(self) -> Result<Self, CaptureError> {
+        let LiveSource { name, capture, link, base_filter, read } = self;
+        let capture = capture.setnonblock().map_err(|e| CaptureError::Open {
+            name: name.clone(),
+            reason: format!("cannot switch to non-blocking reads: {e}"),
+        })?;
+        Ok(LiveSource { name, capture, link, base_filter, read })
+    }
+
+    /// Waits up to `timeout_ms` for a packet to be readable; false on timeout or interruption.
+    #[cfg(unix)]
+    pub fn wait(&self, timeout_ms: i32) -> bool {
+        use std::os::unix::io::AsRawFd;
+        let mut pfd = libc::pollfd { fd: self.capture.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: `pfd` is one valid, initialised pollfd that lives across the call, and nfds is 1;
+        // the descriptor is libpcap's open socket, owned by `self.capture`.
+        let rc = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+        rc > 0
+    }
+
+    #[cfg(not(unix))]
+    pub fn wait(&self, timeout_ms: i32) -> bool {
+        std::thread::sleep(std::time::Duration::from_millis(timeout_ms.max(0) as u64));
+        false
+    }
+
+    /// Joins AF_PACKET fanout group `group` in hash mode (with defragmentation), so the kernel
+    /// spreads packets over every socket of the group by flow hash: all packets of one flow (both
+    /// directions) reach the same socket. Linux only.
+    #[cfg(target_os = "linux")]
+    pub fn join_fanout(&mut self, group: u16) -> Result<(), CaptureError> {
+        use std::os::unix::io::AsRawFd;
+        // <linux/if_packet.h>
+        const PACKET_FANOUT: libc::c_int = 18;
+        const PACKET_FANOUT_HASH: u32 = 0;
+        const PACKET_FANOUT_FLAG_DEFRAG: u32 = 0x8000;
+        let arg: u32 = u32::from(group) | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+        let fd = self.capture.as_raw_fd();
+        // SAFETY: `fd` is the AF_PACKET socket libpcap opened and bound for `self.capture`, open
+        // for as long as `self` lives; `arg` is a live 4-byte integer that setsockopt only reads,
+        // and the length passed is its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_PACKET,
+                PACKET_FANOUT,
+                (&arg as *const u32).cast::<libc::c_void>(),
+                std::mem::size_of::<u32>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            return Err(CaptureError::Open {
+                name: self.name.clone(),
+                reason: format!("cannot join AF_PACKET fanout group {group}: {err}"),
+            });
+        }
+        Ok(())
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn join_fanout(&mut self, _group: u16) -> Result<(), CaptureError> {
+        Err(CaptureError::Open { name: self.name.clone(), reason: "--workers needs Linux AF_PACKET fanout".into() })
+    }
+
     pub fn kernel_stats(&mut self) -> Option<KernelStats> {
         self.capture.stats().ok().map(|s| KernelStats {
             received: s.received,

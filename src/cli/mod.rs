@@ -1,6 +1,7 @@
 //! Command-line definition and the glue from arguments to the engine.
 
 mod run;
+mod workers;
 
 pub use run::run;
 
@@ -84,6 +85,10 @@ pub enum Command {
         /// Put the interface in promiscuous mode (default: yes, as tcpdump does).
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
         promisc: bool,
+        /// Worker threads, each with its own socket and flow table; the kernel spreads packets
+        /// over them by flow hash (AF_PACKET fanout, Linux). Events are merged into one stream.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        workers: usize,
     },
 }
 

@@ -35,7 +35,7 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
     let mut engine = Engine::new(config);
     let failed = match &args.command {
         Command::Read { files, reader } => read_files(&mut engine, &mut sink, files, *reader, &stop)?,
-        Command::Capture { interface, filter, snaplen, buffer_size, promisc } => {
+        Command::Capture { interface, filter, snaplen, buffer_size, promisc, workers } => {
             let opts = LiveOptions {
                 interface: interface.clone(),
                 filter: filter.clone().unwrap_or_else(|| default_filter(&engine.config().ota_ports)),
@@ -44,6 +44,13 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
                 promisc: *promisc,
                 poll_ms: 200,
             };
+            if *workers > 1 {
+                // Each worker has its own engine and writes its own summary.
+                let config = engine.config().clone();
+                super::workers::capture(&config, &mut sink, &opts, *workers, &stop)?;
+                sink.flush().map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             capture_live(&mut engine, &mut sink, &opts, &stop)?;
             false
         }
@@ -142,7 +149,7 @@ fn capture_live(engine: &mut Engine, sink: &mut JsonLines, opts: &LiveOptions, s
     Ok(())
 }
 
-fn wall_clock() -> Timestamp {
+pub(super) fn wall_clock() -> Timestamp {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     Timestamp::from_timeval(d.as_secs() as i64, i64::from(d.subsec_micros()))
 }
