@@ -26,6 +26,16 @@ fn ip(args: &[&str]) -> bool {
 
 #[test]
 fn each_flow_stays_on_one_worker_and_no_event_is_lost() {
+    capture_in_netns(2);
+}
+
+/// The single-threaded path in the same setup: it too stops on SIGINT after the link goes quiet.
+#[test]
+fn one_worker_captures_and_stops_on_a_quiet_link() {
+    capture_in_netns(1);
+}
+
+fn capture_in_netns(workers: usize) {
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -38,7 +48,7 @@ fn each_flow_stays_on_one_worker_and_no_event_is_lost() {
         eprintln!("skipped: needs root, iproute2 and python3");
         return;
     }
-    let name = format!("w3232-fanout-{}", std::process::id());
+    let name = format!("w3232-fanout-{}-{workers}", std::process::id());
     if !ip(&["netns", "add", &name]) {
         eprintln!("skipped: cannot create a network namespace");
         return;
@@ -90,7 +100,7 @@ fn each_flow_stays_on_one_worker_and_no_event_is_lost() {
             "-o",
         ])
         .arg(&out)
-        .args(["capture", "-i", "wb", "--workers", "2"])
+        .args(["capture", "-i", "wb", "--workers", &workers.to_string()])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -145,7 +155,7 @@ fn each_flow_stays_on_one_worker_and_no_event_is_lost() {
         .iter()
         .filter(|e| e["event_type"] == "stats" && e["kind"] == "summary")
         .collect();
-    assert_eq!(summaries.len(), 2, "one summary per worker");
+    assert_eq!(summaries.len(), workers, "one summary per worker");
     let created: Vec<u64> = summaries
         .iter()
         .map(|s| s["stats"]["flows"]["created"].as_u64().unwrap())

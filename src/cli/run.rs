@@ -120,15 +120,20 @@ fn read_files(engine: &mut Engine, sink: &mut JsonLines, files: &[String], reade
 }
 
 fn capture_live(engine: &mut Engine, sink: &mut JsonLines, opts: &LiveOptions, stop: &AtomicBool) -> anyhow_lite::Result<()> {
-    let mut source = LiveSource::open(opts).map_err(|e| anyhow_lite::msg(e.to_string()))?;
+    let source = LiveSource::open(opts).map_err(|e| anyhow_lite::msg(e.to_string()))?;
+    // Non-blocking reads and our own poll: a blocking TPACKET_V3 read never times out on a quiet
+    // link, and the stop flag would not be seen until the next packet.
+    let mut source = source.into_nonblocking().map_err(|e| anyhow_lite::msg(e.to_string()))?;
     engine.set_origin(Origin::interface(source.name()));
     tracing::info!(interface = source.name(), filter = source.base_filter(), "capturing");
     while !stop.load(Ordering::Relaxed) && !sink.is_closed() {
         match source.next_packet() {
             Ok(Next::Packet(p)) => engine.process(&p),
             Ok(Next::Idle) => {
-                engine.advance_to(wall_clock());
-                sink.flush().map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
+                if !source.wait(opts.poll_ms) {
+                    engine.advance_to(wall_clock());
+                    sink.flush().map_err(|e| anyhow_lite::msg(format!("cannot write events: {e}")))?;
+                }
             }
             Ok(Next::End) => break,
             Err(e) => return Err(anyhow_lite::msg(e.to_string())),
