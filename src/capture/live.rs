@@ -123,6 +123,48 @@ impl LiveSource {
         }
     }
 
+    /// Joins AF_PACKET fanout group `group` in hash mode (with defragmentation), so the kernel
+    /// spreads packets over every socket of the group by flow hash: all packets of one flow (both
+    /// directions) reach the same socket. Linux only.
+    #[cfg(target_os = "linux")]
+    pub fn join_fanout(&mut self, group: u16) -> Result<(), CaptureError> {
+        use std::os::unix::io::AsRawFd;
+        // <linux/if_packet.h>
+        const PACKET_FANOUT: libc::c_int = 18;
+        const PACKET_FANOUT_HASH: u32 = 0;
+        const PACKET_FANOUT_FLAG_DEFRAG: u32 = 0x8000;
+        let arg: u32 = u32::from(group) | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+        let fd = self.capture.as_raw_fd();
+        // SAFETY: `fd` is the AF_PACKET socket libpcap opened and bound for `self.capture`, open
+        // for as long as `self` lives; `arg` is a live 4-byte integer that setsockopt only reads,
+        // and the length passed is its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_PACKET,
+                PACKET_FANOUT,
+                (&arg as *const u32).cast::<libc::c_void>(),
+                std::mem::size_of::<u32>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            return Err(CaptureError::Open {
+                name: self.name.clone(),
+                reason: format!("cannot join AF_PACKET fanout group {group}: {err}"),
+            });
+        }
+        Ok(())
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn join_fanout(&mut self, _group: u16) -> Result<(), CaptureError> {
+        Err(CaptureError::Open {
+            name: self.name.clone(),
+            reason: "--workers needs Linux AF_PACKET fanout".into(),
+        })
+    }
+
     pub fn kernel_stats(&mut self) -> Option<KernelStats> {
         self.capture.stats().ok().map(|s| KernelStats {
             received: s.received,

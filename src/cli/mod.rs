@@ -5,6 +5,7 @@ mod config;
 mod extras;
 mod ota_args;
 mod run;
+mod workers;
 
 pub use config::args_with_config;
 pub use run::run;
@@ -184,6 +185,10 @@ pub enum Command {
         /// Put the interface in promiscuous mode (default: yes, as tcpdump does).
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
         promisc: bool,
+        /// Worker threads, each with its own socket and flow table; the kernel spreads packets
+        /// over them by flow hash (AF_PACKET fanout, Linux). Events are merged into one stream.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        workers: usize,
     },
     /// Print the JSON Schema (draft-07) of every event (EVE form).
     Schema,

@@ -27,8 +27,8 @@ use watch3232::stats::{KernelDrops, OutputStats};
 const FLUSH_CHECK_EVERY: u64 = 4096;
 
 /// The run's state besides the engine: outputs, periodic stats, what the terminal gets.
-struct Run {
-    out: Output,
+pub(super) struct Run {
+    pub(super) out: Output,
     stats_every: Option<i64>,
     next_stats: Option<Timestamp>,
     summary: Summary,
@@ -123,6 +123,7 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
             snaplen,
             buffer_size,
             promisc,
+            workers,
         } => {
             let opts = LiveOptions {
                 interface: interface.clone(),
@@ -135,6 +136,13 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
                 promisc: *promisc,
                 poll_ms: 200,
             };
+            if *workers > 1 {
+                // Each worker has its own engine and writes its own summary.
+                let config = engine.config().clone();
+                super::workers::capture(&config, &mut run, &opts, *workers, &stop, &args)?;
+                run.out.flush().map_err(write_error)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             capture_live(&mut engine, &mut run, &opts, &stop, &args)?;
             false
         }
@@ -178,7 +186,7 @@ fn print_quietly(s: &str) -> anyhow_lite::Result<ExitCode> {
     }
 }
 
-fn write_error(e: std::io::Error) -> anyhow_lite::Error {
+pub(super) fn write_error(e: std::io::Error) -> anyhow_lite::Error {
     anyhow_lite::msg(format!("cannot write events to {e}"))
 }
 
@@ -256,7 +264,7 @@ fn write_events(engine: &mut Engine, run: &mut Run) -> anyhow_lite::Result<usize
     Ok(n)
 }
 
-fn emit(event: &mut Event, run: &mut Run) -> anyhow_lite::Result<()> {
+pub(super) fn emit(event: &mut Event, run: &mut Run) -> anyhow_lite::Result<()> {
     if let Body::Stats(s) = &mut event.body {
         // Memory varies from run to run: kept out of an offline summary, which replays exactly.
         if run.live || event.kind == "periodic" {
@@ -444,7 +452,7 @@ fn kernel_drops(source: &mut LiveSource) -> Option<KernelDrops> {
     })
 }
 
-fn wall_clock() -> Timestamp {
+pub(super) fn wall_clock() -> Timestamp {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
