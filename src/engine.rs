@@ -345,6 +345,15 @@ impl Engine {
         more
     }
 
+    /// Periodic reports (every `--stats-interval`): each classifier's inventory snapshot.
+    pub fn periodic_reports(&mut self) {
+        let now = self.now;
+        let mut cx = self.shared.context();
+        for c in &mut self.classifiers {
+            c.on_report(&mut cx, now);
+        }
+    }
+
     /// A `stats` event with the counters so far (`summary` at the end, `periodic` on a timer).
     pub fn stats_event(&mut self, kind: &'static str) -> Event {
         let t = self.flows.stats();

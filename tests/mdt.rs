@@ -476,3 +476,31 @@ fn table_caps_evict_and_count() {
         assert_eq!(c[counter].as_u64(), Some(n), "{table}");
     }
 }
+
+#[test]
+fn inventory_every_stats_interval_and_at_the_end() {
+    let path = testdata("mdt/mvpn.pcap");
+    let r = run(&["read", "--stats-interval", "60", path.to_str().unwrap()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let kinds: Vec<(&str, &str)> = r
+        .events
+        .iter()
+        .filter(|e| e["kind"] == "inventory" || e["event_type"] == "stats")
+        .map(|e| {
+            (
+                e["event_type"].as_str().unwrap(),
+                e["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The capture spans 5.6 minutes of packet time: five periodic snapshots, then the final one,
+    // each just before its stats event. Snapshots keep the state: the last one is the fullest.
+    let pair = [("mdt", "inventory"), ("stats", "periodic")];
+    let mut want: Vec<(&str, &str)> = pair.iter().copied().cycle().take(10).collect();
+    want.extend([("mdt", "inventory"), ("stats", "summary")]);
+    assert_eq!(kinds, want);
+    let inventories = r.of_kind("mdt", "inventory");
+    let pes = |e: &Value| e["mdt"]["pes"].as_array().map_or(0, Vec::len);
+    assert!(pes(inventories[0]) > 0);
+    assert!(pes(inventories[5]) >= pes(inventories[0]));
+}

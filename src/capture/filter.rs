@@ -11,8 +11,10 @@ pub fn default_filter(ports: &[u16]) -> String {
     } else {
         format!("((tcp or udp) and ({})) or ", port_terms.join(" or "))
     };
-    let base =
-        format!("{ports}(ip proto 47) or (ip proto 103) or (ip6 proto 103) or (udp port 5353)");
+    let base = format!(
+        "{ports}(ip proto 47) or (ip6 proto 47) or (ip proto 103) or (ip6 proto 103) \
+         or (udp port 5353)"
+    );
     format!("({base}) or (vlan and ({base}))")
 }
 
@@ -26,5 +28,6 @@ mod tests {
         assert_eq!(f.matches("port 3232").count(), 2); // plain and behind `vlan`
         assert!(f.contains("port 8266") && f.contains("port 2040") && f.contains("ip proto 47"));
         assert!(f.contains("udp port 5353"));
+        assert!(f.contains("ip6 proto 47"), "GRE over IPv6 too");
     }
 }

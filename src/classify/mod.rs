@@ -248,6 +248,10 @@ pub trait Classifier {
     /// Periodic housekeeping on packet time (about once a second of capture time).
     fn on_tick(&mut self, _cx: &mut Context<'_>, _now: Timestamp) {}
 
+    /// A periodic report (every `--stats-interval`): a snapshot of what the classifier keeps
+    /// (inventories), its state left as it is.
+    fn on_report(&mut self, _cx: &mut Context<'_>, _now: Timestamp) {}
+
     /// End of input: report whatever is still pending (inventories, open sessions).
     fn on_finish(&mut self, _cx: &mut Context<'_>, _now: Timestamp) {}
 

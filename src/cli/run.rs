@@ -305,6 +305,7 @@ fn periodic_stats(
         after = now.micros().saturating_add(every);
     }
     run.next_stats = Some(Timestamp(after));
+    engine.periodic_reports();
     let n = write_events(engine, run)?;
     let mut e = engine.stats_event("periodic");
     emit(&mut e, run)?;

@@ -134,6 +134,13 @@ impl Inventory {
         }
     }
 
+    /// Every device, by address, kept in the inventory.
+    pub fn snapshot(&self) -> Vec<DeviceEntry> {
+        let mut all: Vec<DeviceEntry> = self.devices.values().cloned().collect();
+        all.sort_by_key(|d| d.address);
+        all
+    }
+
     /// Every device, by address.
     pub fn drain(&mut self) -> Vec<DeviceEntry> {
         let mut all: Vec<DeviceEntry> = self.devices.drain().map(|(_, d)| d).collect();

@@ -226,21 +226,35 @@ impl Classifier for Mdns {
         Verdict::Claim
     }
 
+    fn on_report(&mut self, cx: &mut Context<'_>, now: Timestamp) {
+        let devices = self
+            .inventory
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .snapshot();
+        report_devices(cx, devices, now);
+    }
+
     fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {
         let devices = self
             .inventory
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .drain();
-        for d in devices {
-            let ts = d.last_seen.max(Timestamp(0)).min(now.max(d.last_seen));
-            cx.emit(Event::global(
-                ts,
-                cx.origin.clone(),
-                "inventory",
-                Severity::Info,
-                Body::Device(DeviceDetails::Inventory(Box::new(d))),
-            ));
-        }
+        report_devices(cx, devices, now);
+    }
+}
+
+/// One `device` `inventory` event per device, stamped with when it was last seen.
+fn report_devices(cx: &mut Context<'_>, devices: Vec<devices::DeviceEntry>, now: Timestamp) {
+    for d in devices {
+        let ts = d.last_seen.max(Timestamp(0)).min(now.max(d.last_seen));
+        cx.emit(Event::global(
+            ts,
+            cx.origin.clone(),
+            "inventory",
+            Severity::Info,
+            Body::Device(DeviceDetails::Inventory(Box::new(d))),
+        ));
     }
 }

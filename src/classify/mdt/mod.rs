@@ -1260,7 +1260,18 @@ impl Classifier for Mdt {
         self.expire_neighbors(cx, now);
     }
 
+    fn on_report(&mut self, cx: &mut Context<'_>, now: Timestamp) {
+        self.report_inventory(cx, now);
+    }
+
     fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {
+        self.report_inventory(cx, now);
+    }
+}
+
+impl Mdt {
+    /// The `inventory` event: PEs, default MDTs, neighbours, C-flows (nothing when empty).
+    fn report_inventory(&mut self, cx: &mut Context<'_>, now: Timestamp) {
         if self.is_empty() {
             return;
         }
