@@ -1,6 +1,7 @@
 //! Command-line definition and the glue from arguments to the engine.
 
 mod anomaly;
+mod audit;
 mod config;
 mod extras;
 mod ota_args;
@@ -31,6 +32,7 @@ Examples:
   watch3232 read --write-matched evidence.pcap big.pcap   the packets of every flow with an event
   watch3232 read x.pcap --format eve | jq 'select(.event_type==\"arduino_ota\")'
   watch3232 schema > events.schema.json          JSON Schema of every event
+  watch3232 audit --wordlist words.txt x.pcap    which devices use a listed OTA password
 
 Outputs (-o, repeatable): `-` (stdout), PATH or file:PATH, unix-stream:PATH, unix-dgram:PATH,
 syslog (= /dev/log), syslog:PATH, syslog:udp:HOST:PORT. Files rotate into PATH.1, PATH.2, ...
@@ -199,6 +201,15 @@ pub enum Command {
     },
     /// Print the man page (roff) generated from this command line.
     Manpage,
+    /// Audit OTA passwords: try each word of a list against every challenge/response captured
+    /// (ArduinoOTA MD5 and PBKDF2 eras, ESPHome) and report which devices use one of them.
+    Audit {
+        /// One candidate password per line.
+        #[arg(long, value_name = "FILE")]
+        wordlist: PathBuf,
+        #[arg(required = true, value_name = "CAPTURE")]
+        files: Vec<String>,
+    },
 }
 
 /// `100`, `64K`, `100M`, `2G` (powers of 1024).

@@ -39,6 +39,21 @@ pub(super) struct Run {
 /// Flows ended per step when the input is over.
 const FLUSH_BATCH: usize = 4096;
 
+/// The engine's configuration from the flags (and config file) every subcommand shares.
+pub(super) fn engine_config(args: &Args) -> anyhow_lite::Result<Config> {
+    Ok(Config {
+        ota_ports: args.ota_ports.clone(),
+        max_flows: args.max_flows,
+        flow_timeout_secs: args.flow_timeout,
+        community_id_seed: args.community_id_seed,
+        mdt_max_entries: args.mdt_max_entries,
+        ota: args.ota.config(),
+        watch_ports: args.anomaly.watch_ports.clone(),
+        anomaly: args.anomaly.config().map_err(anyhow_lite::msg)?,
+        ..Config::default()
+    })
+}
+
 pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
     match &args.command {
         Command::Schema => {
@@ -58,19 +73,12 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
                 .map_err(|e| anyhow_lite::msg(e.to_string()))?;
             return print_quietly(&String::from_utf8_lossy(&buf));
         }
+        Command::Audit { wordlist, files } => {
+            return super::audit::run(engine_config(&args)?, wordlist, files);
+        }
         Command::Read { .. } | Command::Capture { .. } => {}
     }
-    let config = Config {
-        ota_ports: args.ota_ports.clone(),
-        max_flows: args.max_flows,
-        flow_timeout_secs: args.flow_timeout,
-        community_id_seed: args.community_id_seed,
-        mdt_max_entries: args.mdt_max_entries,
-        ota: args.ota.config(),
-        watch_ports: args.anomaly.watch_ports.clone(),
-        anomaly: args.anomaly.config().map_err(anyhow_lite::msg)?,
-        ..Config::default()
-    };
+    let config = engine_config(&args)?;
     let live = matches!(args.command, Command::Capture { .. });
     if live && args.write_matched.is_some() {
         return Err(anyhow_lite::msg(
