@@ -140,3 +140,142 @@ fn missing_capture_permission_is_one_line() {
     );
     assert!(stderr.contains("CAP_NET_RAW"), "{stderr}");
 }
+
+/// An ESP32 as ArduinoOTA.cpp behaves (arduino-ota.md §1.1–1.6), on loopback: answers the
+/// invitation with `OK`, waits as a device preparing its flash does, connects back to the
+/// uploader's port, acknowledges each read with the running byte count, ends with `OK`.
+fn fake_esp32(device: std::net::UdpSocket) {
+    use std::io::{Read, Write};
+    let mut buf = [0u8; 128];
+    let (n, uploader) = device.recv_from(&mut buf).unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]).to_string();
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let (host_port, size): (u16, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    device.send_to(b"OK", uploader).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", host_port)).unwrap();
+    let (mut got, mut chunk) = (0usize, [0u8; 1460]);
+    while got < size {
+        let r = tcp.read(&mut chunk).unwrap();
+        if r == 0 {
+            break;
+        }
+        got += r;
+        tcp.write_all(got.to_string().as_bytes()).unwrap();
+    }
+    tcp.write_all(b"OK").unwrap();
+}
+
+#[test]
+fn live_ota_upload_is_followed_through_the_run_time_filter() {
+    use std::io::{Read, Write};
+    if !can_capture() {
+        eprintln!("live OTA test skipped: no permission to capture on lo");
+        return;
+    }
+    // A device port of our own, so other tests' traffic to 3232 cannot interfere.
+    let device = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let device_port = device.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ota.json");
+    let ports = device_port.to_string();
+    let mut child = Command::new(common::bin())
+        .args([
+            "capture",
+            "-i",
+            "lo",
+            "-v",
+            "--ota-ports",
+            &ports,
+            "--watch-ports",
+            &ports,
+        ])
+        .args(["-o", out.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if rx
+            .recv_timeout(Duration::from_millis(100))
+            .is_ok_and(|l| l.contains("capturing"))
+        {
+            break;
+        }
+    }
+
+    // The uploader, as espota.py: listen first, invite, then send 1024-byte chunks lock-step.
+    let mut rng = watch3232_testgen::rng::Rng::new(7);
+    let image = watch3232_testgen::ota::esp32_image(&mut rng, 16 * 1024);
+    let md5 = watch3232_testgen::espota::md5_hex(&image);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host_port = listener.local_addr().unwrap().port();
+    let esp = std::thread::spawn(move || fake_esp32(device));
+    let uploader = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let invitation = watch3232_testgen::espota::invitation(0, host_port, image.len(), &md5);
+    uploader
+        .send_to(&invitation, ("127.0.0.1", device_port))
+        .unwrap();
+    let mut reply = [0u8; 16];
+    uploader
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let n = uploader.recv(&mut reply).unwrap();
+    assert_eq!(&reply[..n], b"OK");
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut last = Vec::new();
+    for chunk in image.chunks(1024) {
+        conn.write_all(chunk).unwrap();
+        let mut ack = [0u8; 10];
+        let k = conn.read(&mut ack).unwrap();
+        last = ack[..k].to_vec();
+    }
+    // The last count and the final OK may come together or apart.
+    while !last.ends_with(b"OK") {
+        let mut more = [0u8; 16];
+        let k = conn.read(&mut more).unwrap();
+        assert!(k > 0, "device closed without OK");
+        last.extend_from_slice(&more[..k]);
+    }
+    drop(conn);
+    esp.join().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+
+    let text = std::fs::read_to_string(&out).unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let transfer: Vec<_> = events
+        .iter()
+        .filter(|e| e["kind"] == "transfer" && e["dest_port"] == host_port)
+        .collect();
+    assert_eq!(
+        transfer.len(),
+        1,
+        "the connect-back on a port no static filter passes was seen: {text}"
+    );
+    let d = &transfer[0]["arduino_ota"];
+    assert_eq!(d["outcome"], "complete", "{text}");
+    assert_eq!(d["bytes"], image.len() as u64);
+    assert_eq!(d["md5_match"], true);
+    assert_eq!(d["device_message"], "OK");
+    assert!(
+        events.iter().all(|e| e["event_type"] != "anomaly"),
+        "no anomaly from a legitimate upload: {text}"
+    );
+}

@@ -49,6 +49,10 @@ impl LiveSource {
             .buffer_size(opts.buffer_size)
             .promisc(opts.promisc)
             .timeout(opts.poll_ms)
+            // Packets reach the engine at once, so a filter extended at run time (an OTA
+            // connect-back port learnt from an invitation) is in place before the device
+            // connects (ESP32: after preparing the flash; ESP8266: 100 ms after `OK`, §2).
+            .immediate_mode(true)
             .open()
             .and_then(|c| c.setnonblock())
             .map_err(open_err)?;

@@ -14,6 +14,8 @@ pub struct Interest {
     pub tunnelled: bool,
     /// Ports registered at run time (e.g. an OTA connect-back) with their reference counts.
     dynamic_tcp: std::collections::HashMap<u16, u32>,
+    /// Bumped whenever the set of dynamic ports changes (a live capture re-filters then).
+    dynamic_generation: u64,
 }
 
 impl Default for Interest {
@@ -25,6 +27,7 @@ impl Default for Interest {
             protocols: [false; 256],
             tunnelled: false,
             dynamic_tcp: Default::default(),
+            dynamic_generation: 0,
         }
     }
 }
@@ -81,7 +84,11 @@ impl Interest {
 
     /// Watches a TCP port until [`Interest::release_tcp_port`] is called as often.
     pub fn hold_tcp_port(&mut self, port: u16) {
-        *self.dynamic_tcp.entry(port).or_insert(0) += 1;
+        let held = self.dynamic_tcp.entry(port).or_insert(0);
+        if *held == 0 {
+            self.dynamic_generation += 1;
+        }
+        *held += 1;
         set(&mut self.tcp, port, true);
     }
 
@@ -91,11 +98,17 @@ impl Interest {
             *held.get_mut() -= 1;
             if *held.get() == 0 {
                 held.remove();
+                self.dynamic_generation += 1;
                 if !get(&self.tcp_static, port) {
                     set(&mut self.tcp, port, false);
                 }
             }
         }
+    }
+
+    /// Changes whenever a dynamic port is added or dropped.
+    pub fn dynamic_generation(&self) -> u64 {
+        self.dynamic_generation
     }
 
     /// TCP ports held at run time (for the live capture filter).
@@ -128,8 +141,10 @@ mod tests {
         i.hold_tcp_port(40000);
         i.release_tcp_port(40000);
         assert!(i.tcp(40000, 1));
+        let generation = i.dynamic_generation();
         i.release_tcp_port(40000);
         assert!(!i.tcp(40000, 1));
+        assert_eq!(i.dynamic_generation(), generation + 1, "the set changed");
         // A static port survives a dynamic hold and release.
         i.add_tcp_port(3232);
         i.hold_tcp_port(3232);

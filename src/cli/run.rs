@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use watch3232::capture::{
-    default_filter, CaptureError, FileSource, LiveOptions, LiveSource, Next, Reader, Timestamp,
+    default_filter, default_filter_with, with_dynamic_ports, CaptureError, FileSource, LiveOptions,
+    LiveSource, Next, Reader, Timestamp,
 };
 use watch3232::engine::{Config, Engine};
 use watch3232::event::{Body, Event, Origin};
@@ -137,7 +138,7 @@ pub fn run(args: Args) -> anyhow_lite::Result<ExitCode> {
                 interface: interface.clone(),
                 filter: filter.clone().unwrap_or_else(|| {
                     let c = engine.config();
-                    default_filter(&[&c.ota_ports[..], &c.watch_ports[..]].concat())
+                    default_filter(&watched_ports(c))
                 }),
                 snaplen: *snaplen,
                 buffer_size: *buffer_size,
@@ -423,12 +424,31 @@ fn capture_live(
         "capturing"
     );
     let mut last_flush = Instant::now();
+    let mut filtered_generation = engine.interest().dynamic_generation();
+    let user_filter = match &args.command {
+        Command::Capture { filter, .. } => filter.as_deref(),
+        _ => None,
+    };
     while !stop.load(Ordering::Relaxed) && !run.out.is_closed() {
         match source.next_packet() {
             Ok(Next::Packet(p)) => engine.process(&p),
             Ok(Next::Idle) => engine.advance_to(wall_clock()),
             Ok(Next::End) => break,
             Err(e) => return Err(anyhow_lite::msg(e.to_string())),
+        }
+        // An invitation announced a connect-back port (or a session ended): the kernel filter
+        // follows, so the device's TCP connection reaches us without passing all TCP.
+        if engine.interest().dynamic_generation() != filtered_generation {
+            filtered_generation = engine.interest().dynamic_generation();
+            let ports: Vec<u16> = engine.interest().dynamic_tcp_ports().collect();
+            let expr = match user_filter {
+                Some(user) => with_dynamic_ports(user, &ports),
+                None => default_filter_with(&watched_ports(engine.config()), &ports),
+            };
+            match source.set_filter(&expr) {
+                Ok(()) => tracing::debug!(filter = %expr, "capture filter updated"),
+                Err(e) => tracing::warn!("{e}"),
+            }
         }
         write_events(engine, run)?;
         let now = wall_clock();
@@ -459,6 +479,11 @@ fn kernel_drops(source: &mut LiveSource) -> Option<KernelDrops> {
         dropped: u64::from(k.dropped),
         if_dropped: u64::from(k.if_dropped),
     })
+}
+
+/// The ports the default live filter passes: the OTA device ports and the watched ports.
+fn watched_ports(c: &Config) -> Vec<u16> {
+    [&c.ota_ports[..], &c.watch_ports[..]].concat()
 }
 
 pub(super) fn wall_clock() -> Timestamp {
