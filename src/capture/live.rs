@@ -44,6 +44,10 @@ impl LiveSource {
             .buffer_size(opts.buffer_size)
             .promisc(opts.promisc)
             .timeout(opts.poll_ms)
+            // Packets reach the engine at once, so a filter extended at run time (an OTA
+            // connect-back port learnt from an invitation) is in place before the device
+            // connects, milliseconds later.
+            .immediate_mode(true)
             .open()
             .map_err(open_err)?;
         let linktype = capture.get_datalink().0;

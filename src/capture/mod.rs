@@ -5,7 +5,7 @@ mod filter;
 mod live;
 mod offline;
 
-pub use filter::default_filter;
+pub use filter::{default_filter, with_dynamic_ports};
 pub use live::{LiveOptions, LiveSource};
 pub use offline::OfflineSource;
 

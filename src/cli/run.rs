@@ -5,7 +5,9 @@ use super::{Args, Command, EXIT_ERROR};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use watch3232::capture::{default_filter, CaptureError, LiveOptions, LiveSource, Next, OfflineSource, Timestamp};
+use watch3232::capture::{
+    default_filter, with_dynamic_ports, CaptureError, LiveOptions, LiveSource, Next, OfflineSource, Timestamp,
+};
 use watch3232::engine::{Config, Engine};
 use watch3232::event::Origin;
 use watch3232::output::JsonLines;
@@ -114,7 +116,19 @@ fn capture_live(engine: &mut Engine, sink: &mut JsonLines, opts: &LiveOptions, s
     let mut source = LiveSource::open(opts).map_err(|e| anyhow_lite::msg(e.to_string()))?;
     engine.set_origin(Origin::interface(source.name()));
     tracing::info!(interface = source.name(), filter = source.base_filter(), "capturing");
+    // TCP ports announced at run time (OTA connect-backs) are added to the kernel filter.
+    let mut held: Vec<u16> = Vec::new();
     while !stop.load(Ordering::Relaxed) && !sink.is_closed() {
+        let mut now_held: Vec<u16> = engine.interest().dynamic_tcp_ports().collect();
+        now_held.sort_unstable();
+        if now_held != held {
+            let expr = with_dynamic_ports(source.base_filter(), &now_held);
+            tracing::debug!(filter = %expr, "capture filter updated");
+            if let Err(e) = source.set_filter(&expr) {
+                tracing::warn!("{e}");
+            }
+            held = now_held;
+        }
         match source.next_packet() {
             Ok(Next::Packet(p)) => engine.process(&p),
             Ok(Next::Idle) => {
