@@ -15,6 +15,21 @@ pub fn default_filter(ports: &[u16]) -> String {
     format!("({base}) or (vlan and ({base}))")
 }
 
+/// The base filter plus the TCP ports held at run time (an OTA device connects back to the
+/// uploader's port from the invitation, which no static filter can know; arduino-ota.md §1.1).
+/// Only those ports are added, not all TCP.
+pub fn with_dynamic_ports(base: &str, ports: &[u16]) -> String {
+    if ports.is_empty() {
+        return base.to_string();
+    }
+    let mut ports = ports.to_vec();
+    ports.sort_unstable();
+    ports.dedup();
+    let terms: Vec<String> = ports.iter().map(|p| format!("port {p}")).collect();
+    let extra = format!("tcp and ({})", terms.join(" or "));
+    format!("({base}) or ({extra}) or (vlan and ({extra}))")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -25,5 +40,14 @@ mod tests {
         assert_eq!(f.matches("port 3232").count(), 2); // plain and behind `vlan`
         assert!(f.contains("port 8266") && f.contains("port 2040") && f.contains("ip proto 47"));
         assert!(f.contains("udp port 5353"));
+    }
+
+    #[test]
+    fn dynamic_ports_extend_the_base() {
+        assert_eq!(with_dynamic_ports("udp", &[]), "udp");
+        assert_eq!(
+            with_dynamic_ports("udp", &[41000, 40123, 41000]),
+            "(udp) or (tcp and (port 40123 or port 41000)) or (vlan and (tcp and (port 40123 or port 41000)))"
+        );
     }
 }
