@@ -369,6 +369,18 @@ fn mdt_tunnel(pkt: &Pkt<'_>) -> Option<Tunnel> {
 
 /// Emits an event about `flow` with the tunnel *this* packet came in (a flow's stored tunnel is
 /// its first packet's; the same inner flow can arrive bare and in GRE).
+/// A `pim` event (always `info`) about the packet at hand.
+fn emit_pim(cx: &mut Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow, d: PimDetails) {
+    emit(
+        cx,
+        pkt,
+        flow,
+        "pim",
+        Severity::Info,
+        MdtDetails::Pim(Box::new(d)),
+    );
+}
+
 fn emit(
     cx: &mut Context<'_>,
     pkt: &Pkt<'_>,
@@ -572,14 +584,7 @@ impl Mdt {
                         length: Some(p.len()),
                         ..base
                     };
-                    emit(
-                        cx,
-                        pkt,
-                        flow,
-                        "pim",
-                        Severity::Info,
-                        MdtDetails::Pim(Box::new(d)),
-                    );
+                    emit_pim(cx, pkt, flow, d);
                 }
             }
         }
@@ -700,14 +705,7 @@ impl Mdt {
             hello: Some(h),
             ..base
         };
-        emit(
-            cx,
-            pkt,
-            flow,
-            "pim",
-            Severity::Info,
-            MdtDetails::Pim(Box::new(d)),
-        );
+        emit_pim(cx, pkt, flow, d);
     }
 
     fn on_join_prune(
@@ -741,14 +739,7 @@ impl Mdt {
             join_prune: Some(jp),
             ..base
         };
-        emit(
-            cx,
-            pkt,
-            flow,
-            "pim",
-            Severity::Info,
-            MdtDetails::Pim(Box::new(d)),
-        );
+        emit_pim(cx, pkt, flow, d);
     }
 
     fn on_udp(
