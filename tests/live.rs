@@ -23,44 +23,78 @@ fn can_capture() -> bool {
     alive
 }
 
+/// A `watch3232 capture -i lo` child, started and ready (its "capturing" line seen), with its
+/// stderr lines arriving on `log`.
+struct LiveRun {
+    child: std::process::Child,
+    log: mpsc::Receiver<String>,
+    out: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl LiveRun {
+    fn start(args: &[&str]) -> LiveRun {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("live.json");
+        let mut child = Command::new(common::bin())
+            .args(["capture", "-i", "lo", "-v"])
+            .args(args)
+            .args(["-o", out.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, log) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut lines = Vec::new();
+        while Instant::now() < deadline && !lines.iter().any(|l: &String| l.contains("capturing")) {
+            lines.extend(log.recv_timeout(Duration::from_millis(100)));
+        }
+        assert!(
+            lines.iter().any(|l| l.contains("capturing")),
+            "never started: {lines:?}"
+        );
+        LiveRun {
+            child,
+            log,
+            out,
+            _dir: dir,
+        }
+    }
+
+    /// SIGTERM, a clean exit, then the events written and the log lines not read yet.
+    fn stop(mut self) -> (Vec<serde_json::Value>, Vec<String>) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert_eq!(exit.code(), Some(0), "SIGTERM is a clean stop");
+        std::thread::sleep(Duration::from_millis(100));
+        let rest: Vec<String> = self.log.try_iter().collect();
+        let text = std::fs::read_to_string(&self.out).unwrap();
+        let events = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (events, rest)
+    }
+}
+
 #[test]
 fn capture_on_loopback_until_sigterm() {
     if !can_capture() {
         eprintln!("live capture test skipped: no permission to capture on lo");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("live.json");
-    let mut child = Command::new(common::bin())
-        .args(["capture", "-i", "lo", "-v", "-o", out.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for the "capturing" log line: the handle is open and the filter installed.
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut lines = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(l) = rx.recv_timeout(Duration::from_millis(100)) {
-            let ready = l.contains("capturing");
-            lines.push(l);
-            if ready {
-                break;
-            }
-        }
-    }
-    assert!(
-        lines.iter().any(|l| l.contains("capturing")),
-        "never started: {lines:?}"
-    );
-
+    let live = LiveRun::start(&[]);
     let md5 = "0c7a2b3b1e5e8b8d1f6a0b0a2d3c4e5f";
     let uploader = UdpSocket::bind("127.0.0.1:0").unwrap();
     for i in 0..3u16 {
@@ -72,25 +106,12 @@ fn capture_on_loopback_until_sigterm() {
     other.send_to(b"0 40000 1 x", "127.0.0.1:9").unwrap();
     std::thread::sleep(Duration::from_millis(500));
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = child.wait().unwrap();
-    assert_eq!(exit.code(), Some(0), "SIGTERM is a clean stop");
-    std::thread::sleep(Duration::from_millis(100));
-    let rest: Vec<String> = rx.try_iter().collect();
+    let (events, rest) = live.stop();
     assert!(
         rest.iter().any(|l| l.contains("dropped by kernel")),
         "kernel drop counts are printed: {rest:?}"
     );
-
-    let text = std::fs::read_to_string(&out).unwrap();
-    let events: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let text = format!("{events:#?}");
     // Other tests may use loopback at the same time: look at our socket's datagrams only.
     let ours = uploader.local_addr().unwrap().port();
     let inv: Vec<_> = events
@@ -176,41 +197,8 @@ fn live_ota_upload_is_followed_through_the_run_time_filter() {
     // A device port of our own, so other tests' traffic to 3232 cannot interfere.
     let device = UdpSocket::bind("127.0.0.1:0").unwrap();
     let device_port = device.local_addr().unwrap().port();
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("ota.json");
     let ports = device_port.to_string();
-    let mut child = Command::new(common::bin())
-        .args([
-            "capture",
-            "-i",
-            "lo",
-            "-v",
-            "--ota-ports",
-            &ports,
-            "--watch-ports",
-            &ports,
-        ])
-        .args(["-o", out.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if rx
-            .recv_timeout(Duration::from_millis(100))
-            .is_ok_and(|l| l.contains("capturing"))
-        {
-            break;
-        }
-    }
+    let live = LiveRun::start(&["--ota-ports", &ports, "--watch-ports", &ports]);
 
     // The uploader, as espota.py: listen first, invite, then send 1024-byte chunks lock-step.
     let mut rng = watch3232_testgen::rng::Rng::new(7);
@@ -249,17 +237,8 @@ fn live_ota_upload_is_followed_through_the_run_time_filter() {
     drop(conn);
     esp.join().unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
-
-    let text = std::fs::read_to_string(&out).unwrap();
-    let events: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (events, log) = live.stop();
+    let text = format!("{events:#?}");
     let transfer: Vec<_> = events
         .iter()
         .filter(|e| e["kind"] == "transfer" && e["dest_port"] == host_port)
@@ -278,4 +257,84 @@ fn live_ota_upload_is_followed_through_the_run_time_filter() {
         events.iter().all(|e| e["event_type"] != "anomaly"),
         "no anomaly from a legitimate upload: {text}"
     );
+    // The filter was replaced in place (no libpcap drain window), and counted.
+    assert!(
+        log.iter().any(|l| l.contains("capture filter updated")),
+        "{log:?}"
+    );
+    assert!(
+        !log.iter().any(|l| l.contains("using libpcap's")),
+        "direct attach failed: {log:?}"
+    );
+    let stats = events.iter().rfind(|e| e["event_type"] == "stats").unwrap();
+    assert!(
+        stats["stats"]["classifiers"]["capture.filter_updates"]
+            .as_u64()
+            .is_some_and(|n| n >= 1),
+        "{stats}"
+    );
+}
+
+/// A flood of invitations, each naming a new connect-back port (ascending, so each lies outside
+/// the ranges already passed): the filter stays a few ranges and changes at most every 50 ms, so
+/// the capture keeps up and stops at once. Holding one `port` term per invitation compiled a
+/// 400-port filter in 12 s; this flood would have stalled the capture for hours.
+#[test]
+fn invitation_flood_keeps_the_live_filter_small() {
+    if !can_capture() {
+        eprintln!("live flood test skipped: no permission to capture on lo");
+        return;
+    }
+    // A device port nobody else uses; no device answers.
+    let device = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let device_port = device.local_addr().unwrap().port();
+    let ports = device_port.to_string();
+    let live = LiveRun::start(&["--ota-ports", &ports, "--watch-ports", &ports]);
+    let uploader = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let md5 = "0c7a2b3b1e5e8b8d1f6a0b0a2d3c4e5f";
+    const INVITATIONS: u16 = 3000;
+    let started = Instant::now();
+    for i in 0..INVITATIONS {
+        let msg = format!("0 {} 204800 {md5}\n", 20000 + 7 * i);
+        uploader
+            .send_to(msg.as_bytes(), ("127.0.0.1", device_port))
+            .unwrap();
+        if i % 100 == 99 {
+            // Spread over about a second, as a scripted flood would.
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+    let sending = started.elapsed();
+    std::thread::sleep(Duration::from_millis(500));
+    let stopping = Instant::now();
+    let (events, log) = live.stop();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(3),
+        "SIGTERM answered in {:?}",
+        stopping.elapsed()
+    );
+    let ours = uploader.local_addr().unwrap().port();
+    let invitations = events
+        .iter()
+        .filter(|e| e["kind"] == "invitation" && e["src_port"] == ours)
+        .count();
+    assert_eq!(invitations, usize::from(INVITATIONS), "{log:?}");
+    let summary = events.last().unwrap();
+    assert_eq!(summary["stats"]["kernel"]["dropped"], 0, "{summary}");
+    let updates = summary["stats"]["classifiers"]["capture.filter_updates"]
+        .as_u64()
+        .unwrap();
+    let bound = (sending + Duration::from_millis(600)).as_millis() as u64 / 50 + 2;
+    assert!(
+        (1..=bound).contains(&updates),
+        "{updates} filter updates in {sending:?} (at most one per 50 ms)"
+    );
+    let widest = log
+        .iter()
+        .filter(|l| l.contains("capture filter updated"))
+        .map(|l| l.matches("portrange").count() + l.matches(" port ").count())
+        .max()
+        .unwrap_or(0);
+    assert!(widest <= 2 * 32 + 8, "terms in the widest filter: {widest}");
+    drop(device);
 }

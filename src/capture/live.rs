@@ -97,6 +97,43 @@ impl LiveSource {
             })
     }
 
+    /// Replaces the kernel filter at run time without losing packets. `pcap_setfilter` on Linux
+    /// first attaches a reject-all program and drains the socket (libpcap's
+    /// `set_kernel_filter`), so whatever arrives between its two `setsockopt` calls is lost,
+    /// and counted nowhere. The kernel swaps a socket's filter atomically, so attaching the
+    /// compiled program ourselves loses nothing; packets already in the ring passed the old
+    /// filter, and the classifiers judge each packet anyway. Cooked (`any`) captures fall back to
+    /// libpcap, which rewrites their offsets for the kernel.
+    #[cfg(target_os = "linux")]
+    pub fn replace_filter(&mut self, expr: &str) -> Result<(), CaptureError> {
+        if matches!(self.link, LinkType::LinuxSll | LinkType::LinuxSll2) {
+            return self.set_filter(expr);
+        }
+        let program = self
+            .capture
+            .compile(expr, true)
+            .map_err(|e| CaptureError::Filter {
+                name: self.name.clone(),
+                reason: format!("invalid capture filter {expr:?}: {e}"),
+            })?;
+        let Some(code) = kernel_program(program.get_instructions()) else {
+            return self.set_filter(expr);
+        };
+        match attach_filter(&self.capture, &code) {
+            Ok(()) => Ok(()),
+            // E.g. a kernel without socket filters: libpcap knows the fallbacks.
+            Err(e) => {
+                tracing::debug!("attaching the filter directly failed ({e}); using libpcap's");
+                self.set_filter(expr)
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn replace_filter(&mut self, expr: &str) -> Result<(), CaptureError> {
+        self.set_filter(expr)
+    }
+
     pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
         if self.starved {
             use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -175,6 +212,57 @@ impl LiveSource {
             dropped: s.dropped,
             if_dropped: s.if_dropped,
         })
+    }
+}
+
+/// libpcap's instructions as the kernel's `sock_filter`s. The pcap crate shows an instruction only
+/// through `Display` ("code jt jf k", the fields of `struct bpf_insn`), which we parse rather
+/// than transmute; `None` if that ever changes.
+#[cfg(target_os = "linux")]
+fn kernel_program(insns: &[pcap::BpfInstruction]) -> Option<Vec<libc::sock_filter>> {
+    insns
+        .iter()
+        .map(|insn| {
+            let text = insn.to_string();
+            let mut fields = text.split(' ');
+            let code = fields.next()?.parse().ok()?;
+            let jt = fields.next()?.parse().ok()?;
+            let jf = fields.next()?.parse().ok()?;
+            let k = fields.next()?.parse().ok()?;
+            fields
+                .next()
+                .is_none()
+                .then_some(libc::sock_filter { code, jt, jf, k })
+        })
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+fn attach_filter(capture: &Capture<Active>, code: &[libc::sock_filter]) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    let len = u16::try_from(code.len())
+        .map_err(|_| std::io::Error::other("filter longer than the kernel accepts"))?;
+    let program = libc::sock_fprog {
+        len,
+        filter: code.as_ptr().cast_mut(),
+    };
+    // SAFETY: the descriptor is the AF_PACKET socket libpcap opened for `capture`, open while
+    // `capture` lives. `program` points at `len` initialised instructions in `code`, which
+    // outlives the call; the kernel copies them (SO_ATTACH_FILTER never writes through the
+    // pointer), and the length passed is the size of `program`.
+    let rc = unsafe {
+        libc::setsockopt(
+            capture.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            (&program as *const libc::sock_fprog).cast::<libc::c_void>(),
+            std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 

@@ -7,7 +7,9 @@ mod live;
 mod native;
 mod offline;
 
-pub use filter::{default_filter, default_filter_with, with_dynamic_ports};
+pub use filter::{
+    default_filter, default_filter_with, with_dynamic_ports, PortCover, MAX_RUN_TIME_TERMS,
+};
 pub use live::{LiveOptions, LiveSource};
 pub use native::NativeSource;
 pub use offline::OfflineSource;

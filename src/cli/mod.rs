@@ -4,6 +4,7 @@ mod anomaly;
 mod audit;
 mod config;
 mod extras;
+mod live_filter;
 mod ota_args;
 mod run;
 mod workers;

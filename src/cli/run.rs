@@ -3,6 +3,7 @@
 //! (`schema`, `completions`, `manpage`).
 
 use super::extras::{self, Progress, Summary};
+use super::live_filter::LiveFilter;
 use super::{Args, Command, EXIT_ERROR};
 use clap::CommandFactory;
 use std::collections::HashSet;
@@ -12,8 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use watch3232::capture::{
-    default_filter, default_filter_with, with_dynamic_ports, CaptureError, FileSource, LiveOptions,
-    LiveSource, Next, Reader, Timestamp,
+    default_filter, CaptureError, FileSource, LiveOptions, LiveSource, Next, Reader, Timestamp,
 };
 use watch3232::engine::{Config, Engine};
 use watch3232::event::{Body, Event, Origin};
@@ -424,11 +424,15 @@ fn capture_live(
         "capturing"
     );
     let mut last_flush = Instant::now();
-    let mut filtered_generation = engine.interest().dynamic_generation();
     let user_filter = match &args.command {
         Command::Capture { filter, .. } => filter.as_deref(),
         _ => None,
     };
+    let mut live_filter = LiveFilter::new(
+        user_filter,
+        watched_ports(engine.config()),
+        engine.interest(),
+    );
     while !stop.load(Ordering::Relaxed) && !run.out.is_closed() {
         match source.next_packet() {
             Ok(Next::Packet(p)) => engine.process(&p),
@@ -438,18 +442,8 @@ fn capture_live(
         }
         // An invitation announced a connect-back port (or a session ended): the kernel filter
         // follows, so the device's TCP connection reaches us without passing all TCP.
-        if engine.interest().dynamic_generation() != filtered_generation {
-            filtered_generation = engine.interest().dynamic_generation();
-            let ports: Vec<u16> = engine.interest().dynamic_tcp_ports().collect();
-            let expr = match user_filter {
-                Some(user) => with_dynamic_ports(user, &ports),
-                None => default_filter_with(&watched_ports(engine.config()), &ports),
-            };
-            match source.set_filter(&expr) {
-                Ok(()) => tracing::debug!(filter = %expr, "capture filter updated"),
-                Err(e) => tracing::warn!("{e}"),
-            }
-        }
+        let (interest, counters) = engine.interest_and_counters();
+        live_filter.refresh(interest, &mut source, counters);
         write_events(engine, run)?;
         let now = wall_clock();
         if run.next_stats.is_some_and(|due| now >= due) {

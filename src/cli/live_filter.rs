@@ -1,0 +1,118 @@
+//! Keeps a live capture's kernel filter in step with the TCP ports the classifiers hold at run
+//! time (an OTA device connects back to the port its invitation named, arduino-ota.md §1.1).
+//!
+//! A port not yet passed is added at once, or [`MIN_INTERVAL`] after the previous change when
+//! invitations come faster than that: a device connects back only after answering `OK`, and an
+//! ESP8266 waits 100 ms more (arduino-ota.md §2). Ports of ended sessions are dropped lazily,
+//! [`NARROW_AFTER`] after the last change: passing a few idle ports costs a bitmap lookup in
+//! user space, while every change costs a compile. The run-time ports take at most
+//! [`MAX_RUN_TIME_TERMS`] ranges. So a flood of invitations costs at most 1 / [`MIN_INTERVAL`]
+//! compiles a second, each of a filter libpcap compiles in milliseconds.
+
+use std::time::{Duration, Instant};
+use watch3232::capture::{
+    default_filter_with, with_dynamic_ports, LiveSource, PortCover, MAX_RUN_TIME_TERMS,
+};
+use watch3232::classify::Interest;
+use watch3232::stats::Counters;
+
+/// How long a filter that passes more than the held ports may stay before it is narrowed.
+pub const NARROW_AFTER: Duration = Duration::from_secs(5);
+
+/// The least time between two changes of the filter.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(50);
+
+pub struct LiveFilter<'a> {
+    /// The user's `-f` expression, or `None` for the default filter over `watched_ports`.
+    user: Option<&'a str>,
+    watched_ports: Vec<u16>,
+    installed: PortCover,
+    seen_generation: u64,
+    /// A held port is not passed yet.
+    widening_due: bool,
+    /// Ports were released (or added inside the cover) since the last install.
+    narrowing_due: bool,
+    last_install: Option<Instant>,
+}
+
+impl<'a> LiveFilter<'a> {
+    pub fn new(user: Option<&'a str>, watched_ports: Vec<u16>, interest: &Interest) -> Self {
+        LiveFilter {
+            user,
+            watched_ports,
+            installed: PortCover::default(),
+            seen_generation: interest.dynamic_generation(),
+            widening_due: false,
+            narrowing_due: false,
+            last_install: None,
+        }
+    }
+
+    /// The expression for a set of run-time ports.
+    pub fn expression(&self, run_time: &PortCover) -> String {
+        match self.user {
+            Some(user) => with_dynamic_ports(user, run_time),
+            None => default_filter_with(&self.watched_ports, run_time),
+        }
+    }
+
+    /// Called after every packet and idle wake-up; cheap unless the held ports changed.
+    pub fn refresh(
+        &mut self,
+        interest: &Interest,
+        source: &mut LiveSource,
+        counters: &mut Counters,
+    ) {
+        let generation = interest.dynamic_generation();
+        if generation != self.seen_generation {
+            self.seen_generation = generation;
+            if interest
+                .dynamic_tcp_ports()
+                .any(|port| !self.installed.covers(port))
+            {
+                self.widening_due = true;
+            } else {
+                self.narrowing_due = true;
+            }
+        }
+        if !(self.widening_due || self.narrowing_due) {
+            return;
+        }
+        let wait = if self.widening_due {
+            MIN_INTERVAL
+        } else {
+            NARROW_AFTER
+        };
+        if self.last_install.map_or(true, |t| t.elapsed() >= wait) {
+            self.install(interest, source, counters);
+        }
+    }
+
+    fn install(&mut self, interest: &Interest, source: &mut LiveSource, counters: &mut Counters) {
+        self.widening_due = false;
+        self.narrowing_due = false;
+        let cover = PortCover::new(interest.dynamic_tcp_ports(), MAX_RUN_TIME_TERMS);
+        if cover == self.installed {
+            return;
+        }
+        let expr = self.expression(&cover);
+        let started = Instant::now();
+        match source.replace_filter(&expr) {
+            Ok(()) => {
+                counters.bump("capture.filter_updates");
+                tracing::debug!(
+                    filter = %expr,
+                    ports_passed = cover.width(),
+                    micros = started.elapsed().as_micros() as u64,
+                    "capture filter updated"
+                );
+                self.installed = cover;
+            }
+            Err(e) => {
+                counters.bump("capture.filter_update_failures");
+                tracing::warn!("{e}");
+            }
+        }
+        self.last_install = Some(Instant::now());
+    }
+}
