@@ -3,14 +3,14 @@
 
 mod common;
 
-use common::{bin, run, testdata};
+use common::{bin, run, signal, testdata, wait_with_timeout};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::IpAddr;
 use std::os::unix::net::{UnixDatagram, UnixListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use watch3232_testgen::capture::{linktype, PcapWriter};
 use watch3232_testgen::espota;
@@ -50,28 +50,6 @@ fn lines(path: &Path) -> Vec<Value> {
                 .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {l}", path.display()))
         })
         .collect()
-}
-
-fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill")
-        .args(["-s", sig, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
-fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("watch3232 did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -342,29 +320,31 @@ fn sigterm_flushes_everything_and_exits_cleanly() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    let capture = pcap_of(51);
-    let per_packet = (capture.len() - 24) / 51;
-    stdin.write_all(&capture[..24 + 50 * per_packet]).unwrap();
+    let capture = pcap_of(50);
+    stdin.write_all(&capture).unwrap();
     stdin.flush().unwrap();
     std::thread::sleep(Duration::from_millis(300));
+    // stdin stays open and silent: only the signal ends the run, and at once.
+    let signalled = Instant::now();
     signal(&child, "TERM");
-    std::thread::sleep(Duration::from_millis(100));
-    // One more packet wakes the blocked read; stdin stays open, so only the signal ends the run.
-    stdin.write_all(&capture[24 + 50 * per_packet..]).unwrap();
-    stdin.flush().unwrap();
     let status = wait_with_timeout(&mut child, Duration::from_secs(20));
     assert!(status.success());
+    assert!(
+        signalled.elapsed() < Duration::from_secs(2),
+        "stopped {:?} after SIGTERM",
+        signalled.elapsed()
+    );
     let events = lines(&out);
     assert_eq!(
         events.iter().filter(|e| e["kind"] == "invitation").count(),
-        51
+        50
     );
     let last = events.last().unwrap();
     assert_eq!(
         (last["event_type"].as_str(), last["kind"].as_str()),
         (Some("stats"), Some("summary"))
     );
-    assert_eq!(last["stats"]["packets"], 51);
+    assert_eq!(last["stats"]["packets"], 50);
     drop(stdin);
 }
 

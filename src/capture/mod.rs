@@ -6,6 +6,7 @@ mod filter;
 mod live;
 mod native;
 mod offline;
+mod pipe;
 
 pub use filter::{
     default_filter, default_filter_with, with_dynamic_ports, PortCover, MAX_RUN_TIME_TERMS,
@@ -13,6 +14,7 @@ pub use filter::{
 pub use live::{LiveOptions, LiveSource};
 pub use native::NativeSource;
 pub use offline::OfflineSource;
+pub use pipe::{may_block, PipeSource, IDLE_WAKE};
 
 /// Which reader opens capture files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -87,6 +89,49 @@ impl FileSource {
         match self {
             FileSource::Native(s) => s.next_packet(),
             FileSource::Libpcap(s) => s.next_packet(),
+        }
+    }
+}
+
+/// What `read` reads: a file directly, or an input that can block (a pipe) on a helper thread.
+pub enum Input {
+    File(FileSource),
+    Pipe(PipeSource),
+}
+
+impl Input {
+    /// Opens `path` (`-`: standard input). `Ok(None)`: `stop` was raised while a pipe had not
+    /// yet delivered its capture header.
+    pub fn open(
+        path: &str,
+        reader: Reader,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<Option<Self>, CaptureError> {
+        if may_block(path) {
+            Ok(PipeSource::open(path, reader, stop)?.map(Input::Pipe))
+        } else {
+            Ok(Some(Input::File(FileSource::open(path, reader)?)))
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Input::File(s) => s.name(),
+            Input::Pipe(s) => s.name(),
+        }
+    }
+
+    /// Whether packets may pause for long (events should not wait in buffers meanwhile).
+    pub fn is_pipe(&self) -> bool {
+        matches!(self, Input::Pipe(_))
+    }
+
+    /// The next packet, `End`, `Idle` (a pipe had nothing for [`IDLE_WAKE`]) or an error.
+    #[inline]
+    pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
+        match self {
+            Input::File(s) => s.next_packet(),
+            Input::Pipe(s) => s.next_packet(),
         }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use watch3232::capture::{
-    default_filter, CaptureError, FileSource, LiveOptions, LiveSource, Next, Reader, Timestamp,
+    default_filter, CaptureError, Input, LiveOptions, LiveSource, Next, Reader, Timestamp,
 };
 use watch3232::engine::{Config, Engine};
 use watch3232::event::{Body, Event, Origin};
@@ -26,6 +26,10 @@ use watch3232::stats::{KernelDrops, OutputStats};
 
 /// How many packets pass between looks at the clock (flush, rotation timers) when reading files.
 const FLUSH_CHECK_EVERY: u64 = 4096;
+
+/// How long events of a busy pipe may wait in buffers (a quiet one is flushed when it goes
+/// quiet).
+const STREAM_FLUSH: Duration = Duration::from_millis(200);
 
 /// The run's state besides the engine: outputs, periodic stats, what the terminal gets.
 pub(super) struct Run {
@@ -334,8 +338,12 @@ fn read_files(
     let mut failed = false;
     let mut last_flush = Instant::now();
     for path in files {
-        let mut source = match FileSource::open(path, reader) {
-            Ok(s) => s,
+        let mut source = match Input::open(path, reader, stop) {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                tracing::info!("stopping early: signal");
+                break;
+            }
             Err(e) => {
                 eprintln!("watch3232: error: {e}");
                 engine.counters_mut().files_failed += 1;
@@ -346,8 +354,9 @@ fn read_files(
         engine.set_origin(Origin::file(source.name()));
         engine.counters_mut().files_read += 1;
         let mut progress = Progress::for_file(path, no_progress);
-        let streaming = path == "-";
+        let streaming = source.is_pipe();
         let mut n: u64 = 0;
+        let mut idle = false;
         loop {
             match source.next_packet() {
                 Ok(Next::Packet(p)) => {
@@ -357,7 +366,7 @@ fn read_files(
                     engine.process(&p);
                 }
                 Ok(Next::End) => break,
-                Ok(Next::Idle) => {}
+                Ok(Next::Idle) => idle = true,
                 Err(e @ CaptureError::Truncated { .. }) => {
                     tracing::warn!("{e}");
                     engine.counters_mut().files_truncated += 1;
@@ -370,10 +379,12 @@ fn read_files(
                 }
             }
             let wrote = write_events(engine, run)? + periodic_stats(engine, run, engine.now())?;
-            // A capture streamed on stdin may pause for long: its events must not wait in buffers.
-            if streaming && wrote > 0 {
+            // A pipe may pause for long: its events must not wait in buffers meanwhile.
+            if streaming && (idle || wrote > 0 && last_flush.elapsed() >= STREAM_FLUSH) {
                 run.out.flush().map_err(write_error)?;
+                last_flush = Instant::now();
             }
+            idle = false;
             n += 1;
             if stop.load(Ordering::Relaxed) || run.out.is_closed() {
                 break;
