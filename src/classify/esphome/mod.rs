@@ -43,7 +43,7 @@ pub struct EsphomeDetails {
     pub outcome: &'static str,
     /// Extended protocol only: `0` app, `1` partition table, `2` bootloader; null otherwise.
     pub ota_type: Option<u8>,
-    /// Upload size in bytes announced by the uploader (gzip size when compressed); null when not seen.
+    /// Upload size the uploader announced, bytes (gzip size if compressed); null when not seen.
     pub image_size: Option<u32>,
     /// MD5 of the upload announced by the uploader, lower-case hex; null when not seen.
     pub image_md5: Option<String>,
