@@ -149,17 +149,24 @@ pub struct AnomalyFlow {
 /// Flow counters oriented by the service: `toserver` = towards the watched port.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FlowSummary {
+    /// Packets towards the watched port (the service).
     pub pkts_toserver: u64,
+    /// Packets from the service.
     pub pkts_toclient: u64,
+    /// Payload bytes (TCP/UDP headers excluded) towards the service.
     pub bytes_toserver: u64,
+    /// Payload bytes (TCP/UDP headers excluded) from the service.
     pub bytes_toclient: u64,
+    /// Seconds from the flow's first packet to its last, millisecond precision.
     pub duration_s: f64,
     /// Shannon entropy (bits per byte) of the first sampled bytes towards the service (or
     /// from it when the client sent none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entropy: Option<f64>,
+    /// The first bytes each way; absent when neither side sent payload.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload_preview: Option<Previews>,
+    /// TCP flows only: the flags seen each way and whether the handshake completed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp: Option<TcpSummary>,
 }
@@ -174,8 +181,11 @@ pub struct Previews {
 
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TcpSummary {
+    /// Every TCP flag seen towards the service, e.g. `SYN,ACK,PSH,FIN`; empty when none.
     pub flags_toserver: String,
+    /// Every TCP flag seen from the service, e.g. `SYN,ACK,RST`; empty when none.
     pub flags_toclient: String,
+    /// The client ACKed the service's SYN-ACK: the three-way handshake completed.
     pub handshake_completed: bool,
 }
 
@@ -199,7 +209,9 @@ pub struct AnomalyDetails {
     /// For malformed_*: the parser's error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the severity is what it is, in short phrases (e.g. `regular send intervals`).
     pub severity_reasons: Vec<&'static str>,
+    /// A sentence explaining the finding (addresses, ports, protocol guess, figures).
     pub detail: String,
 }
 

@@ -36,7 +36,9 @@ pub struct ScanConfig {
 /// The `scan` object of a `scan` anomaly.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ScanDetails {
+    /// The probing source.
     pub src_ip: IpAddr,
+    /// Transport of the probes: `TCP` or `UDP`.
     pub proto: &'static str,
     #[serde(skip)]
     pub proto_number: u8,
@@ -44,16 +46,24 @@ pub struct ScanDetails {
     pub kind: &'static str,
     /// Distinct (host, port) pairs probed (at least; see `targets_truncated`).
     pub target_count: u64,
+    /// Distinct hosts probed (among the remembered targets).
     pub host_count: usize,
+    /// Distinct watched ports probed, ascending.
     pub ports: Vec<u16>,
+    /// Up to 10 probed targets as `host:port` (`[v6]:port`), sorted.
     pub sample_targets: Vec<String>,
     /// Probes whose host answered (SYN-ACK): each is also reported on its own.
     pub answered: u64,
     /// Anomaly events of single probes folded into this one.
     pub probes_folded: u64,
+    /// Time of the first packet of the window's first probe.
     pub window_start: Timestamp,
+    /// Time of the last packet of any probe in the window.
     pub window_end: Timestamp,
+    /// The window length (`--scan-window`), seconds.
     pub window_s: u64,
+    /// More than 4096 distinct targets: `host_count`, `ports` and the sample cover the first
+    /// 4096 only; omitted when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub targets_truncated: bool,
 }

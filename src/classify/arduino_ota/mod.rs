@@ -45,27 +45,36 @@ pub struct InvitationDetails {
     pub command: &'static str,
     /// TCP port on the uploader that the device will connect back to.
     pub host_port: u16,
+    /// Image size in bytes, as announced by the invitation.
     pub image_size: u64,
     /// MD5 of the whole image, lower-case hex.
     pub image_md5: String,
+    /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
     pub session_id: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AuthChallengeDetails {
+    /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
     pub session_id: u64,
     /// `md5` (32-hex nonce) or `pbkdf2_sha256` (64-hex nonce), §1.5.
     pub auth_scheme: &'static str,
+    /// The device's `AUTH` nonce, lower-case hex (32 digits for MD5, 64 for PBKDF2).
     pub nonce: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AuthResultDetails {
+    /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
     pub session_id: u64,
     /// `none` when the device accepted the invitation without a challenge.
     pub auth_scheme: &'static str,
+    /// True when the device answered `OK`, false on `Authentication Failed`.
     pub accepted: bool,
+    /// The uploader's client nonce from its `200 <cnonce> <response>` answer, hex;
+    /// null when no answer was seen (no challenge, or the answer is not in the capture).
     pub cnonce: Option<String>,
+    /// The uploader's password proof from the same answer, hex; null when no answer was seen.
     pub response: Option<String>,
 }
 

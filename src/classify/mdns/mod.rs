@@ -36,18 +36,27 @@ pub enum DeviceDetails {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AnnouncementDetails {
+    /// The service announced: `_arduino._tcp` or `_esphomelib._tcp`.
     pub service: &'static str,
+    /// The instance name: the first label of the service instance (often the host name).
     pub instance: String,
+    /// The SRV target host without `.local`; null without an SRV record.
     pub hostname: Option<String>,
+    /// The device: the A/AAAA address of the SRV target (sender's family), else the sender.
     pub address: IpAddr,
     /// The SRV port of `_arduino._tcp`: the OTA port (JAndrassy's HTTP OTA: 65280).
     pub ota_port: Option<u16>,
     /// The SRV port as announced (ESPHome: its native API port, not the OTA port).
     pub port: Option<u16>,
+    /// TXT `board` (the Arduino variant, e.g. `esp32dev`); null when absent.
     pub board: Option<String>,
+    /// TXT `auth_upload`: true for `yes` (OTA password set), false for `no`; null when absent.
     pub auth_upload: Option<bool>,
+    /// Every TXT item of the instance, keys lower-cased (a key without `=` maps to "").
     pub txt: BTreeMap<String, String>,
+    /// The sender's MAC, `aa:bb:cc:dd:ee:ff`, when the sender is the device; null otherwise.
     pub mac: Option<String>,
+    /// `Espressif Inc.` when the MAC is in an Espressif OUI block; null otherwise.
     pub vendor: Option<&'static str>,
 }
 

@@ -377,7 +377,9 @@ fn max_mask(addr: IpAddr) -> u8 {
 /// An Encoded-Group address: `Family EncType [B|Rsvd|Z] MaskLen Group`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct EncodedGroup {
+    /// The multicast group address.
     pub group: IpAddr,
+    /// Group mask length in bits (32 or 128 for a single group).
     pub mask_len: u8,
     /// B: bidirectional PIM group (RFC 5015).
     pub bidir: bool,
@@ -404,7 +406,9 @@ pub fn encoded_group(b: &[u8], offset: usize) -> Result<(EncodedGroup, usize), P
 /// An Encoded-Source address: `Family EncType [Rsvd|S|W|R] MaskLen Source`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct EncodedSource {
+    /// The source address (for a (*,G) entry: the RP).
     pub source: IpAddr,
+    /// Source mask length in bits (32 or 128 for a single source).
     pub mask_len: u8,
     /// S: sparse mode (always 1 in PIM-SM).
     pub sparse: bool,
@@ -506,15 +510,19 @@ impl<'a> Iterator for HelloOptions<'a> {
 pub struct LanPruneDelay {
     /// T: the sender can disable join suppression.
     pub t_bit: bool,
+    /// Propagation Delay, milliseconds.
     pub propagation_delay_ms: u16,
+    /// Override Interval, milliseconds.
     pub override_interval_ms: u16,
 }
 
 /// An option we do not interpret, kept by type and length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct UnknownOption {
+    /// The option type number.
     #[serde(rename = "type")]
     pub option_type: u16,
+    /// The option value length, bytes.
     pub length: u16,
 }
 
@@ -522,15 +530,20 @@ pub struct UnknownOption {
 /// are concatenated (FRR sends one per address family).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct Hello {
+    /// Holdtime option, seconds (0 = leaving, 65535 = never expire); absent when not sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holdtime: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lan_prune_delay: Option<LanPruneDelay>,
+    /// DR Priority option; absent when not sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dr_priority: Option<u32>,
+    /// Generation ID option (random, new on each restart); absent when not sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generation_id: Option<u32>,
+    /// Secondary addresses from the Address List options (empty when none).
     pub addresses: Vec<IpAddr>,
+    /// Options not interpreted here, by type and length.
     #[serde(rename = "unknown_options")]
     pub unknown: Vec<UnknownOption>,
 }
@@ -630,7 +643,9 @@ fn rebase(e: PimError, base: usize) -> PimError {
 pub struct JoinPruneGroup {
     #[serde(flatten)]
     pub group: EncodedGroup,
+    /// Sources joined for this group.
     pub joins: Vec<EncodedSource>,
+    /// Sources pruned for this group.
     pub prunes: Vec<EncodedSource>,
 }
 
@@ -639,7 +654,9 @@ pub struct JoinPruneGroup {
 pub struct JoinPrune {
     /// The router the message is addressed to (in an MDT: the remote PE).
     pub upstream_neighbor: IpAddr,
+    /// Seconds the receiver keeps the join/prune state.
     pub holdtime: u16,
+    /// The groups, each with its joined and pruned sources.
     pub groups: Vec<JoinPruneGroup>,
 }
 

@@ -13,11 +13,16 @@ const MAX_HEAD: usize = 4096;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct HttpRequest {
+    /// Request method (`GET`, `POST`, …).
     pub method: String,
+    /// Request target as sent (≤ 256 bytes).
     pub path: String,
+    /// `HTTP/x.y` of the request line; empty when the sample cut it off.
     pub version: String,
+    /// `Host` header (≤ 256 bytes); absent when not in the sample.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// `User-Agent` header (≤ 256 bytes); absent when not in the sample.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
 }

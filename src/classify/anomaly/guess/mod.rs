@@ -16,8 +16,10 @@ pub use simple::{entropy, DnsInfo, SmbInfo};
 pub struct TlsEvidence {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub client_hello: Option<tls::ClientHello>,
+    /// Version the ServerHello negotiated (`TLS 1.3`, `TLS 1.2`, …); absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_version: Option<&'static str>,
+    /// Cipher suite the ServerHello chose, e.g. `0x1301`; absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cipher_suite: Option<String>,
 }
@@ -27,8 +29,10 @@ pub struct TlsEvidence {
 pub struct HttpEvidence {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub request: Option<http::HttpRequest>,
+    /// Status code of the response; absent without a response.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// `Server` header of the response (≤ 256 bytes); absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
 }
@@ -36,7 +40,10 @@ pub struct HttpEvidence {
 /// `ssh` evidence: the banner (the service's when it sent one) and the client's.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SshEvidence {
+    /// The service's SSH identification line (`SSH-2.0-…`), or the client's when the service
+    /// sent none.
     pub banner: String,
+    /// The client's identification line when the service sent one too; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_banner: Option<String>,
 }
@@ -147,7 +154,9 @@ pub fn guess_flow(to_server: &[u8], to_client: &[u8], tcp: bool) -> Evidence {
 /// Hex of the first 64 bytes and the same bytes as printable ASCII (others as `.`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Preview {
+    /// The bytes as lower-case hex.
     pub hex: String,
+    /// The same bytes as ASCII, non-printable ones as `.`.
     pub printable: String,
 }
 

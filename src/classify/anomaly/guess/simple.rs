@@ -24,13 +24,17 @@ pub fn ssh_banner(data: &[u8]) -> Option<String> {
     Some(String::from_utf8_lossy(banner).into_owned())
 }
 
+/// `dns` evidence: the header and first question of a DNS message (either direction).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DnsInfo {
+    /// The DNS message ID.
     pub id: u16,
     /// `query` or `response`.
     pub kind: &'static str,
+    /// Name in the first question (`.` for the root).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qname: Option<String>,
+    /// Type of the first question (1 A, 28 AAAA, …); absent when the sample ends before it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qtype: Option<u16>,
 }
@@ -101,6 +105,7 @@ pub fn dns(data: &[u8], tcp: bool) -> Option<DnsInfo> {
     })
 }
 
+/// `smb` evidence: the SMB header behind a NetBIOS session header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SmbInfo {
     /// 1 (`\xFFSMB`) or 2 (`\xFESMB`).

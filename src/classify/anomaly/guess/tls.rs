@@ -126,12 +126,17 @@ pub struct ClientHello {
     /// `legacy_version` of the hello (what JA3 uses), e.g. 771 for 0x0303.
     #[serde(skip)]
     pub legacy_version: u16,
+    /// Server name (SNI) the client asked for; absent when not sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sni: Option<String>,
+    /// ALPN protocols offered, in order (e.g. `h2`, `http/1.1`); omitted when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alpn: Vec<String>,
+    /// JA3 string: version, ciphers, extensions, groups, point formats (decimal, no GREASE).
     pub ja3: String,
+    /// MD5 of `ja3`, lower-case hex.
     pub ja3_hash: String,
+    /// JA4 fingerprint of the ClientHello (TCP form: `t13d…_<12 hex>_<12 hex>`).
     pub ja4: String,
 }
 
