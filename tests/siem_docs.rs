@@ -46,8 +46,17 @@ impl<'a> Walker<'a> {
         let description = description.or_else(|| schema.get("description").and_then(Value::as_str));
         if !path.is_empty() {
             let row = self.rows.entry(path.to_string()).or_default();
-            if row.description.is_none() {
-                row.description = description.map(one_line);
+            // A field shared by several event kinds may mean something different in each:
+            // keep every distinct meaning.
+            if let Some(d) = description.map(one_line) {
+                match &mut row.description {
+                    None => row.description = Some(d),
+                    Some(all) if !all.split(" / ").any(|m| m == d) => {
+                        all.push_str(" / ");
+                        all.push_str(&d);
+                    }
+                    Some(_) => {}
+                }
             }
             for t in type_names(schema) {
                 if !row.types.contains(&t) {

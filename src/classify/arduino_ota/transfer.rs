@@ -204,7 +204,7 @@ pub struct TransferDetails {
     /// `complete`, `failed` (device error text), `aborted` (closed without `OK`),
     /// `auth_failed`, `no_connect` (accepted or unanswered, but no connection back).
     pub outcome: &'static str,
-    /// `flash` (command 0) or `filesystem` (command 100), from the invitation.
+    /// `flash` (command 0) or `filesystem` (command 100).
     pub command: &'static str,
     /// Image bytes the uploader delivered in order.
     pub bytes: u64,
@@ -213,7 +213,7 @@ pub struct TransferDetails {
     /// Bytes the device confirmed with its decimal ASCII counts (per-write sum or running total);
     /// 0 when it never connected back.
     pub acked_bytes: u64,
-    /// MD5 of the whole image from the invitation, lower-case hex.
+    /// MD5 of the whole image, lower-case hex.
     pub image_md5: String,
     /// MD5 of the bytes received (null when none).
     pub received_md5: Option<String>,
@@ -239,7 +239,7 @@ pub struct TransferDetails {
     pub invitation_flow_id: u64,
     /// `flow_id` of the device's TCP connection back; null when it never connected.
     pub transfer_flow_id: Option<u64>,
-    /// TCP port on the uploader that the device was told to connect back to.
+    /// TCP port on the uploader that the device will connect back to.
     pub host_port: u16,
     /// Payload bytes seen more than once (TCP retransmissions, overlaps), both directions.
     pub retransmitted_bytes: u64,
