@@ -1,20 +1,22 @@
 //! `capture --workers 2` on a veth pair inside a network namespace this test creates: every
 //! flow's packets reach exactly one worker (the per-worker summaries' `flows.created` add up to
-//! the number of flows sent) and no event is lost. Needs root and `ip`; skipped otherwise.
+//! the number of flows sent), no event is lost, and an OTA invitation and its connect-back meet
+//! on one worker. Needs root, `ip` and python3; skipped otherwise.
 
-use std::process::{Command, Stdio};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use watch3232_testgen::capture::{linktype, PcapWriter};
+use watch3232_testgen::frame::{Link, ESPRESSIF_MAC, LAPTOP_MAC};
+use watch3232_testgen::ota::{data_phase, esp32_image, invite, DataPhase};
+use watch3232_testgen::rng::Rng;
+use watch3232_testgen::scenarios::Timeline;
 
 const FLOWS: u32 = 60;
 const PER_FLOW: u32 = 2;
-
-struct Netns(String);
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
+/// Workers pick a socket by IP pair: the flows come from this many source addresses.
+const SOURCES: u32 = 8;
 
 fn ip(args: &[&str]) -> bool {
     Command::new("ip")
@@ -24,137 +26,164 @@ fn ip(args: &[&str]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// A namespace with a veth pair `wa` (sources 10.99.0.11–18) → `wb` (where watch3232 listens;
+/// frames for 10.99.0.2 are addressed to it). Removed on drop.
+struct Netns {
+    name: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+impl Netns {
+    fn create(tag: &str) -> Option<Netns> {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let python = Command::new("python3")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !root || !python || !ip(&["-V"]) {
+            eprintln!("skipped: needs root, iproute2 and python3");
+            return None;
+        }
+        let name = format!("w3232-{tag}-{}", std::process::id());
+        if !ip(&["netns", "add", &name]) {
+            eprintln!("skipped: cannot create a network namespace");
+            return None;
+        }
+        let ns = Netns {
+            name: name.clone(),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let veth = ["link", "add", "wa", "type", "veth", "peer", "name", "wb"];
+        for args in [
+            &veth[..],
+            &["link", "set", "wa", "up"],
+            &["link", "set", "wb", "up"],
+        ] {
+            assert!(ip(&[&["-n", &name][..], args].concat()), "ip {args:?}");
+        }
+        for i in 1..=SOURCES {
+            let addr = format!("10.99.0.{}/24", 10 + i);
+            assert!(ip(&["-n", &name, "addr", "add", &addr, "dev", "wa"]));
+        }
+        let link = Command::new("ip")
+            .args(["-n", &name, "-o", "link", "show", "wb"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&link.stdout);
+        let mac = text
+            .split_whitespace()
+            .skip_while(|w| *w != "link/ether")
+            .nth(1)
+            .expect("wb's MAC")
+            .to_string();
+        let neigh = ["neigh", "add", "10.99.0.2", "lladdr", &mac, "dev", "wa"];
+        assert!(ip(&[&["-n", &name][..], &neigh[..]].concat()));
+        Some(ns)
+    }
+
+    fn events_path(&self) -> PathBuf {
+        self.dir.path().join("events.json")
+    }
+
+    /// `watch3232 capture -i wb --workers N`, given 1.5 s to open its sockets.
+    fn start(&self, workers: usize) -> Child {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.name, env!("CARGO_BIN_EXE_watch3232")])
+            .args(["-q", "-o"])
+            .arg(self.events_path())
+            .args(["capture", "-i", "wb", "--workers", &workers.to_string()])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        child
+    }
+
+    fn python(&self, script: &str) {
+        let ran = Command::new("ip")
+            .args(["netns", "exec", &self.name, "python3", "-c", script])
+            .status()
+            .unwrap();
+        assert!(ran.success());
+    }
+
+    /// SIGINT after the link has been quiet for a second; the events written.
+    fn stop(&self, mut child: Child) -> Vec<Value> {
+        std::thread::sleep(Duration::from_millis(1000));
+        // `ip netns exec` execs watch3232: the child's pid is watch3232's.
+        assert!(Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+        // It must stop within a few poll intervals, quiet link or not.
+        let mut waited = 0;
+        while child.try_wait().unwrap().is_none() {
+            if waited > 100 {
+                let _ = child.kill();
+                panic!("watch3232 --workers did not stop within 10 s of SIGINT");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            waited += 1;
+        }
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        std::fs::read_to_string(self.events_path())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+fn summaries(events: &[Value]) -> Vec<&Value> {
+    events
+        .iter()
+        .filter(|e| e["event_type"] == "stats" && e["kind"] == "summary")
+        .collect()
+}
+
 #[test]
 fn each_flow_stays_on_one_worker_and_no_event_is_lost() {
-    capture_in_netns(2);
+    invitations_in_netns(2);
 }
 
 /// The single-threaded path in the same setup: it too stops on SIGINT after the link goes quiet.
 #[test]
 fn one_worker_captures_and_stops_on_a_quiet_link() {
-    capture_in_netns(1);
+    invitations_in_netns(1);
 }
 
-fn capture_in_netns(workers: usize) {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    let python = Command::new("python3")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !root || !python || !ip(&["-V"]) {
-        eprintln!("skipped: needs root, iproute2 and python3");
+fn invitations_in_netns(workers: usize) {
+    let Some(ns) = Netns::create(&format!("fanout{workers}")) else {
         return;
-    }
-    let name = format!("w3232-fanout-{}-{workers}", std::process::id());
-    if !ip(&["netns", "add", &name]) {
-        eprintln!("skipped: cannot create a network namespace");
-        return;
-    }
-    let ns = Netns(name.clone());
-    for args in [
-        vec![
-            "-n", &name, "link", "add", "wa", "type", "veth", "peer", "name", "wb",
-        ],
-        vec!["-n", &name, "link", "set", "wa", "up"],
-        vec!["-n", &name, "link", "set", "wb", "up"],
-        vec!["-n", &name, "addr", "add", "10.99.0.1/24", "dev", "wa"],
-    ] {
-        assert!(ip(&args), "ip {args:?}");
-    }
-    // Frames for 10.99.0.2 leave `wa` addressed to `wb`, where watch3232 listens.
-    let link = Command::new("ip")
-        .args(["-n", &name, "-o", "link", "show", "wb"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&link.stdout);
-    let mac = text
-        .split_whitespace()
-        .skip_while(|w| *w != "link/ether")
-        .nth(1)
-        .expect("wb's MAC")
-        .to_string();
-    assert!(ip(&[
-        "-n",
-        &name,
-        "neigh",
-        "add",
-        "10.99.0.2",
-        "lladdr",
-        &mac,
-        "dev",
-        "wa"
-    ]));
-
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("events.json");
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &name,
-            env!("CARGO_BIN_EXE_watch3232"),
-            "-q",
-            "-o",
-        ])
-        .arg(&out)
-        .args(["capture", "-i", "wb", "--workers", &workers.to_string()])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    };
+    let child = ns.start(workers);
     let md5 = "0123456789abcdef0123456789abcdef";
-    let script = format!(
+    ns.python(&format!(
         "import socket\nfor i in range({FLOWS}):\n s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n \
-         s.bind(('10.99.0.1', 40000 + i))\n for j in range({PER_FLOW}):\n  \
+         s.bind(('10.99.0.%d' % (11 + i % {SOURCES}), 40000 + i))\n for j in range({PER_FLOW}):\n  \
          s.sendto(b'0 %d 4096 {md5}\\n' % (50000 + i), ('10.99.0.2', 3232))\n s.close()\n"
-    );
-    let sent = Command::new("ip")
-        .args(["netns", "exec", &name, "python3", "-c", &script])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    std::thread::sleep(Duration::from_millis(1000));
-    // `ip netns exec` execs watch3232: the child's pid is watch3232's.
-    assert!(Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    // It must stop within a few poll intervals, quiet link or not.
-    let mut waited = 0;
-    while child.try_wait().unwrap().is_none() {
-        if waited > 100 {
-            let _ = child.kill();
-            panic!("watch3232 --workers did not stop within 10 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        waited += 1;
-    }
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    drop(ns);
-
-    let events: Vec<serde_json::Value> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    ));
+    let events = ns.stop(child);
     let invitations = events
         .iter()
         .filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "invitation")
         .count();
     assert_eq!(invitations as u32, FLOWS * PER_FLOW, "no invitation lost");
-    let summaries: Vec<&serde_json::Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "stats" && e["kind"] == "summary")
-        .collect();
+    let summaries = summaries(&events);
     assert_eq!(summaries.len(), workers, "one summary per worker");
     let created: Vec<u64> = summaries
         .iter()
@@ -167,11 +196,103 @@ fn capture_in_netns(workers: usize) {
     );
     assert!(
         created.iter().all(|&c| c > 0),
-        "the hash spreads flows over both workers: {created:?}"
+        "the IP-pair hash spreads {SOURCES} sources over both workers: {created:?}"
     );
     let packets: u64 = summaries
         .iter()
         .map(|s| s["stats"]["interesting_packets"].as_u64().unwrap())
         .sum();
     assert_eq!(packets, u64::from(FLOWS * PER_FLOW));
+}
+
+/// Six uploads between six host pairs, replayed on the wire at their capture pace: each device's
+/// TCP connection back reaches the worker that saw its invitation, which widened its own kernel
+/// filter for it, so every transfer is followed to the end.
+#[test]
+fn ota_connect_backs_are_followed_by_the_worker_that_saw_the_invitation() {
+    let Some(ns) = Netns::create("fanout-ota") else {
+        return;
+    };
+    const UPLOADS: u8 = 6;
+    let mut t = Timeline::new(Link::Ethernet {
+        src: LAPTOP_MAC,
+        dst: ESPRESSIF_MAC,
+    });
+    let mut rng = Rng::new(32);
+    let image = esp32_image(&mut rng, 6000);
+    for k in 0..UPLOADS {
+        let uploader = format!("10.98.1.{}", 10 + k).parse().unwrap();
+        let device = format!("10.98.2.{}", 20 + 7 * k).parse().unwrap();
+        let host_port = 41000 + u16::from(k);
+        let sport = invite(
+            &mut t, &mut rng, uploader, device, 3232, 0, host_port, &image,
+        );
+        t.udp((device, 3232), (uploader, sport), b"OK", false);
+        data_phase(
+            &mut t,
+            &mut rng,
+            device,
+            uploader,
+            host_port,
+            &image,
+            1024,
+            DataPhase::Complete,
+        );
+        t.advance_ms(50);
+    }
+    let pcap = ns.dir.path().join("uploads.pcap");
+    write_pcap(&pcap, &t);
+    let child = ns.start(2);
+    ns.python(&replay_script(&pcap));
+    let events = ns.stop(child);
+    let transfers: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "transfer")
+        .collect();
+    assert_eq!(transfers.len(), usize::from(UPLOADS), "{events:#?}");
+    for t in &transfers {
+        let d = &t["arduino_ota"];
+        assert_eq!(d["outcome"], "complete", "{t}");
+        assert_eq!(d["bytes"], image.len() as u64, "{t}");
+        assert_eq!(d["md5_match"], true, "{t}");
+    }
+    let updates: Vec<u64> = summaries(&events)
+        .iter()
+        .map(|s| {
+            s["stats"]["classifiers"]["capture.filter_updates"]
+                .as_u64()
+                .unwrap_or(0)
+        })
+        .collect();
+    assert!(
+        updates.iter().sum::<u64>() >= 1,
+        "the workers' own filters followed: {updates:?}"
+    );
+}
+
+fn write_pcap(path: &Path, t: &Timeline) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = PcapWriter::new(file, linktype::ETHERNET, 65535).unwrap();
+    for r in &t.records {
+        w.write(r).unwrap();
+    }
+}
+
+/// Python that sends each frame of a classic pcap out of `wa`, keeping the capture's gaps.
+fn replay_script(pcap: &Path) -> String {
+    format!(
+        "import socket, struct, time\n\
+         data = open({path:?}, 'rb').read()\n\
+         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n\
+         s.bind(('wa', 0))\n\
+         at, last = 24, None\n\
+         while at + 16 <= len(data):\n \
+          sec, usec, incl, orig = struct.unpack('<IIII', data[at:at + 16])\n \
+          ts = sec + usec / 1e6\n \
+          if last is not None and ts > last: time.sleep(ts - last)\n \
+          last = ts\n \
+          s.send(data[at + 16:at + 16 + incl])\n \
+          at += 16 + incl\n",
+        path = pcap.to_str().unwrap()
+    )
 }

@@ -164,38 +164,44 @@ impl LiveSource {
         }
     }
 
-    /// Joins AF_PACKET fanout group `group` in hash mode (with defragmentation), so the kernel
-    /// spreads packets over every socket of the group by flow hash: all packets of one flow (both
-    /// directions) reach the same socket. Linux only.
+    /// Joins AF_PACKET fanout group `group`, with defragmentation, so the kernel spreads
+    /// packets over every socket of the group. The socket is chosen by a hash of the IP address
+    /// pair ([`super::fanout::ip_pair_program`]), not of the 5-tuple: an OTA invitation (UDP,
+    /// uploader → device) and the device's TCP connection back reach the same worker, which
+    /// holds the session. Kernels without classic-BPF fanout (before 4.2) get the flow hash.
+    /// Linux only.
     #[cfg(target_os = "linux")]
     pub fn join_fanout(&mut self, group: u16) -> Result<(), CaptureError> {
-        use std::os::unix::io::AsRawFd;
         // <linux/if_packet.h>
         const PACKET_FANOUT: libc::c_int = 18;
+        const PACKET_FANOUT_DATA: libc::c_int = 22;
         const PACKET_FANOUT_HASH: u32 = 0;
+        const PACKET_FANOUT_CBPF: u32 = 6;
         const PACKET_FANOUT_FLAG_DEFRAG: u32 = 0x8000;
-        let arg: u32 = u32::from(group) | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
-        let fd = self.capture.as_raw_fd();
-        // SAFETY: `fd` is the AF_PACKET socket libpcap opened and bound for `self.capture`, open
-        // for as long as `self` lives; `arg` is a live 4-byte integer that setsockopt only reads,
-        // and the length passed is its size.
-        let rc = unsafe {
-            libc::setsockopt(
-                fd,
-                libc::SOL_PACKET,
-                PACKET_FANOUT,
-                (&arg as *const u32).cast::<libc::c_void>(),
-                std::mem::size_of::<u32>() as libc::socklen_t,
-            )
+        let join =
+            |mode: u32| -> u32 { u32::from(group) | ((mode | PACKET_FANOUT_FLAG_DEFRAG) << 16) };
+        let program = super::fanout::ip_pair_program();
+        let fprog = libc::sock_fprog {
+            len: program.len() as u16,
+            filter: program.as_ptr().cast_mut(),
         };
-        if rc != 0 {
-            let err = std::io::Error::last_os_error();
-            return Err(CaptureError::Open {
-                name: self.name.clone(),
-                reason: format!("cannot join AF_PACKET fanout group {group}: {err}"),
-            });
-        }
-        Ok(())
+        let cbpf = join(PACKET_FANOUT_CBPF);
+        let joined = match set_socket_option(&self.capture, libc::SOL_PACKET, PACKET_FANOUT, &cbpf)
+        {
+            // Joined: the group needs its program (a socket cannot join twice).
+            Ok(()) => {
+                set_socket_option(&self.capture, libc::SOL_PACKET, PACKET_FANOUT_DATA, &fprog)
+            }
+            Err(e) => {
+                tracing::warn!("fanout by IP pair unavailable ({e}); using the flow hash");
+                let hash = join(PACKET_FANOUT_HASH);
+                set_socket_option(&self.capture, libc::SOL_PACKET, PACKET_FANOUT, &hash)
+            }
+        };
+        joined.map_err(|err| CaptureError::Open {
+            name: self.name.clone(),
+            reason: format!("cannot join AF_PACKET fanout group {group}: {err}"),
+        })
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -239,24 +245,37 @@ fn kernel_program(insns: &[pcap::BpfInstruction]) -> Option<Vec<libc::sock_filte
 
 #[cfg(target_os = "linux")]
 fn attach_filter(capture: &Capture<Active>, code: &[libc::sock_filter]) -> std::io::Result<()> {
-    use std::os::unix::io::AsRawFd;
     let len = u16::try_from(code.len())
         .map_err(|_| std::io::Error::other("filter longer than the kernel accepts"))?;
     let program = libc::sock_fprog {
         len,
         filter: code.as_ptr().cast_mut(),
     };
+    set_socket_option(capture, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &program)
+}
+
+/// `setsockopt(2)` on the capture's socket: the one place this module passes memory to the
+/// kernel itself.
+#[cfg(target_os = "linux")]
+fn set_socket_option<T>(
+    capture: &Capture<Active>,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &T,
+) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
     // SAFETY: the descriptor is the AF_PACKET socket libpcap opened for `capture`, open while
-    // `capture` lives. `program` points at `len` initialised instructions in `code`, which
-    // outlives the call; the kernel copies them (SO_ATTACH_FILTER never writes through the
-    // pointer), and the length passed is the size of `program`.
+    // `capture` lives. `value` is a live, initialised `T` borrowed for the whole call, and the
+    // length passed is its size. The options used here (fanout, fanout data, attach filter)
+    // only read it, and copy what they keep, including the instructions a `sock_fprog` points
+    // to, which its owner keeps alive across the call.
     let rc = unsafe {
         libc::setsockopt(
             capture.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_ATTACH_FILTER,
-            (&program as *const libc::sock_fprog).cast::<libc::c_void>(),
-            std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+            level,
+            name,
+            (value as *const T).cast::<libc::c_void>(),
+            std::mem::size_of::<T>() as libc::socklen_t,
         )
     };
     if rc == 0 {

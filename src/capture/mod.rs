@@ -2,6 +2,8 @@
 //! (libpcap). Everything downstream sees one [`Packet`] view: timestamp, link type, lengths
 //! and bytes.
 
+#[cfg(target_os = "linux")]
+mod fanout;
 mod filter;
 mod live;
 mod native;

@@ -487,7 +487,7 @@ fn kernel_drops(source: &mut LiveSource) -> Option<KernelDrops> {
 }
 
 /// The ports the default live filter passes: the OTA device ports and the watched ports.
-fn watched_ports(c: &Config) -> Vec<u16> {
+pub(super) fn watched_ports(c: &Config) -> Vec<u16> {
     [&c.ota_ports[..], &c.watch_ports[..]].concat()
 }
 

@@ -1,11 +1,12 @@
 //! `capture --workers N`: N threads, each with its own AF_PACKET socket in one fanout group
-//! (hash mode: a flow's packets, both directions, always reach the same worker), its own engine
-//! and flow table. Events come back over a channel and are written as one stream; each worker
+//! (by IP pair: every flow between two hosts, both directions, reaches the same worker, so an
+//! OTA invitation and its connect-back meet), its own engine, flow table and kernel filter. Events come back over a channel and are written as one stream; each worker
 //! ends with its own `stats` summary (its packets, flows and kernel counters).
 
 use super::extras;
-use super::run::{anyhow_lite, emit, wall_clock, write_error, Run};
-use super::Args;
+use super::live_filter::LiveFilter;
+use super::run::{anyhow_lite, emit, wall_clock, watched_ports, write_error, Run};
+use super::{Args, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
@@ -40,14 +41,19 @@ pub fn capture(
         extras::drop_privileges(args.user.as_deref(), args.group.as_deref())
             .map_err(anyhow_lite::msg)?;
     }
+    let user_filter = match &args.command {
+        Command::Capture { filter, .. } => filter.clone(),
+        _ => None,
+    };
     let (tx, rx) = sync_channel::<Vec<Event>>(CHANNEL_BATCHES);
     let mut handles = Vec::with_capacity(workers);
     for (w, source) in sources.into_iter().enumerate() {
         let (tx, config, stop) = (tx.clone(), config.clone(), Arc::clone(stop));
+        let user_filter = user_filter.clone();
         let handle = std::thread::Builder::new()
             .name(format!("worker-{w}"))
             .spawn(move || {
-                let result = worker(w, source, config, &stop, &tx);
+                let result = worker(w, source, config, user_filter.as_deref(), &stop, &tx);
                 if result.is_err() {
                     // One worker down: stop the others too, so the run ends with a clear error.
                     stop.store(true, Ordering::Relaxed);
@@ -98,14 +104,22 @@ pub fn capture(
     first_error.map_or(Ok(()), |e| Err(anyhow_lite::msg(e)))
 }
 
+/// One worker: its socket, engine and flow table. Its kernel filter follows the connect-back
+/// ports its own OTA sessions hold; fanout by IP pair brings it those connections.
 fn worker(
     w: usize,
     mut source: LiveSource,
     config: Config,
+    user_filter: Option<&str>,
     stop: &AtomicBool,
     tx: &std::sync::mpsc::SyncSender<Vec<Event>>,
 ) -> Result<(), String> {
     let mut engine = Engine::new(config);
+    let mut live_filter = LiveFilter::new(
+        user_filter,
+        watched_ports(engine.config()),
+        engine.interest(),
+    );
     engine.set_origin(Origin::interface(source.name()));
     tracing::debug!(worker = w, "worker capturing");
     while !stop.load(Ordering::Relaxed) {
@@ -116,6 +130,8 @@ fn worker(
             Ok(Next::End) => break,
             Err(e) => return Err(format!("worker {w}: {e}")),
         }
+        let (interest, counters) = engine.interest_and_counters();
+        live_filter.refresh(interest, &mut source, counters);
         if engine.has_events() && tx.send(engine.drain_events().collect()).is_err() {
             return Ok(()); // the writer is gone
         }
