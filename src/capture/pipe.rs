@@ -2,16 +2,16 @@
 //! so that the run wakes up every [`IDLE_WAKE`] to look at its stop flag and flush its events
 //! even while the writer is silent. A regular file never blocks and is read directly.
 
-use super::{CaptureError, FileSource, Next, Packet, Reader, Timestamp};
+use super::{CaptureError, FileSource, LinkType, Next, Packet, Reader, Timestamp};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// How long a read waits before reporting `Idle`.
 pub const IDLE_WAKE: Duration = Duration::from_millis(100);
 
-/// Packets in flight between the reader thread and the run: a bound, so a slow run slows the
-/// reader (back-pressure on the pipe) instead of buffering without end.
+/// Packets read ahead of the run: a bound, so a slow run slows the reader (back-pressure on the
+/// pipe) instead of buffering without end.
 const QUEUE: usize = 1024;
 
 /// Whether reading `path` can block indefinitely: `-` (unless it is a redirected regular file),
@@ -35,25 +35,61 @@ pub fn may_block(path: &str) -> bool {
     }
 }
 
-enum Message {
-    Opened(Result<String, CaptureError>),
-    Packet {
-        ts: Timestamp,
-        wire_len: u32,
-        data: Vec<u8>,
-        link: super::LinkType,
-        index: u64,
-    },
-    End,
-    Failed(CaptureError),
+/// Where a packet of a [`Batch`] lies in its `data`, with its header fields.
+struct Meta {
+    ts: Timestamp,
+    wire_len: u32,
+    link: LinkType,
+    index: u64,
+    start: usize,
+    end: usize,
+}
+
+/// Packets read but not yet taken, with how the input opened and ended.
+#[derive(Default)]
+struct Batch {
+    data: Vec<u8>,
+    packets: Vec<Meta>,
+}
+
+#[derive(Default)]
+struct State {
+    batch: Batch,
+    /// The capture header was read (the input's name), or opening failed.
+    opened: Option<Result<String, CaptureError>>,
+    /// The input ended (`Ok`) or failed; delivered after the last packet.
+    ended: Option<Result<(), CaptureError>>,
+    /// The run dropped its [`PipeSource`]: the reader stops at its next packet.
+    abandoned: bool,
+}
+
+/// Double buffering between the reader thread and the run: the reader appends to the shared
+/// batch; the run swaps it for its own empty one when it has used up the last. Everything read
+/// is visible to the run at once (nothing waits in the reader while it blocks on the pipe), and
+/// the buffers are reused rather than allocated per packet.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when the state gains something for the run.
+    readable: Condvar,
+    /// Signalled when the run has taken the batch (or gone).
+    writable: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// A [`FileSource`] read on its own thread. The thread may stay blocked in `read(2)` after the
 /// run has stopped; it holds nothing the run needs and ends with the process.
 pub struct PipeSource {
     name: String,
-    rx: Receiver<Message>,
-    current: Vec<u8>,
+    shared: Arc<Shared>,
+    /// The batch being handed out, and the next packet in it.
+    local: Batch,
+    next: usize,
     done: bool,
 }
 
@@ -65,66 +101,39 @@ impl PipeSource {
         reader: Reader,
         stop: &AtomicBool,
     ) -> Result<Option<Self>, CaptureError> {
-        let (tx, rx) = sync_channel(QUEUE);
+        let shared = Arc::new(Shared::default());
+        let theirs = Arc::clone(&shared);
         let owned = path.to_string();
         std::thread::Builder::new()
             .name("pipe-reader".into())
-            .spawn(move || {
-                let mut source = match FileSource::open(&owned, reader) {
-                    Ok(s) => {
-                        let _ = tx.send(Message::Opened(Ok(s.name().to_string())));
-                        s
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Message::Opened(Err(e)));
-                        return;
-                    }
-                };
-                loop {
-                    let message = match source.next_packet() {
-                        Ok(Next::Packet(p)) => Message::Packet {
-                            ts: p.ts,
-                            wire_len: p.wire_len,
-                            data: p.data.to_vec(),
-                            link: p.link,
-                            index: p.index,
-                        },
-                        Ok(Next::Idle) => continue,
-                        Ok(Next::End) => Message::End,
-                        Err(e) => Message::Failed(e),
-                    };
-                    let last = !matches!(message, Message::Packet { .. });
-                    // A closed channel: the run has stopped reading.
-                    if tx.send(message).is_err() || last {
-                        return;
-                    }
-                }
-            })
+            .spawn(move || read_all(&owned, reader, &theirs))
             .map_err(|e| CaptureError::Open {
                 name: path.to_string(),
                 reason: format!("cannot start a reader thread: {e}"),
             })?;
-        loop {
-            match rx.recv_timeout(IDLE_WAKE) {
-                Ok(Message::Opened(Ok(name))) => {
-                    return Ok(Some(PipeSource {
-                        name,
-                        rx,
-                        current: Vec::new(),
-                        done: false,
-                    }))
-                }
-                Ok(Message::Opened(Err(e))) => return Err(e),
-                Ok(_) | Err(RecvTimeoutError::Disconnected) => {
-                    return Err(CaptureError::Open {
-                        name: path.to_string(),
-                        reason: "the reader thread ended before the capture header".into(),
-                    })
-                }
-                Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Relaxed) => return Ok(None),
-                Err(RecvTimeoutError::Timeout) => {}
+        let mut state = shared.lock();
+        let opened = loop {
+            if let Some(opened) = state.opened.take() {
+                break opened;
             }
-        }
+            if stop.load(Ordering::Relaxed) {
+                state.abandoned = true;
+                return Ok(None);
+            }
+            state = shared
+                .readable
+                .wait_timeout(state, IDLE_WAKE)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        };
+        drop(state);
+        Ok(Some(PipeSource {
+            name: opened?,
+            shared,
+            local: Batch::default(),
+            next: 0,
+            done: false,
+        }))
     }
 
     pub fn name(&self) -> &str {
@@ -133,35 +142,107 @@ impl PipeSource {
 
     /// The next packet, `Idle` after [`IDLE_WAKE`] without one, `End`, or the reader's error.
     pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
-        if self.done {
-            return Ok(Next::End);
+        if self.next == self.local.packets.len() {
+            if self.done {
+                return Ok(Next::End);
+            }
+            let mut state = self.shared.lock();
+            while state.batch.packets.is_empty() && state.ended.is_none() {
+                let (s, waited) = self
+                    .shared
+                    .readable
+                    .wait_timeout(state, IDLE_WAKE)
+                    .unwrap_or_else(|p| p.into_inner());
+                state = s;
+                if waited.timed_out() && state.batch.packets.is_empty() && state.ended.is_none() {
+                    return Ok(Next::Idle);
+                }
+            }
+            self.local.data.clear();
+            self.local.packets.clear();
+            self.next = 0;
+            std::mem::swap(&mut self.local, &mut state.batch);
+            if self.local.packets.is_empty() {
+                self.done = true;
+                let ended = state.ended.take().unwrap_or(Ok(()));
+                drop(state);
+                return ended.map(|()| Next::End);
+            }
+            drop(state);
+            self.shared.writable.notify_one();
         }
-        match self.rx.recv_timeout(IDLE_WAKE) {
-            Ok(Message::Packet {
-                ts,
-                wire_len,
-                data,
-                link,
-                index,
-            }) => {
-                self.current = data;
-                Ok(Next::Packet(Packet {
-                    ts,
-                    wire_len,
-                    data: &self.current,
-                    link,
-                    index,
-                }))
+        let m = &self.local.packets[self.next];
+        self.next += 1;
+        Ok(Next::Packet(Packet {
+            ts: m.ts,
+            wire_len: m.wire_len,
+            data: &self.local.data[m.start..m.end],
+            link: m.link,
+            index: m.index,
+        }))
+    }
+}
+
+impl Drop for PipeSource {
+    fn drop(&mut self) {
+        self.shared.lock().abandoned = true;
+        self.shared.writable.notify_one();
+    }
+}
+
+/// The reader thread: opens `path`, then appends each packet to the shared batch, waiting while
+/// it holds [`QUEUE`] packets (back-pressure on the pipe instead of unbounded buffering).
+fn read_all(path: &str, reader: Reader, shared: &Shared) {
+    let mut source = match FileSource::open(path, reader) {
+        Ok(s) => s,
+        Err(e) => {
+            shared.lock().opened = Some(Err(e));
+            shared.readable.notify_one();
+            return;
+        }
+    };
+    shared.lock().opened = Some(Ok(source.name().to_string()));
+    shared.readable.notify_one();
+    loop {
+        let read = source.next_packet();
+        let mut state = shared.lock();
+        while state.batch.packets.len() >= QUEUE && !state.abandoned {
+            state = shared
+                .writable
+                .wait(state)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+        if state.abandoned {
+            return;
+        }
+        match read {
+            Ok(Next::Packet(p)) => {
+                let start = state.batch.data.len();
+                state.batch.data.extend_from_slice(p.data);
+                let end = state.batch.data.len();
+                state.batch.packets.push(Meta {
+                    ts: p.ts,
+                    wire_len: p.wire_len,
+                    link: p.link,
+                    index: p.index,
+                    start,
+                    end,
+                });
+                if state.batch.packets.len() == 1 {
+                    shared.readable.notify_one();
+                }
             }
-            Ok(Message::Failed(e)) => {
-                self.done = true;
-                Err(e)
+            Ok(Next::Idle) => {}
+            Ok(Next::End) => {
+                state.ended = Some(Ok(()));
+                shared.readable.notify_one();
+                return;
             }
-            Ok(Message::End | Message::Opened(_)) | Err(RecvTimeoutError::Disconnected) => {
-                self.done = true;
-                Ok(Next::End)
+            Err(e) => {
+                state.ended = Some(Err(e));
+                shared.readable.notify_one();
+                return;
             }
-            Err(RecvTimeoutError::Timeout) => Ok(Next::Idle),
         }
     }
 }
