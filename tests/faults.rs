@@ -50,6 +50,13 @@ fn spawn_read(path: &Path) -> Child {
         .expect("spawn watch3232")
 }
 
+fn mkfifo(dir: &Path, name: &str) -> std::path::PathBuf {
+    let fifo = dir.join(name);
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    fifo
+}
+
 fn stderr_of(child: &mut Child) -> String {
     let mut s = String::new();
     child.stderr.take().unwrap().read_to_string(&mut s).unwrap();
@@ -109,9 +116,7 @@ fn signal_during_a_big_read_flushes_everything_and_exits_0() {
 #[test]
 fn signal_while_a_fifo_is_quiet() {
     let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("feed");
-    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-    assert!(made.success());
+    let fifo = mkfifo(dir.path(), "feed");
     for sig in ["TERM", "INT"] {
         let mut child = spawn_read(&fifo);
         // Opening for writing waits for the reader.
@@ -159,9 +164,7 @@ fn signal_while_a_fifo_is_quiet() {
 #[test]
 fn signal_before_a_fifo_sends_anything() {
     let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("silent");
-    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-    assert!(made.success());
+    let fifo = mkfifo(dir.path(), "silent");
     let mut child = spawn_read(&fifo);
     // Open the write end and say nothing.
     let writer = File::create(&fifo).unwrap();

@@ -68,6 +68,16 @@ impl LiveRun {
         }
     }
 
+    /// A capture that treats a fresh UDP port of ours as the OTA device port (so other tests'
+    /// traffic to 3232 cannot interfere); the socket holding it, and its number.
+    fn with_device_port() -> (UdpSocket, u16, LiveRun) {
+        let device = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = device.local_addr().unwrap().port();
+        let ports = port.to_string();
+        let live = LiveRun::start(&["--ota-ports", &ports, "--watch-ports", &ports]);
+        (device, port, live)
+    }
+
     /// SIGTERM, a clean exit, then the events written and the log lines not read yet.
     fn stop(mut self) -> (Vec<serde_json::Value>, Vec<String>) {
         let status = Command::new("kill")
@@ -195,10 +205,7 @@ fn live_ota_upload_is_followed_through_the_run_time_filter() {
         return;
     }
     // A device port of our own, so other tests' traffic to 3232 cannot interfere.
-    let device = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let device_port = device.local_addr().unwrap().port();
-    let ports = device_port.to_string();
-    let live = LiveRun::start(&["--ota-ports", &ports, "--watch-ports", &ports]);
+    let (device, device_port, live) = LiveRun::with_device_port();
 
     // The uploader, as espota.py: listen first, invite, then send 1024-byte chunks lock-step.
     let mut rng = watch3232_testgen::rng::Rng::new(7);
@@ -286,10 +293,7 @@ fn invitation_flood_keeps_the_live_filter_small() {
         return;
     }
     // A device port nobody else uses; no device answers.
-    let device = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let device_port = device.local_addr().unwrap().port();
-    let ports = device_port.to_string();
-    let live = LiveRun::start(&["--ota-ports", &ports, "--watch-ports", &ports]);
+    let (device, device_port, live) = LiveRun::with_device_port();
     let uploader = UdpSocket::bind("127.0.0.1:0").unwrap();
     let md5 = "0c7a2b3b1e5e8b8d1f6a0b0a2d3c4e5f";
     const INVITATIONS: u16 = 3000;
