@@ -80,7 +80,14 @@ fuzz_target!(|data: &[u8]| {
     let (ciphers, more) = words.split_at(words.len() / 3);
     let (exts, sigalgs) = more.split_at(more.len() / 2);
     let alpn = if b0 & 2 != 0 { Some(to_client) } else { None };
-    let j = tls::ja4(words.first().copied().unwrap_or(0), tcp, ciphers, exts, alpn, sigalgs);
+    let j = tls::ja4(
+        words.first().copied().unwrap_or(0),
+        tcp,
+        ciphers,
+        exts,
+        alpn,
+        sigalgs,
+    );
     assert_eq!(j.split('_').count(), 3);
     for &w in &words {
         let _ = (tls::is_grease(w), tls::version_name(w));

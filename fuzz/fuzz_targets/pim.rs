@@ -115,7 +115,11 @@ fuzz_target!(|data: &[u8]| {
     }
     match JoinPrune::parse(body) {
         Ok(jp) => {
-            let sources: usize = jp.groups.iter().map(|g| g.joins.len() + g.prunes.len()).sum();
+            let sources: usize = jp
+                .groups
+                .iter()
+                .map(|g| g.joins.len() + g.prunes.len())
+                .sum();
             assert!(6 + 4 + jp.groups.len() * 12 + sources * 8 <= body.len());
             let _ = format!("{jp:?}");
         }

@@ -25,7 +25,12 @@ fn parser_seeds(out: &Path) -> std::io::Result<usize> {
     let (v4, v4_all) = (ip(mdt::PE1), ip("224.0.0.13"));
     let (v6, v6_all) = (ip("fe80::1"), ip("ff02::d"));
     let hello = mdt::hello_body(105, 1, 0x1234_5678, &[ip("192.0.2.1"), ip("2001:db8::1")]);
-    let jp = mdt::join_prune_body(ip(mdt::PE2), mdt::MDT_A, &["10.0.0.1", "10.0.0.2"], &["10.0.0.3"]);
+    let jp = mdt::join_prune_body(
+        ip(mdt::PE2),
+        mdt::MDT_A,
+        &["10.0.0.1", "10.0.0.2"],
+        &["10.0.0.3"],
+    );
     let pim = [
         mdt::pim(0, &hello, v4, v4_all),
         mdt::pim(0, &mdt::hello_body(105, 1, 7, &[]), v6, v6_all),
@@ -57,7 +62,10 @@ fn parser_seeds(out: &Path) -> std::io::Result<usize> {
         (false, &[0x01][..]),
         (true, &[0x40, 0x01][..]),
         (true, b"4f340729fc2a65c6a24f41800622170c"),
-        (false, b"647c179fc1764cd99fdfa9b0cfc343df784b8749cfff6bda581c4ef76f8f8b5b"),
+        (
+            false,
+            b"647c179fc1764cd99fdfa9b0cfc343df784b8749cfff6bda581c4ef76f8f8b5b",
+        ),
         (true, &[0x41][..]),
         (false, &(image.len() as u32).to_be_bytes()[..]),
         (true, &[0x42][..]),
