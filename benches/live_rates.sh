@@ -7,6 +7,7 @@
 #
 #   sudo benches/live_rates.sh                     # rates 50k…1.6M pps, 400 000 packets each
 #   RATES="100000 200000" PACKETS=200000 sudo benches/live_rates.sh
+#   WATCH_ARGS="--workers 2" sudo benches/live_rates.sh   # flags for watch3232 capture
 #
 # Needs root, iproute2, tcpdump and tcpreplay (installed with apt-get when missing).
 set -euo pipefail
@@ -50,8 +51,11 @@ ip -n "$RECV" link set w3lr1 up
 tcpdump_counts() {
     awk '/packets received by filter/ { r = $1 } /packets dropped by kernel/ { d = $1 } END { print r + 0, d + 0 }' "$1"
 }
+# watch3232 prints one such line per worker with `--workers N`: sum them.
 watch_counts() {
-    awk '/packets received by filter/ { r = $2; d = $7 } END { print r + 0, d + 0 }' "$1"
+    awk 'match($0, /[0-9]+ packets received by filter, [0-9]+ dropped by kernel/) {
+             split(substr($0, RSTART, RLENGTH), f, " "); r += f[1]; d += f[6]
+         } END { print r + 0, d + 0 }' "$1"
 }
 
 printf '%-10s %-10s %-12s %-22s %-22s\n' "target" "achieved" "sent" "tcpdump recv/dropped" "watch3232 recv/dropped"
