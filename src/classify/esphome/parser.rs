@@ -203,11 +203,19 @@ impl Session {
         }
     }
 
-    /// In-order bytes from the device.
-    pub fn device_bytes(&mut self, b: &[u8]) {
-        let room = MAX_BUFFER.saturating_sub(self.dbuf.len());
-        self.dbuf.extend_from_slice(&b[..room.min(b.len())]);
-        self.step();
+    /// In-order bytes from the device, fed through the bounded buffer in pieces: one segment may
+    /// carry more responses than the buffer holds (e.g. many coalesced chunk acks).
+    pub fn device_bytes(&mut self, mut b: &[u8]) {
+        while !b.is_empty() {
+            let room = MAX_BUFFER.saturating_sub(self.dbuf.len());
+            if room == 0 {
+                return; // a full buffer the parser could not use: the rest is not ESPHome
+            }
+            let n = room.min(b.len());
+            self.dbuf.extend_from_slice(&b[..n]);
+            b = &b[n..];
+            self.step();
+        }
     }
 
     fn data(&mut self, b: &[u8]) {
@@ -521,6 +529,26 @@ mod tests {
         assert_eq!(s.image_md5, Some(s.received_md5()));
         assert_eq!((s.outcome(), s.malformed), ("complete", None));
         assert_eq!(s.client, Client::Done);
+    }
+
+    /// More device responses in one segment than the device buffer holds: all are counted.
+    #[test]
+    fn a_segment_of_many_chunk_acks_is_read_whole() {
+        let mut s = Session::default();
+        s.client_bytes(&MAGIC);
+        s.device_bytes(&[0x00, 0x02]);
+        s.client_bytes(&[0x00]);
+        s.device_bytes(&[HEADER_OK, AUTH_OK]);
+        s.client_bytes(&100_000u32.to_be_bytes());
+        s.device_bytes(&[PREPARE_OK]);
+        s.client_bytes(crate::classify::arduino_ota::transfer::hex(&[0; 16]).as_bytes());
+        s.device_bytes(&[BIN_MD5_OK]);
+        s.client_bytes(&[0; 100_000]);
+        let mut acks = vec![CHUNK_OK; 3 * MAX_BUFFER];
+        acks.extend_from_slice(&[RECEIVE_OK, UPDATE_END_OK]);
+        s.device_bytes(&acks);
+        assert_eq!(s.chunk_acks as usize, 3 * MAX_BUFFER, "{:?}", s.malformed);
+        assert!(s.receive_ok && s.update_end_ok);
     }
 
     #[test]
