@@ -128,11 +128,6 @@ impl Engine {
         &mut self.shared.counters
     }
 
-    /// Both at once, for the live filter: it reads the held ports and counts its updates.
-    pub fn interest_and_counters(&mut self) -> (&Interest, &mut Counters) {
-        (&self.shared.interest, &mut self.shared.counters)
-    }
-
     pub fn set_kernel_stats(&mut self, kernel: KernelDrops) {
         self.kernel = Some(kernel);
     }

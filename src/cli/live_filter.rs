@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use watch3232::capture::{
     default_filter_with, with_dynamic_ports, LiveSource, PortCover, MAX_RUN_TIME_TERMS,
 };
-use watch3232::classify::Interest;
-use watch3232::stats::Counters;
+use watch3232::engine::Engine;
 
 /// How long a filter that passes more than the held ports may stay before it is narrowed.
 pub const NARROW_AFTER: Duration = Duration::from_secs(5);
@@ -36,12 +35,14 @@ pub struct LiveFilter<'a> {
 }
 
 impl<'a> LiveFilter<'a> {
-    pub fn new(user: Option<&'a str>, watched_ports: Vec<u16>, interest: &Interest) -> Self {
+    /// For a capture opened with the user's `-f` expression, or the default filter over the
+    /// engine's watched ports.
+    pub fn new(user: Option<&'a str>, engine: &Engine) -> Self {
         LiveFilter {
             user,
-            watched_ports,
+            watched_ports: super::run::watched_ports(engine.config()),
             installed: PortCover::default(),
-            seen_generation: interest.dynamic_generation(),
+            seen_generation: engine.interest().dynamic_generation(),
             widening_due: false,
             narrowing_due: false,
             last_install: None,
@@ -49,7 +50,7 @@ impl<'a> LiveFilter<'a> {
     }
 
     /// The expression for a set of run-time ports.
-    pub fn expression(&self, run_time: &PortCover) -> String {
+    fn expression(&self, run_time: &PortCover) -> String {
         match self.user {
             Some(user) => with_dynamic_ports(user, run_time),
             None => default_filter_with(&self.watched_ports, run_time),
@@ -57,12 +58,8 @@ impl<'a> LiveFilter<'a> {
     }
 
     /// Called after every packet and idle wake-up; cheap unless the held ports changed.
-    pub fn refresh(
-        &mut self,
-        interest: &Interest,
-        source: &mut LiveSource,
-        counters: &mut Counters,
-    ) {
+    pub fn refresh(&mut self, engine: &mut Engine, source: &mut LiveSource) {
+        let interest = engine.interest();
         let generation = interest.dynamic_generation();
         if generation != self.seen_generation {
             self.seen_generation = generation;
@@ -84,14 +81,14 @@ impl<'a> LiveFilter<'a> {
             NARROW_AFTER
         };
         if self.last_install.map_or(true, |t| t.elapsed() >= wait) {
-            self.install(interest, source, counters);
+            self.install(engine, source);
         }
     }
 
-    fn install(&mut self, interest: &Interest, source: &mut LiveSource, counters: &mut Counters) {
+    fn install(&mut self, engine: &mut Engine, source: &mut LiveSource) {
         self.widening_due = false;
         self.narrowing_due = false;
-        let cover = PortCover::new(interest.dynamic_tcp_ports(), MAX_RUN_TIME_TERMS);
+        let cover = PortCover::new(engine.interest().dynamic_tcp_ports(), MAX_RUN_TIME_TERMS);
         if cover == self.installed {
             return;
         }
@@ -99,7 +96,7 @@ impl<'a> LiveFilter<'a> {
         let started = Instant::now();
         match source.replace_filter(&expr) {
             Ok(()) => {
-                counters.bump("capture.filter_updates");
+                engine.counters_mut().bump("capture.filter_updates");
                 tracing::debug!(
                     filter = %expr,
                     ports_passed = cover.width(),
@@ -109,7 +106,7 @@ impl<'a> LiveFilter<'a> {
                 self.installed = cover;
             }
             Err(e) => {
-                counters.bump("capture.filter_update_failures");
+                engine.counters_mut().bump("capture.filter_update_failures");
                 tracing::warn!("{e}");
             }
         }

@@ -439,11 +439,7 @@ fn capture_live(
         Command::Capture { filter, .. } => filter.as_deref(),
         _ => None,
     };
-    let mut live_filter = LiveFilter::new(
-        user_filter,
-        watched_ports(engine.config()),
-        engine.interest(),
-    );
+    let mut live_filter = LiveFilter::new(user_filter, engine);
     while !stop.load(Ordering::Relaxed) && !run.out.is_closed() {
         match source.next_packet() {
             Ok(Next::Packet(p)) => engine.process(&p),
@@ -453,8 +449,7 @@ fn capture_live(
         }
         // An invitation announced a connect-back port (or a session ended): the kernel filter
         // follows, so the device's TCP connection reaches us without passing all TCP.
-        let (interest, counters) = engine.interest_and_counters();
-        live_filter.refresh(interest, &mut source, counters);
+        live_filter.refresh(engine, &mut source);
         write_events(engine, run)?;
         let now = wall_clock();
         if run.next_stats.is_some_and(|due| now >= due) {

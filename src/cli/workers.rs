@@ -5,7 +5,7 @@
 
 use super::extras;
 use super::live_filter::LiveFilter;
-use super::run::{anyhow_lite, emit, wall_clock, watched_ports, write_error, Run};
+use super::run::{anyhow_lite, emit, wall_clock, write_error, Run};
 use super::{Args, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -115,11 +115,7 @@ fn worker(
     tx: &std::sync::mpsc::SyncSender<Vec<Event>>,
 ) -> Result<(), String> {
     let mut engine = Engine::new(config);
-    let mut live_filter = LiveFilter::new(
-        user_filter,
-        watched_ports(engine.config()),
-        engine.interest(),
-    );
+    let mut live_filter = LiveFilter::new(user_filter, &engine);
     engine.set_origin(Origin::interface(source.name()));
     tracing::debug!(worker = w, "worker capturing");
     while !stop.load(Ordering::Relaxed) {
@@ -130,8 +126,7 @@ fn worker(
             Ok(Next::End) => break,
             Err(e) => return Err(format!("worker {w}: {e}")),
         }
-        let (interest, counters) = engine.interest_and_counters();
-        live_filter.refresh(interest, &mut source, counters);
+        live_filter.refresh(&mut engine, &mut source);
         if engine.has_events() && tx.send(engine.drain_events().collect()).is_err() {
             return Ok(()); // the writer is gone
         }
