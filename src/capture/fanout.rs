@@ -27,14 +27,13 @@ const NET: u32 = 0xfff0_0000;
 /// 2^32 / φ, odd: Knuth's multiplicative hash.
 const GOLDEN: u32 = 0x9e37_79b1;
 
-/// One instruction, as `struct sock_filter` lays it out.
+/// One instruction: the fields of `struct sock_filter`, in a type usable in a `const` table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(C)]
-pub struct Insn {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
+struct Insn {
+    code: u16,
+    jt: u8,
+    jf: u8,
+    k: u32,
 }
 
 const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
@@ -55,7 +54,7 @@ pub fn ip_pair_program() -> Vec<libc::sock_filter> {
         .collect()
 }
 
-pub const PROGRAM: [Insn; 34] = [
+const PROGRAM: [Insn; 34] = [
     insn(LD_H_ABS, 0, 0, PROTOCOL), // 0
     insn(JEQ_K, 0, 5, 0x0800),      // 1: IPv4 → 2, else → 7
     insn(LD_W_ABS, 0, 0, NET + 12), // 2: source address
