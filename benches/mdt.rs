@@ -3,7 +3,8 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use std::net::IpAddr;
 use watch3232::classify::mdt::join::parse_joins;
-use watch3232::classify::mdt::pim::{Hello, JoinPrune, PimPacket};
+use watch3232::classify::mdt::pim::PimPacket;
+use watch3232::event::mdt::{Hello, JoinPrune};
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();

@@ -5,12 +5,14 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use md5::{Digest, Md5};
 use std::hint::black_box;
-use watch3232::capture::{LinkType, Next, OfflineSource, Packet, Timestamp};
+use watch3232::capture::{Next, OfflineSource};
 use watch3232::classify::arduino_ota::acks::Acks;
 use watch3232::classify::arduino_ota::reasm::Stream;
 use watch3232::classify::arduino_ota::{firmware, parser};
 use watch3232::classify::esphome::parser as esphome;
 use watch3232::engine::{Config, Engine};
+use watch3232::packet::{LinkType, Packet};
+use watch3232::time::Timestamp;
 
 const MD5: &str = "f8b89d852df85a9e4e44fe40f68a00e6";
 

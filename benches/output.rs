@@ -1,11 +1,12 @@
 //! Cost of writing one event, in ns/event: EVE, ECS and text rendering, and the RFC 5424 frame.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use watch3232::capture::{LinkType, Packet, Timestamp};
 use watch3232::engine::{Config, Engine};
 use watch3232::event::Event;
 use watch3232::output::format::{render, Format, Sensor};
 use watch3232::output::{SyslogSink, SyslogTarget};
+use watch3232::packet::{LinkType, Packet};
+use watch3232::time::Timestamp;
 use watch3232_testgen::frame::{Link, ESPRESSIF_MAC, LAPTOP_MAC};
 use watch3232_testgen::scenarios::ota_invitations;
 

@@ -2,10 +2,11 @@
 //! the ArduinoOTA invitation path, and the parsers on their own.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use watch3232::capture::{LinkType, Packet, Timestamp};
 use watch3232::classify::arduino_ota::parser::{parse_device_reply, parse_invitation};
 use watch3232::decode::decode;
 use watch3232::engine::{Config, Engine};
+use watch3232::packet::{LinkType, Packet};
+use watch3232::time::Timestamp;
 use watch3232_testgen::frame::{self, Link, ESPRESSIF_MAC, LAPTOP_MAC};
 use watch3232_testgen::scenarios::{ip, ota_invitations};
 

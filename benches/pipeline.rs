@@ -8,9 +8,11 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::net::IpAddr;
-use watch3232::capture::{LinkType, NativeSource, Next, Packet, Timestamp};
+use watch3232::capture::{NativeSource, Next};
 use watch3232::decode;
 use watch3232::engine::{Config, Engine};
+use watch3232::packet::{LinkType, Packet};
+use watch3232::time::Timestamp;
 use watch3232_testgen::capture::{PcapWriter, PcapngWriter};
 use watch3232_testgen::espota;
 use watch3232_testgen::frame::{self, Link, ESPRESSIF_MAC, LAPTOP_MAC};

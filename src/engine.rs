@@ -3,14 +3,16 @@
 //! The engine owns no I/O: sources push packets in, and the caller drains events out.
 //! Time is packet time, so a capture file replays exactly as it was recorded.
 
-use crate::capture::{Packet, Timestamp};
 use crate::classify::{
     self, dir_index, AppState, Classifier, Context, Flow, Interest, Pkt, Verdict,
 };
 use crate::decode::{self, Decoded, Outcome, Transport};
+use crate::event::stats::{FileStats, FlowStats, KernelDrops, StatsDetails};
 use crate::event::{Body, Event, Origin, Severity};
 use crate::flow::{Endpoints, FlowKey, FlowTable, Removed, RemovedBy};
-use crate::stats::{Counters, FileStats, FlowStats, KernelDrops, StatsDetails};
+use crate::packet::Packet;
+use crate::stats::Counters;
+use crate::time::Timestamp;
 
 /// What the engine needs to know; the CLI fills it from flags.
 #[derive(Clone, Debug)]

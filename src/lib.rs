@@ -13,4 +13,6 @@ pub mod engine;
 pub mod event;
 pub mod flow;
 pub mod output;
+pub mod packet;
 pub mod stats;
+pub mod time;

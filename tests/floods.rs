@@ -3,9 +3,10 @@
 
 use serde_json::Value;
 use std::net::{IpAddr, Ipv4Addr};
-use watch3232::capture::{LinkType, Packet, Timestamp};
 use watch3232::engine::{Config, Engine};
 use watch3232::event::Event;
+use watch3232::packet::{LinkType, Packet};
+use watch3232::time::Timestamp;
 use watch3232_testgen::espota;
 use watch3232_testgen::frame::{self, tcp_flags};
 

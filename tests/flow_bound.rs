@@ -2,10 +2,11 @@
 //! every flow beyond it is an eviction that the stats count, and nothing is lost at the end.
 //! (Memory per flow is measured by `FLOWS=1000000 benches/throughput.sh`, not here.)
 
-use watch3232::capture::{LinkType, Packet, Timestamp};
 use watch3232::engine::{Config, Engine};
 use watch3232::event::Body;
-use watch3232::stats::FlowStats;
+use watch3232::packet::{LinkType, Packet};
+use watch3232::event::stats::FlowStats;
+use watch3232::time::Timestamp;
 
 const FLOWS: u32 = 1_000_000;
 const CAPACITY: usize = 50_000;

@@ -1,9 +1,10 @@
 //! Bad and hostile OTA input through the engine: floods, truncation, odd replies. Counted,
 //! bounded, reported as outcomes; never a panic.
 
-use watch3232::capture::{LinkType, Packet, Timestamp};
 use watch3232::engine::{Config, Engine};
 use watch3232::event::Event;
+use watch3232::packet::{LinkType, Packet};
+use watch3232::time::Timestamp;
 use watch3232_testgen::espota;
 use watch3232_testgen::frame::{self, tcp_flags as F};
 use watch3232_testgen::scenarios::ip;

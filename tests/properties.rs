@@ -5,10 +5,11 @@
 use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use watch3232::capture::{LinkType, Timestamp};
 use watch3232::decode::checksum::internet_checksum;
 use watch3232::decode::{decode, Outcome, Transport};
 use watch3232::flow::{FlowKey, FlowTable, Removed, RemovedBy};
+use watch3232::packet::LinkType;
+use watch3232::time::Timestamp;
 use watch3232_testgen::frame::{self, Link};
 
 fn links() -> impl Strategy<Value = Link> {

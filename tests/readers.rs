@@ -3,7 +3,8 @@
 //! Simple Packet Blocks, unknown blocks), and cut off at many points.
 
 use std::path::{Path, PathBuf};
-use watch3232::capture::{CaptureError, FileSource, LinkType, Next, Reader};
+use watch3232::capture::{CaptureError, FileSource, Next, Reader};
+use watch3232::packet::LinkType;
 
 #[derive(Debug, PartialEq, Eq)]
 struct Pkt {

@@ -7,7 +7,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
-use watch3232::capture::Timestamp;
+use watch3232::time::Timestamp;
 use watch3232::flow::{FlowKey, FlowTable, RemovedBy};
 
 #[derive(Arbitrary, Debug)]

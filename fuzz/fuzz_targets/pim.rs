@@ -5,9 +5,10 @@
 use libfuzzer_sys::fuzz_target;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use watch3232::classify::mdt::pim::{
-    encoded_group, encoded_source, encoded_unicast, Hello, HelloOptions, JoinPrune, PimError,
-    PimPacket, PimType, HEADER_LEN,
+    encoded_group, encoded_source, encoded_unicast, HelloOptions, PimError, PimPacket, PimType,
+    HEADER_LEN,
 };
+use watch3232::event::mdt::{Hello, JoinPrune};
 use watch3232::decode::checksum::internet_checksum;
 
 /// `inner` lies inside `outer` (same allocation, in bounds).

@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use watch3232::capture::{Packet, Timestamp};
+use watch3232::packet::Packet;
+use watch3232::time::Timestamp;
 use watch3232::engine::{Config, Engine};
 
 fuzz_target!(|data: &[u8]| {

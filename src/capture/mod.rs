@@ -18,6 +18,10 @@ pub use native::NativeSource;
 pub use offline::OfflineSource;
 pub use pipe::{may_block, PipeSource, IDLE_WAKE};
 
+// Kept for branches that still import them from here; the types live in leaf modules.
+pub use crate::packet::{LinkType, Packet};
+pub use crate::time::Timestamp;
+
 /// Which reader opens capture files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Reader {
@@ -138,139 +142,6 @@ impl Input {
     }
 }
 
-use std::fmt;
-
-/// A packet timestamp in microseconds since the Unix epoch (UTC).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(pub i64);
-
-impl Timestamp {
-    pub const MICROS_PER_SEC: i64 = 1_000_000;
-
-    pub fn from_timeval(sec: i64, usec: i64) -> Self {
-        Timestamp(
-            sec.saturating_mul(Self::MICROS_PER_SEC)
-                .saturating_add(usec),
-        )
-    }
-
-    pub fn from_secs(sec: i64) -> Self {
-        Timestamp(sec.saturating_mul(Self::MICROS_PER_SEC))
-    }
-
-    pub fn micros(self) -> i64 {
-        self.0
-    }
-
-    /// Seconds elapsed since `earlier`, never negative (captures can step back in time).
-    pub fn secs_since(self, earlier: Timestamp) -> f64 {
-        self.0.saturating_sub(earlier.0).max(0) as f64 / 1e6
-    }
-
-    /// Microseconds elapsed since `earlier`: negative when time stepped back, saturating at
-    /// the ends of the range (a damaged capture can carry any timestamp).
-    pub fn micros_since(self, earlier: Timestamp) -> i64 {
-        self.0.saturating_sub(earlier.0)
-    }
-
-    pub fn saturating_add_secs(self, secs: u64) -> Timestamp {
-        Timestamp(
-            self.0
-                .saturating_add((secs as i64).saturating_mul(Self::MICROS_PER_SEC)),
-        )
-    }
-}
-
-impl fmt::Display for Timestamp {
-    /// RFC 3339, UTC, microsecond precision: `2026-11-24T23:48:33.123456Z`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = self.0.div_euclid(Self::MICROS_PER_SEC);
-        let micros = self.0.rem_euclid(Self::MICROS_PER_SEC);
-        let days = secs.div_euclid(86_400);
-        let sod = secs.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-            sod / 3600,
-            (sod / 60) % 60,
-            sod % 60
-        )
-    }
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Link-layer header types we decode (values are pcap LINKTYPE_* numbers).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LinkType {
-    /// BSD loopback: 4-byte address family in the capturing host's byte order.
-    Null,
-    Ethernet,
-    /// Raw IP (LINKTYPE_RAW 101, and DLT_RAW's 12/14 on some platforms).
-    Raw,
-    /// OpenBSD loopback: 4-byte address family in network byte order.
-    Loop,
-    LinuxSll,
-    LinuxSll2,
-    Ipv4,
-    Ipv6,
-}
-
-impl LinkType {
-    /// Maps a pcap link-type number; `None` for types we cannot decode.
-    pub fn from_linktype(value: i32) -> Option<LinkType> {
-        Some(match value {
-            0 => LinkType::Null,
-            1 => LinkType::Ethernet,
-            12 | 14 | 101 => LinkType::Raw,
-            108 => LinkType::Loop,
-            113 => LinkType::LinuxSll,
-            276 => LinkType::LinuxSll2,
-            228 => LinkType::Ipv4,
-            229 => LinkType::Ipv6,
-            _ => return None,
-        })
-    }
-
-    pub fn linktype(self) -> i32 {
-        match self {
-            LinkType::Null => 0,
-            LinkType::Ethernet => 1,
-            LinkType::Raw => 101,
-            LinkType::Loop => 108,
-            LinkType::LinuxSll => 113,
-            LinkType::LinuxSll2 => 276,
-            LinkType::Ipv4 => 228,
-            LinkType::Ipv6 => 229,
-        }
-    }
-}
-
-/// One captured packet, borrowed from the source's buffer until the next read.
-#[derive(Clone, Copy, Debug)]
-pub struct Packet<'a> {
-    pub ts: Timestamp,
-    /// Length on the wire; `data.len()` (the captured length) may be shorter.
-    pub wire_len: u32,
-    pub data: &'a [u8],
-    pub link: LinkType,
-    /// 1-based position of the packet in its source.
-    pub index: u64,
-}
-
 impl<'a> Packet<'a> {
     /// A packet as libpcap handed it over (offline or live), the `index`-th of its source.
     pub(crate) fn from_libpcap(p: &pcap::Packet<'a>, link: LinkType, index: u64) -> Self {
@@ -331,33 +202,5 @@ pub(crate) fn describe_open_error(err: &pcap::Error) -> String {
         "permission denied".to_string()
     } else {
         text
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_render_as_rfc3339_micros() {
-        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(
-            Timestamp::from_timeval(1_795_996_113, 123_456).to_string(),
-            "2026-11-29T23:48:33.123456Z"
-        );
-        assert_eq!(
-            Timestamp::from_timeval(951_782_400, 1).to_string(),
-            "2000-02-29T00:00:00.000001Z"
-        );
-        assert_eq!(Timestamp(-1).to_string(), "1969-12-31T23:59:59.999999Z");
-    }
-
-    #[test]
-    fn linktypes_round_trip() {
-        for lt in [0, 1, 101, 108, 113, 276, 228, 229] {
-            assert_eq!(LinkType::from_linktype(lt).unwrap().linktype(), lt);
-        }
-        assert_eq!(LinkType::from_linktype(12), Some(LinkType::Raw));
-        assert_eq!(LinkType::from_linktype(127), None);
     }
 }

@@ -15,13 +15,13 @@ pub mod mdt;
 
 pub use interest::Interest;
 
-use crate::capture::Timestamp;
 use crate::decode::{proto_name, Decoded, Tunnel};
 use crate::engine::Config;
 use crate::event::{Body, Event, FlowFields, Origin, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
 use crate::flow::{Direction, Endpoints, RemovedBy};
 use crate::stats::Counters;
+use crate::time::Timestamp;
 
 /// Index of a classifier in the registry.
 pub type ClassifierId = u8;
@@ -260,7 +260,7 @@ pub trait Classifier {
     fn on_decode_error(
         &mut self,
         _cx: &mut Context<'_>,
-        _packet: &crate::capture::Packet<'_>,
+        _packet: &crate::packet::Packet<'_>,
         _error: &crate::decode::DecodeError,
     ) {
     }

@@ -10,7 +10,7 @@
 
 use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 use super::{IPPROTO_TCP, IPPROTO_UDP};
-use crate::capture::LinkType;
+use crate::packet::LinkType;
 
 const ETHERTYPE_VLAN: u16 = 0x8100;
 const ETHERTYPE_QINQ: u16 = 0x88A8;

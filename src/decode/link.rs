@@ -3,7 +3,7 @@
 //! starts and which protocol it carries.
 
 use super::{DecodeError, Layer};
-use crate::capture::LinkType;
+use crate::packet::LinkType;
 use etherparse::{Ethernet2HeaderSlice, LinuxSllHeaderSlice, SingleVlanHeaderSlice};
 
 pub const ETHERTYPE_IPV4: u16 = 0x0800;

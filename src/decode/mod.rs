@@ -8,7 +8,7 @@ pub mod fast;
 pub mod gre;
 pub mod link;
 
-use crate::capture::LinkType;
+use crate::packet::LinkType;
 use etherparse::{LaxIpSlice, TcpSlice, UdpSlice};
 use gre::{GreError, GreSlice};
 use link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};

@@ -2,7 +2,7 @@
 //! least-recently-seen flow when full (a second-chance queue, so both are amortised O(1)).
 
 use super::FlowKey;
-use crate::capture::Timestamp;
+use crate::time::Timestamp;
 use std::collections::{HashMap, VecDeque};
 
 struct Slot<V> {

@@ -228,7 +228,7 @@ mod tests {
         };
         let mut sink = FileSink::open(&path, false, rotation).unwrap();
         let event = crate::event::Event::global(
-            crate::capture::Timestamp(0),
+            crate::time::Timestamp(0),
             crate::event::Origin::default(),
             "summary",
             crate::event::Severity::Info,

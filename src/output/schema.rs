@@ -6,13 +6,13 @@
 //! a field with `skip_serializing_if` that is not an `Option` also needs `#[serde(default)]`, or
 //! the schema calls it required).
 
-use crate::classify::anomaly::AnomalyDetails;
-use crate::classify::arduino_ota::alert::AlertDetails;
-use crate::classify::arduino_ota::OtaDetails;
-use crate::classify::esphome::EsphomeDetails;
-use crate::classify::mdns::DeviceDetails;
-use crate::classify::mdt::MdtDetails;
-use crate::stats::StatsDetails;
+use crate::event::alert::AlertDetails;
+use crate::event::anomaly::AnomalyDetails;
+use crate::event::arduino_ota::OtaDetails;
+use crate::event::device::DeviceDetails;
+use crate::event::esphome::EsphomeDetails;
+use crate::event::mdt::MdtDetails;
+use crate::event::stats::StatsDetails;
 use schemars::gen::{SchemaGenerator, SchemaSettings};
 use schemars::schema::Schema;
 use serde_json::{json, Map, Value};

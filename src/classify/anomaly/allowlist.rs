@@ -12,7 +12,7 @@
 //! (service) port, optionally for one transport. The optional second field lists the findings
 //! silenced (comma-separated reasons); without it every finding is.
 
-use super::Reason;
+use crate::event::anomaly::Reason;
 use std::net::IpAddr;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 //!   speaker changes), lasting ≥ 5 s, median payload ≤ 256 bytes, median pause between the
 //!   initiator's packets ≥ 0.5 s, and text both ways.
 
-use serde::Serialize;
+use crate::event::anomaly::{Beacon, Interactive};
 
 /// Payload packets kept per flow for these heuristics.
 pub const MAX_RECORDS: usize = 64;
@@ -18,33 +18,6 @@ pub struct Record {
     pub ts_us: i64,
     pub to_server: bool,
     pub len: u32,
-}
-
-/// `beacon`: regular sends of similar size from the client, in one flow or across flows.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct Beacon {
-    /// Mean interval between sends, seconds.
-    pub period_s: f64,
-    /// Standard deviation of those intervals, seconds.
-    pub jitter_s: f64,
-    /// Sends measured: the client's payload packets, or its flows when `across_flows`.
-    pub count: usize,
-    /// Mean payload bytes per send (per flow when `across_flows`).
-    pub mean_size: f64,
-    /// Seen across flows (one connection per check-in), not within one.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub across_flows: bool,
-}
-
-/// `interactive_session`: short text both ways at human pace.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct Interactive {
-    /// Times the speaker changed over the first 64 payload packets.
-    pub turns: usize,
-    /// Median pause between the client's payload packets, seconds.
-    pub median_gap_s: f64,
-    /// Median payload size of those packets (both ways), bytes.
-    pub median_size: u32,
 }
 
 fn round3(x: f64) -> f64 {

@@ -13,59 +13,21 @@ pub mod periodic;
 pub mod scan;
 
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
-use crate::capture::Timestamp;
 use crate::decode::{TcpFlags, Transport};
 use crate::engine::Config;
+use crate::event::anomaly::{
+    AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, Reason, TcpSummary,
+};
 use crate::event::{Body, Event, Severity, TunnelFields};
 use crate::flow::{Direction, RemovedBy};
+use crate::time::Timestamp;
 use allowlist::Allowlist;
 use behaviour::Record;
-use guess::{Evidence, Preview};
-use scan::{Closed, Probe, ScanConfig, ScanDetails, ScanTracker};
-use serde::Serialize;
+use scan::{Closed, Probe, ScanConfig, ScanTracker};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-/// Why a flow is reported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    UnknownProtocol,
-    MalformedOta,
-    MalformedMdt,
-    UnexpectedTcpService,
-    Scan,
-    InteractiveSession,
-    Beacon,
-}
-
 impl Reason {
-    pub const ALL: [Reason; 7] = [
-        Reason::UnknownProtocol,
-        Reason::MalformedOta,
-        Reason::MalformedMdt,
-        Reason::UnexpectedTcpService,
-        Reason::Scan,
-        Reason::InteractiveSession,
-        Reason::Beacon,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Reason::UnknownProtocol => "unknown_protocol",
-            Reason::MalformedOta => "malformed_ota",
-            Reason::MalformedMdt => "malformed_mdt",
-            Reason::UnexpectedTcpService => "unexpected_tcp_service",
-            Reason::Scan => "scan",
-            Reason::InteractiveSession => "interactive_session",
-            Reason::Beacon => "beacon",
-        }
-    }
-
-    pub fn from_name(s: &str) -> Option<Reason> {
-        Reason::ALL.into_iter().find(|r| r.name() == s)
-    }
-
     fn silenced_counter(self) -> &'static str {
         match self {
             Reason::UnknownProtocol => "anomaly.silenced.unknown_protocol",
@@ -144,75 +106,6 @@ pub struct AnomalyFlow {
     pub last_index: u64,
     /// The early report went out; the end brings an update.
     pub reported_early: bool,
-}
-
-/// Flow counters oriented by the service: `toserver` = towards the watched port.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct FlowSummary {
-    /// Packets towards the watched port (the service).
-    pub pkts_toserver: u64,
-    /// Packets from the service.
-    pub pkts_toclient: u64,
-    /// Payload bytes (TCP/UDP headers excluded) towards the service.
-    pub bytes_toserver: u64,
-    /// Payload bytes (TCP/UDP headers excluded) from the service.
-    pub bytes_toclient: u64,
-    /// Seconds from the flow's first packet to its last, millisecond precision.
-    pub duration_s: f64,
-    /// Shannon entropy (bits per byte) of the first sampled bytes towards the service (or
-    /// from it when the client sent none).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entropy: Option<f64>,
-    /// The first bytes each way; absent when neither side sent payload.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payload_preview: Option<Previews>,
-    /// TCP flows only: the flags seen each way and whether the handshake completed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tcp: Option<TcpSummary>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct Previews {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub toserver: Option<Preview>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub toclient: Option<Preview>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct TcpSummary {
-    /// Every TCP flag seen towards the service, e.g. `SYN,ACK,PSH,FIN`; empty when none.
-    pub flags_toserver: String,
-    /// Every TCP flag seen from the service, e.g. `SYN,ACK,RST`; empty when none.
-    pub flags_toclient: String,
-    /// The client ACKed the service's SYN-ACK: the three-way handshake completed.
-    pub handshake_completed: bool,
-}
-
-/// The `anomaly` object of an event; `kind` repeats `reason`.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct AnomalyDetails {
-    pub reason: Reason,
-    /// `end` (flow ended), `early` (long-lived flow judged while open), `update` (end of a
-    /// flow reported early), `window` (a scan window closed).
-    pub report: &'static str,
-    #[serde(flatten)]
-    pub evidence: Evidence,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<FlowSummary>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub beacon: Option<behaviour::Beacon>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub interactive: Option<behaviour::Interactive>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scan: Option<ScanDetails>,
-    /// For malformed_*: the parser's error.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Why the severity is what it is, in short phrases (e.g. `regular send intervals`).
-    pub severity_reasons: Vec<&'static str>,
-    /// A sentence explaining the finding (addresses, ports, protocol guess, figures).
-    pub detail: String,
 }
 
 pub struct Anomaly {
@@ -372,8 +265,8 @@ struct Finding {
     severity_reasons: Vec<&'static str>,
     evidence: Evidence,
     summary: FlowSummary,
-    beacon: Option<behaviour::Beacon>,
-    interactive: Option<behaviour::Interactive>,
+    beacon: Option<Beacon>,
+    interactive: Option<Interactive>,
     error: Option<String>,
     detail: String,
     /// A probe (no payload, no answer): may be folded into a scan.

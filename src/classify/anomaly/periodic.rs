@@ -8,8 +8,9 @@
 //! Bounds: at most `max_pairs` pairs; past it the least recently updated pair is dropped
 //! (`anomaly.beacon_pairs_evicted`).
 
-use super::behaviour::{self, Beacon, Record};
-use crate::capture::Timestamp;
+use super::behaviour::{self, Record};
+use crate::event::anomaly::Beacon;
+use crate::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
 

@@ -14,9 +14,9 @@
 //! `anomaly.scan_windows_evicted`), at most [`MAX_TARGETS`] distinct targets remembered per
 //! window (the count goes on), and at most max(`hosts`, `ports`) held events per window.
 
-use crate::capture::Timestamp;
+use crate::event::anomaly::ScanDetails;
 use crate::event::Event;
-use serde::Serialize;
+use crate::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -31,41 +31,6 @@ pub struct ScanConfig {
     pub ports: usize,
     pub window_secs: u64,
     pub max_sources: usize,
-}
-
-/// The `scan` object of a `scan` anomaly.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct ScanDetails {
-    /// The probing source.
-    pub src_ip: IpAddr,
-    /// Transport of the probes: `TCP` or `UDP`.
-    pub proto: &'static str,
-    #[serde(skip)]
-    pub proto_number: u8,
-    /// `horizontal`, `vertical` or `horizontal+vertical`.
-    pub kind: &'static str,
-    /// Distinct (host, port) pairs probed (at least; see `targets_truncated`).
-    pub target_count: u64,
-    /// Distinct hosts probed (among the remembered targets).
-    pub host_count: usize,
-    /// Distinct watched ports probed, ascending.
-    pub ports: Vec<u16>,
-    /// Up to 10 probed targets as `host:port` (`[v6]:port`), sorted.
-    pub sample_targets: Vec<String>,
-    /// Probes whose host answered (SYN-ACK): each is also reported on its own.
-    pub answered: u64,
-    /// Anomaly events of single probes folded into this one.
-    pub probes_folded: u64,
-    /// Time of the first packet of the window's first probe.
-    pub window_start: Timestamp,
-    /// Time of the last packet of any probe in the window.
-    pub window_end: Timestamp,
-    /// The window length (`--scan-window`), seconds.
-    pub window_s: u64,
-    /// More than 4096 distinct targets: `host_count`, `ports` and the sample cover the first
-    /// 4096 only; omitted when false.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub targets_truncated: bool,
 }
 
 /// One probe flow as it ended.

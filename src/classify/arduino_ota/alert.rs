@@ -1,39 +1,9 @@
 //! Security findings about OTA updates (`alert` events, shared/docs/EVENTS.md) and the bounded
 //! per-source failure tracker behind `ota_auth_bruteforce`.
 
-use crate::capture::Timestamp;
-use serde::Serialize;
+use crate::time::Timestamp;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-
-/// The `alert` object of an `alert` event; `kind` names the finding.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct AlertDetails {
-    /// `arduino_ota` or `esphome_ota`.
-    pub protocol: &'static str,
-    /// A sentence explaining the finding (addresses, ports, counts).
-    pub detail: String,
-    /// The `arduino_ota` session it concerns; absent for `esphome_ota`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<u64>,
-    /// The flow of the message that raised it (espota UDP exchange or ESPHome TCP connection).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub flow_id: Option<u64>,
-    /// The uploader's address (the side sending the firmware).
-    pub uploader: IpAddr,
-    /// The device's address (the side receiving the firmware).
-    pub device: IpAddr,
-    /// The auth at issue: `none`, `md5`, `pbkdf2_sha256`, `sha256` or `unknown`;
-    /// absent for `ota_unexpected_uploader`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_scheme: Option<&'static str>,
-    /// `ota_auth_bruteforce`: failed password answers from the uploader within the window.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failures: Option<u32>,
-    /// `ota_auth_bruteforce` from `arduino_ota`: the length of that window, seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub window_s: Option<u64>,
-}
 
 /// Failed auth answers per source address in a sliding window. Holds at most `capacity`
 /// sources (the one whose last failure is oldest goes first) and `threshold` times each.

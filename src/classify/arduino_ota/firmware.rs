@@ -5,45 +5,13 @@
 //!   (magic 0xABCD5432: version, project name, compile time/date, IDF version, ELF SHA-256).
 //! - ESP8266 (§4.2): 8-byte header only (magic 0xE9, segment count, flash mode, size/freq, entry).
 
-use serde::Serialize;
+use crate::event::arduino_ota::Firmware;
 
 /// Bytes of the image needed to read every field: 0x20 + 256 (`esp_app_desc_t`).
 pub const HEAD_LEN: usize = 0x20 + 256;
 
 pub const IMAGE_MAGIC: u8 = 0xE9;
 pub const APP_DESC_MAGIC: u32 = 0xABCD_5432;
-
-/// What the image says about itself; every string is `None` when the image has no descriptor.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Firmware {
-    /// `esp32` (ESP-IDF app image, extended header) or `esp8266` (8-byte header), `gzip`,
-    /// or `unknown` (no magic byte: a filesystem image, encrypted, or not firmware).
-    pub image_format: &'static str,
-    /// IDF target name from the chip id (`esp32`, `esp32s3`, …); `esp8266` for those images.
-    pub chip: Option<&'static str>,
-    /// Chip id at offset 12 of an ESP32 image header (`esp_chip_id_t`); null for other formats.
-    pub chip_id: Option<u16>,
-    /// Segment count (header byte 1); null unless the image starts with magic 0xE9.
-    pub segment_count: Option<u8>,
-    /// `qio`, `qout`, `dio`, `dout`, `fast_read`, `slow_read`.
-    pub flash_mode: Option<&'static str>,
-    /// Entry point address from the image header, `0x` and 8 hex digits.
-    pub entry_addr: Option<String>,
-    /// Project name from the app descriptor (`esp_app_desc_t`); null without one.
-    pub project_name: Option<String>,
-    /// App version from the app descriptor, e.g. `1.2.3`; null without one.
-    pub version: Option<String>,
-    /// ESP-IDF version the app was built with, e.g. `v5.5.1`; null without a descriptor.
-    pub idf_version: Option<String>,
-    /// Build date from the app descriptor, e.g. `Nov 25 2026`; null without one.
-    pub compile_date: Option<String>,
-    /// Build time from the app descriptor, e.g. `12:34:56`; null without one.
-    pub compile_time: Option<String>,
-    /// ELF SHA-256 from the app descriptor, hex.
-    pub elf_sha256: Option<String>,
-    /// Anti-rollback secure version from the app descriptor; null without one.
-    pub secure_version: Option<u32>,
-}
 
 /// `esp_chip_id_t` (esp_app_format.h) plus esptool's `IMAGE_CHIP_ID` values (§4.1).
 pub fn chip_name(id: u16) -> Option<&'static str> {

@@ -16,67 +16,22 @@ pub mod transfer;
 
 pub use config::OtaConfig;
 
-use super::mdns::devices::{LastUpdate, SharedInventory};
+use super::mdns::devices::SharedInventory;
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
-use crate::capture::Timestamp;
 use crate::decode::Transport;
 use crate::engine::Config;
+use crate::event::alert::AlertDetails;
+use crate::event::arduino_ota::{
+    AuthChallengeDetails, AuthResultDetails, InvitationDetails, OtaDetails, TransferDetails,
+};
+use crate::event::device::LastUpdate;
 use crate::event::{Body, Event, Severity, TunnelFields};
 use crate::flow::RemovedBy;
-use alert::{AlertDetails, FailureTracker};
+use crate::time::Timestamp;
+use alert::FailureTracker;
 use parser::{parse_auth_answer, parse_device_reply, parse_invitation, AuthScheme, DeviceReply};
-use serde::Serialize;
 use session::{FlowRef, Session, SessionKey, Sessions, Stage};
-use transfer::{TransferDetails, TransferFlow, TransferSummary};
-
-/// The `arduino_ota` object of an event; `kind` names the variant.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum OtaDetails {
-    Invitation(InvitationDetails),
-    AuthChallenge(AuthChallengeDetails),
-    AuthResult(AuthResultDetails),
-    Transfer(Box<TransferDetails>),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct InvitationDetails {
-    /// `flash` (command 0) or `filesystem` (command 100).
-    pub command: &'static str,
-    /// TCP port on the uploader that the device will connect back to.
-    pub host_port: u16,
-    /// Image size in bytes, as announced by the invitation.
-    pub image_size: u64,
-    /// MD5 of the whole image, lower-case hex.
-    pub image_md5: String,
-    /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
-    pub session_id: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct AuthChallengeDetails {
-    /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
-    pub session_id: u64,
-    /// `md5` (32-hex nonce) or `pbkdf2_sha256` (64-hex nonce), §1.5.
-    pub auth_scheme: &'static str,
-    /// The device's `AUTH` nonce, lower-case hex (32 digits for MD5, 64 for PBKDF2).
-    pub nonce: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct AuthResultDetails {
-    /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
-    pub session_id: u64,
-    /// `none` when the device accepted the invitation without a challenge.
-    pub auth_scheme: &'static str,
-    /// True when the device answered `OK`, false on `Authentication Failed`.
-    pub accepted: bool,
-    /// The uploader's client nonce from its `200 <cnonce> <response>` answer, hex;
-    /// null when no answer was seen (no challenge, or the answer is not in the capture).
-    pub cnonce: Option<String>,
-    /// The uploader's password proof from the same answer, hex; null when no answer was seen.
-    pub response: Option<String>,
-}
+use transfer::{TransferFlow, TransferSummary};
 
 /// What we know of one espota flow: a UDP exchange, or the TCP connection back.
 #[derive(Debug, Default)]

@@ -9,9 +9,9 @@
 //! least recently active session is ended first when it is full.
 
 use super::parser::AuthScheme;
-use super::InvitationDetails;
-use crate::capture::Timestamp;
+use crate::event::arduino_ota::InvitationDetails;
 use crate::event::{FlowFields, TunnelFields};
+use crate::time::Timestamp;
 use std::collections::HashMap;
 use std::net::IpAddr;
 

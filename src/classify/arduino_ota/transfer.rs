@@ -4,13 +4,13 @@
 //! reassembly; the image is hashed as it passes and kept only for `--extract-firmware`.
 
 use super::acks::Acks;
-use super::firmware::{self, Firmware};
+use super::firmware;
 use super::reasm::Stream;
 use super::session::Session;
-use crate::capture::Timestamp;
 use crate::decode::{TcpFlags, TcpView};
+use crate::event::arduino_ota::Firmware;
+use crate::time::Timestamp;
 use md5::{Digest, Md5};
-use serde::Serialize;
 use std::net::IpAddr;
 
 /// One connect-back TCP connection, from the device's SYN to its close.
@@ -194,70 +194,4 @@ pub struct TransferSummary {
     pub out_of_order_segments: u64,
     pub stream_gaps: bool,
     pub unparsed_acks: u64,
-}
-
-/// The `arduino_ota` object of a `transfer` event (EVENTS.md, plus linking and stream facts).
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct TransferDetails {
-    /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
-    pub session_id: u64,
-    /// `complete`, `failed` (device error text), `aborted` (closed without `OK`),
-    /// `auth_failed`, `no_connect` (accepted or unanswered, but no connection back).
-    pub outcome: &'static str,
-    /// `flash` (command 0) or `filesystem` (command 100).
-    pub command: &'static str,
-    /// Image bytes the uploader delivered in order.
-    pub bytes: u64,
-    /// Image size in bytes, as announced by the invitation.
-    pub image_size: u64,
-    /// Bytes the device confirmed with its decimal ASCII counts (per-write sum or running total);
-    /// 0 when it never connected back.
-    pub acked_bytes: u64,
-    /// MD5 of the whole image, lower-case hex.
-    pub image_md5: String,
-    /// MD5 of the bytes received (null when none).
-    pub received_md5: Option<String>,
-    /// Null unless the whole image was seen.
-    pub md5_match: Option<bool>,
-    /// The device's final text after its counts (`OK`, `MD5 Check Failed`, …, ≤ 256 bytes), or
-    /// its UDP `ERR: …` reply; null when it sent none.
-    pub device_message: Option<String>,
-    /// Seconds from the connect-back's first packet to its last; without a connection, from the
-    /// first invitation to the session's last UDP message. Microsecond precision.
-    pub duration_s: f64,
-    /// `bytes` divided by `duration_s`, in bytes per second (rounded); null without a connection
-    /// or when the duration is 0.
-    pub throughput_bps: Option<f64>,
-    pub firmware: Option<Firmware>,
-    /// `none`, `md5`, `pbkdf2_sha256`; null when the device never answered.
-    pub auth_scheme: Option<&'static str>,
-    /// Invitation datagrams of this session (espota's retries and re-invitations included).
-    pub invitations: u32,
-    /// `Authentication Failed` replies the device sent in this session.
-    pub auth_failures: u32,
-    /// The UDP flow of the first invitation, and the TCP connect-back flow.
-    pub invitation_flow_id: u64,
-    /// `flow_id` of the device's TCP connection back; null when it never connected.
-    pub transfer_flow_id: Option<u64>,
-    /// TCP port on the uploader that the device will connect back to.
-    pub host_port: u16,
-    /// Payload bytes seen more than once (TCP retransmissions, overlaps), both directions.
-    pub retransmitted_bytes: u64,
-    /// TCP segments that arrived ahead of a gap and were buffered, both directions.
-    pub out_of_order_segments: u64,
-    /// Bytes missing from the capture (a hole never filled): MD5 and counts are partial.
-    pub stream_gaps: bool,
-    /// Digit runs from the device that fit neither count reading; omitted when 0.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub unparsed_acks: u64,
-    /// With `--extract-firmware`: the file written, or why not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub extracted: Option<String>,
-    /// With `--extract-firmware`: the image was larger than `--max-firmware-bytes`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub firmware_over_cap: bool,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }

@@ -9,13 +9,13 @@ pub mod oui;
 pub mod parser;
 
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
-use crate::capture::Timestamp;
 use crate::decode::Transport;
 use crate::engine::Config;
+use crate::event::device::{AnnouncementDetails, DeviceDetails, DeviceEntry};
 use crate::event::{Body, Event, Severity};
-use devices::{DeviceEntry, SharedInventory};
+use crate::time::Timestamp;
+use devices::SharedInventory;
 use parser::Rdata;
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
@@ -25,40 +25,6 @@ const SERVICES: [(&str, &str); 2] = [
     ("_arduino._tcp.local", "_arduino._tcp"),
     ("_esphomelib._tcp.local", "_esphomelib._tcp"),
 ];
-
-/// The `device` object of a `device` event; `kind` names the variant.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum DeviceDetails {
-    Announcement(AnnouncementDetails),
-    Inventory(Box<DeviceEntry>),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct AnnouncementDetails {
-    /// The service announced: `_arduino._tcp` or `_esphomelib._tcp`.
-    pub service: &'static str,
-    /// The instance name: the first label of the service instance (often the host name).
-    pub instance: String,
-    /// The SRV target host without `.local`; null without an SRV record.
-    pub hostname: Option<String>,
-    /// The device: the A/AAAA address of the SRV target (sender's family), else the sender.
-    pub address: IpAddr,
-    /// The SRV port of `_arduino._tcp`: the OTA port (JAndrassy's HTTP OTA: 65280).
-    pub ota_port: Option<u16>,
-    /// The SRV port as announced (ESPHome: its native API port, not the OTA port).
-    pub port: Option<u16>,
-    /// TXT `board` (the Arduino variant, e.g. `esp32dev`); null when absent.
-    pub board: Option<String>,
-    /// TXT `auth_upload`: true for `yes` (OTA password set), false for `no`; null when absent.
-    pub auth_upload: Option<bool>,
-    /// Every TXT item of the instance, keys lower-cased (a key without `=` maps to "").
-    pub txt: BTreeMap<String, String>,
-    /// The sender's MAC, `aa:bb:cc:dd:ee:ff`, when the sender is the device; null otherwise.
-    pub mac: Option<String>,
-    /// `Espressif Inc.` when the MAC is in an Espressif OUI block; null otherwise.
-    pub vendor: Option<&'static str>,
-}
 
 pub struct Mdns {
     inventory: SharedInventory,
@@ -255,7 +221,7 @@ impl Classifier for Mdns {
 }
 
 /// One `device` `inventory` event per device, stamped with when it was last seen.
-fn report_devices(cx: &mut Context<'_>, devices: Vec<devices::DeviceEntry>, now: Timestamp) {
+fn report_devices(cx: &mut Context<'_>, devices: Vec<DeviceEntry>, now: Timestamp) {
     for d in devices {
         let ts = d.last_seen.max(Timestamp(0)).min(now.max(d.last_seen));
         cx.emit(Event::global(

@@ -8,7 +8,9 @@
 //! also the pseudo-header (src, dst, upper-layer length, next header 103).
 
 use crate::decode::checksum::{finish, sum_words};
-use serde::Serialize;
+use crate::event::mdt::{
+    EncodedGroup, EncodedSource, Hello, JoinPrune, JoinPruneGroup, LanPruneDelay, UnknownOption,
+};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -374,19 +376,6 @@ fn max_mask(addr: IpAddr) -> u8 {
     }
 }
 
-/// An Encoded-Group address: `Family EncType [B|Rsvd|Z] MaskLen Group`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-pub struct EncodedGroup {
-    /// The multicast group address.
-    pub group: IpAddr,
-    /// Group mask length in bits (32 or 128 for a single group).
-    pub mask_len: u8,
-    /// B: bidirectional PIM group (RFC 5015).
-    pub bidir: bool,
-    /// Z: admin-scope zone (RFC 5059).
-    pub zone: bool,
-}
-
 pub fn encoded_group(b: &[u8], offset: usize) -> Result<(EncodedGroup, usize), PimError> {
     need(b, "encoded group address", offset, 4)?;
     let (group, len) = address(b, offset, 4, "encoded group address")?;
@@ -401,21 +390,6 @@ pub fn encoded_group(b: &[u8], offset: usize) -> Result<(EncodedGroup, usize), P
         zone: flags & 0x01 != 0,
     };
     Ok((g, len))
-}
-
-/// An Encoded-Source address: `Family EncType [Rsvd|S|W|R] MaskLen Source`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-pub struct EncodedSource {
-    /// The source address (for a (*,G) entry: the RP).
-    pub source: IpAddr,
-    /// Source mask length in bits (32 or 128 for a single source).
-    pub mask_len: u8,
-    /// S: sparse mode (always 1 in PIM-SM).
-    pub sparse: bool,
-    /// W: wildcard, the entry is (*,G).
-    pub wildcard: bool,
-    /// R: sent down the RP tree.
-    pub rpt: bool,
 }
 
 pub fn encoded_source(b: &[u8], offset: usize) -> Result<(EncodedSource, usize), PimError> {
@@ -503,49 +477,6 @@ impl<'a> Iterator for HelloOptions<'a> {
             offset,
         }))
     }
-}
-
-/// LAN Prune Delay (option 2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-pub struct LanPruneDelay {
-    /// T: the sender can disable join suppression.
-    pub t_bit: bool,
-    /// Propagation Delay, milliseconds.
-    pub propagation_delay_ms: u16,
-    /// Override Interval, milliseconds.
-    pub override_interval_ms: u16,
-}
-
-/// An option we do not interpret, kept by type and length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-pub struct UnknownOption {
-    /// The option type number.
-    #[serde(rename = "type")]
-    pub option_type: u16,
-    /// The option value length, bytes.
-    pub length: u16,
-}
-
-/// A parsed Hello (RFC 7761 §4.9.2). Absent options are `None`; repeated Address List options
-/// are concatenated (FRR sends one per address family).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-pub struct Hello {
-    /// Holdtime option, seconds (0 = leaving, 65535 = never expire); absent when not sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub holdtime: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lan_prune_delay: Option<LanPruneDelay>,
-    /// DR Priority option; absent when not sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dr_priority: Option<u32>,
-    /// Generation ID option (random, new on each restart); absent when not sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub generation_id: Option<u32>,
-    /// Secondary addresses from the Address List options (empty when none).
-    pub addresses: Vec<IpAddr>,
-    /// Options not interpreted here, by type and length.
-    #[serde(rename = "unknown_options")]
-    pub unknown: Vec<UnknownOption>,
 }
 
 fn fixed_len(o: &HelloOption<'_>, expected: u16) -> Result<(), PimError> {
@@ -636,28 +567,6 @@ fn rebase(e: PimError, base: usize) -> PimError {
         },
         other => other,
     }
-}
-
-/// One group of a Join/Prune with its joined and pruned sources.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-pub struct JoinPruneGroup {
-    #[serde(flatten)]
-    pub group: EncodedGroup,
-    /// Sources joined for this group.
-    pub joins: Vec<EncodedSource>,
-    /// Sources pruned for this group.
-    pub prunes: Vec<EncodedSource>,
-}
-
-/// A parsed Join/Prune (RFC 7761 §4.9.5).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-pub struct JoinPrune {
-    /// The router the message is addressed to (in an MDT: the remote PE).
-    pub upstream_neighbor: IpAddr,
-    /// Seconds the receiver keeps the join/prune state.
-    pub holdtime: u16,
-    /// The groups, each with its joined and pruned sources.
-    pub groups: Vec<JoinPruneGroup>,
 }
 
 /// The smallest Encoded-Source (IPv4): bounds pre-allocation by what the bytes can hold.

@@ -1,7 +1,7 @@
 //! HTTP/1.x: a request line (method, path, version) with `Host` and `User-Agent`, or a status
 //! line with `Server`. Only the head in the sample is read; nothing is reassembled.
 
-use serde::Serialize;
+use crate::event::anomaly::{HttpRequest, HttpResponse};
 
 const METHODS: [&str; 9] = [
     "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE",
@@ -10,30 +10,6 @@ const METHODS: [&str; 9] = [
 const MAX_VALUE: usize = 256;
 /// Header lines are looked for in this many bytes at most.
 const MAX_HEAD: usize = 4096;
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct HttpRequest {
-    /// Request method (`GET`, `POST`, …).
-    pub method: String,
-    /// Request target as sent (≤ 256 bytes).
-    pub path: String,
-    /// `HTTP/x.y` of the request line; empty when the sample cut it off.
-    pub version: String,
-    /// `Host` header (≤ 256 bytes); absent when not in the sample.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    /// `User-Agent` header (≤ 256 bytes); absent when not in the sample.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct HttpResponse {
-    pub version: String,
-    pub status: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server: Option<String>,
-}
 
 fn clip(b: &[u8]) -> String {
     let b = &b[..b.len().min(MAX_VALUE)];

@@ -8,62 +8,8 @@ pub mod http;
 pub mod simple;
 pub mod tls;
 
-use serde::Serialize;
-pub use simple::{entropy, DnsInfo, SmbInfo};
-
-/// `tls` evidence: the ClientHello (version, SNI, ALPN, JA3, JA4) and the ServerHello answer.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct TlsEvidence {
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub client_hello: Option<tls::ClientHello>,
-    /// Version the ServerHello negotiated (`TLS 1.3`, `TLS 1.2`, …); absent without one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_version: Option<&'static str>,
-    /// Cipher suite the ServerHello chose, e.g. `0x1301`; absent without one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cipher_suite: Option<String>,
-}
-
-/// `http` evidence: the request head and/or the response status line.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct HttpEvidence {
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub request: Option<http::HttpRequest>,
-    /// Status code of the response; absent without a response.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    /// `Server` header of the response (≤ 256 bytes); absent when none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server: Option<String>,
-}
-
-/// `ssh` evidence: the banner (the service's when it sent one) and the client's.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct SshEvidence {
-    /// The service's SSH identification line (`SSH-2.0-…`), or the client's when the service
-    /// sent none.
-    pub banner: String,
-    /// The client's identification line when the service sent one too; absent otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_banner: Option<String>,
-}
-
-/// The guess for one flow: the protocol's name and the evidence object of that protocol.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct Evidence {
-    /// `tls`, `ssh`, `http`, `dns`, `smb`, `esphome_ota`, `text`, `binary`, `empty`.
-    pub protocol_guess: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<TlsEvidence>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http: Option<HttpEvidence>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ssh: Option<SshEvidence>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dns: Option<DnsInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub smb: Option<SmbInfo>,
-}
+use crate::event::anomaly::{Evidence, HttpEvidence, Preview, SshEvidence, TlsEvidence};
+pub use simple::entropy;
 
 impl Evidence {
     fn named(name: &'static str) -> Self {
@@ -149,15 +95,6 @@ pub fn guess_flow(to_server: &[u8], to_client: &[u8], tcp: bool) -> Evidence {
             }
         }
     }
-}
-
-/// Hex of the first 64 bytes and the same bytes as printable ASCII (others as `.`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Preview {
-    /// The bytes as lower-case hex.
-    pub hex: String,
-    /// The same bytes as ASCII, non-printable ones as `.`.
-    pub printable: String,
 }
 
 pub const PREVIEW_BYTES: usize = 64;

@@ -1,7 +1,7 @@
 //! The small guessers: SSH banner, DNS message, SMB over NetBIOS, ESPHome OTA magic, text,
 //! and Shannon entropy. Each is a pure function over the first bytes of one direction.
 
-use serde::Serialize;
+use crate::event::anomaly::{DnsInfo, SmbInfo};
 
 /// `SSH-protoversion-softwareversion SP comments CR LF` (RFC 4253 §4.2), at most 255 bytes.
 pub fn ssh_banner(data: &[u8]) -> Option<String> {
@@ -22,21 +22,6 @@ pub fn ssh_banner(data: &[u8]) -> Option<String> {
         return None;
     }
     Some(String::from_utf8_lossy(banner).into_owned())
-}
-
-/// `dns` evidence: the header and first question of a DNS message (either direction).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct DnsInfo {
-    /// The DNS message ID.
-    pub id: u16,
-    /// `query` or `response`.
-    pub kind: &'static str,
-    /// Name in the first question (`.` for the root).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub qname: Option<String>,
-    /// Type of the first question (1 A, 28 AAAA, …); absent when the sample ends before it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub qtype: Option<u16>,
 }
 
 /// A DNS message (RFC 1035 §4.1): sane header counts and a parseable first question.
@@ -103,15 +88,6 @@ pub fn dns(data: &[u8], tcp: bool) -> Option<DnsInfo> {
         }),
         qtype,
     })
-}
-
-/// `smb` evidence: the SMB header behind a NetBIOS session header.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct SmbInfo {
-    /// 1 (`\xFFSMB`) or 2 (`\xFESMB`).
-    pub version: u8,
-    /// SMB1 command byte or SMB2 command code (0 = NEGOTIATE).
-    pub command: u16,
 }
 
 /// SMB behind a NetBIOS session header (type 0x00, 24-bit length), as on TCP 139/445.

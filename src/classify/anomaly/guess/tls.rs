@@ -4,8 +4,8 @@
 //! removed, MD5). JA4: FoxIO-LLC/ja4 `technical_details/JA4.md` (`t13d1516h2_<b>_<c>`).
 //! Facts and vectors: /work/notes/research.md §4.
 
+use crate::event::anomaly::{ClientHello, ServerHello};
 use md5::{Digest, Md5};
-use serde::Serialize;
 use sha2::Sha256;
 
 /// Why bytes are not a (complete) TLS handshake message.
@@ -116,37 +116,6 @@ impl<'a> Reader<'a> {
 
 fn u16s(b: &[u8]) -> impl Iterator<Item = u16> + '_ {
     b.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]))
-}
-
-/// What a ClientHello says, with its fingerprints.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct ClientHello {
-    /// Highest offered version: `TLS 1.3` from supported_versions, else the legacy version.
-    pub version: &'static str,
-    /// `legacy_version` of the hello (what JA3 uses), e.g. 771 for 0x0303.
-    #[serde(skip)]
-    pub legacy_version: u16,
-    /// Server name (SNI) the client asked for; absent when not sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sni: Option<String>,
-    /// ALPN protocols offered, in order (e.g. `h2`, `http/1.1`); omitted when none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub alpn: Vec<String>,
-    /// JA3 string: version, ciphers, extensions, groups, point formats (decimal, no GREASE).
-    pub ja3: String,
-    /// MD5 of `ja3`, lower-case hex.
-    pub ja3_hash: String,
-    /// JA4 fingerprint of the ClientHello (TCP form: `t13d…_<12 hex>_<12 hex>`).
-    pub ja4: String,
-}
-
-/// What a ServerHello says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct ServerHello {
-    /// The negotiated version (supported_versions when present).
-    pub version: &'static str,
-    /// The chosen cipher suite, `0x1301` form.
-    pub cipher_suite: String,
 }
 
 pub fn version_name(v: u16) -> &'static str {

@@ -1,15 +1,23 @@
 //! The event contract (`docs/events.md`, after `shared/docs/EVENTS.md`): one JSON object per
 //! finding, with the common fields every event carries and the details of one protocol family.
 
-use crate::capture::Timestamp;
-use crate::classify::anomaly::AnomalyDetails;
-use crate::classify::arduino_ota::alert::AlertDetails;
-use crate::classify::arduino_ota::OtaDetails;
-use crate::classify::esphome::EsphomeDetails;
-use crate::classify::mdns::DeviceDetails;
-use crate::classify::mdt::MdtDetails;
-use crate::stats::StatsDetails;
-use serde::{Serialize, Serializer};
+pub mod alert;
+pub mod anomaly;
+pub mod arduino_ota;
+pub mod device;
+pub mod esphome;
+pub mod mdt;
+pub mod stats;
+
+use crate::time::Timestamp;
+use alert::AlertDetails;
+use anomaly::AnomalyDetails;
+use arduino_ota::OtaDetails;
+use device::DeviceDetails;
+use esphome::EsphomeDetails;
+use mdt::MdtDetails;
+use serde::Serialize;
+use stats::StatsDetails;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -20,35 +28,6 @@ pub enum Severity {
     Low,
     Medium,
     High,
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-/// A timestamp is an RFC 3339 UTC string with microseconds, wherever it appears in an event.
-impl schemars::JsonSchema for Timestamp {
-    fn schema_name() -> String {
-        "Timestamp".to_string()
-    }
-
-    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
-        use schemars::schema::{InstanceType, SchemaObject, StringValidation};
-        SchemaObject {
-            instance_type: Some(InstanceType::String.into()),
-            string: Some(Box::new(StringValidation {
-                pattern: Some(
-                    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"
-                        .to_string(),
-                ),
-                ..Default::default()
-            })),
-            ..Default::default()
-        }
-        .into()
-    }
 }
 
 /// Where the packet that completed an event came from.

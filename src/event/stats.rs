@@ -1,0 +1,105 @@
+//! The `stats` object of the `stats` event that ends every run.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct FlowStats {
+    /// Flows in the table now.
+    pub active: usize,
+    /// Flows created so far.
+    pub created: u64,
+    /// Flows ended by the idle timeout (`--flow-timeout`).
+    pub expired: u64,
+    /// Flows ended early because the table was full (`--max-flows`).
+    pub evicted: u64,
+    /// Flows ended by their protocol (e.g. TCP close, exchange done).
+    pub closed: u64,
+    /// Most flows in the table at once.
+    pub peak: usize,
+    /// The table's bound (`--max-flows`).
+    pub capacity: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct KernelDrops {
+    /// Packets that passed the kernel filter.
+    pub received: u64,
+    /// Packets the kernel dropped because its capture buffer was full.
+    pub dropped: u64,
+    /// Packets the interface or driver dropped.
+    pub if_dropped: u64,
+}
+
+/// The `stats` object of a `stats` event.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct StatsDetails {
+    /// Packets read so far.
+    pub packets: u64,
+    /// Bytes on the wire of the packets read.
+    pub bytes: u64,
+    /// Packets that could not be decoded.
+    pub decode_errors: u64,
+    /// Decode errors by `layer.kind`, e.g. `udp.malformed` (omitted when none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub decode_error_kinds: BTreeMap<String, u64>,
+    /// Packets that were not IP.
+    pub not_ip: u64,
+    /// IP fragments (not reassembled).
+    pub fragments: u64,
+    /// Packets cut short by the capture's snap length.
+    pub snaplen_cut: u64,
+    /// Packets that reached the flow table (the rest were rejected by the port/protocol bitmaps).
+    pub interesting_packets: u64,
+    /// The flow table.
+    pub flows: FlowStats,
+    /// Events written before this one, by `event_type`.
+    pub events: BTreeMap<&'static str, u64>,
+    /// Named counters of the classifiers, e.g. `arduino_ota.invitations` (omitted when none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub classifiers: BTreeMap<&'static str, u64>,
+    /// Live capture only: the kernel's counters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<KernelDrops>,
+    /// Reading files only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<FileStats>,
+    /// Memory of the process: in `periodic` events and live summaries (an offline summary
+    /// stays identical from run to run). Filled in by the CLI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Box<MemoryStats>>,
+    /// What the outputs did (filled in by the CLI).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Box<OutputStats>>,
+}
+
+/// Memory of the process (from /proc/self/statm on Linux).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct MemoryStats {
+    /// Resident set size.
+    pub rss_bytes: u64,
+    /// Virtual memory size.
+    pub virtual_bytes: u64,
+}
+
+/// What the outputs did: events handed to them, copies a socket or syslog output dropped,
+/// SIGHUP reopens.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct OutputStats {
+    /// Events handed to the outputs before this one.
+    pub events: u64,
+    /// Event copies a socket or syslog output could not deliver (reader gone or stalled).
+    pub dropped: u64,
+    /// SIGHUPs handled (files reopened).
+    pub reopens: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct FileStats {
+    /// Capture files opened.
+    pub read: u64,
+    /// Files that could not be opened.
+    pub failed: u64,
+    /// Files cut off mid-record (every packet before the cut was read).
+    pub truncated: u64,
+}

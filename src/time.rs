@@ -1,0 +1,124 @@
+//! Packet time: microseconds since the Unix epoch, rendered as RFC 3339 in events.
+
+use serde::{Serialize, Serializer};
+
+/// A packet timestamp in microseconds since the Unix epoch (UTC).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub const MICROS_PER_SEC: i64 = 1_000_000;
+
+    pub fn from_timeval(sec: i64, usec: i64) -> Self {
+        Timestamp(
+            sec.saturating_mul(Self::MICROS_PER_SEC)
+                .saturating_add(usec),
+        )
+    }
+
+    pub fn from_secs(sec: i64) -> Self {
+        Timestamp(sec.saturating_mul(Self::MICROS_PER_SEC))
+    }
+
+    pub fn micros(self) -> i64 {
+        self.0
+    }
+
+    /// Seconds elapsed since `earlier`, never negative (captures can step back in time).
+    pub fn secs_since(self, earlier: Timestamp) -> f64 {
+        self.0.saturating_sub(earlier.0).max(0) as f64 / 1e6
+    }
+
+    /// Microseconds elapsed since `earlier`: negative when time stepped back, saturating at
+    /// the ends of the range (a damaged capture can carry any timestamp).
+    pub fn micros_since(self, earlier: Timestamp) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    pub fn saturating_add_secs(self, secs: u64) -> Timestamp {
+        Timestamp(
+            self.0
+                .saturating_add((secs as i64).saturating_mul(Self::MICROS_PER_SEC)),
+        )
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    /// RFC 3339, UTC, microsecond precision: `2026-11-24T23:48:33.123456Z`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.0.div_euclid(Self::MICROS_PER_SEC);
+        let micros = self.0.rem_euclid(Self::MICROS_PER_SEC);
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+            sod / 3600,
+            (sod / 60) % 60,
+            sod % 60
+        )
+    }
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A timestamp is an RFC 3339 UTC string with microseconds, wherever it appears in an event.
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> String {
+        "Timestamp".to_string()
+    }
+
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        use schemars::schema::{InstanceType, SchemaObject, StringValidation};
+        SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            string: Some(Box::new(StringValidation {
+                pattern: Some(
+                    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"
+                        .to_string(),
+                ),
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_render_as_rfc3339_micros() {
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp::from_timeval(1_795_996_113, 123_456).to_string(),
+            "2026-11-29T23:48:33.123456Z"
+        );
+        assert_eq!(
+            Timestamp::from_timeval(951_782_400, 1).to_string(),
+            "2000-02-29T00:00:00.000001Z"
+        );
+        assert_eq!(Timestamp(-1).to_string(), "1969-12-31T23:59:59.999999Z");
+    }
+}
