@@ -7,7 +7,7 @@ fn main() {
             .split(',')
             .filter_map(|p| p.trim().parse().ok())
             .collect(),
-        None => watch3232::engine::Config::default().ota_ports,
+        None => watch3232::classify::Config::default().ota_ports,
     };
     println!("{}", watch3232::capture::default_filter(&ports));
 }

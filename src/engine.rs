@@ -17,36 +17,33 @@ use crate::time::Timestamp;
 /// What the engine needs to know; the CLI fills it from flags.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// UDP ports an ArduinoOTA device listens on (3232 ESP32, 8266 ESP8266, 2040 RP2040).
-    pub ota_ports: Vec<u16>,
+    /// What the classifiers are told (ports, tunables, Community ID seed).
+    pub classify: classify::Config,
     /// Hard bound on tracked flows; the least recently seen is evicted past it.
     pub max_flows: usize,
     /// A flow idle this long (packet time) is ended.
     pub flow_timeout_secs: u64,
     pub max_tunnel_depth: u8,
-    pub community_id_seed: u16,
-    /// Bound on each MDT table (default MDTs, PIM neighbours, C-flows, P-groups).
-    pub mdt_max_entries: usize,
-    /// ArduinoOTA sessions, firmware, ESPHome and OTA alerts.
-    pub ota: classify::arduino_ota::OtaConfig,
-    /// TCP and UDP ports whose unclaimed flows the anomaly path reports (`--watch-ports`).
-    pub watch_ports: Vec<u16>,
-    pub anomaly: classify::anomaly::AnomalyConfig,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
-            ota_ports: vec![3232, 8266, 2040],
+            classify: classify::Config::default(),
             max_flows: 100_000,
             flow_timeout_secs: 120,
             max_tunnel_depth: decode::DEFAULT_MAX_TUNNEL_DEPTH,
-            community_id_seed: 0,
-            mdt_max_entries: classify::mdt::DEFAULT_MAX_ENTRIES,
-            ota: classify::arduino_ota::OtaConfig::default(),
-            watch_ports: vec![3232, 8266, 2040],
-            anomaly: classify::anomaly::AnomalyConfig::default(),
         }
+    }
+}
+
+/// Reads the classifier settings through the engine's (`config.ota_ports`), as callers that
+/// only read them (the live filter's port list) did before the settings were layered.
+impl std::ops::Deref for Config {
+    type Target = classify::Config;
+
+    fn deref(&self) -> &classify::Config {
+        &self.classify
     }
 }
 
@@ -76,7 +73,7 @@ struct Shared {
 impl Shared {
     fn context(&mut self) -> Context<'_> {
         Context::new(
-            &self.config,
+            &self.config.classify,
             &self.origin,
             &mut self.counters,
             &mut self.interest,
@@ -87,7 +84,7 @@ impl Shared {
 
 impl Engine {
     pub fn new(config: Config) -> Self {
-        let classifiers = classify::registry(&config);
+        let classifiers = classify::registry(&config.classify, config.flow_timeout_secs);
         assert!(
             classifiers.len() <= 32,
             "the declined mask holds 32 classifiers"

@@ -3,9 +3,9 @@
 //! (Memory per flow is measured by `FLOWS=1000000 benches/throughput.sh`, not here.)
 
 use watch3232::engine::{Config, Engine};
+use watch3232::event::stats::FlowStats;
 use watch3232::event::Body;
 use watch3232::packet::{LinkType, Packet};
-use watch3232::event::stats::FlowStats;
 use watch3232::time::Timestamp;
 
 const FLOWS: u32 = 1_000_000;

@@ -57,7 +57,7 @@ fn json(events: &[Event]) -> Vec<serde_json::Value> {
 #[test]
 fn a_flood_of_invitations_stays_bounded_and_every_session_is_reported() {
     let mut config = Config::default();
-    config.ota.max_sessions = 64;
+    config.classify.ota.max_sessions = 64;
     let mut f = Feed::new(config);
     let md5 = espota::md5_hex(b"x");
     for i in 0..10_000u32 {

@@ -8,15 +8,16 @@
 
 pub mod anomaly;
 pub mod arduino_ota;
+mod config;
 pub mod esphome;
 mod interest;
 pub mod mdns;
 pub mod mdt;
 
+pub use config::Config;
 pub use interest::Interest;
 
 use crate::decode::{proto_name, Decoded, Tunnel};
-use crate::engine::Config;
 use crate::event::{Body, Event, FlowFields, Origin, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
 use crate::flow::{Direction, Endpoints, RemovedBy};
@@ -26,17 +27,26 @@ use crate::time::Timestamp;
 /// Index of a classifier in the registry.
 pub type ClassifierId = u8;
 
-/// Every classifier, in the order they are offered an unclaimed flow.
-pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
+/// Every classifier, in the order they are offered an unclaimed flow. `flow_timeout_secs`
+/// is the engine's idle timeout: scan windows wait past it for their last probe to end.
+pub fn registry(config: &Config, flow_timeout_secs: u64) -> Vec<Box<dyn Classifier>> {
     // One device inventory, fed by every OTA classifier and reported by the mDNS one.
     let devices = mdns::devices::shared(config.ota.max_sessions);
     vec![
-        Box::new(arduino_ota::ArduinoOta::new(config, devices.clone())),
-        Box::new(esphome::Esphome::new(config, devices.clone())),
-        Box::new(mdns::Mdns::new(config, devices)),
-        Box::new(mdt::Mdt::new(config)),
+        Box::new(arduino_ota::ArduinoOta::new(
+            &config.ota_ports,
+            &config.ota,
+            devices.clone(),
+        )),
+        Box::new(esphome::Esphome::new(&config.ota, devices.clone())),
+        Box::new(mdns::Mdns::new(config.ota.max_sessions, devices)),
+        Box::new(mdt::Mdt::new(config.mdt_max_entries)),
         // Last: the fallback for whatever no classifier above claims.
-        Box::new(anomaly::Anomaly::new(config)),
+        Box::new(anomaly::Anomaly::new(
+            &config.watch_ports,
+            &config.anomaly,
+            flow_timeout_secs,
+        )),
     ]
 }
 

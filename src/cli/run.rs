@@ -47,14 +47,16 @@ const FLUSH_BATCH: usize = 4096;
 /// The engine's configuration from the flags (and config file) every subcommand shares.
 pub(super) fn engine_config(args: &Args) -> anyhow_lite::Result<Config> {
     Ok(Config {
-        ota_ports: args.ota_ports.clone(),
+        classify: watch3232::classify::Config {
+            ota_ports: args.ota_ports.clone(),
+            community_id_seed: args.community_id_seed,
+            mdt_max_entries: args.mdt_max_entries,
+            ota: args.ota.config(),
+            watch_ports: args.anomaly.watch_ports.clone(),
+            anomaly: args.anomaly.config().map_err(anyhow_lite::msg)?,
+        },
         max_flows: args.max_flows,
         flow_timeout_secs: args.flow_timeout,
-        community_id_seed: args.community_id_seed,
-        mdt_max_entries: args.mdt_max_entries,
-        ota: args.ota.config(),
-        watch_ports: args.anomaly.watch_ports.clone(),
-        anomaly: args.anomaly.config().map_err(anyhow_lite::msg)?,
         ..Config::default()
     })
 }

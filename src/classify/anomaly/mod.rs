@@ -14,7 +14,6 @@ pub mod scan;
 
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::decode::{TcpFlags, Transport};
-use crate::engine::Config;
 use crate::event::anomaly::{
     AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, Reason, TcpSummary,
 };
@@ -144,8 +143,9 @@ fn seq_ge(a: u32, b: u32) -> bool {
 }
 
 impl Anomaly {
-    pub fn new(config: &Config) -> Self {
-        let cfg = config.anomaly.clone();
+    /// `ports`: the watched ports; `flow_timeout_secs`: the engine's idle timeout.
+    pub fn new(ports: &[u16], config: &AnomalyConfig, flow_timeout_secs: u64) -> Self {
+        let cfg = config.clone();
         let scans = ScanTracker::new(ScanConfig {
             hosts: cfg.scan_hosts,
             ports: cfg.scan_ports,
@@ -154,9 +154,9 @@ impl Anomaly {
         });
         let pairs = periodic::PairTracker::new(cfg.max_beacon_pairs);
         Anomaly {
-            ports: config.watch_ports.clone(),
+            ports: ports.to_vec(),
             cfg,
-            flow_timeout_secs: config.flow_timeout_secs,
+            flow_timeout_secs,
             scans,
             closed: Vec::new(),
             pairs,
@@ -776,7 +776,7 @@ mod tests {
 
     #[test]
     fn tcp_sampling_follows_sequence_numbers() {
-        let a = Anomaly::new(&Config::default());
+        let a = Anomaly::new(&[3232], &AnomalyConfig::default(), 120);
         let mut st = AnomalyFlow::default();
         a.sample(&mut st, 0, Some(100), true, b""); // SYN: data starts at 101
         a.sample(&mut st, 0, Some(101), false, b"abc");

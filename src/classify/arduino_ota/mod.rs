@@ -19,7 +19,6 @@ pub use config::OtaConfig;
 use super::mdns::devices::SharedInventory;
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::decode::Transport;
-use crate::engine::Config;
 use crate::event::alert::AlertDetails;
 use crate::event::arduino_ota::{
     AuthChallengeDetails, AuthResultDetails, InvitationDetails, OtaDetails, TransferDetails,
@@ -53,11 +52,12 @@ pub struct ArduinoOta {
 }
 
 impl ArduinoOta {
-    pub fn new(config: &Config, devices: SharedInventory) -> Self {
-        let cfg = config.ota.clone();
+    /// `ports`: the UDP ports devices listen on.
+    pub fn new(ports: &[u16], config: &OtaConfig, devices: SharedInventory) -> Self {
+        let cfg = config.clone();
         ArduinoOta {
             devices,
-            ports: config.ota_ports.clone(),
+            ports: ports.to_vec(),
             sessions: Sessions::new(cfg.max_sessions),
             failures: FailureTracker::new(
                 cfg.max_sessions,

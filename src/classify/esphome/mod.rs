@@ -8,10 +8,10 @@ use super::arduino_ota::alert::FailureTracker;
 use super::arduino_ota::firmware;
 use super::arduino_ota::reasm::Stream;
 use super::arduino_ota::transfer::round6;
+use super::arduino_ota::OtaConfig;
 use super::mdns::devices::SharedInventory;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::decode::{TcpFlags, Transport};
-use crate::engine::Config;
 use crate::event::alert::AlertDetails;
 use crate::event::device::LastUpdate;
 use crate::event::esphome::EsphomeDetails;
@@ -42,8 +42,7 @@ pub struct Esphome {
 }
 
 impl Esphome {
-    pub fn new(config: &Config, devices: SharedInventory) -> Self {
-        let c = &config.ota;
+    pub fn new(c: &OtaConfig, devices: SharedInventory) -> Self {
         Esphome {
             devices,
             ports: c.esphome_ports.clone(),

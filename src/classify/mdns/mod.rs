@@ -10,7 +10,6 @@ pub mod parser;
 
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::decode::Transport;
-use crate::engine::Config;
 use crate::event::device::{AnnouncementDetails, DeviceDetails, DeviceEntry};
 use crate::event::{Body, Event, Severity};
 use crate::time::Timestamp;
@@ -34,11 +33,12 @@ pub struct Mdns {
 }
 
 impl Mdns {
-    pub fn new(config: &Config, inventory: SharedInventory) -> Self {
+    /// `capacity`: announcements remembered (one per instance), as many as OTA sessions.
+    pub fn new(capacity: usize, inventory: SharedInventory) -> Self {
         Mdns {
             inventory,
             last: HashMap::new(),
-            capacity: config.ota.max_sessions.max(1),
+            capacity: capacity.max(1),
         }
     }
 }

@@ -11,7 +11,6 @@ pub mod pim;
 use super::{AppState, Classifier, Context, Flow, Interest, Malformed, Pkt, Verdict};
 use crate::decode::gre::GreSlice;
 use crate::decode::{DecodeError, Layer, Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
-use crate::engine::Config;
 use crate::event::mdt::{
     DataMdtEntry, DataMdtJoinDetails, DefaultMdtDetails, DefaultMdtEntry, Evictions, Hello,
     Inventory, JoinPrune, MalformedDetails, MdtDetails, NeighborEntry, PGroupEntry, PeEntry,
@@ -176,9 +175,10 @@ pub struct Mdt {
 }
 
 impl Mdt {
-    pub fn new(config: &Config) -> Self {
+    /// `max_entries`: the bound on each table.
+    pub fn new(max_entries: usize) -> Self {
         Mdt {
-            cap: config.mdt_max_entries,
+            cap: max_entries,
             default_mdts: BTreeMap::new(),
             neighbors: BTreeMap::new(),
             data_mdts: BTreeMap::new(),
