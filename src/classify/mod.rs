@@ -159,10 +159,17 @@ impl Flow {
 /// Why a flow that resembled a known protocol was not accepted as it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Malformed {
-    /// The protocol it resembled: `arduino_ota`, `mdt`, `esphome_ota`…
-    pub protocol: &'static str,
+    /// The protocol it resembled.
+    pub protocol: Resembled,
     /// The parser's error, for the event's detail.
     pub error: String,
+}
+
+/// A protocol a malformed flow resembled (its anomaly is `malformed_ota` or `malformed_mdt`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resembled {
+    ArduinoOta,
+    Mdt,
 }
 
 /// A packet as classifiers see it.

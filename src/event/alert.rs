@@ -1,5 +1,6 @@
 //! The `alert` object of an `alert` event: security findings about OTA updates.
 
+use super::{AuthScheme, OtaProtocol};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -7,7 +8,7 @@ use std::net::IpAddr;
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AlertDetails {
     /// `arduino_ota` or `esphome_ota`.
-    pub protocol: &'static str,
+    pub protocol: OtaProtocol,
     /// A sentence explaining the finding (addresses, ports, counts).
     pub detail: String,
     /// The `arduino_ota` session it concerns; absent for `esphome_ota`.
@@ -23,7 +24,7 @@ pub struct AlertDetails {
     /// The auth at issue: `none`, `md5`, `pbkdf2_sha256`, `sha256` or `unknown`;
     /// absent for `ota_unexpected_uploader`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_scheme: Option<&'static str>,
+    pub auth_scheme: Option<AuthScheme>,
     /// `ota_auth_bruteforce`: failed password answers from the uploader within the window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failures: Option<u32>,

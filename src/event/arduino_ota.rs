@@ -1,7 +1,25 @@
 //! The `arduino_ota` object of an event: the invitation, the challenge, the verdict and the
 //! transfer of an espota session, with the image metadata read from the firmware.
 
+use super::{AuthScheme, OtaOutcome};
 use serde::Serialize;
+
+/// espota `FLASH = 0`, `SPIFFS = 100`; 200 (`AUTH`) only starts an auth answer (§1.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    Flash,
+    Filesystem,
+}
+
+impl Command {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Command::Flash => "flash",
+            Command::Filesystem => "filesystem",
+        }
+    }
+}
 
 /// The `arduino_ota` object of an event; `kind` names the variant.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
@@ -16,7 +34,7 @@ pub enum OtaDetails {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct InvitationDetails {
     /// `flash` (command 0) or `filesystem` (command 100).
-    pub command: &'static str,
+    pub command: Command,
     /// TCP port on the uploader that the device will connect back to.
     pub host_port: u16,
     /// Image size in bytes, as announced by the invitation.
@@ -32,7 +50,7 @@ pub struct AuthChallengeDetails {
     /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
     pub session_id: u64,
     /// `md5` (32-hex nonce) or `pbkdf2_sha256` (64-hex nonce), §1.5.
-    pub auth_scheme: &'static str,
+    pub auth_scheme: AuthScheme,
     /// The device's `AUTH` nonce, lower-case hex (32 digits for MD5, 64 for PBKDF2).
     pub nonce: String,
 }
@@ -42,7 +60,7 @@ pub struct AuthResultDetails {
     /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
     pub session_id: u64,
     /// `none` when the device accepted the invitation without a challenge.
-    pub auth_scheme: &'static str,
+    pub auth_scheme: AuthScheme,
     /// True when the device answered `OK`, false on `Authentication Failed`.
     pub accepted: bool,
     /// The uploader's client nonce from its `200 <cnonce> <response>` answer, hex;
@@ -59,9 +77,9 @@ pub struct TransferDetails {
     pub session_id: u64,
     /// `complete`, `failed` (device error text), `aborted` (closed without `OK`),
     /// `auth_failed`, `no_connect` (accepted or unanswered, but no connection back).
-    pub outcome: &'static str,
+    pub outcome: OtaOutcome,
     /// `flash` (command 0) or `filesystem` (command 100).
-    pub command: &'static str,
+    pub command: Command,
     /// Image bytes the uploader delivered in order.
     pub bytes: u64,
     /// Image size in bytes, as announced by the invitation.
@@ -86,7 +104,7 @@ pub struct TransferDetails {
     pub throughput_bps: Option<f64>,
     pub firmware: Option<Firmware>,
     /// `none`, `md5`, `pbkdf2_sha256`; null when the device never answered.
-    pub auth_scheme: Option<&'static str>,
+    pub auth_scheme: Option<AuthScheme>,
     /// Invitation datagrams of this session (espota's retries and re-invitations included).
     pub invitations: u32,
     /// `Authentication Failed` replies the device sent in this session.

@@ -1,5 +1,6 @@
 //! The `device` object of a `device` event: mDNS announcements and the device inventory.
 
+use super::{AuthScheme, OtaOutcome, OtaProtocol};
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,9 +46,9 @@ pub struct LastUpdate {
     /// When the session ended (the time of its `transfer` or `session` event).
     pub timestamp: Timestamp,
     /// `arduino_ota` or `esphome_ota`.
-    pub protocol: &'static str,
+    pub protocol: OtaProtocol,
     /// The session's `outcome` (`complete`, `failed`, `aborted`, `auth_failed`, `no_connect`).
-    pub outcome: &'static str,
+    pub outcome: OtaOutcome,
     /// The uploader's address.
     pub uploader: IpAddr,
     /// MD5 of the image the uploader announced, lower-case hex; null when not seen.
@@ -78,11 +79,11 @@ pub struct DeviceEntry {
     /// From mDNS `auth_upload`.
     pub auth_upload: Option<bool>,
     /// Auth schemes seen in sessions (`none`, `md5`, `pbkdf2_sha256`, `sha256`).
-    pub auth_seen: BTreeSet<&'static str>,
+    pub auth_seen: BTreeSet<AuthScheme>,
     /// OTA sessions of the device that ended (ArduinoOTA transfers, ESPHome sessions).
     pub ota_sessions: u32,
     /// Sessions by outcome.
-    pub outcomes: BTreeMap<&'static str, u32>,
+    pub outcomes: BTreeMap<OtaOutcome, u32>,
     pub last_update: Option<LastUpdate>,
     /// Time of the first packet that put the device in the inventory.
     pub first_seen: Timestamp,

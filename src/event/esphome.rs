@@ -1,6 +1,7 @@
 //! The `esphome_ota` object of a `session` event.
 
 use super::arduino_ota::Firmware;
+use super::{AuthScheme, OtaOutcome};
 use serde::Serialize;
 
 /// The `esphome_ota` object of a `session` event.
@@ -14,7 +15,7 @@ pub struct EsphomeDetails {
     pub server_flags: Option<u8>,
     /// `none` (device sent `41`), `md5` (`01` + 32-hex nonce) or `sha256` (`02` + 64-hex nonce);
     /// null when the handshake did not get that far.
-    pub auth: Option<&'static str>,
+    pub auth: Option<AuthScheme>,
     /// The device's auth nonce, hex as sent; null without a challenge.
     pub nonce: Option<String>,
     /// The uploader's client nonce, hex; null when no auth answer was seen.
@@ -25,7 +26,7 @@ pub struct EsphomeDetails {
     /// a challenge or its answer.
     pub accepted: Option<bool>,
     /// `complete`, `failed`, `auth_failed`, `aborted`.
-    pub outcome: &'static str,
+    pub outcome: OtaOutcome,
     /// Extended protocol only: `0` app, `1` partition table, `2` bootloader; null otherwise.
     pub ota_type: Option<u8>,
     /// Upload size the uploader announced, bytes (gzip size if compressed); null when not seen.

@@ -30,6 +30,79 @@ pub enum Severity {
     High,
 }
 
+// The password scheme of an OTA session, as `arduino_ota`, `esphome_ota`, `alert` and
+// `device` report it. Variants are in the alphabetical order of their names: the device
+// inventory keeps them in a sorted set. (Not a doc comment: schemars would append it to the
+// description of every optional field of this type in docs/events.md.)
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthScheme {
+    // MD5 digest auth (ArduinoOTA 32-hex nonce, ESPHome `01`).
+    Md5,
+    // No password: the device accepted without a challenge.
+    None,
+    // PBKDF2-HMAC-SHA256 (ArduinoOTA 64-hex nonce, arduino-esp32 ≥ 3.3.1).
+    Pbkdf2Sha256,
+    // SHA-256 (ESPHome `02`).
+    Sha256,
+    // The device challenged, but which scheme is not known.
+    Unknown,
+}
+
+impl AuthScheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthScheme::Md5 => "md5",
+            AuthScheme::None => "none",
+            AuthScheme::Pbkdf2Sha256 => "pbkdf2_sha256",
+            AuthScheme::Sha256 => "sha256",
+            AuthScheme::Unknown => "unknown",
+        }
+    }
+}
+
+/// How an OTA session ended (`arduino_ota` transfers, `esphome_ota` sessions, the device
+/// inventory). Variants are in the alphabetical order of their names: the inventory counts
+/// sessions per outcome in a sorted map.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OtaOutcome {
+    // Closed without the device's `OK`.
+    Aborted,
+    // The device rejected the password.
+    AuthFailed,
+    // The device confirmed the whole image.
+    Complete,
+    // The device reported an error.
+    Failed,
+    // Accepted or unanswered, but the device never connected back (ArduinoOTA).
+    NoConnect,
+}
+
+impl OtaOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtaOutcome::Aborted => "aborted",
+            OtaOutcome::AuthFailed => "auth_failed",
+            OtaOutcome::Complete => "complete",
+            OtaOutcome::Failed => "failed",
+            OtaOutcome::NoConnect => "no_connect",
+        }
+    }
+}
+
+/// The OTA protocol a finding or an update concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OtaProtocol {
+    ArduinoOta,
+    EsphomeOta,
+}
+
 /// Where the packet that completed an event came from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Origin {

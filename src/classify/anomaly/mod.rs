@@ -12,7 +12,7 @@ pub mod guess;
 pub mod periodic;
 pub mod scan;
 
-use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
+use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Resembled, Verdict};
 use crate::decode::{TcpFlags, Transport};
 use crate::event::anomaly::{
     AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, Reason, TcpSummary,
@@ -333,15 +333,9 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
     let (reason, severity, detail) = if let Some(m) = &flow.malformed {
         error = Some(m.error.clone());
         sev_reasons.push("resembles a known protocol but does not parse");
-        let reason = if m.protocol == "mdt" {
-            Reason::MalformedMdt
-        } else {
-            Reason::MalformedOta
-        };
-        let what = match m.protocol {
-            "mdt" => "an MDT Data-MDT join",
-            "esphome_ota" => "an ESPHome OTA session",
-            _ => "an ArduinoOTA invitation",
+        let (reason, what) = match m.protocol {
+            Resembled::Mdt => (Reason::MalformedMdt, "an MDT Data-MDT join"),
+            Resembled::ArduinoOta => (Reason::MalformedOta, "an ArduinoOTA invitation"),
         };
         (
             reason,

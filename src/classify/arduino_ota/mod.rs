@@ -24,6 +24,7 @@ use crate::event::arduino_ota::{
     AuthChallengeDetails, AuthResultDetails, InvitationDetails, OtaDetails, TransferDetails,
 };
 use crate::event::device::LastUpdate;
+use crate::event::{AuthScheme as ReportedScheme, OtaOutcome, OtaProtocol};
 use crate::event::{Body, Event, Severity, TunnelFields};
 use crate::flow::RemovedBy;
 use crate::time::Timestamp;
@@ -161,7 +162,7 @@ impl ArduinoOta {
                 tunnel: flow.tunnel.map(tunnel_fields),
             };
             let invitation = InvitationDetails {
-                command: inv.command.name(),
+                command: inv.command,
                 host_port: inv.host_port,
                 image_size: inv.image_size,
                 image_md5: md5,
@@ -187,7 +188,7 @@ impl ArduinoOta {
             id
         };
         let details = InvitationDetails {
-            command: inv.command.name(),
+            command: inv.command,
             host_port: inv.host_port,
             image_size: inv.image_size,
             image_md5: inv.image_md5.to_ascii_lowercase(),
@@ -210,7 +211,7 @@ impl ArduinoOta {
         if let Some(allow) = &self.cfg.uploader_allowlist {
             if !allow.contains(&uploader) {
                 let d = AlertDetails {
-                    protocol: "arduino_ota",
+                    protocol: OtaProtocol::ArduinoOta,
                     detail: format!("{uploader} is not an allowed OTA uploader; it invited {device}:{device_port} to take a firmware image"),
                     session_id: Some(session_id),
                     flow_id: Some(flow.id),
@@ -283,8 +284,8 @@ impl ArduinoOta {
         s.last_pcap_cnt = pkt.index;
         let session_id = s.id;
         let flow_id = flow.id;
-        let alert = |detail: String, scheme: Option<&'static str>| AlertDetails {
-            protocol: "arduino_ota",
+        let alert = |detail: String, scheme: Option<ReportedScheme>| AlertDetails {
+            protocol: OtaProtocol::ArduinoOta,
             detail,
             session_id: Some(session_id),
             flow_id: Some(flow_id),
@@ -305,7 +306,7 @@ impl ArduinoOta {
                 s.weak_auth_reported |= weak;
                 let details = AuthChallengeDetails {
                     session_id,
-                    auth_scheme: scheme.name(),
+                    auth_scheme: scheme.reported(),
                     nonce: nonce.to_ascii_lowercase(),
                 };
                 let a = alert(
@@ -313,7 +314,7 @@ impl ArduinoOta {
                         "{}:{} challenged with an MD5-era nonce: one captured exchange lets anyone brute-force the OTA password offline",
                         key.device, key.device_port
                     ),
-                    Some("md5"),
+                    Some(ReportedScheme::Md5),
                 );
                 cx.emit_flow_event(
                     pkt.ts,
@@ -337,7 +338,7 @@ impl ArduinoOta {
                         response,
                     } => AuthResultDetails {
                         session_id,
-                        auth_scheme: scheme.name(),
+                        auth_scheme: scheme.reported(),
                         accepted: true,
                         cnonce: Some(cnonce),
                         response: Some(response),
@@ -346,7 +347,7 @@ impl ArduinoOta {
                         s.unauthenticated = true;
                         AuthResultDetails {
                             session_id,
-                            auth_scheme: "none",
+                            auth_scheme: ReportedScheme::None,
                             accepted: true,
                             cnonce: None,
                             response: None,
@@ -360,13 +361,13 @@ impl ArduinoOta {
                         return;
                     }
                 };
-                let unauthenticated = details.auth_scheme == "none";
+                let unauthenticated = details.auth_scheme == ReportedScheme::None;
                 let a = alert(
                     format!(
                         "{}:{} accepted a firmware invitation from {} without any password challenge",
                         key.device, key.device_port, key.uploader
                     ),
-                    Some("none"),
+                    Some(ReportedScheme::None),
                 );
                 cx.emit_flow_event(
                     pkt.ts,
@@ -397,9 +398,10 @@ impl ArduinoOta {
                         scheme,
                         cnonce,
                         response,
-                    } => (scheme.name(), Some(cnonce), Some(response)),
+                    } => (scheme.reported(), Some(cnonce), Some(response)),
                     _ => (
-                        s.auth_scheme.map_or("unknown", AuthScheme::name),
+                        s.auth_scheme
+                            .map_or(ReportedScheme::Unknown, AuthScheme::reported),
                         None,
                         None,
                     ),
@@ -532,7 +534,7 @@ impl ArduinoOta {
                 over_cap,
             ));
         }
-        let severity = if details.outcome == "complete" {
+        let severity = if details.outcome == OtaOutcome::Complete {
             Severity::Info
         } else {
             Severity::Low
@@ -585,7 +587,7 @@ impl ArduinoOta {
         let fw = d.firmware.as_ref();
         let update = LastUpdate {
             timestamp: ts,
-            protocol: "arduino_ota",
+            protocol: OtaProtocol::ArduinoOta,
             outcome: d.outcome,
             uploader: s.key.uploader,
             image_md5: Some(d.image_md5.clone()),
@@ -615,9 +617,9 @@ fn transfer_details(
 ) -> TransferDetails {
     let (outcome, message) = match (&tcp, &s.stage) {
         (Some(t), _) => (t.outcome, t.device_message.clone()),
-        (None, Stage::AuthFailed) => ("auth_failed", None),
-        (None, Stage::DeviceError(text)) => ("failed", Some(text.clone())),
-        (None, _) => ("no_connect", None),
+        (None, Stage::AuthFailed) => (OtaOutcome::AuthFailed, None),
+        (None, Stage::DeviceError(text)) => (OtaOutcome::Failed, Some(text.clone())),
+        (None, _) => (OtaOutcome::NoConnect, None),
     };
     let inv = &s.invitation;
     let t = tcp.as_ref();
@@ -638,7 +640,7 @@ fn transfer_details(
         ),
         throughput_bps: t.and_then(|t| t.throughput_bps),
         firmware: t.and_then(|t| t.firmware.clone()),
-        auth_scheme: s.scheme_name(),
+        auth_scheme: s.reported_scheme(),
         invitations: s.invitations,
         auth_failures: s.auth_failures,
         invitation_flow_id: s.udp.flow_id,
@@ -732,7 +734,7 @@ impl Classifier for ArduinoOta {
             if let Err(e) = parse_invitation(udp.payload) {
                 cx.counters.bump("arduino_ota.malformed_invitations");
                 flow.malformed = Some(super::Malformed {
-                    protocol: "arduino_ota",
+                    protocol: super::Resembled::ArduinoOta,
                     error: e.to_string(),
                 });
             }

@@ -4,27 +4,15 @@
 //! - device replies: `OK`, `AUTH <nonce>`, `Authentication Failed`, `ERR: …` (ESP8266/RP2040)
 //! - auth answer, uploader → device: `"200 <cnonce> <response>\n"`
 
+pub use crate::event::arduino_ota::Command;
+use crate::event::AuthScheme as ReportedScheme;
 use std::fmt;
-
-/// espota `FLASH = 0`, `SPIFFS = 100`; 200 (`AUTH`) only starts an auth answer (§1.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
-    Flash,
-    Filesystem,
-}
 
 impl Command {
     pub fn code(self) -> u16 {
         match self {
             Command::Flash => 0,
             Command::Filesystem => 100,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Command::Flash => "flash",
-            Command::Filesystem => "filesystem",
         }
     }
 }
@@ -163,6 +151,14 @@ impl AuthScheme {
         }
     }
 
+    /// The scheme as events name it.
+    pub fn reported(self) -> ReportedScheme {
+        match self {
+            AuthScheme::Md5 => ReportedScheme::Md5,
+            AuthScheme::Pbkdf2Sha256 => ReportedScheme::Pbkdf2Sha256,
+        }
+    }
+
     pub fn from_hex_len(len: usize) -> Option<AuthScheme> {
         match len {
             32 => Some(AuthScheme::Md5),
@@ -288,7 +284,7 @@ mod tests {
         let fs_msg = format!("100 10000 1507328 {MD5}\n");
         let fs = parse_invitation(fs_msg.as_bytes()).unwrap();
         assert_eq!(
-            (fs.command, fs.command.code(), fs.command.name()),
+            (fs.command, fs.command.code(), fs.command.as_str()),
             (Command::Filesystem, 100, "filesystem")
         );
     }

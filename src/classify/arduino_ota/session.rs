@@ -81,11 +81,12 @@ impl Session {
         )
     }
 
-    pub fn scheme_name(&self) -> Option<&'static str> {
+    /// The scheme as events name it; `None` when the device never answered.
+    pub fn reported_scheme(&self) -> Option<crate::event::AuthScheme> {
         if self.unauthenticated {
-            Some("none")
+            Some(crate::event::AuthScheme::None)
         } else {
-            self.auth_scheme.map(AuthScheme::name)
+            self.auth_scheme.map(AuthScheme::reported)
         }
     }
 }

@@ -9,6 +9,7 @@ use super::reasm::Stream;
 use super::session::Session;
 use crate::decode::{TcpFlags, TcpView};
 use crate::event::arduino_ota::Firmware;
+use crate::event::OtaOutcome;
 use crate::time::Timestamp;
 use md5::{Digest, Md5};
 use std::net::IpAddr;
@@ -138,9 +139,9 @@ impl TransferFlow {
         self.acks.finish();
         let message = self.acks.message();
         let outcome = match message.as_deref() {
-            Some("OK") => "complete",
-            Some(_) => "failed",
-            None => "aborted",
+            Some("OK") => OtaOutcome::Complete,
+            Some(_) => OtaOutcome::Failed,
+            None => OtaOutcome::Aborted,
         };
         let bytes = self.up.delivered;
         let whole = bytes == image_size && !self.up.has_gap();
@@ -181,7 +182,7 @@ pub fn round6(x: f64) -> f64 {
 /// Facts from the TCP stream, merged into the `transfer` event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TransferSummary {
-    pub outcome: &'static str,
+    pub outcome: OtaOutcome,
     pub bytes: u64,
     pub acked_bytes: u64,
     pub md5_match: Option<bool>,

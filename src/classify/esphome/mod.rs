@@ -15,7 +15,7 @@ use crate::decode::{TcpFlags, Transport};
 use crate::event::alert::AlertDetails;
 use crate::event::device::LastUpdate;
 use crate::event::esphome::EsphomeDetails;
-use crate::event::{Body, Severity};
+use crate::event::{AuthScheme, Body, OtaOutcome, OtaProtocol, Severity};
 use crate::flow::RemovedBy;
 use crate::time::Timestamp;
 use std::net::IpAddr;
@@ -112,7 +112,7 @@ impl Esphome {
         };
         let auth = s.auth;
         let accepted = s.accepted;
-        let severity = if details.outcome == "complete" {
+        let severity = if details.outcome == OtaOutcome::Complete {
             Severity::Info
         } else {
             Severity::Low
@@ -127,7 +127,7 @@ impl Esphome {
             let fw = details.firmware.as_ref();
             let update = LastUpdate {
                 timestamp: ts,
-                protocol: "esphome_ota",
+                protocol: OtaProtocol::EsphomeOta,
                 outcome: details.outcome,
                 uploader: client.0,
                 image_md5: details.image_md5.clone(),
@@ -154,7 +154,7 @@ impl Esphome {
             Body::EsphomeOta(Box::new(details)),
         );
         let alert = |detail: String, scheme| AlertDetails {
-            protocol: "esphome_ota",
+            protocol: OtaProtocol::EsphomeOta,
             detail,
             session_id: None,
             flow_id: Some(flow.id),
@@ -166,15 +166,15 @@ impl Esphome {
         };
         let mut alerts = Vec::new();
         match auth {
-            Some("none") => alerts.push((
+            Some(AuthScheme::None) => alerts.push((
                 "ota_unauthenticated",
                 Severity::Medium,
-                alert(format!("ESPHome device {device} took an OTA upload from {} without a password", client.0), "none"),
+                alert(format!("ESPHome device {device} took an OTA upload from {} without a password", client.0), AuthScheme::None),
             )),
-            Some("md5") => alerts.push((
+            Some(AuthScheme::Md5) => alerts.push((
                 "ota_weak_auth",
                 Severity::Low,
-                alert(format!("ESPHome device {device} uses MD5 OTA authentication (offline brute-force possible)"), "md5"),
+                alert(format!("ESPHome device {device} uses MD5 OTA authentication (offline brute-force possible)"), AuthScheme::Md5),
             )),
             _ => {}
         }
@@ -185,7 +185,7 @@ impl Esphome {
                         "{n} failed ESPHome OTA password answers from {} within the window",
                         client.0
                     ),
-                    auth.unwrap_or("unknown"),
+                    auth.unwrap_or(AuthScheme::Unknown),
                 );
                 a.failures = Some(n);
                 alerts.push(("ota_auth_bruteforce", Severity::High, a));

@@ -8,6 +8,7 @@
 //! ≥ `0x80` where a response is due is an error code.
 
 use crate::classify::arduino_ota::firmware;
+use crate::event::{AuthScheme, OtaOutcome};
 use md5::{Digest, Md5};
 
 pub const MAGIC: [u8; 5] = [0x6C, 0x26, 0xF7, 0x5C, 0x45];
@@ -109,7 +110,7 @@ pub struct Session {
     /// Legacy protocol: `40` or `46` (compression supported).
     pub header: Option<u8>,
     /// `none`, `md5`, `sha256`.
-    pub auth: Option<&'static str>,
+    pub auth: Option<AuthScheme>,
     nonce_len: usize,
     pub nonce: Option<String>,
     pub cnonce: Option<String>,
@@ -303,7 +304,7 @@ impl Session {
             }
             Device::Auth => match first {
                 AUTH_OK => {
-                    self.auth = Some("none");
+                    self.auth = Some(AuthScheme::None);
                     self.device = Device::Prepare;
                     1
                 }
@@ -318,9 +319,9 @@ impl Session {
                         return false;
                     }
                     self.auth = Some(if first == REQUEST_AUTH_MD5 {
-                        "md5"
+                        AuthScheme::Md5
                     } else {
-                        "sha256"
+                        AuthScheme::Sha256
                     });
                     self.nonce_len = len;
                     self.nonce = Some(ascii(nonce));
@@ -405,7 +406,7 @@ impl Session {
             }
             Client::Auth => {
                 let Some(auth) = self.auth else { return false };
-                if auth == "none" {
+                if auth == AuthScheme::None {
                     self.client = Client::OtaType;
                     0
                 } else {
@@ -470,12 +471,12 @@ impl Session {
 
     /// `complete` (device confirmed the update), `auth_failed`, `failed` (device error code),
     /// `aborted` (closed before the end).
-    pub fn outcome(&self) -> &'static str {
+    pub fn outcome(&self) -> OtaOutcome {
         match self.error {
-            _ if self.update_end_ok => "complete",
-            Some(ERROR_AUTH_INVALID) => "auth_failed",
-            Some(_) => "failed",
-            None => "aborted",
+            _ if self.update_end_ok => OtaOutcome::Complete,
+            Some(ERROR_AUTH_INVALID) => OtaOutcome::AuthFailed,
+            Some(_) => OtaOutcome::Failed,
+            None => OtaOutcome::Aborted,
         }
     }
 }
@@ -511,7 +512,7 @@ mod tests {
         s.client_bytes(&[0x00]);
         assert_eq!(
             (s.version, s.features, s.header, s.auth),
-            (Some(2), Some(1), Some(0x40), Some("md5"))
+            (Some(2), Some(1), Some(0x40), Some(AuthScheme::Md5))
         );
         assert_eq!(s.nonce.as_deref(), Some("4f340729fc2a65c6a24f41800622170c"));
         assert_eq!(
@@ -527,7 +528,7 @@ mod tests {
             (Some(true), Some(10_000), 10_000, 2)
         );
         assert_eq!(s.image_md5, Some(s.received_md5()));
-        assert_eq!((s.outcome(), s.malformed), ("complete", None));
+        assert_eq!((s.outcome(), s.malformed), (OtaOutcome::Complete, None));
         assert_eq!(s.client, Client::Done);
     }
 
@@ -564,11 +565,11 @@ mod tests {
         s.device_bytes(&[0x8B]);
         assert_eq!(
             (s.server_flags, s.ota_type, s.auth, s.image_size),
-            (Some(3), Some(0), Some("none"), Some(4))
+            (Some(3), Some(0), Some(AuthScheme::None), Some(4))
         );
         assert_eq!(
             (s.error, s.outcome(), error_name(0x8B)),
-            (Some(0x8B), "failed", "md5_mismatch")
+            (Some(0x8B), OtaOutcome::Failed, "md5_mismatch")
         );
 
         let mut f = Session::default();
@@ -581,7 +582,11 @@ mod tests {
         f.device_bytes(&[0x82]);
         assert_eq!(
             (f.auth, f.accepted, f.outcome()),
-            (Some("sha256"), Some(false), "auth_failed")
+            (
+                Some(AuthScheme::Sha256),
+                Some(false),
+                OtaOutcome::AuthFailed
+            )
         );
 
         let mut m = Session::default();
@@ -591,7 +596,10 @@ mod tests {
         m.device_bytes(&[0x13]);
         assert_eq!(
             (m.malformed, m.outcome()),
-            (Some("unexpected device header response"), "aborted")
+            (
+                Some("unexpected device header response"),
+                OtaOutcome::Aborted
+            )
         );
         assert_eq!(magic_prefix(&MAGIC[..3]), None);
         assert_eq!(magic_prefix(b"GET /"), Some(false));

@@ -4,6 +4,7 @@
 
 use super::oui;
 use crate::event::device::{DeviceEntry, LastUpdate};
+use crate::event::AuthScheme;
 use crate::time::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -80,7 +81,7 @@ impl Inventory {
         &mut self,
         device: IpAddr,
         port: u16,
-        auth: Option<&'static str>,
+        auth: Option<AuthScheme>,
         update: LastUpdate,
     ) {
         let d = self.entry(device, update.timestamp);

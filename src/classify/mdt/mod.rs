@@ -8,7 +8,7 @@
 pub mod join;
 pub mod pim;
 
-use super::{AppState, Classifier, Context, Flow, Interest, Malformed, Pkt, Verdict};
+use super::{AppState, Classifier, Context, Flow, Interest, Malformed, Pkt, Resembled, Verdict};
 use crate::decode::gre::GreSlice;
 use crate::decode::{DecodeError, Layer, Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
 use crate::event::mdt::{
@@ -439,7 +439,7 @@ impl Mdt {
             // Unicast PIM that does not parse: the anomaly path reports it.
             if flow.malformed.is_none() {
                 flow.malformed = Some(Malformed {
-                    protocol: "mdt",
+                    protocol: Resembled::Mdt,
                     error: e.to_string(),
                 });
             }
@@ -589,7 +589,7 @@ impl Mdt {
                 // judgement, unlabelled.
                 if flow.malformed.is_none() && resembles_join(pkt, payload, tunnel.is_some()) {
                     flow.malformed = Some(Malformed {
-                        protocol: "mdt",
+                        protocol: Resembled::Mdt,
                         error: e.to_string(),
                     });
                 }
