@@ -17,6 +17,7 @@ pub mod mdt;
 pub use config::Config;
 pub use interest::Interest;
 
+use crate::aggregate::{Aggregator, At, Observation, Sink};
 use crate::decode::{proto_name, Decoded, Tunnel};
 use crate::event::{Body, Event, FlowFields, Origin, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
@@ -27,9 +28,8 @@ use crate::time::Timestamp;
 /// Index of a classifier in the registry.
 pub type ClassifierId = u8;
 
-/// Every classifier, in the order they are offered an unclaimed flow. `flow_timeout_secs`
-/// is the engine's idle timeout: scan windows wait past it for their last probe to end.
-pub fn registry(config: &Config, flow_timeout_secs: u64) -> Vec<Box<dyn Classifier>> {
+/// Every classifier, in the order they are offered an unclaimed flow.
+pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
     // One device inventory, fed by every OTA classifier and reported by the mDNS one.
     let devices = mdns::devices::shared(config.ota.max_sessions);
     vec![
@@ -42,11 +42,7 @@ pub fn registry(config: &Config, flow_timeout_secs: u64) -> Vec<Box<dyn Classifi
         Box::new(mdns::Mdns::new(config.ota.max_sessions, devices)),
         Box::new(mdt::Mdt::new(config.mdt_max_entries)),
         // Last: the fallback for whatever no classifier above claims.
-        Box::new(anomaly::Anomaly::new(
-            &config.watch_ports,
-            &config.anomaly,
-            flow_timeout_secs,
-        )),
+        Box::new(anomaly::Anomaly::new(&config.watch_ports, &config.anomaly)),
     ]
 }
 
@@ -189,6 +185,18 @@ pub struct Context<'e> {
     pub counters: &'e mut Counters,
     pub interest: &'e mut Interest,
     events: &'e mut Vec<Event>,
+    observer: Observer<'e>,
+}
+
+/// Where a classifier's observations go (see [`crate::aggregate`]).
+pub enum Observer<'e> {
+    /// One engine: applied at once, its events among the engine's.
+    Inline(&'e mut Aggregator),
+    /// A worker engine: queued, stamped with where the packet stands in the global order.
+    Queue {
+        queue: &'e mut Vec<(At, Observation)>,
+        at: At,
+    },
 }
 
 impl<'e> Context<'e> {
@@ -198,6 +206,7 @@ impl<'e> Context<'e> {
         counters: &'e mut Counters,
         interest: &'e mut Interest,
         events: &'e mut Vec<Event>,
+        observer: Observer<'e>,
     ) -> Self {
         Context {
             config,
@@ -205,6 +214,22 @@ impl<'e> Context<'e> {
             counters,
             interest,
             events,
+            observer,
+        }
+    }
+
+    /// Hands a fact to the cross-flow tables (the aggregator).
+    pub fn observe(&mut self, obs: Observation) {
+        match &mut self.observer {
+            Observer::Inline(aggregator) => aggregator.observe_into(
+                obs,
+                &mut Sink {
+                    counters: self.counters,
+                    events: self.events,
+                    origin: self.origin,
+                },
+            ),
+            Observer::Queue { queue, at } => queue.push((*at, obs)),
         }
     }
 

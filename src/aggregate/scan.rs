@@ -34,6 +34,7 @@ pub struct ScanConfig {
 }
 
 /// One probe flow as it ended.
+#[derive(Clone, Debug)]
 pub struct Probe {
     pub src: IpAddr,
     pub dst: IpAddr,

@@ -1,0 +1,323 @@
+//! The cross-flow tables: everything whose answer depends on more than one flow (scan windows,
+//! and the tables that follow them here). Classifiers keep per-flow state and judge each flow;
+//! what a table needs from a flow reaches it as a typed [`Observation`].
+//!
+//! One engine runs its [`Aggregator`] inline: `Context::observe` applies an observation at the
+//! very point where the classifier used to touch the table, so events keep their order. Worker
+//! engines (`Engine::new_worker`) queue their observations, stamped with the global packet index
+//! ([`At`]); the driver merges every worker's queue by stamp into one aggregator, so `--workers N`
+//! finds what one worker finds (a scan spread over hosts that hash to different workers is one
+//! scan), the way Zeek's cluster keeps scan detection on one node.
+
+pub mod scan;
+
+use crate::classify::anomaly::allowlist::Allowlist;
+use crate::classify::Config;
+use crate::event::anomaly::{AnomalyDetails, Evidence, Reason};
+use crate::event::{Body, Event, Origin, Severity};
+use crate::stats::Counters;
+use crate::time::Timestamp;
+use scan::{Closed, Probe, ScanConfig, ScanTracker};
+use std::sync::Arc;
+
+/// A fact about one flow that a cross-flow table needs.
+#[derive(Debug)]
+pub enum Observation {
+    /// A probe flow ended (the anomaly path judged it): its scan window folds `held_event`
+    /// into a `scan` event, or releases it unchanged when the window is no scan. `None`: the
+    /// probe's own event is written anyway (answered or silenced).
+    Probe {
+        probe: Probe,
+        held_event: Option<Box<Event>>,
+    },
+    /// A worker's clock tick (worker mode only; one engine ticks the aggregator itself).
+    /// Every worker sends one per tick time: the aggregator acts on the first.
+    Tick { now: Timestamp },
+    /// A worker reached the end of input (worker mode only); acted on once.
+    Finish { now: Timestamp },
+}
+
+/// Where an observation happened in the global packet order: the merge key of worker queues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct At {
+    /// Global index of the packet being handled (`Pkt.index`); `u64::MAX` at the end of input.
+    pub index: u64,
+    pub phase: Phase,
+}
+
+/// The steps of handling one packet, in the order one engine runs them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// The tick this packet triggered: idle flows ending, classifiers' housekeeping (and, at the
+    /// end of input, the final flush).
+    Housekeeping,
+    /// The aggregator's own tick (or finish), after every worker's housekeeping.
+    Clock,
+    /// The packet itself.
+    Packet,
+}
+
+impl At {
+    pub const fn new(index: u64, phase: Phase) -> Self {
+        At { index, phase }
+    }
+}
+
+/// Where the aggregator writes: the engine's counters and events when inline, its own in
+/// worker mode.
+pub(crate) struct Sink<'a> {
+    pub counters: &'a mut Counters,
+    pub events: &'a mut Vec<Event>,
+    pub origin: &'a Origin,
+}
+
+impl Sink<'_> {
+    fn emit(&mut self, event: Event) {
+        *self.counters.events.entry(event.event_type).or_default() += 1;
+        self.events.push(event);
+    }
+}
+
+/// The tables, apart from where their events go.
+struct Tables {
+    /// Scan windows wait this long past their end for their last probe flow to end (the
+    /// engine's flow timeout, plus two ticks).
+    scan_grace_secs: u64,
+    allowlist: Option<Arc<Allowlist>>,
+    scans: ScanTracker,
+    closed: Vec<Closed>,
+}
+
+/// Owner of every cross-flow table. See the module documentation.
+pub struct Aggregator {
+    tables: Tables,
+    counters: Counters,
+    events: Vec<Event>,
+    origin: Origin,
+    /// The last tick acted on: workers each send one per tick time.
+    last_tick: Option<Timestamp>,
+    finished: bool,
+}
+
+impl Aggregator {
+    /// `flow_timeout_secs`: the engine's idle timeout (scan windows wait past it).
+    pub fn new(config: &Config, flow_timeout_secs: u64) -> Self {
+        let a = &config.anomaly;
+        Aggregator {
+            tables: Tables {
+                scan_grace_secs: flow_timeout_secs + 2,
+                allowlist: a.allowlist.clone(),
+                scans: ScanTracker::new(ScanConfig {
+                    hosts: a.scan_hosts,
+                    ports: a.scan_ports,
+                    window_secs: a.scan_window_secs,
+                    max_sources: a.max_scan_sources,
+                }),
+                closed: Vec::new(),
+            },
+            counters: Counters::default(),
+            events: Vec::new(),
+            origin: Origin::default(),
+            last_tick: None,
+            finished: false,
+        }
+    }
+
+    /// Names the source of the events the aggregator writes itself (worker mode).
+    pub fn set_origin(&mut self, origin: Origin) {
+        self.origin = origin;
+    }
+
+    /// Applies one observation of a worker, in the order of `at` (worker mode).
+    pub fn observe(&mut self, at: At, obs: Observation) {
+        let _ = at;
+        match obs {
+            Observation::Tick { now } => self.tick(now),
+            Observation::Finish { now } => self.finish(now),
+            obs => {
+                let (tables, mut sink) = self.split();
+                tables.observe(obs, &mut sink);
+            }
+        }
+    }
+
+    /// Periodic work at packet time `now`, once per tick time however many workers send it.
+    pub fn tick(&mut self, now: Timestamp) {
+        if self.last_tick == Some(now) || self.finished {
+            return;
+        }
+        self.last_tick = Some(now);
+        let (tables, mut sink) = self.split();
+        tables.tick(now, &mut sink);
+    }
+
+    /// A periodic report (every `--stats-interval`): inventories, left as they are.
+    pub fn report(&mut self, now: Timestamp) {
+        let (tables, mut sink) = self.split();
+        tables.report(now, &mut sink);
+    }
+
+    /// End of input: closes every window and reports the inventories, once.
+    pub fn finish(&mut self, now: Timestamp) {
+        if std::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        let (tables, mut sink) = self.split();
+        tables.finish(now, &mut sink);
+    }
+
+    /// Events written since the last call, in order (worker mode).
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.events.drain(..)
+    }
+
+    /// The aggregator's own counters (worker mode), to merge into the run's `stats`.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The tables and the aggregator's own sink (worker mode), borrowed apart.
+    fn split(&mut self) -> (&mut Tables, Sink<'_>) {
+        let sink = Sink {
+            counters: &mut self.counters,
+            events: &mut self.events,
+            origin: &self.origin,
+        };
+        (&mut self.tables, sink)
+    }
+
+    /// One engine: the observation applied at once, its events among the engine's.
+    pub(crate) fn observe_into(&mut self, obs: Observation, sink: &mut Sink<'_>) {
+        match obs {
+            Observation::Tick { now } => self.tables.tick(now, sink),
+            Observation::Finish { now } => self.tables.finish(now, sink),
+            obs => self.tables.observe(obs, sink),
+        }
+    }
+
+    pub(crate) fn tick_into(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
+        self.tables.tick(now, sink);
+    }
+
+    pub(crate) fn report_into(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
+        self.tables.report(now, sink);
+    }
+
+    pub(crate) fn finish_into(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
+        self.tables.finish(now, sink);
+    }
+}
+
+impl Tables {
+    fn observe(&mut self, obs: Observation, sink: &mut Sink<'_>) {
+        match obs {
+            Observation::Probe { probe, held_event } => {
+                let left = self
+                    .scans
+                    .record(probe, held_event.map(|e| *e), &mut self.closed);
+                if let Some(ev) = left {
+                    sink.emit(ev);
+                }
+                self.flush_scans(sink);
+            }
+            Observation::Tick { .. } | Observation::Finish { .. } => {
+                unreachable!("clock observations are handled by the aggregator")
+            }
+        }
+    }
+
+    fn tick(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
+        self.scans
+            .expire(now, self.scan_grace_secs, &mut self.closed);
+        self.flush_scans(sink);
+        self.export_counters(sink);
+    }
+
+    fn report(&mut self, _now: Timestamp, _sink: &mut Sink<'_>) {}
+
+    fn finish(&mut self, _now: Timestamp, sink: &mut Sink<'_>) {
+        self.scans.finish(&mut self.closed);
+        self.flush_scans(sink);
+        self.export_counters(sink);
+    }
+
+    fn export_counters(&self, sink: &mut Sink<'_>) {
+        if self.scans.evicted > 0 {
+            sink.counters
+                .classifier
+                .insert("anomaly.scan_windows_evicted", self.scans.evicted);
+        }
+    }
+
+    fn silenced(
+        &self,
+        sink: &mut Sink<'_>,
+        reason: Reason,
+        s: &crate::event::anomaly::ScanDetails,
+    ) -> bool {
+        let Some(list) = &self.allowlist else {
+            return false;
+        };
+        let port = s.ports.first().copied().filter(|_| s.ports.len() == 1);
+        if let Some(entry) = list.matches(reason, &[s.src_ip], port, s.proto_number) {
+            sink.counters.bump("anomaly.silenced");
+            sink.counters.bump(reason.silenced_counter());
+            tracing::debug!(
+                line = entry.line,
+                reason = reason.name(),
+                "anomaly silenced by the allowlist"
+            );
+            return true;
+        }
+        false
+    }
+
+    /// Writes what closed windows produced: released probe events, then the `scan` event.
+    fn flush_scans(&mut self, sink: &mut Sink<'_>) {
+        for c in std::mem::take(&mut self.closed) {
+            for ev in c.released {
+                sink.emit(ev);
+            }
+            let Some(s) = c.scan else { continue };
+            sink.counters
+                .add("anomaly.scan_probes_folded", s.probes_folded);
+            if self.silenced(sink, Reason::Scan, &s) {
+                continue;
+            }
+            let detail = format!(
+                "{} probed {} target(s) on {} host(s), port(s) {:?}, over {} in {} s: {} scan",
+                s.src_ip,
+                s.target_count,
+                s.host_count,
+                s.ports,
+                s.proto,
+                s.window_end.secs_since(s.window_start).round(),
+                s.kind
+            );
+            let mut reasons = vec!["one source probed many targets on watched ports"];
+            if s.answered > 0 {
+                reasons.push("some targets answered");
+            }
+            let ts = s.window_end;
+            let d = AnomalyDetails {
+                reason: Reason::Scan,
+                report: "window",
+                evidence: Evidence::default(),
+                summary: None,
+                beacon: None,
+                interactive: None,
+                error: None,
+                severity_reasons: reasons,
+                detail,
+                scan: Some(s),
+            };
+            sink.emit(Event::global(
+                ts,
+                sink.origin.clone(),
+                "scan",
+                Severity::Medium,
+                Body::Anomaly(Box::new(d)),
+            ));
+        }
+    }
+}
