@@ -9,15 +9,18 @@
 //! finds what one worker finds (a scan spread over hosts that hash to different workers is one
 //! scan), the way Zeek's cluster keeps scan detection on one node.
 
+pub mod bruteforce;
 pub mod scan;
 
 use crate::classify::anomaly::allowlist::Allowlist;
 use crate::classify::Config;
 use crate::event::anomaly::{AnomalyDetails, Evidence, Reason};
-use crate::event::{Body, Event, Origin, Severity};
+use crate::event::{Body, Event, Origin, OtaProtocol, Severity};
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use bruteforce::FailureTracker;
 use scan::{Closed, Probe, ScanConfig, ScanTracker};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// A fact about one flow that a cross-flow table needs.
@@ -29,6 +32,15 @@ pub enum Observation {
     Probe {
         probe: Probe,
         held_event: Option<Box<Event>>,
+    },
+    /// A failed OTA password answer (ArduinoOTA or ESPHome). `alert` is the
+    /// `ota_auth_bruteforce` event to write, its detail and count left blank, should this
+    /// failure reach the threshold of the uploader's window; its body names the protocol.
+    AuthFailure {
+        uploader: IpAddr,
+        /// The device's OTA port (ArduinoOTA), for the alert's detail.
+        device_port: u16,
+        alert: Box<Event>,
     },
     /// A worker's clock tick (worker mode only; one engine ticks the aggregator itself).
     /// Every worker sends one per tick time: the aggregator acts on the first.
@@ -86,6 +98,16 @@ struct Tables {
     allowlist: Option<Arc<Allowlist>>,
     scans: ScanTracker,
     closed: Vec<Closed>,
+    /// Failed OTA password answers per uploader: ArduinoOTA's and ESPHome's, kept apart.
+    failures: [FailureTracker; 2],
+    bruteforce_window_secs: u64,
+}
+
+fn protocol_slot(p: OtaProtocol) -> usize {
+    match p {
+        OtaProtocol::ArduinoOta => 0,
+        _ => 1,
+    }
 }
 
 /// Owner of every cross-flow table. See the module documentation.
@@ -114,6 +136,14 @@ impl Aggregator {
                     max_sources: a.max_scan_sources,
                 }),
                 closed: Vec::new(),
+                failures: [(); 2].map(|_| {
+                    FailureTracker::new(
+                        config.ota.max_sessions,
+                        config.ota.bruteforce_threshold,
+                        config.ota.bruteforce_window_secs,
+                    )
+                }),
+                bruteforce_window_secs: config.ota.bruteforce_window_secs,
             },
             counters: Counters::default(),
             events: Vec::new(),
@@ -220,13 +250,54 @@ impl Tables {
                 }
                 self.flush_scans(sink);
             }
+            Observation::AuthFailure {
+                uploader,
+                device_port,
+                alert,
+            } => self.auth_failure(uploader, device_port, *alert, sink),
             Observation::Tick { .. } | Observation::Finish { .. } => {
                 unreachable!("clock observations are handled by the aggregator")
             }
         }
     }
 
+    /// Counts the failure; at the threshold, completes and writes the alert.
+    fn auth_failure(
+        &mut self,
+        uploader: IpAddr,
+        device_port: u16,
+        mut alert: Event,
+        sink: &mut Sink<'_>,
+    ) {
+        let Body::Alert(a) = &mut alert.body else {
+            debug_assert!(false, "AuthFailure carries an alert");
+            return;
+        };
+        let Some(n) = self.failures[protocol_slot(a.protocol)].fail(uploader, alert.timestamp)
+        else {
+            return;
+        };
+        a.failures = Some(n);
+        if a.protocol == OtaProtocol::ArduinoOta {
+            let window = self.bruteforce_window_secs;
+            a.detail = format!(
+                "{n} failed OTA password answers from {uploader} within {window} s (last against {}:{device_port})",
+                a.device
+            );
+            a.window_s = Some(window);
+            sink.counters.bump("arduino_ota.alerts");
+        } else {
+            a.detail = format!(
+                "{n} failed ESPHome OTA password answers from {uploader} within the window"
+            );
+        }
+        sink.emit(alert);
+    }
+
     fn tick(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
+        for f in &mut self.failures {
+            f.expire(now);
+        }
         self.scans
             .expire(now, self.scan_grace_secs, &mut self.closed);
         self.flush_scans(sink);
@@ -242,6 +313,12 @@ impl Tables {
     }
 
     fn export_counters(&self, sink: &mut Sink<'_>) {
+        let evicted: u64 = self.failures.iter().map(|f| f.evicted).sum();
+        if evicted > 0 {
+            sink.counters
+                .classifier
+                .insert("aggregate.bruteforce_sources_evicted", evicted);
+        }
         if self.scans.evicted > 0 {
             sink.counters
                 .classifier

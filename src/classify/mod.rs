@@ -250,8 +250,25 @@ impl<'e> Context<'e> {
         severity: Severity,
         body: Body,
     ) {
+        let event = self.flow_event(ts, pcap_cnt, flow, reverse, kind, severity, body);
+        self.emit(event);
+    }
+
+    /// The event [`Context::emit_flow_event`] would write, for an observation to carry (the
+    /// aggregator writes it when its table says so).
+    #[allow(clippy::too_many_arguments)]
+    pub fn flow_event(
+        &self,
+        ts: Timestamp,
+        pcap_cnt: Option<u64>,
+        flow: &mut Flow,
+        reverse: bool,
+        kind: &'static str,
+        severity: Severity,
+        body: Body,
+    ) -> Event {
         let flow_fields = flow.fields_oriented(self.config.community_id_seed, reverse);
-        let event = Event {
+        Event {
             timestamp: ts,
             flow_id: Some(flow.id),
             origin: self.origin.clone(),
@@ -268,8 +285,7 @@ impl<'e> Context<'e> {
                 depth: t.depth,
             }),
             body,
-        };
-        self.emit(event);
+        }
     }
 }
 

@@ -6,7 +6,6 @@
 //! security findings. Facts: shared/docs/arduino-ota.md.
 
 pub mod acks;
-pub mod alert;
 pub mod config;
 pub mod firmware;
 pub mod parser;
@@ -18,6 +17,7 @@ pub use config::OtaConfig;
 
 use super::mdns::devices::SharedInventory;
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
+use crate::aggregate::Observation;
 use crate::decode::Transport;
 use crate::event::alert::AlertDetails;
 use crate::event::arduino_ota::{
@@ -28,7 +28,6 @@ use crate::event::{AuthScheme as ReportedScheme, OtaOutcome, OtaProtocol};
 use crate::event::{Body, Event, Severity, TunnelFields};
 use crate::flow::RemovedBy;
 use crate::time::Timestamp;
-use alert::FailureTracker;
 use parser::{parse_auth_answer, parse_device_reply, parse_invitation, AuthScheme, DeviceReply};
 use session::{FlowRef, Session, SessionKey, Sessions, Stage};
 use transfer::{TransferFlow, TransferSummary};
@@ -48,7 +47,6 @@ pub struct ArduinoOta {
     ports: Vec<u16>,
     cfg: OtaConfig,
     sessions: Sessions,
-    failures: FailureTracker,
     devices: SharedInventory,
 }
 
@@ -60,11 +58,6 @@ impl ArduinoOta {
             devices,
             ports: ports.to_vec(),
             sessions: Sessions::new(cfg.max_sessions),
-            failures: FailureTracker::new(
-                cfg.max_sessions,
-                cfg.bruteforce_threshold,
-                cfg.bruteforce_window_secs,
-            ),
             cfg,
         }
     }
@@ -422,27 +415,21 @@ impl ArduinoOta {
                     Severity::Low,
                     Body::ArduinoOta(OtaDetails::AuthResult(details)),
                 );
-                if let Some(n) = self.failures.fail(key.uploader, pkt.ts) {
-                    let window = self.cfg.bruteforce_window_secs;
-                    let mut a = alert(
-                        format!(
-                            "{n} failed OTA password answers from {} within {window} s (last against {}:{})",
-                            key.uploader, key.device, key.device_port
-                        ),
-                        Some(scheme),
-                    );
-                    a.failures = Some(n);
-                    a.window_s = Some(window);
-                    self.alert(
-                        cx,
-                        pkt,
-                        flow,
-                        reverse,
-                        "ota_auth_bruteforce",
-                        Severity::High,
-                        a,
-                    );
-                }
+                // The tracker spans every device of the uploader: the aggregator's.
+                let template = cx.flow_event(
+                    pkt.ts,
+                    Some(pkt.index),
+                    flow,
+                    reverse,
+                    "ota_auth_bruteforce",
+                    Severity::High,
+                    Body::Alert(alert(String::new(), Some(scheme))),
+                );
+                cx.observe(Observation::AuthFailure {
+                    uploader: key.uploader,
+                    device_port: key.device_port,
+                    alert: Box::new(template),
+                });
             }
             DeviceReply::Error(text) => {
                 s.stage = Stage::DeviceError(format!("ERR: {text}"));
@@ -770,7 +757,6 @@ impl Classifier for ArduinoOta {
                 self.end_session(cx, s, now);
             }
         }
-        self.failures.expire(now);
     }
 
     fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {

@@ -1,5 +1,5 @@
-//! Security findings about OTA updates (`alert` events, shared/docs/EVENTS.md) and the bounded
-//! per-source failure tracker behind `ota_auth_bruteforce`.
+//! The bounded per-source failure tracker behind the `ota_auth_bruteforce` alert: failed OTA
+//! password answers of one uploader, across every device and flow.
 
 use crate::time::Timestamp;
 use std::collections::{HashMap, VecDeque};
