@@ -13,8 +13,8 @@ use crate::decode::gre::GreSlice;
 use crate::decode::{DecodeError, Layer, Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
 use crate::event::mdt::{
     DataMdtEntry, DataMdtJoinDetails, DefaultMdtDetails, DefaultMdtEntry, Evictions, Hello,
-    Inventory, JoinPrune, MalformedDetails, MdtDetails, NeighborEntry, PGroupEntry, PeEntry,
-    PimDetails,
+    Inventory, JoinPrune, MalformedDetails, MalformedProtocol, MdtDetails, NeighborEntry,
+    NeighborState, PGroupEntry, PGroupRole, PeEntry, PimChange, PimDetails, SeenVia,
 };
 use crate::event::{Body, Event, FlowFields, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
@@ -73,14 +73,6 @@ impl Seen {
             last: now,
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum NeighborState {
-    Up,
-    Left,
-    /// The holdtime ran out without a Hello.
-    Expired,
 }
 
 /// Where a neighbour's Hellos come from, to write its expiry (which has no packet).
@@ -289,7 +281,7 @@ impl Mdt {
         pkt: &Pkt<'_>,
         flow: &mut Flow,
         t: Tunnel,
-        via: &'static str,
+        via: SeenVia,
     ) {
         let key = (t.outer_src, t.outer_dst);
         if let Some(seen) = self.default_mdts.get_mut(&key) {
@@ -328,12 +320,12 @@ impl Mdt {
         cx: &mut Context<'_>,
         pkt: &Pkt<'_>,
         flow: &mut Flow,
-        protocol: &'static str,
+        protocol: MalformedProtocol,
         reason: &'static str,
         error: String,
     ) {
         let st = flow_state(flow);
-        let reported = if protocol == "pim" {
+        let reported = if protocol == MalformedProtocol::Pim {
             &mut st.malformed_pim_reported
         } else {
             &mut st.malformed_join_reported
@@ -379,7 +371,7 @@ impl Mdt {
             Err(e) => return self.bad_pim(cx, pkt, flow, e),
         };
         if let Some(t) = tunnel {
-            self.see_default_mdt(cx, pkt, flow, t, "pim");
+            self.see_default_mdt(cx, pkt, flow, t, SeenVia::Pim);
         }
         let base = PimDetails {
             pim_type: p.msg_type().name(),
@@ -433,7 +425,14 @@ impl Mdt {
             || is_all_pim_routers(pkt.decoded.net.dst)
             || flow.owner.is_some()
         {
-            self.malformed(cx, pkt, flow, "pim", e.reason(), e.to_string());
+            self.malformed(
+                cx,
+                pkt,
+                flow,
+                MalformedProtocol::Pim,
+                e.reason(),
+                e.to_string(),
+            );
             Verdict::Claim
         } else {
             // Unicast PIM that does not parse: the anomaly path reports it.
@@ -489,7 +488,11 @@ impl Mdt {
                     self.evictions.pim_neighbors += dropped;
                     cx.counters.add("mdt.evicted_pim_neighbors", dropped);
                 }
-                Some(if leaving { "leaving" } else { "new" })
+                Some(if leaving {
+                    PimChange::Leaving
+                } else {
+                    PimChange::New
+                })
             }
             Some(n) => {
                 let gone = n.state != NeighborState::Up || n.expired(now);
@@ -499,15 +502,15 @@ impl Mdt {
                     n.flow = hello_flow(flow);
                 }
                 let change = if leaving {
-                    (n.state != NeighborState::Left).then_some("leaving")
+                    (n.state != NeighborState::Left).then_some(PimChange::Leaving)
                 } else if gone {
-                    Some("new")
+                    Some(PimChange::New)
                 } else if h.generation_id != n.hello.generation_id {
                     n.restarts += 1;
                     previous_generation_id = n.hello.generation_id;
-                    Some("restart")
+                    Some(PimChange::Restart)
                 } else if h != n.hello {
-                    Some("options")
+                    Some(PimChange::Options)
                 } else {
                     None
                 };
@@ -600,7 +603,14 @@ impl Mdt {
                     || is_all_pim_routers(pkt.decoded.net.dst)
                     || flow.owner.is_some()
                 {
-                    self.malformed(cx, pkt, flow, "data_mdt_join", e.reason(), e.to_string());
+                    self.malformed(
+                        cx,
+                        pkt,
+                        flow,
+                        MalformedProtocol::DataMdtJoin,
+                        e.reason(),
+                        e.to_string(),
+                    );
                     return Verdict::Claim;
                 }
                 return Verdict::Decline;
@@ -614,7 +624,7 @@ impl Mdt {
             cx.counters.bump("mdt.join_bare");
         }
         if let Some(t) = tunnel {
-            self.see_default_mdt(cx, pkt, flow, t, "data_mdt_join");
+            self.see_default_mdt(cx, pkt, flow, t, SeenVia::DataMdtJoin);
         }
         for tlv in tlvs {
             self.on_join_tlv(cx, pkt, flow, tunnel, tlv);
@@ -809,24 +819,22 @@ impl Mdt {
             p.last_seen = p.last_seen.max(e.seen.last);
         }
         let state = |n: &Neighbor| match n.state {
-            NeighborState::Left => "left",
-            NeighborState::Expired => "expired",
-            NeighborState::Up if n.expired(now) => "expired",
-            NeighborState::Up => "up",
+            NeighborState::Up if n.expired(now) => NeighborState::Expired,
+            other => other,
         };
         // DR election per MDT and address family (RFC 7761 §4.3.2): highest priority, then
         // highest address; by address alone if any neighbour omits the priority option.
         let link = |ctx: Option<IpAddr>, addr: IpAddr| (ctx, addr.is_ipv4());
         let mut all_have_priority: BTreeMap<(Option<IpAddr>, bool), bool> = BTreeMap::new();
         for (&(ctx, addr), n) in &self.neighbors {
-            if state(n) == "up" {
+            if state(n) == NeighborState::Up {
                 let all = all_have_priority.entry(link(ctx, addr)).or_insert(true);
                 *all &= n.hello.dr_priority.is_some();
             }
         }
         let mut dr: BTreeMap<(Option<IpAddr>, bool), (u32, IpAddr)> = BTreeMap::new();
         for (&(ctx, addr), n) in &self.neighbors {
-            if state(n) != "up" {
+            if state(n) != NeighborState::Up {
                 continue;
             }
             let l = link(ctx, addr);
@@ -848,7 +856,8 @@ impl Mdt {
                 default_mdt: ctx,
                 pe: n.pe,
                 dr_priority: n.hello.dr_priority,
-                dr: dr.get(&link(ctx, addr)).is_some_and(|b| b.1 == addr) && state(n) == "up",
+                dr: dr.get(&link(ctx, addr)).is_some_and(|b| b.1 == addr)
+                    && state(n) == NeighborState::Up,
                 holdtime: n.hello.holdtime,
                 generation_id: n.hello.generation_id,
                 state: state(n),
@@ -883,11 +892,11 @@ impl Mdt {
             .iter()
             .map(|(&(pe, p_group), g)| {
                 let role = if self.default_mdts.contains_key(&(pe, p_group)) {
-                    "default"
+                    PGroupRole::Default
                 } else if data_groups.contains(&(pe, p_group)) {
-                    "data"
+                    PGroupRole::Data
                 } else {
-                    "unknown"
+                    PGroupRole::Unknown
                 };
                 PGroupEntry {
                     pe,
@@ -925,7 +934,7 @@ impl Mdt {
                 neighbor,
                 default_mdt,
                 pe: n.pe,
-                change: Some("expired"),
+                change: Some(PimChange::Expired),
                 previous_generation_id: None,
                 hello: Some(n.hello.clone()),
                 join_prune: None,
@@ -1044,7 +1053,7 @@ impl Classifier for Mdt {
             cx.counters.add("mdt.evicted_gre_errors", dropped);
         }
         let d = MalformedDetails {
-            protocol: "gre",
+            protocol: MalformedProtocol::Gre,
             reason: error.kind(),
             error: error.to_string(),
         };
