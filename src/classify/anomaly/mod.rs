@@ -15,7 +15,8 @@ pub mod scan;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Resembled, Verdict};
 use crate::decode::{TcpFlags, Transport};
 use crate::event::anomaly::{
-    AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, Reason, TcpSummary,
+    AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, ProtocolGuess, Reason,
+    Report, TcpSummary,
 };
 use crate::event::{Body, Event, Severity, TunnelFields};
 use crate::flow::{Direction, RemovedBy};
@@ -318,7 +319,8 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
     } else {
         None
     };
-    let guess_name = evidence.protocol_guess.unwrap_or("unknown");
+    let guess = evidence.protocol_guess;
+    let guess_name = guess.map_or("unknown", ProtocolGuess::as_str);
     let no_payload = flow.payload_bytes[0] + flow.payload_bytes[1] == 0;
     let mut sev_reasons = Vec::new();
     let peer = |a: IpAddr, p: u16| format!("{a}:{p}");
@@ -362,7 +364,10 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
     } else if tcp && answered {
         sev_reasons.push("a host answers TCP on a watched port with something other than ESPHome");
         let mut sev = Severity::Medium;
-        if matches!(guess_name, "ssh" | "tls" | "smb") {
+        if matches!(
+            guess,
+            Some(ProtocolGuess::Ssh | ProtocolGuess::Tls | ProtocolGuess::Smb)
+        ) {
             sev_reasons.push("remote-access or encrypted service");
             sev = Severity::High;
         }
@@ -408,7 +413,8 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
         severity,
         severity_reasons: sev_reasons,
         legitimate: flow.malformed.is_none()
-            && (evidence.protocol_guess == Some("esphome_ota") || looks_like_mdt_join(flow, st)),
+            && (evidence.protocol_guess == Some(ProtocolGuess::EsphomeOta)
+                || looks_like_mdt_join(flow, st)),
         evidence,
         summary,
         beacon,
@@ -444,13 +450,7 @@ impl Anomaly {
         false
     }
 
-    fn make_event(
-        &self,
-        cx: &Context<'_>,
-        flow: &mut Flow,
-        f: Finding,
-        report: &'static str,
-    ) -> Event {
+    fn make_event(&self, cx: &Context<'_>, flow: &mut Flow, f: Finding, report: Report) -> Event {
         let rev = matches!(&flow.app, AppState::Anomaly(s) if s.reversed);
         let pcap_cnt = match &flow.app {
             AppState::Anomaly(s) if s.last_index > 0 => Some(s.last_index),
@@ -513,7 +513,7 @@ impl Anomaly {
                     s.ports,
                     s.proto,
                     s.window_end.secs_since(s.window_start).round(),
-                    s.kind
+                    s.kind.as_str()
                 );
                 let mut reasons = vec!["one source probed many targets on watched ports"];
                 if s.answered > 0 {
@@ -522,7 +522,7 @@ impl Anomaly {
                 let ts = s.window_end;
                 let d = AnomalyDetails {
                     reason: Reason::Scan,
-                    report: "window",
+                    report: Report::Window,
                     evidence: Evidence::default(),
                     summary: None,
                     beacon: None,
@@ -622,7 +622,7 @@ impl Classifier for Anomaly {
             });
             if !f.legitimate && !self.silenced(cx, f.reason, &addrs, port, flow.endpoints.proto) {
                 cx.counters.bump("anomaly.judged_early");
-                let ev = self.make_event(cx, flow, f, "early");
+                let ev = self.make_event(cx, flow, f, Report::Early);
                 cx.emit(ev);
             }
         }
@@ -641,12 +641,13 @@ impl Classifier for Anomaly {
         let early = st.is_some_and(|s| s.reported_early);
         let mut f = judge(flow, st);
         if f.legitimate {
-            cx.counters
-                .bump(if f.evidence.protocol_guess == Some("esphome_ota") {
+            cx.counters.bump(
+                if f.evidence.protocol_guess == Some(ProtocolGuess::EsphomeOta) {
                     "anomaly.esphome_like_unclaimed"
                 } else {
                     "anomaly.mdt_like_unclaimed"
-                });
+                },
+            );
             return;
         }
         let rev = reversed_of(flow);
@@ -681,8 +682,14 @@ impl Classifier for Anomaly {
         let answered_probe = !f.probe
             && f.reason == Reason::UnexpectedTcpService
             && flow.payload_bytes[0] + flow.payload_bytes[1] == 0;
-        let event =
-            (!silenced).then(|| self.make_event(cx, flow, f, if early { "update" } else { "end" }));
+        let event = (!silenced).then(|| {
+            self.make_event(
+                cx,
+                flow,
+                f,
+                if early { Report::Update } else { Report::End },
+            )
+        });
         if probe || answered_probe {
             let p = Probe {
                 src: client,
