@@ -27,20 +27,6 @@ use scan::{Closed, Probe, ScanConfig, ScanTracker};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-impl Reason {
-    fn silenced_counter(self) -> &'static str {
-        match self {
-            Reason::UnknownProtocol => "anomaly.silenced.unknown_protocol",
-            Reason::MalformedOta => "anomaly.silenced.malformed_ota",
-            Reason::MalformedMdt => "anomaly.silenced.malformed_mdt",
-            Reason::UnexpectedTcpService => "anomaly.silenced.unexpected_tcp_service",
-            Reason::Scan => "anomaly.silenced.scan",
-            Reason::InteractiveSession => "anomaly.silenced.interactive_session",
-            Reason::Beacon => "anomaly.silenced.beacon",
-        }
-    }
-}
-
 /// Tunables of the anomaly path (CLI flags in `cli::anomaly`).
 #[derive(Clone, Debug)]
 pub struct AnomalyConfig {
@@ -438,8 +424,8 @@ impl Anomaly {
             return false;
         };
         if let Some(entry) = list.matches(reason, addrs, port, proto) {
-            cx.counters.bump("anomaly.silenced");
-            cx.counters.bump(reason.silenced_counter());
+            cx.counters.anomaly.silenced += 1;
+            cx.counters.anomaly.silence(reason);
             tracing::debug!(
                 line = entry.line,
                 reason = reason.name(),
@@ -494,8 +480,7 @@ impl Anomaly {
                 cx.emit(ev);
             }
             if let Some(s) = c.scan {
-                cx.counters
-                    .add("anomaly.scan_probes_folded", s.probes_folded);
+                cx.counters.anomaly.fold_probes(s.probes_folded);
                 if self.silenced(
                     cx,
                     Reason::Scan,
@@ -566,7 +551,7 @@ impl Classifier for Anomaly {
         let first = flow.packets[0] + flow.packets[1] == 1;
         let reversed = first && self.service_is_src(flow, pkt);
         let Some(st) = state(flow) else {
-            cx.counters.bump("anomaly.state_unavailable");
+            cx.counters.anomaly.state_unavailable += 1;
             return Verdict::Undecided;
         };
         if first {
@@ -621,7 +606,7 @@ impl Classifier for Anomaly {
                 flow.endpoints.dst_port
             });
             if !f.legitimate && !self.silenced(cx, f.reason, &addrs, port, flow.endpoints.proto) {
-                cx.counters.bump("anomaly.judged_early");
+                cx.counters.anomaly.judged_early += 1;
                 let ev = self.make_event(cx, flow, f, Report::Early);
                 cx.emit(ev);
             }
@@ -641,13 +626,12 @@ impl Classifier for Anomaly {
         let early = st.is_some_and(|s| s.reported_early);
         let mut f = judge(flow, st);
         if f.legitimate {
-            cx.counters.bump(
-                if f.evidence.protocol_guess == Some(ProtocolGuess::EsphomeOta) {
-                    "anomaly.esphome_like_unclaimed"
-                } else {
-                    "anomaly.mdt_like_unclaimed"
-                },
-            );
+            let unclaimed = &mut cx.counters.anomaly;
+            *if f.evidence.protocol_guess == Some(ProtocolGuess::EsphomeOta) {
+                &mut unclaimed.esphome_like_unclaimed
+            } else {
+                &mut unclaimed.mdt_like_unclaimed
+            } += 1;
             return;
         }
         let rev = reversed_of(flow);
@@ -754,16 +738,9 @@ fn looks_like_mdt_join(flow: &Flow, st: Option<&AnomalyFlow>) -> bool {
 
 impl Anomaly {
     fn export_counters(&self, cx: &mut Context<'_>) {
-        if self.scans.evicted > 0 {
-            cx.counters
-                .classifier
-                .insert("anomaly.scan_windows_evicted", self.scans.evicted);
-        }
-        if self.pairs.evicted > 0 {
-            cx.counters
-                .classifier
-                .insert("anomaly.beacon_pairs_evicted", self.pairs.evicted);
-        }
+        // Totals kept by the trackers: copied, not added.
+        cx.counters.anomaly.scan_windows_evicted = self.scans.evicted;
+        cx.counters.anomaly.beacon_pairs_evicted = self.pairs.evicted;
     }
 }
 
