@@ -271,13 +271,7 @@ impl Engine {
 
     fn count_decode_error(&mut self, e: &decode::DecodeError) {
         self.shared.counters.decode_errors += 1;
-        let key = format!("{}.{}", e.layer().name(), e.kind());
-        *self
-            .shared
-            .counters
-            .decode_error_kinds
-            .entry(key)
-            .or_default() += 1;
+        self.shared.counters.decode_error_kinds.count(e);
         tracing::debug!(error = %e, "packet not decoded");
     }
 
@@ -375,11 +369,8 @@ impl Engine {
                     self.classifiers[usize::from(owner)].on_flow_end(&mut cx, &mut r.value, r.by)
                 }
                 None => {
-                    cx.counters.bump("flows.unclassified");
-                    cx.counters.add(
-                        "packets.unclassified",
-                        r.value.packets[0] + r.value.packets[1],
-                    );
+                    cx.counters.unclassified_flows += 1;
+                    cx.counters.unclassified_packets += r.value.packets[0] + r.value.packets[1];
                     for (i, c) in self.classifiers.iter_mut().enumerate() {
                         if r.value.declined & (1 << i) == 0 {
                             c.on_flow_end(&mut cx, &mut r.value, r.by);
@@ -436,7 +427,7 @@ impl Engine {
             packets: c.packets,
             bytes: c.bytes,
             decode_errors: c.decode_errors,
-            decode_error_kinds: c.decode_error_kinds.clone(),
+            decode_error_kinds: c.decode_error_kinds.to_map(),
             not_ip: c.not_ip,
             fragments: c.fragments,
             snaplen_cut: c.snaplen_cut,
@@ -450,8 +441,8 @@ impl Engine {
                 peak: t.peak,
                 capacity: self.flows.capacity(),
             },
-            events: c.events.clone(),
-            classifiers: c.classifier.clone(),
+            events: c.events.to_map(),
+            classifiers: c.classifier_map(),
             kernel: self.kernel.clone(),
             files: has_files.then_some(FileStats {
                 read: c.files_read,
@@ -460,7 +451,7 @@ impl Engine {
             }),
             ..StatsDetails::default()
         };
-        *self.shared.counters.events.entry("stats").or_default() += 1;
+        self.shared.counters.events.stats += 1;
         let origin = self.shared.origin.clone();
         let body = Body::Stats(Box::new(details));
         Event::global(self.now, origin, kind, Severity::Info, body)

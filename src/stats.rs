@@ -1,5 +1,11 @@
 //! Run counters, turned into the `stats` event (`event::stats`) that ends every run.
+//!
+//! On the packet path every counter is a named field (`counters.mdt.pim_hellos += 1`); the
+//! string-keyed maps of the `stats` event are built only when one is written.
 
+use crate::decode::{DecodeError, ErrorKind, Layer};
+use crate::event::anomaly::Reason;
+use crate::event::Body;
 use std::collections::BTreeMap;
 
 // Kept while `src/cli` still imports the stats objects from here; they live in `event::stats`.
@@ -15,24 +21,284 @@ pub struct Counters {
     /// Packets whose IP payload was cut by the capture's snap length.
     pub snaplen_cut: u64,
     pub decode_errors: u64,
-    /// Decode errors by `layer.kind`, e.g. `udp.malformed`.
-    pub decode_error_kinds: BTreeMap<String, u64>,
+    /// Decode errors by layer and kind (`udp.malformed` in the stats event).
+    pub decode_error_kinds: DecodeErrorCounts,
     /// Packets that reached the flow table.
     pub interesting_packets: u64,
-    /// Named counters from classifiers, e.g. `arduino_ota.device_replies`.
-    pub classifier: BTreeMap<&'static str, u64>,
-    pub events: BTreeMap<&'static str, u64>,
+    pub arduino_ota: ArduinoOtaCounters,
+    pub esphome_ota: EsphomeOtaCounters,
+    pub mdns: MdnsCounters,
+    pub mdt: MdtCounters,
+    pub anomaly: AnomalyCounters,
+    /// Flows no classifier claimed, and their packets (`flows.unclassified`,
+    /// `packets.unclassified`).
+    pub unclassified_flows: u64,
+    pub unclassified_packets: u64,
+    /// Counters named by callers outside the packet path (the live capture's filter updates).
+    pub other: BTreeMap<&'static str, u64>,
+    pub events: EventCounts,
     pub files_read: u64,
     pub files_failed: u64,
     pub files_truncated: u64,
 }
 
 impl Counters {
+    /// Bumps a counter outside the packet path by name (e.g. `capture.filter_updates`).
     pub fn bump(&mut self, name: &'static str) {
         self.add(name, 1);
     }
 
     pub fn add(&mut self, name: &'static str, n: u64) {
-        *self.classifier.entry(name).or_default() += n;
+        *self.other.entry(name).or_default() += n;
+    }
+
+    /// The named counters of the `stats` event (`classifiers`), sorted by name.
+    pub fn classifier_map(&self) -> BTreeMap<&'static str, u64> {
+        let mut map = self.other.clone();
+        self.arduino_ota.export_fields(&mut map);
+        self.esphome_ota.export_fields(&mut map);
+        self.mdns.export_fields(&mut map);
+        self.mdt.export_fields(&mut map);
+        self.anomaly.export(&mut map);
+        if self.unclassified_flows > 0 {
+            map.insert("flows.unclassified", self.unclassified_flows);
+            map.insert("packets.unclassified", self.unclassified_packets);
+        }
+        map
+    }
+}
+
+/// A struct of named counters whose stats keys are `prefix.field`; a counter still at 0 was
+/// never bumped and is left out of the event.
+macro_rules! counter_group {
+    (
+        $(#[$meta:meta])* $name:ident, $prefix:literal { $($field:ident),* $(,)? }
+        $(; $($(#[$extra_meta:meta])* $extra:ident: $extra_type:ty),* $(,)?)?
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default)]
+        pub struct $name {
+            $(pub $field: u64,)*
+            $($($(#[$extra_meta])* pub $extra: $extra_type,)*)?
+        }
+
+        impl $name {
+            fn export_fields(&self, map: &mut BTreeMap<&'static str, u64>) {
+                $(
+                    if self.$field > 0 {
+                        map.insert(concat!($prefix, ".", stringify!($field)), self.$field);
+                    }
+                )*
+            }
+        }
+    };
+}
+
+counter_group!(
+    /// ArduinoOTA (espota) messages, sessions and transfers.
+    ArduinoOtaCounters, "arduino_ota" {
+        alerts,
+        auth_answers,
+        connect_backs,
+        firmware_extracted,
+        firmware_not_extracted,
+        firmware_write_errors,
+        invitations,
+        malformed_invitations,
+        orphan_auth_answers,
+        orphan_replies,
+        packets_after_transfer,
+        replies_auth,
+        replies_auth_failed,
+        replies_error,
+        replies_ok,
+        sessions,
+        sessions_evicted,
+        transfers,
+        unexpected_ok,
+        unrecognised_packets,
+    }
+);
+
+counter_group!(
+    /// ESPHome native OTA flows and sessions.
+    EsphomeOtaCounters, "esphome_ota" { flows, sessions }
+);
+
+counter_group!(
+    /// mDNS messages and announcements.
+    MdnsCounters, "mdns" { announcements, announcements_forgotten, malformed, messages }
+);
+
+counter_group!(
+    /// MDT: GRE, PIM and Data-MDT Joins, parse errors by kind, table evictions.
+    MdtCounters, "mdt" {
+        data_mdt_packets,
+        evicted_data_mdts,
+        evicted_default_mdts,
+        evicted_gre_errors,
+        evicted_join_prunes,
+        evicted_p_groups,
+        evicted_pim_neighbors,
+        gre_bad_checksum,
+        gre_customer_packets,
+        gre_errors_to_groups,
+        gre_mpls,
+        gre_other_payload,
+        join_bad_length,
+        join_bare,
+        join_datagrams,
+        join_empty,
+        join_length_too_short,
+        join_malformed,
+        join_mixed_types,
+        join_past_end,
+        join_refreshes,
+        join_tlvs,
+        join_truncated,
+        join_unknown_types,
+        pim_address_family,
+        pim_bad_checksum,
+        pim_bad_version,
+        pim_checksum_unverified,
+        pim_encoding_type,
+        pim_hello_refreshes,
+        pim_hellos,
+        pim_join_prune_refreshes,
+        pim_join_prunes,
+        pim_malformed,
+        pim_mask_length,
+        pim_messages,
+        pim_neighbors_expired,
+        pim_option_length,
+        pim_option_past_end,
+        pim_other_types,
+        pim_trailing_bytes,
+        pim_truncated,
+    }
+);
+
+counter_group!(
+    /// The anomaly path: judged flows, silenced findings, bounded trackers.
+    AnomalyCounters, "anomaly" {
+        beacon_pairs_evicted,
+        esphome_like_unclaimed,
+        judged_early,
+        mdt_like_unclaimed,
+        scan_windows_evicted,
+        silenced,
+        state_unavailable,
+    };
+    /// `anomaly.silenced.<reason>`, indexed by `Reason as usize`.
+    silenced_by_reason: [u64; Reason::ALL.len()],
+    /// Set by the first closed scan window, even one that folded no probe.
+    scan_probes_folded: Option<u64>,
+);
+
+impl AnomalyCounters {
+    /// Bumps the silenced count of one reason (`anomaly.silenced.<reason>`).
+    pub fn silence(&mut self, reason: Reason) {
+        self.silenced_by_reason[reason as usize] += 1;
+    }
+
+    /// Adds the probes a closed scan window folded.
+    pub fn fold_probes(&mut self, n: u64) {
+        *self.scan_probes_folded.get_or_insert(0) += n;
+    }
+
+    fn export(&self, map: &mut BTreeMap<&'static str, u64>) {
+        self.export_fields(map);
+        if let Some(n) = self.scan_probes_folded {
+            map.insert("anomaly.scan_probes_folded", n);
+        }
+        for reason in Reason::ALL {
+            let n = self.silenced_by_reason[reason as usize];
+            if n > 0 {
+                map.insert(reason.silenced_counter(), n);
+            }
+        }
+    }
+}
+
+impl Reason {
+    /// The stats key of the findings of this reason an allowlist silenced.
+    pub fn silenced_counter(self) -> &'static str {
+        match self {
+            Reason::UnknownProtocol => "anomaly.silenced.unknown_protocol",
+            Reason::MalformedOta => "anomaly.silenced.malformed_ota",
+            Reason::MalformedMdt => "anomaly.silenced.malformed_mdt",
+            Reason::UnexpectedTcpService => "anomaly.silenced.unexpected_tcp_service",
+            Reason::Scan => "anomaly.silenced.scan",
+            Reason::InteractiveSession => "anomaly.silenced.interactive_session",
+            Reason::Beacon => "anomaly.silenced.beacon",
+        }
+    }
+}
+
+/// Decode errors by (layer, kind).
+#[derive(Clone, Debug, Default)]
+pub struct DecodeErrorCounts {
+    counts: [[u64; ErrorKind::ALL.len()]; Layer::ALL.len()],
+}
+
+impl DecodeErrorCounts {
+    pub fn count(&mut self, e: &DecodeError) {
+        self.counts[e.layer() as usize][e.error_kind() as usize] += 1;
+    }
+
+    /// `layer.kind` → count, for the stats event.
+    pub fn to_map(&self) -> BTreeMap<String, u64> {
+        let mut map = BTreeMap::new();
+        for layer in Layer::ALL {
+            for kind in ErrorKind::ALL {
+                let n = self.counts[layer as usize][kind as usize];
+                if n > 0 {
+                    map.insert(format!("{}.{}", layer.name(), kind.name()), n);
+                }
+            }
+        }
+        map
+    }
+}
+
+/// Events emitted, by `event_type`.
+#[derive(Clone, Debug, Default)]
+pub struct EventCounts {
+    pub arduino_ota: u64,
+    pub mdt: u64,
+    pub esphome_ota: u64,
+    pub device: u64,
+    pub alert: u64,
+    pub anomaly: u64,
+    pub stats: u64,
+}
+
+impl EventCounts {
+    pub fn count(&mut self, body: &Body) {
+        *match body {
+            Body::ArduinoOta(_) => &mut self.arduino_ota,
+            Body::Mdt(_) => &mut self.mdt,
+            Body::EsphomeOta(_) => &mut self.esphome_ota,
+            Body::Device(_) => &mut self.device,
+            Body::Alert(_) => &mut self.alert,
+            Body::Anomaly(_) => &mut self.anomaly,
+            Body::Stats(_) => &mut self.stats,
+        } += 1;
+    }
+
+    /// `event_type` → count, for the stats event (types not emitted yet are left out).
+    pub fn to_map(&self) -> BTreeMap<&'static str, u64> {
+        [
+            ("arduino_ota", self.arduino_ota),
+            ("mdt", self.mdt),
+            ("esphome_ota", self.esphome_ota),
+            ("device", self.device),
+            ("alert", self.alert),
+            ("anomaly", self.anomaly),
+            ("stats", self.stats),
+        ]
+        .into_iter()
+        .filter(|&(_, n)| n > 0)
+        .collect()
     }
 }

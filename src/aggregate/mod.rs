@@ -14,7 +14,7 @@ pub mod scan;
 
 use crate::classify::anomaly::allowlist::Allowlist;
 use crate::classify::Config;
-use crate::event::anomaly::{AnomalyDetails, Evidence, Reason};
+use crate::event::anomaly::{AnomalyDetails, Evidence, Reason, Report};
 use crate::event::{Body, Event, Origin, OtaProtocol, Severity};
 use crate::stats::Counters;
 use crate::time::Timestamp;
@@ -85,7 +85,7 @@ pub(crate) struct Sink<'a> {
 
 impl Sink<'_> {
     fn emit(&mut self, event: Event) {
-        *self.counters.events.entry(event.event_type).or_default() += 1;
+        self.counters.events.count(&event.body);
         self.events.push(event);
     }
 }
@@ -285,7 +285,7 @@ impl Tables {
                 a.device
             );
             a.window_s = Some(window);
-            sink.counters.bump("arduino_ota.alerts");
+            sink.counters.arduino_ota.alerts += 1;
         } else {
             a.detail = format!(
                 "{n} failed ESPHome OTA password answers from {uploader} within the window"
@@ -316,14 +316,11 @@ impl Tables {
         let evicted: u64 = self.failures.iter().map(|f| f.evicted).sum();
         if evicted > 0 {
             sink.counters
-                .classifier
+                .other
                 .insert("aggregate.bruteforce_sources_evicted", evicted);
         }
-        if self.scans.evicted > 0 {
-            sink.counters
-                .classifier
-                .insert("anomaly.scan_windows_evicted", self.scans.evicted);
-        }
+        // Totals kept by the trackers: copied, not added.
+        sink.counters.anomaly.scan_windows_evicted = self.scans.evicted;
     }
 
     fn silenced(
@@ -337,8 +334,8 @@ impl Tables {
         };
         let port = s.ports.first().copied().filter(|_| s.ports.len() == 1);
         if let Some(entry) = list.matches(reason, &[s.src_ip], port, s.proto_number) {
-            sink.counters.bump("anomaly.silenced");
-            sink.counters.bump(reason.silenced_counter());
+            sink.counters.anomaly.silenced += 1;
+            sink.counters.anomaly.silence(reason);
             tracing::debug!(
                 line = entry.line,
                 reason = reason.name(),
@@ -356,8 +353,7 @@ impl Tables {
                 sink.emit(ev);
             }
             let Some(s) = c.scan else { continue };
-            sink.counters
-                .add("anomaly.scan_probes_folded", s.probes_folded);
+            sink.counters.anomaly.fold_probes(s.probes_folded);
             if self.silenced(sink, Reason::Scan, &s) {
                 continue;
             }
@@ -369,7 +365,7 @@ impl Tables {
                 s.ports,
                 s.proto,
                 s.window_end.secs_since(s.window_start).round(),
-                s.kind
+                s.kind.as_str()
             );
             let mut reasons = vec!["one source probed many targets on watched ports"];
             if s.answered > 0 {
@@ -378,7 +374,7 @@ impl Tables {
             let ts = s.window_end;
             let d = AnomalyDetails {
                 reason: Reason::Scan,
-                report: "window",
+                report: Report::Window,
                 evidence: Evidence::default(),
                 summary: None,
                 beacon: None,

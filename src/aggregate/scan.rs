@@ -14,7 +14,7 @@
 //! `anomaly.scan_windows_evicted`), at most [`MAX_TARGETS`] distinct targets remembered per
 //! window (the count goes on), and at most max(`hosts`, `ports`) held events per window.
 
-use crate::event::anomaly::ScanDetails;
+use crate::event::anomaly::{ScanDetails, ScanKind};
 use crate::event::Event;
 use crate::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -198,9 +198,9 @@ impl ScanTracker {
             proto: proto_name(key.1),
             proto_number: key.1,
             kind: match (h, v) {
-                (true, true) => "horizontal+vertical",
-                (true, false) => "horizontal",
-                _ => "vertical",
+                (true, true) => ScanKind::HorizontalAndVertical,
+                (true, false) => ScanKind::Horizontal,
+                _ => ScanKind::Vertical,
             },
             target_count: w.target_count,
             host_count: w.per_host.len(),
@@ -313,7 +313,7 @@ mod tests {
         let s = out[0].scan.as_ref().unwrap();
         assert_eq!(
             (s.kind, s.target_count, s.host_count, s.probes_folded),
-            ("horizontal", 6, 6, 6)
+            (ScanKind::Horizontal, 6, 6, 6)
         );
         assert_eq!(s.sample_targets[0], "10.0.1.1:3232");
         assert!(out[0].released.is_empty());
@@ -354,7 +354,7 @@ mod tests {
         t.expire(Timestamp(251_000_000), 120, &mut out);
         assert_eq!(out.len(), 3);
         assert_eq!(out[1].released.len(), 1);
-        assert_eq!(out[2].scan.as_ref().unwrap().kind, "vertical");
+        assert_eq!(out[2].scan.as_ref().unwrap().kind, ScanKind::Vertical);
         assert_eq!(out[2].scan.as_ref().unwrap().ports, [2040, 3232, 8266]);
     }
 

@@ -234,7 +234,7 @@ impl<'e> Context<'e> {
     }
 
     pub fn emit(&mut self, event: Event) {
-        *self.counters.events.entry(event.event_type).or_default() += 1;
+        self.counters.events.count(&event.body);
         self.events.push(event);
     }
 

@@ -33,6 +33,15 @@ pub enum Layer {
 }
 
 impl Layer {
+    pub const ALL: [Layer; 6] = [
+        Layer::Link,
+        Layer::Vlan,
+        Layer::Ip,
+        Layer::Gre,
+        Layer::Udp,
+        Layer::Tcp,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Layer::Link => "link",
@@ -85,22 +94,56 @@ impl DecodeError {
 
     /// A short stable name for stats keys and anomaly details.
     pub fn kind(&self) -> &'static str {
+        self.error_kind().name()
+    }
+
+    pub fn error_kind(&self) -> ErrorKind {
         match self {
-            DecodeError::Truncated { .. } => "truncated",
-            DecodeError::Malformed { .. } => "malformed",
+            DecodeError::Truncated { .. } => ErrorKind::Truncated,
+            DecodeError::Malformed { .. } => ErrorKind::Malformed,
             DecodeError::Gre {
                 error: GreError::Version(_),
                 ..
-            } => "gre_version",
+            } => ErrorKind::GreVersion,
             DecodeError::Gre {
                 error: GreError::ReservedBits(_),
                 ..
-            } => "gre_reserved_bits",
+            } => ErrorKind::GreReservedBits,
             DecodeError::Gre {
                 error: GreError::Truncated { .. },
                 ..
-            } => "truncated",
-            DecodeError::TunnelTooDeep { .. } => "tunnel_too_deep",
+            } => ErrorKind::Truncated,
+            DecodeError::TunnelTooDeep { .. } => ErrorKind::TunnelTooDeep,
+        }
+    }
+}
+
+/// What went wrong, whatever the layer (the second half of a `decode_error_kinds` key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    Truncated,
+    Malformed,
+    GreVersion,
+    GreReservedBits,
+    TunnelTooDeep,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 5] = [
+        ErrorKind::Truncated,
+        ErrorKind::Malformed,
+        ErrorKind::GreVersion,
+        ErrorKind::GreReservedBits,
+        ErrorKind::TunnelTooDeep,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Truncated => "truncated",
+            ErrorKind::Malformed => "malformed",
+            ErrorKind::GreVersion => "gre_version",
+            ErrorKind::GreReservedBits => "gre_reserved_bits",
+            ErrorKind::TunnelTooDeep => "tunnel_too_deep",
         }
     }
 }

@@ -46,6 +46,69 @@ impl Reason {
     }
 }
 
+// Which report of a flow an anomaly is (not a doc comment on these enums: schemars would
+// append it to the descriptions of optional fields in docs/events.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Report {
+    End,
+    Early,
+    Update,
+    Window,
+}
+
+// The protocol a flow's first bytes suggest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProtocolGuess {
+    Tls,
+    Ssh,
+    Http,
+    Dns,
+    Smb,
+    EsphomeOta,
+    Text,
+    Binary,
+    Empty,
+}
+
+impl ProtocolGuess {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProtocolGuess::Tls => "tls",
+            ProtocolGuess::Ssh => "ssh",
+            ProtocolGuess::Http => "http",
+            ProtocolGuess::Dns => "dns",
+            ProtocolGuess::Smb => "smb",
+            ProtocolGuess::EsphomeOta => "esphome_ota",
+            ProtocolGuess::Text => "text",
+            ProtocolGuess::Binary => "binary",
+            ProtocolGuess::Empty => "empty",
+        }
+    }
+}
+
+// The shape of a scan: many hosts, many ports of one host, or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub enum ScanKind {
+    #[serde(rename = "horizontal")]
+    Horizontal,
+    #[serde(rename = "vertical")]
+    Vertical,
+    #[serde(rename = "horizontal+vertical")]
+    HorizontalAndVertical,
+}
+
+impl ScanKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanKind::Horizontal => "horizontal",
+            ScanKind::Vertical => "vertical",
+            ScanKind::HorizontalAndVertical => "horizontal+vertical",
+        }
+    }
+}
+
 /// Flow counters oriented by the service: `toserver` = towards the watched port.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FlowSummary {
@@ -95,7 +158,7 @@ pub struct AnomalyDetails {
     pub reason: Reason,
     /// `end` (flow ended), `early` (long-lived flow judged while open), `update` (end of a
     /// flow reported early), `window` (a scan window closed).
-    pub report: &'static str,
+    pub report: Report,
     #[serde(flatten)]
     pub evidence: Evidence,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -156,7 +219,7 @@ pub struct SshEvidence {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// `tls`, `ssh`, `http`, `dns`, `smb`, `esphome_ota`, `text`, `binary`, `empty`.
-    pub protocol_guess: Option<&'static str>,
+    pub protocol_guess: Option<ProtocolGuess>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsEvidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -294,7 +357,7 @@ pub struct ScanDetails {
     #[serde(skip)]
     pub proto_number: u8,
     /// `horizontal`, `vertical` or `horizontal+vertical`.
-    pub kind: &'static str,
+    pub kind: ScanKind,
     /// Distinct (host, port) pairs probed (at least; see `targets_truncated`).
     pub target_count: u64,
     /// Distinct hosts probed (among the remembered targets).

@@ -5,6 +5,59 @@ use crate::time::Timestamp;
 use serde::Serialize;
 use std::net::IpAddr;
 
+// What revealed a default MDT (not doc comments on these enums: schemars would append them
+// to the descriptions of optional fields in docs/events.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SeenVia {
+    Pim,
+    DataMdtJoin,
+}
+
+// What changed about a PIM neighbour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PimChange {
+    New,
+    // The Generation ID changed.
+    Restart,
+    Options,
+    // Holdtime 0.
+    Leaving,
+    // The holdtime ran out.
+    Expired,
+}
+
+// The control protocol that did not parse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MalformedProtocol {
+    Pim,
+    DataMdtJoin,
+    Gre,
+}
+
+// A PIM neighbour's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NeighborState {
+    Up,
+    // Sent holdtime 0.
+    Left,
+    // The holdtime ran out without a Hello.
+    Expired,
+}
+
+// The role of a multicast group a PE sends GRE to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PGroupRole {
+    Default,
+    Data,
+    // GRE to a group no PIM or Join explained.
+    Unknown,
+}
+
 /// The `mdt` object of an event; `kind` names the variant.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
@@ -27,7 +80,7 @@ pub struct DefaultMdtDetails {
     /// Time of the packet that first revealed this (PE, P-group) pair.
     pub first_seen: Timestamp,
     /// What revealed it: `pim` or `data_mdt_join`.
-    pub seen_via: &'static str,
+    pub seen_via: SeenVia,
 }
 
 /// `pim`: a Hello (when the neighbour changes), a Join/Prune (when its content changes), or
@@ -49,7 +102,7 @@ pub struct PimDetails {
     /// Hellos: `new`, `restart` (Generation ID changed), `options`, `leaving` (holdtime 0),
     /// `expired` (holdtime ran out).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub change: Option<&'static str>,
+    pub change: Option<PimChange>,
     /// `restart`: the neighbour's Generation ID before the change; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_generation_id: Option<u32>,
@@ -101,7 +154,7 @@ pub struct DataMdtJoinDetails {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct MalformedDetails {
     /// `pim`, `data_mdt_join`, or `gre` (GRE to a multicast group that did not decode).
-    pub protocol: &'static str,
+    pub protocol: MalformedProtocol,
     /// Short error code, e.g. PIM `truncated`, `bad_checksum`; Join `empty`, `bad_length`;
     /// GRE `gre_version`, `gre_reserved_bits`, `tunnel_too_deep`.
     pub reason: &'static str,
@@ -160,7 +213,7 @@ pub struct NeighborEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generation_id: Option<u32>,
     /// `up`, `left` (sent holdtime 0) or `expired` (holdtime ran out before the end).
-    pub state: &'static str,
+    pub state: NeighborState,
     /// Times its Generation ID changed (the neighbour restarted).
     pub restarts: u32,
     /// Hellos received from it.
@@ -202,7 +255,7 @@ pub struct PGroupEntry {
     /// The multicast group the GRE went to (outer IP destination).
     pub p_group: IpAddr,
     /// `default`, `data`, or `unknown` (GRE to a group no PIM or Join explained).
-    pub role: &'static str,
+    pub role: PGroupRole,
     /// GRE packets from the PE to the group: PIM, Joins, customer traffic and MPLS.
     pub packets: u64,
     /// Of `packets`, those carrying MPLS (GRE protocol 0x8847 or 0x8848).

@@ -4,7 +4,8 @@
 //! once when a long-lived flow is first judged, then one update at its end).
 //!
 //! Pieces: [`guess`] (pure protocol guessers), [`behaviour`] (beacon / interactive heuristics),
-//! [`scan`] (probe windows per source), [`allowlist`] (silenced findings). docs/anomalies.md.
+//! [`allowlist`] (silenced findings). Scan windows span flows: probes go to the aggregator
+//! (`crate::aggregate::scan`). docs/anomalies.md.
 
 pub mod allowlist;
 pub mod behaviour;
@@ -16,7 +17,8 @@ use crate::aggregate::scan::Probe;
 use crate::aggregate::Observation;
 use crate::decode::{TcpFlags, Transport};
 use crate::event::anomaly::{
-    AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, Reason, TcpSummary,
+    AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, ProtocolGuess, Reason,
+    Report, TcpSummary,
 };
 use crate::event::{Body, Event, Severity, TunnelFields};
 use crate::flow::{Direction, RemovedBy};
@@ -25,20 +27,6 @@ use allowlist::Allowlist;
 use behaviour::Record;
 use std::net::IpAddr;
 use std::sync::Arc;
-
-impl Reason {
-    pub(crate) fn silenced_counter(self) -> &'static str {
-        match self {
-            Reason::UnknownProtocol => "anomaly.silenced.unknown_protocol",
-            Reason::MalformedOta => "anomaly.silenced.malformed_ota",
-            Reason::MalformedMdt => "anomaly.silenced.malformed_mdt",
-            Reason::UnexpectedTcpService => "anomaly.silenced.unexpected_tcp_service",
-            Reason::Scan => "anomaly.silenced.scan",
-            Reason::InteractiveSession => "anomaly.silenced.interactive_session",
-            Reason::Beacon => "anomaly.silenced.beacon",
-        }
-    }
-}
 
 /// Tunables of the anomaly path (CLI flags in `cli::anomaly`).
 #[derive(Clone, Debug)]
@@ -306,7 +294,8 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
     } else {
         None
     };
-    let guess_name = evidence.protocol_guess.unwrap_or("unknown");
+    let guess = evidence.protocol_guess;
+    let guess_name = guess.map_or("unknown", ProtocolGuess::as_str);
     let no_payload = flow.payload_bytes[0] + flow.payload_bytes[1] == 0;
     let mut sev_reasons = Vec::new();
     let peer = |a: IpAddr, p: u16| format!("{a}:{p}");
@@ -350,7 +339,10 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
     } else if tcp && answered {
         sev_reasons.push("a host answers TCP on a watched port with something other than ESPHome");
         let mut sev = Severity::Medium;
-        if matches!(guess_name, "ssh" | "tls" | "smb") {
+        if matches!(
+            guess,
+            Some(ProtocolGuess::Ssh | ProtocolGuess::Tls | ProtocolGuess::Smb)
+        ) {
             sev_reasons.push("remote-access or encrypted service");
             sev = Severity::High;
         }
@@ -396,7 +388,8 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
         severity,
         severity_reasons: sev_reasons,
         legitimate: flow.malformed.is_none()
-            && (evidence.protocol_guess == Some("esphome_ota") || looks_like_mdt_join(flow, st)),
+            && (evidence.protocol_guess == Some(ProtocolGuess::EsphomeOta)
+                || looks_like_mdt_join(flow, st)),
         evidence,
         summary,
         beacon,
@@ -420,8 +413,8 @@ impl Anomaly {
             return false;
         };
         if let Some(entry) = list.matches(reason, addrs, port, proto) {
-            cx.counters.bump("anomaly.silenced");
-            cx.counters.bump(reason.silenced_counter());
+            cx.counters.anomaly.silenced += 1;
+            cx.counters.anomaly.silence(reason);
             tracing::debug!(
                 line = entry.line,
                 reason = reason.name(),
@@ -432,13 +425,7 @@ impl Anomaly {
         false
     }
 
-    fn make_event(
-        &self,
-        cx: &Context<'_>,
-        flow: &mut Flow,
-        f: Finding,
-        report: &'static str,
-    ) -> Event {
+    fn make_event(&self, cx: &Context<'_>, flow: &mut Flow, f: Finding, report: Report) -> Event {
         let rev = matches!(&flow.app, AppState::Anomaly(s) if s.reversed);
         let pcap_cnt = match &flow.app {
             AppState::Anomaly(s) if s.last_index > 0 => Some(s.last_index),
@@ -499,7 +486,7 @@ impl Classifier for Anomaly {
         let first = flow.packets[0] + flow.packets[1] == 1;
         let reversed = first && self.service_is_src(flow, pkt);
         let Some(st) = state(flow) else {
-            cx.counters.bump("anomaly.state_unavailable");
+            cx.counters.anomaly.state_unavailable += 1;
             return Verdict::Undecided;
         };
         if first {
@@ -554,8 +541,8 @@ impl Classifier for Anomaly {
                 flow.endpoints.dst_port
             });
             if !f.legitimate && !self.silenced(cx, f.reason, &addrs, port, flow.endpoints.proto) {
-                cx.counters.bump("anomaly.judged_early");
-                let ev = self.make_event(cx, flow, f, "early");
+                cx.counters.anomaly.judged_early += 1;
+                let ev = self.make_event(cx, flow, f, Report::Early);
                 cx.emit(ev);
             }
         }
@@ -574,12 +561,12 @@ impl Classifier for Anomaly {
         let early = st.is_some_and(|s| s.reported_early);
         let mut f = judge(flow, st);
         if f.legitimate {
-            cx.counters
-                .bump(if f.evidence.protocol_guess == Some("esphome_ota") {
-                    "anomaly.esphome_like_unclaimed"
-                } else {
-                    "anomaly.mdt_like_unclaimed"
-                });
+            let unclaimed = &mut cx.counters.anomaly;
+            *if f.evidence.protocol_guess == Some(ProtocolGuess::EsphomeOta) {
+                &mut unclaimed.esphome_like_unclaimed
+            } else {
+                &mut unclaimed.mdt_like_unclaimed
+            } += 1;
             return;
         }
         let rev = reversed_of(flow);
@@ -614,8 +601,14 @@ impl Classifier for Anomaly {
         let answered_probe = !f.probe
             && f.reason == Reason::UnexpectedTcpService
             && flow.payload_bytes[0] + flow.payload_bytes[1] == 0;
-        let event =
-            (!silenced).then(|| self.make_event(cx, flow, f, if early { "update" } else { "end" }));
+        let event = (!silenced).then(|| {
+            self.make_event(
+                cx,
+                flow,
+                f,
+                if early { Report::Update } else { Report::End },
+            )
+        });
         if probe || answered_probe {
             let p = Probe {
                 src: client,
@@ -678,11 +671,8 @@ fn looks_like_mdt_join(flow: &Flow, st: Option<&AnomalyFlow>) -> bool {
 
 impl Anomaly {
     fn export_counters(&self, cx: &mut Context<'_>) {
-        if self.pairs.evicted > 0 {
-            cx.counters
-                .classifier
-                .insert("anomaly.beacon_pairs_evicted", self.pairs.evicted);
-        }
+        // Totals kept by the trackers: copied, not added.
+        cx.counters.anomaly.beacon_pairs_evicted = self.pairs.evicted;
     }
 }
 

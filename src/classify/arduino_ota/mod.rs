@@ -94,7 +94,7 @@ impl ArduinoOta {
         severity: Severity,
         details: AlertDetails,
     ) {
-        cx.counters.bump("arduino_ota.alerts");
+        cx.counters.arduino_ota.alerts += 1;
         cx.emit_flow_event(
             pkt.ts,
             Some(pkt.index),
@@ -143,7 +143,7 @@ impl ArduinoOta {
             }
             if let Some(victim) = self.sessions.victim() {
                 if let Some(old) = self.sessions.remove(&victim) {
-                    cx.counters.bump("arduino_ota.sessions_evicted");
+                    cx.counters.arduino_ota.sessions_evicted += 1;
                     self.end_session(cx, old, pkt.ts);
                 }
             }
@@ -162,7 +162,7 @@ impl ArduinoOta {
                 session_id: id,
             };
             cx.interest.hold_tcp_port(inv.host_port);
-            cx.counters.bump("arduino_ota.sessions");
+            cx.counters.arduino_ota.sessions += 1;
             self.sessions.insert(Session {
                 id,
                 key,
@@ -191,7 +191,7 @@ impl ArduinoOta {
         st.invitations += 1;
         st.last_invitation = Some(details.clone());
         let reverse = towards_device(flow, &key);
-        cx.counters.bump("arduino_ota.invitations");
+        cx.counters.arduino_ota.invitations += 1;
         cx.emit_flow_event(
             pkt.ts,
             Some(pkt.index),
@@ -237,7 +237,7 @@ impl ArduinoOta {
             device_port,
         };
         let Some(s) = self.sessions.get_mut(&key) else {
-            cx.counters.bump("arduino_ota.orphan_auth_answers");
+            cx.counters.arduino_ota.orphan_auth_answers += 1;
             return;
         };
         s.last_seen = pkt.ts;
@@ -270,7 +270,7 @@ impl ArduinoOta {
             .unwrap_or_else(|p| p.into_inner())
             .saw_mac(key.device, pkt.decoded.link.src_mac, pkt.ts);
         let Some(s) = self.sessions.get_mut(&key) else {
-            cx.counters.bump("arduino_ota.orphan_replies");
+            cx.counters.arduino_ota.orphan_replies += 1;
             return;
         };
         s.last_seen = pkt.ts;
@@ -349,7 +349,7 @@ impl ArduinoOta {
                     other => {
                         // A repeated OK, or OK without the answer in the capture.
                         if other != Stage::Accepted {
-                            cx.counters.bump("arduino_ota.unexpected_ok");
+                            cx.counters.arduino_ota.unexpected_ok += 1;
                         }
                         return;
                     }
@@ -462,7 +462,7 @@ impl ArduinoOta {
             let Some(session) = self.sessions.remove(&key) else {
                 return Verdict::Decline;
             };
-            cx.counters.bump("arduino_ota.connect_backs");
+            cx.counters.arduino_ota.connect_backs += 1;
             let keep = self.cfg.extract_dir.is_some();
             let tf = TransferFlow::new(
                 Box::new(session),
@@ -479,7 +479,7 @@ impl ArduinoOta {
             return Verdict::Decline;
         };
         if tf.finished {
-            cx.counters.bump("arduino_ota.packets_after_transfer");
+            cx.counters.arduino_ota.packets_after_transfer += 1;
             return Verdict::Claim;
         }
         if tf.packet((src, tcp.src_port), &tcp, pkt.ts) {
@@ -533,7 +533,7 @@ impl ArduinoOta {
         }
         // Flow fields of the device's connection: the device first (EVENTS.md).
         let reverse = flow.endpoints.src == uploader.0 && flow.endpoints.src_port == uploader.1;
-        cx.counters.bump("arduino_ota.transfers");
+        cx.counters.arduino_ota.transfers += 1;
         cx.emit_flow_event(
             ts,
             pcap_cnt,
@@ -551,7 +551,7 @@ impl ArduinoOta {
         cx.interest.release_tcp_port(s.invitation.host_port);
         let details = transfer_details(&s, None, None);
         self.record(&s, &details, s.last_seen);
-        cx.counters.bump("arduino_ota.transfers");
+        cx.counters.arduino_ota.transfers += 1;
         let event = Event {
             timestamp: s.last_seen,
             flow_id: Some(s.udp.flow_id),
@@ -651,7 +651,7 @@ fn extract(
     over_cap: bool,
 ) -> String {
     let (Some(image), Some(md5)) = (image, md5) else {
-        cx.counters.bump("arduino_ota.firmware_not_extracted");
+        cx.counters.arduino_ota.firmware_not_extracted += 1;
         return if over_cap {
             "not written: larger than --max-firmware-bytes"
         } else {
@@ -662,12 +662,12 @@ fn extract(
     let path = dir.join(format!("{md5}.bin"));
     match std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, &image)) {
         Ok(()) => {
-            cx.counters.bump("arduino_ota.firmware_extracted");
+            cx.counters.arduino_ota.firmware_extracted += 1;
             path.display().to_string()
         }
         Err(e) => {
             tracing::warn!("cannot write firmware {}: {e}", path.display());
-            cx.counters.bump("arduino_ota.firmware_write_errors");
+            cx.counters.arduino_ota.firmware_write_errors += 1;
             format!("not written: {e}")
         }
     }
@@ -698,7 +698,7 @@ impl Classifier for ArduinoOta {
             }
             if let Some(answer) = parse_auth_answer(udp.payload) {
                 state(flow).auth_answers += 1;
-                cx.counters.bump("arduino_ota.auth_answers");
+                cx.counters.arduino_ota.auth_answers += 1;
                 self.on_answer(cx, pkt, answer);
                 return Verdict::Claim;
             }
@@ -706,12 +706,13 @@ impl Classifier for ArduinoOta {
         if self.is_device_port(udp.src_port) {
             if let Ok(reply) = parse_device_reply(udp.payload) {
                 state(flow).device_replies += 1;
-                cx.counters.bump(match reply {
-                    DeviceReply::Ok => "arduino_ota.replies_ok",
-                    DeviceReply::Auth { .. } => "arduino_ota.replies_auth",
-                    DeviceReply::AuthFailed => "arduino_ota.replies_auth_failed",
-                    DeviceReply::Error(_) => "arduino_ota.replies_error",
-                });
+                let replies = &mut cx.counters.arduino_ota;
+                *match reply {
+                    DeviceReply::Ok => &mut replies.replies_ok,
+                    DeviceReply::Auth { .. } => &mut replies.replies_auth,
+                    DeviceReply::AuthFailed => &mut replies.replies_auth_failed,
+                    DeviceReply::Error(_) => &mut replies.replies_error,
+                } += 1;
                 self.on_reply(cx, pkt, flow, reply);
                 return Verdict::Claim;
             }
@@ -719,7 +720,7 @@ impl Classifier for ArduinoOta {
         if !ours && self.is_device_port(udp.dst_port) && parser::looks_like_invitation(udp.payload)
         {
             if let Err(e) = parse_invitation(udp.payload) {
-                cx.counters.bump("arduino_ota.malformed_invitations");
+                cx.counters.arduino_ota.malformed_invitations += 1;
                 flow.malformed = Some(super::Malformed {
                     protocol: super::Resembled::ArduinoOta,
                     error: e.to_string(),
@@ -728,7 +729,7 @@ impl Classifier for ArduinoOta {
         }
         if ours {
             // Something else inside an espota exchange: keep the flow, count the oddity.
-            cx.counters.bump("arduino_ota.unrecognised_packets");
+            cx.counters.arduino_ota.unrecognised_packets += 1;
             Verdict::Claim
         } else {
             Verdict::Decline

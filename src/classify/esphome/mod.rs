@@ -137,7 +137,7 @@ impl Esphome {
             inv.saw_mac(device, st.device_mac, ts);
             inv.session(device, port, details.auth, update);
         }
-        cx.counters.bump("esphome_ota.sessions");
+        cx.counters.esphome_ota.sessions += 1;
         cx.emit_flow_event(
             ts,
             pcap_cnt,
@@ -229,7 +229,7 @@ impl Classifier for Esphome {
                     Verdict::Decline
                 };
             }
-            cx.counters.bump("esphome_ota.flows");
+            cx.counters.esphome_ota.flows += 1;
             flow.app = AppState::Esphome(Box::new(EsphomeFlow {
                 client: src,
                 up: Stream::new(self.max_ooo),

@@ -142,7 +142,7 @@ impl Classifier for Mdns {
         let msg = match parser::parse(udp.payload) {
             Ok(m) => m,
             Err(e) => {
-                cx.counters.bump("mdns.malformed");
+                cx.counters.mdns.malformed += 1;
                 tracing::debug!("mDNS message not parsed: {e}");
                 return if flow.owner.is_some() {
                     Verdict::Claim
@@ -151,7 +151,7 @@ impl Classifier for Mdns {
                 };
             }
         };
-        cx.counters.bump("mdns.messages");
+        cx.counters.mdns.messages += 1;
         if !msg.response {
             return Verdict::Claim;
         }
@@ -183,11 +183,11 @@ impl Classifier for Mdns {
                 continue;
             }
             if !self.last.contains_key(&key) && self.last.len() >= self.capacity {
-                cx.counters.bump("mdns.announcements_forgotten");
+                cx.counters.mdns.announcements_forgotten += 1;
                 self.last.clear();
             }
             self.last.insert(key, a.clone());
-            cx.counters.bump("mdns.announcements");
+            cx.counters.mdns.announcements += 1;
             cx.emit_flow_event(
                 pkt.ts,
                 Some(pkt.index),

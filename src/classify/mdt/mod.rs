@@ -13,12 +13,13 @@ use crate::decode::gre::GreSlice;
 use crate::decode::{DecodeError, Layer, Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
 use crate::event::mdt::{
     DataMdtEntry, DataMdtJoinDetails, DefaultMdtDetails, DefaultMdtEntry, Evictions, Hello,
-    Inventory, JoinPrune, MalformedDetails, MdtDetails, NeighborEntry, PGroupEntry, PeEntry,
-    PimDetails,
+    Inventory, JoinPrune, MalformedDetails, MalformedProtocol, MdtDetails, NeighborEntry,
+    NeighborState, PGroupEntry, PGroupRole, PeEntry, PimChange, PimDetails, SeenVia,
 };
 use crate::event::{Body, Event, FlowFields, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
 use crate::packet::Packet;
+use crate::stats::MdtCounters;
 use crate::time::Timestamp;
 use join::{parse_joins, JoinError, JoinTlv, MDT_PORT};
 use pim::{PimError, PimPacket, PimType};
@@ -73,14 +74,6 @@ impl Seen {
             last: now,
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum NeighborState {
-    Up,
-    Left,
-    /// The holdtime ran out without a Hello.
-    Expired,
 }
 
 /// Where a neighbour's Hellos come from, to write its expiry (which has no packet).
@@ -249,27 +242,27 @@ fn tunnel_fields(t: Tunnel) -> TunnelFields {
     }
 }
 
-fn pim_error_counter(e: &PimError) -> &'static str {
+fn pim_error_counter<'c>(c: &'c mut MdtCounters, e: &PimError) -> &'c mut u64 {
     match e {
-        PimError::Truncated { .. } => "mdt.pim_truncated",
-        PimError::Version(_) => "mdt.pim_bad_version",
-        PimError::Checksum { .. } => "mdt.pim_bad_checksum",
-        PimError::OptionPastEnd { .. } => "mdt.pim_option_past_end",
-        PimError::OptionLength { .. } => "mdt.pim_option_length",
-        PimError::AddressFamily { .. } => "mdt.pim_address_family",
-        PimError::EncodingType { .. } => "mdt.pim_encoding_type",
-        PimError::MaskLength { .. } => "mdt.pim_mask_length",
-        PimError::TrailingBytes { .. } => "mdt.pim_trailing_bytes",
+        PimError::Truncated { .. } => &mut c.pim_truncated,
+        PimError::Version(_) => &mut c.pim_bad_version,
+        PimError::Checksum { .. } => &mut c.pim_bad_checksum,
+        PimError::OptionPastEnd { .. } => &mut c.pim_option_past_end,
+        PimError::OptionLength { .. } => &mut c.pim_option_length,
+        PimError::AddressFamily { .. } => &mut c.pim_address_family,
+        PimError::EncodingType { .. } => &mut c.pim_encoding_type,
+        PimError::MaskLength { .. } => &mut c.pim_mask_length,
+        PimError::TrailingBytes { .. } => &mut c.pim_trailing_bytes,
     }
 }
 
-fn join_error_counter(e: &JoinError) -> &'static str {
+fn join_error_counter<'c>(c: &'c mut MdtCounters, e: &JoinError) -> &'c mut u64 {
     match e {
-        JoinError::Empty => "mdt.join_empty",
-        JoinError::Truncated { .. } => "mdt.join_truncated",
-        JoinError::LengthTooShort { .. } => "mdt.join_length_too_short",
-        JoinError::PastEnd { .. } => "mdt.join_past_end",
-        JoinError::BadLength { .. } => "mdt.join_bad_length",
+        JoinError::Empty => &mut c.join_empty,
+        JoinError::Truncated { .. } => &mut c.join_truncated,
+        JoinError::LengthTooShort { .. } => &mut c.join_length_too_short,
+        JoinError::PastEnd { .. } => &mut c.join_past_end,
+        JoinError::BadLength { .. } => &mut c.join_bad_length,
     }
 }
 
@@ -289,7 +282,7 @@ impl Mdt {
         pkt: &Pkt<'_>,
         flow: &mut Flow,
         t: Tunnel,
-        via: &'static str,
+        via: SeenVia,
     ) {
         let key = (t.outer_src, t.outer_dst);
         if let Some(seen) = self.default_mdts.get_mut(&key) {
@@ -305,7 +298,7 @@ impl Mdt {
         );
         if dropped > 0 {
             self.evictions.default_mdts += dropped;
-            cx.counters.add("mdt.evicted_default_mdts", dropped);
+            cx.counters.mdt.evicted_default_mdts += dropped;
         }
         let d = DefaultMdtDetails {
             pe: t.outer_src,
@@ -328,12 +321,12 @@ impl Mdt {
         cx: &mut Context<'_>,
         pkt: &Pkt<'_>,
         flow: &mut Flow,
-        protocol: &'static str,
+        protocol: MalformedProtocol,
         reason: &'static str,
         error: String,
     ) {
         let st = flow_state(flow);
-        let reported = if protocol == "pim" {
+        let reported = if protocol == MalformedProtocol::Pim {
             &mut st.malformed_pim_reported
         } else {
             &mut st.malformed_join_reported
@@ -363,12 +356,12 @@ impl Mdt {
         flow: &mut Flow,
         payload: &[u8],
     ) -> Verdict {
-        cx.counters.bump("mdt.pim_messages");
+        cx.counters.mdt.pim_messages += 1;
         let net = pkt.decoded.net;
         let tunnel = mdt_tunnel(pkt);
         let parsed = PimPacket::new_checked(payload).and_then(|p| {
             if net.truncated {
-                cx.counters.bump("mdt.pim_checksum_unverified");
+                cx.counters.mdt.pim_checksum_unverified += 1;
             } else {
                 p.verify_checksum(net.src, net.dst)?;
             }
@@ -379,7 +372,7 @@ impl Mdt {
             Err(e) => return self.bad_pim(cx, pkt, flow, e),
         };
         if let Some(t) = tunnel {
-            self.see_default_mdt(cx, pkt, flow, t, "pim");
+            self.see_default_mdt(cx, pkt, flow, t, SeenVia::Pim);
         }
         let base = PimDetails {
             pim_type: p.msg_type().name(),
@@ -403,7 +396,7 @@ impl Mdt {
                 Err(e) => return self.bad_pim(cx, pkt, flow, e),
             },
             other => {
-                cx.counters.bump("mdt.pim_other_types");
+                cx.counters.mdt.pim_other_types += 1;
                 let bit = 1u64 << (other.code() & 63);
                 let st = flow_state(flow);
                 if st.other_pim_reported & bit == 0 {
@@ -426,14 +419,21 @@ impl Mdt {
         flow: &mut Flow,
         e: PimError,
     ) -> Verdict {
-        cx.counters.bump("mdt.pim_malformed");
-        cx.counters.bump(pim_error_counter(&e));
+        cx.counters.mdt.pim_malformed += 1;
+        *pim_error_counter(&mut cx.counters.mdt, &e) += 1;
         tracing::debug!(error = %e, pcap_cnt = pkt.index, "PIM message not accepted");
         if mdt_tunnel(pkt).is_some()
             || is_all_pim_routers(pkt.decoded.net.dst)
             || flow.owner.is_some()
         {
-            self.malformed(cx, pkt, flow, "pim", e.reason(), e.to_string());
+            self.malformed(
+                cx,
+                pkt,
+                flow,
+                MalformedProtocol::Pim,
+                e.reason(),
+                e.to_string(),
+            );
             Verdict::Claim
         } else {
             // Unicast PIM that does not parse: the anomaly path reports it.
@@ -455,7 +455,7 @@ impl Mdt {
         base: PimDetails,
         h: Hello,
     ) {
-        cx.counters.bump("mdt.pim_hellos");
+        cx.counters.mdt.pim_hellos += 1;
         let key = (base.default_mdt, base.neighbor);
         let now = pkt.ts;
         let leaving = h.holdtime == Some(0);
@@ -487,9 +487,13 @@ impl Mdt {
                     insert_bounded(&mut self.neighbors, self.cap, key, n, |n| n.seen.last);
                 if dropped > 0 {
                     self.evictions.pim_neighbors += dropped;
-                    cx.counters.add("mdt.evicted_pim_neighbors", dropped);
+                    cx.counters.mdt.evicted_pim_neighbors += dropped;
                 }
-                Some(if leaving { "leaving" } else { "new" })
+                Some(if leaving {
+                    PimChange::Leaving
+                } else {
+                    PimChange::New
+                })
             }
             Some(n) => {
                 let gone = n.state != NeighborState::Up || n.expired(now);
@@ -499,15 +503,15 @@ impl Mdt {
                     n.flow = hello_flow(flow);
                 }
                 let change = if leaving {
-                    (n.state != NeighborState::Left).then_some("leaving")
+                    (n.state != NeighborState::Left).then_some(PimChange::Leaving)
                 } else if gone {
-                    Some("new")
+                    Some(PimChange::New)
                 } else if h.generation_id != n.hello.generation_id {
                     n.restarts += 1;
                     previous_generation_id = n.hello.generation_id;
-                    Some("restart")
+                    Some(PimChange::Restart)
                 } else if h != n.hello {
-                    Some("options")
+                    Some(PimChange::Options)
                 } else {
                     None
                 };
@@ -524,7 +528,7 @@ impl Mdt {
             }
         };
         let Some(change) = change else {
-            cx.counters.bump("mdt.pim_hello_refreshes");
+            cx.counters.mdt.pim_hello_refreshes += 1;
             return;
         };
         let d = PimDetails {
@@ -544,13 +548,13 @@ impl Mdt {
         base: PimDetails,
         jp: JoinPrune,
     ) {
-        cx.counters.bump("mdt.pim_join_prunes");
+        cx.counters.mdt.pim_join_prunes += 1;
         let key = (base.default_mdt, base.neighbor, jp.upstream_neighbor);
         let dg = digest(&jp);
         match self.join_prunes.get_mut(&key) {
             Some(entry) if entry.0 == dg => {
                 entry.1 = pkt.ts;
-                cx.counters.bump("mdt.pim_join_prune_refreshes");
+                cx.counters.mdt.pim_join_prune_refreshes += 1;
                 return;
             }
             Some(entry) => *entry = (dg, pkt.ts),
@@ -559,7 +563,7 @@ impl Mdt {
                     insert_bounded(&mut self.join_prunes, self.cap, key, (dg, pkt.ts), |e| e.1);
                 if dropped > 0 {
                     self.evictions.join_prunes += dropped;
-                    cx.counters.add("mdt.evicted_join_prunes", dropped);
+                    cx.counters.mdt.evicted_join_prunes += dropped;
                 }
             }
         }
@@ -581,8 +585,8 @@ impl Mdt {
         let (tlvs, mixed) = match parse_joins(payload) {
             Ok(parsed) => parsed,
             Err(e) => {
-                cx.counters.bump("mdt.join_malformed");
-                cx.counters.bump(join_error_counter(&e));
+                cx.counters.mdt.join_malformed += 1;
+                *join_error_counter(&mut cx.counters.mdt, &e) += 1;
                 tracing::debug!(error = %e, pcap_cnt = pkt.index, "UDP 3232 payload is not an MDT Join");
                 // Only a datagram that resembles a Join is "malformed MDT"; anything else on
                 // UDP 3232 (a scan probe, another service) is left to the anomaly path's own
@@ -600,21 +604,28 @@ impl Mdt {
                     || is_all_pim_routers(pkt.decoded.net.dst)
                     || flow.owner.is_some()
                 {
-                    self.malformed(cx, pkt, flow, "data_mdt_join", e.reason(), e.to_string());
+                    self.malformed(
+                        cx,
+                        pkt,
+                        flow,
+                        MalformedProtocol::DataMdtJoin,
+                        e.reason(),
+                        e.to_string(),
+                    );
                     return Verdict::Claim;
                 }
                 return Verdict::Decline;
             }
         };
-        cx.counters.bump("mdt.join_datagrams");
+        cx.counters.mdt.join_datagrams += 1;
         if mixed {
-            cx.counters.bump("mdt.join_mixed_types");
+            cx.counters.mdt.join_mixed_types += 1;
         }
         if tunnel.is_none() {
-            cx.counters.bump("mdt.join_bare");
+            cx.counters.mdt.join_bare += 1;
         }
         if let Some(t) = tunnel {
-            self.see_default_mdt(cx, pkt, flow, t, "data_mdt_join");
+            self.see_default_mdt(cx, pkt, flow, t, SeenVia::DataMdtJoin);
         }
         for tlv in tlvs {
             self.on_join_tlv(cx, pkt, flow, tunnel, tlv);
@@ -630,7 +641,7 @@ impl Mdt {
         tunnel: Option<Tunnel>,
         tlv: JoinTlv<'_>,
     ) {
-        cx.counters.bump("mdt.join_tlvs");
+        cx.counters.mdt.join_tlvs += 1;
         let pe = pkt.decoded.net.src.to_canonical();
         let mut d = DataMdtJoinDetails {
             tlv_type: tlv.tlv_type(),
@@ -660,7 +671,7 @@ impl Mdt {
                 length,
                 value,
             } => {
-                cx.counters.bump("mdt.join_unknown_types");
+                cx.counters.mdt.join_unknown_types += 1;
                 let st = flow_state(flow);
                 if st.unknown_tlvs_reported.contains(&tlv_type) {
                     return;
@@ -685,7 +696,7 @@ impl Mdt {
             Some(e) if e.p_group == p_group => {
                 e.joins += 1;
                 e.seen.last = now;
-                cx.counters.bump("mdt.join_refreshes");
+                cx.counters.mdt.join_refreshes += 1;
                 return;
             }
             Some(e) => {
@@ -713,7 +724,7 @@ impl Mdt {
                     insert_bounded(&mut self.data_mdts, self.cap, key, e, |e| e.seen.last);
                 if dropped > 0 {
                     self.evictions.data_mdts += dropped;
-                    cx.counters.add("mdt.evicted_data_mdts", dropped);
+                    cx.counters.mdt.evicted_data_mdts += dropped;
                 }
             }
         }
@@ -758,7 +769,7 @@ impl Mdt {
                 });
                 if dropped > 0 {
                     self.evictions.p_groups += dropped;
-                    cx.counters.add("mdt.evicted_p_groups", dropped);
+                    cx.counters.mdt.evicted_p_groups += dropped;
                 }
             }
         }
@@ -766,7 +777,7 @@ impl Mdt {
             if let Some(e) = self.data_mdts.get_mut(&(pe, s, g)) {
                 if e.p_group == group {
                     e.data_packets += 1;
-                    cx.counters.bump("mdt.data_mdt_packets");
+                    cx.counters.mdt.data_mdt_packets += 1;
                 }
             }
         }
@@ -809,24 +820,22 @@ impl Mdt {
             p.last_seen = p.last_seen.max(e.seen.last);
         }
         let state = |n: &Neighbor| match n.state {
-            NeighborState::Left => "left",
-            NeighborState::Expired => "expired",
-            NeighborState::Up if n.expired(now) => "expired",
-            NeighborState::Up => "up",
+            NeighborState::Up if n.expired(now) => NeighborState::Expired,
+            other => other,
         };
         // DR election per MDT and address family (RFC 7761 §4.3.2): highest priority, then
         // highest address; by address alone if any neighbour omits the priority option.
         let link = |ctx: Option<IpAddr>, addr: IpAddr| (ctx, addr.is_ipv4());
         let mut all_have_priority: BTreeMap<(Option<IpAddr>, bool), bool> = BTreeMap::new();
         for (&(ctx, addr), n) in &self.neighbors {
-            if state(n) == "up" {
+            if state(n) == NeighborState::Up {
                 let all = all_have_priority.entry(link(ctx, addr)).or_insert(true);
                 *all &= n.hello.dr_priority.is_some();
             }
         }
         let mut dr: BTreeMap<(Option<IpAddr>, bool), (u32, IpAddr)> = BTreeMap::new();
         for (&(ctx, addr), n) in &self.neighbors {
-            if state(n) != "up" {
+            if state(n) != NeighborState::Up {
                 continue;
             }
             let l = link(ctx, addr);
@@ -848,7 +857,8 @@ impl Mdt {
                 default_mdt: ctx,
                 pe: n.pe,
                 dr_priority: n.hello.dr_priority,
-                dr: dr.get(&link(ctx, addr)).is_some_and(|b| b.1 == addr) && state(n) == "up",
+                dr: dr.get(&link(ctx, addr)).is_some_and(|b| b.1 == addr)
+                    && state(n) == NeighborState::Up,
                 holdtime: n.hello.holdtime,
                 generation_id: n.hello.generation_id,
                 state: state(n),
@@ -883,11 +893,11 @@ impl Mdt {
             .iter()
             .map(|(&(pe, p_group), g)| {
                 let role = if self.default_mdts.contains_key(&(pe, p_group)) {
-                    "default"
+                    PGroupRole::Default
                 } else if data_groups.contains(&(pe, p_group)) {
-                    "data"
+                    PGroupRole::Data
                 } else {
-                    "unknown"
+                    PGroupRole::Unknown
                 };
                 PGroupEntry {
                     pe,
@@ -918,14 +928,14 @@ impl Mdt {
                 continue;
             }
             n.state = NeighborState::Expired;
-            cx.counters.bump("mdt.pim_neighbors_expired");
+            cx.counters.mdt.pim_neighbors_expired += 1;
             let d = PimDetails {
                 pim_type: PimType::Hello.name(),
                 pim_type_code: 0,
                 neighbor,
                 default_mdt,
                 pe: n.pe,
-                change: Some("expired"),
+                change: Some(PimChange::Expired),
                 previous_generation_id: None,
                 hello: Some(n.hello.clone()),
                 join_prune: None,
@@ -967,7 +977,7 @@ impl Classifier for Mdt {
         let d = pkt.decoded;
         if let Some(t) = d.tunnel {
             if t.checksum_ok == Some(false) {
-                cx.counters.bump("mdt.gre_bad_checksum");
+                cx.counters.mdt.gre_bad_checksum += 1;
             }
         }
         match d.transport {
@@ -981,11 +991,11 @@ impl Classifier for Mdt {
                 // GRE carrying something other than IP: the decoder stopped at its header.
                 let mpls = match GreSlice::from_slice(payload).map(|g| g.protocol_type()) {
                     Ok(0x8847) | Ok(0x8848) => {
-                        cx.counters.bump("mdt.gre_mpls");
+                        cx.counters.mdt.gre_mpls += 1;
                         true
                     }
                     Ok(_) => {
-                        cx.counters.bump("mdt.gre_other_payload");
+                        cx.counters.mdt.gre_other_payload += 1;
                         false
                     }
                     Err(_) => return Verdict::Decline,
@@ -1004,7 +1014,7 @@ impl Classifier for Mdt {
             _ => match mdt_tunnel(pkt) {
                 Some(t) => {
                     // Customer traffic in a provider group.
-                    cx.counters.bump("mdt.gre_customer_packets");
+                    cx.counters.mdt.gre_customer_packets += 1;
                     let inner = Some((d.net.src, d.net.dst));
                     self.on_group_traffic(cx, t.outer_src, t.outer_dst, inner, false, pkt.ts);
                     Verdict::Claim
@@ -1026,7 +1036,7 @@ impl Classifier for Mdt {
         if !group.is_multicast() {
             return;
         }
-        cx.counters.bump("mdt.gre_errors_to_groups");
+        cx.counters.mdt.gre_errors_to_groups += 1;
         let key = (pe, group, error.kind());
         if let Some(seen) = self.gre_errors.get_mut(&key) {
             seen.last = packet.ts;
@@ -1041,10 +1051,10 @@ impl Classifier for Mdt {
         );
         if dropped > 0 {
             self.evictions.gre_errors += dropped;
-            cx.counters.add("mdt.evicted_gre_errors", dropped);
+            cx.counters.mdt.evicted_gre_errors += dropped;
         }
         let d = MalformedDetails {
-            protocol: "gre",
+            protocol: MalformedProtocol::Gre,
             reason: error.kind(),
             error: error.to_string(),
         };

@@ -8,11 +8,13 @@ pub mod http;
 pub mod simple;
 pub mod tls;
 
-use crate::event::anomaly::{Evidence, HttpEvidence, Preview, SshEvidence, TlsEvidence};
+use crate::event::anomaly::{
+    Evidence, HttpEvidence, Preview, ProtocolGuess, SshEvidence, TlsEvidence,
+};
 pub use simple::entropy;
 
 impl Evidence {
-    fn named(name: &'static str) -> Self {
+    fn named(name: ProtocolGuess) -> Self {
         Evidence {
             protocol_guess: Some(name),
             ..Evidence::default()
@@ -33,7 +35,7 @@ pub fn guess_flow(to_server: &[u8], to_client: &[u8], tcp: bool) -> Evidence {
                 server_version: server_hello.as_ref().map(|s| s.version),
                 cipher_suite: server_hello.map(|s| s.cipher_suite),
             }),
-            ..Evidence::named("tls")
+            ..Evidence::named(ProtocolGuess::Tls)
         };
     }
     let (ssh_s, ssh_c) = (simple::ssh_banner(to_client), simple::ssh_banner(to_server));
@@ -51,7 +53,7 @@ pub fn guess_flow(to_server: &[u8], to_client: &[u8], tcp: bool) -> Evidence {
         };
         return Evidence {
             ssh: Some(ssh),
-            ..Evidence::named("ssh")
+            ..Evidence::named(ProtocolGuess::Ssh)
         };
     }
     let (req, resp) = (
@@ -66,32 +68,32 @@ pub fn guess_flow(to_server: &[u8], to_client: &[u8], tcp: bool) -> Evidence {
         };
         return Evidence {
             http: Some(http),
-            ..Evidence::named("http")
+            ..Evidence::named(ProtocolGuess::Http)
         };
     }
     if let Some(d) = simple::dns(to_server, tcp).or_else(|| simple::dns(to_client, tcp)) {
         return Evidence {
             dns: Some(d),
-            ..Evidence::named("dns")
+            ..Evidence::named(ProtocolGuess::Dns)
         };
     }
     if let Some(s) = simple::smb(to_server).or_else(|| simple::smb(to_client)) {
         return Evidence {
             smb: Some(s),
-            ..Evidence::named("smb")
+            ..Evidence::named(ProtocolGuess::Smb)
         };
     }
     if simple::esphome_magic(to_server) {
-        return Evidence::named("esphome_ota");
+        return Evidence::named(ProtocolGuess::EsphomeOta);
     }
     match (to_server.is_empty(), to_client.is_empty()) {
-        (true, true) => Evidence::named("empty"),
+        (true, true) => Evidence::named(ProtocolGuess::Empty),
         _ => {
             let text = |b: &[u8]| b.is_empty() || simple::is_text(b);
             if text(to_server) && text(to_client) {
-                Evidence::named("text")
+                Evidence::named(ProtocolGuess::Text)
             } else {
-                Evidence::named("binary")
+                Evidence::named(ProtocolGuess::Binary)
             }
         }
     }
@@ -187,14 +189,17 @@ mod tests {
 
     #[test]
     fn flow_guesses() {
-        assert_eq!(guess_flow(b"", b"", true).protocol_guess, Some("empty"));
+        assert_eq!(
+            guess_flow(b"", b"", true).protocol_guess,
+            Some(ProtocolGuess::Empty)
+        );
         assert_eq!(
             guess_flow(b"whoami\n", b"root\n", true).protocol_guess,
-            Some("text")
+            Some(ProtocolGuess::Text)
         );
         assert_eq!(
             guess_flow(&[0x90, 0x01, 0xfe, 0x00, 0x17], b"", false).protocol_guess,
-            Some("binary")
+            Some(ProtocolGuess::Binary)
         );
         let s = guess_flow(
             b"SSH-2.0-OpenSSH_9.2p1\r\n",
@@ -220,7 +225,7 @@ mod tests {
         );
         assert_eq!(
             guess_flow(&simple::ESPHOME_MAGIC, b"", true).protocol_guess,
-            Some("esphome_ota")
+            Some(ProtocolGuess::EsphomeOta)
         );
         let p = preview(b"ab\x00").unwrap();
         assert_eq!((p.hex.as_str(), p.printable.as_str()), ("616200", "ab."));
