@@ -10,15 +10,18 @@
 //! scan), the way Zeek's cluster keeps scan detection on one node.
 
 pub mod bruteforce;
+pub mod mdt;
 pub mod scan;
 
 use crate::classify::anomaly::allowlist::Allowlist;
 use crate::classify::Config;
 use crate::event::anomaly::{AnomalyDetails, Evidence, Reason, Report};
-use crate::event::{Body, Event, Origin, OtaProtocol, Severity};
+use crate::event::mdt::{DataMdtJoinDetails, Hello, JoinPrune, PimDetails};
+use crate::event::{Body, Event, FlowFields, Origin, OtaProtocol, Severity, TunnelFields};
 use crate::stats::Counters;
 use crate::time::Timestamp;
 use bruteforce::FailureTracker;
+use mdt::MdtTables;
 use scan::{Closed, Probe, ScanConfig, ScanTracker};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -42,11 +45,62 @@ pub enum Observation {
         device_port: u16,
         alert: Box<Event>,
     },
+    /// A (PE, default-MDT group) pair seen in control traffic; `event` is its `default_mdt`
+    /// event, written on the first sighting.
+    DefaultMdtSeen {
+        pe: IpAddr,
+        p_group: IpAddr,
+        event: Box<Event>,
+    },
+    /// A PIM Hello (`base`: the `pim` details of the packet, change not yet decided).
+    PimHello {
+        base: Box<PimDetails>,
+        hello: Box<Hello>,
+        flow: Box<FlowRef>,
+    },
+    /// A PIM Join/Prune.
+    PimJoinPrune {
+        base: Box<PimDetails>,
+        join_prune: Box<JoinPrune>,
+        flow: Box<FlowRef>,
+    },
+    /// A Data-MDT Join TLV naming a C-flow and its P-group (`previous_p_group` left unset).
+    DataMdtJoin {
+        details: Box<DataMdtJoinDetails>,
+        flow: Box<FlowRef>,
+    },
+    /// A packet of GRE to a multicast group; `inner` = the customer (S,G) when it carries IP.
+    GroupTraffic {
+        pe: IpAddr,
+        group: IpAddr,
+        inner: Option<(IpAddr, IpAddr)>,
+        mpls: bool,
+        ts: Timestamp,
+    },
+    /// GRE that did not decode, sent to a multicast group; `event` is its `malformed` event,
+    /// written once per (PE, group, reason).
+    GreError {
+        pe: IpAddr,
+        group: IpAddr,
+        reason: &'static str,
+        event: Box<Event>,
+    },
     /// A worker's clock tick (worker mode only; one engine ticks the aggregator itself).
     /// Every worker sends one per tick time: the aggregator acts on the first.
     Tick { now: Timestamp },
     /// A worker reached the end of input (worker mode only); acted on once.
     Finish { now: Timestamp },
+}
+
+/// The flow and packet an event about an observation names (as `Context::emit_flow_event`
+/// would write them).
+#[derive(Clone, Debug)]
+pub struct FlowRef {
+    pub ts: Timestamp,
+    pub pcap_cnt: Option<u64>,
+    pub flow_id: u64,
+    pub fields: FlowFields,
+    pub tunnel: Option<TunnelFields>,
 }
 
 /// Where an observation happened in the global packet order: the merge key of worker queues.
@@ -101,6 +155,7 @@ struct Tables {
     /// Failed OTA password answers per uploader: ArduinoOTA's and ESPHome's, kept apart.
     failures: [FailureTracker; 2],
     bruteforce_window_secs: u64,
+    mdt: MdtTables,
 }
 
 fn protocol_slot(p: OtaProtocol) -> usize {
@@ -144,6 +199,7 @@ impl Aggregator {
                     )
                 }),
                 bruteforce_window_secs: config.ota.bruteforce_window_secs,
+                mdt: MdtTables::new(config.mdt_max_entries),
             },
             counters: Counters::default(),
             events: Vec::new(),
@@ -255,6 +311,33 @@ impl Tables {
                 device_port,
                 alert,
             } => self.auth_failure(uploader, device_port, *alert, sink),
+            Observation::DefaultMdtSeen { pe, p_group, event } => {
+                self.mdt.default_mdt_seen(pe, p_group, *event, sink)
+            }
+            Observation::PimHello { base, hello, flow } => {
+                self.mdt.hello(*base, *hello, *flow, sink)
+            }
+            Observation::PimJoinPrune {
+                base,
+                join_prune,
+                flow,
+            } => self.mdt.join_prune(*base, *join_prune, *flow, sink),
+            Observation::DataMdtJoin { details, flow } => {
+                self.mdt.data_mdt_join(*details, *flow, sink)
+            }
+            Observation::GroupTraffic {
+                pe,
+                group,
+                inner,
+                mpls,
+                ts,
+            } => self.mdt.group_traffic(pe, group, inner, mpls, ts, sink),
+            Observation::GreError {
+                pe,
+                group,
+                reason,
+                event,
+            } => self.mdt.gre_error(pe, group, reason, *event, sink),
             Observation::Tick { .. } | Observation::Finish { .. } => {
                 unreachable!("clock observations are handled by the aggregator")
             }
@@ -298,15 +381,19 @@ impl Tables {
         for f in &mut self.failures {
             f.expire(now);
         }
+        self.mdt.expire_neighbors(now, sink);
         self.scans
             .expire(now, self.scan_grace_secs, &mut self.closed);
         self.flush_scans(sink);
         self.export_counters(sink);
     }
 
-    fn report(&mut self, _now: Timestamp, _sink: &mut Sink<'_>) {}
+    fn report(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
+        self.mdt.report_inventory(now, sink);
+    }
 
-    fn finish(&mut self, _now: Timestamp, sink: &mut Sink<'_>) {
+    fn finish(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
+        self.mdt.report_inventory(now, sink);
         self.scans.finish(&mut self.closed);
         self.flush_scans(sink);
         self.export_counters(sink);

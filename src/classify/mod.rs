@@ -40,7 +40,7 @@ pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
         )),
         Box::new(esphome::Esphome::new(&config.ota, devices.clone())),
         Box::new(mdns::Mdns::new(config.ota.max_sessions, devices)),
-        Box::new(mdt::Mdt::new(config.mdt_max_entries)),
+        Box::new(mdt::Mdt::new()),
         // Last: the fallback for whatever no classifier above claims.
         Box::new(anomaly::Anomaly::new(&config.watch_ports, &config.anomaly)),
     ]
