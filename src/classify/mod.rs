@@ -18,7 +18,7 @@ pub use config::Config;
 pub use interest::Interest;
 
 use crate::decode::{proto_name, Decoded, Tunnel};
-use crate::event::{Body, Event, FlowFields, Origin, Severity, TunnelFields};
+use crate::event::{Body, Event, EventKind, FlowFields, Origin, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
 use crate::flow::{Direction, Endpoints, RemovedBy};
 use crate::stats::Counters;
@@ -221,7 +221,7 @@ impl<'e> Context<'e> {
         pcap_cnt: Option<u64>,
         flow: &mut Flow,
         reverse: bool,
-        kind: &'static str,
+        kind: impl EventKind,
         severity: Severity,
         body: Body,
     ) {
@@ -232,7 +232,7 @@ impl<'e> Context<'e> {
             origin: self.origin.clone(),
             pcap_cnt,
             event_type: body.event_type(),
-            kind,
+            kind: kind.as_str(),
             severity,
             flow: Some(flow_fields),
             tunnel: flow.tunnel.map(|t| TunnelFields {

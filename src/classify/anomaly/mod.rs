@@ -520,7 +520,7 @@ impl Anomaly {
                 cx.emit(Event::global(
                     ts,
                     cx.origin.clone(),
-                    "scan",
+                    Reason::Scan,
                     Severity::Medium,
                     Body::Anomaly(Box::new(d)),
                 ));

@@ -19,9 +19,10 @@ pub use config::OtaConfig;
 use super::mdns::devices::SharedInventory;
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::decode::Transport;
-use crate::event::alert::AlertDetails;
+use crate::event::alert::{AlertDetails, AlertKind};
 use crate::event::arduino_ota::{
-    AuthChallengeDetails, AuthResultDetails, InvitationDetails, OtaDetails, TransferDetails,
+    AuthChallengeDetails, AuthResultDetails, InvitationDetails, OtaDetails, OtaKind,
+    TransferDetails,
 };
 use crate::event::device::LastUpdate;
 use crate::event::{AuthScheme as ReportedScheme, OtaOutcome, OtaProtocol};
@@ -97,7 +98,7 @@ impl ArduinoOta {
         pkt: &Pkt<'_>,
         flow: &mut Flow,
         reverse: bool,
-        kind: &'static str,
+        kind: AlertKind,
         severity: Severity,
         details: AlertDetails,
     ) {
@@ -204,7 +205,7 @@ impl ArduinoOta {
             Some(pkt.index),
             flow,
             reverse,
-            "invitation",
+            OtaKind::Invitation,
             Severity::Info,
             Body::ArduinoOta(OtaDetails::Invitation(details)),
         );
@@ -226,7 +227,7 @@ impl ArduinoOta {
                     pkt,
                     flow,
                     reverse,
-                    "ota_unexpected_uploader",
+                    AlertKind::OtaUnexpectedUploader,
                     Severity::Medium,
                     d,
                 );
@@ -321,12 +322,20 @@ impl ArduinoOta {
                     Some(pkt.index),
                     flow,
                     reverse,
-                    "auth_challenge",
+                    OtaKind::AuthChallenge,
                     Severity::Info,
                     Body::ArduinoOta(OtaDetails::AuthChallenge(details)),
                 );
                 if weak {
-                    self.alert(cx, pkt, flow, reverse, "ota_weak_auth", Severity::Low, a);
+                    self.alert(
+                        cx,
+                        pkt,
+                        flow,
+                        reverse,
+                        AlertKind::OtaWeakAuth,
+                        Severity::Low,
+                        a,
+                    );
                 }
             }
             DeviceReply::Ok => {
@@ -374,7 +383,7 @@ impl ArduinoOta {
                     Some(pkt.index),
                     flow,
                     reverse,
-                    "auth_result",
+                    OtaKind::AuthResult,
                     Severity::Info,
                     Body::ArduinoOta(OtaDetails::AuthResult(details)),
                 );
@@ -384,7 +393,7 @@ impl ArduinoOta {
                         pkt,
                         flow,
                         reverse,
-                        "ota_unauthenticated",
+                        AlertKind::OtaUnauthenticated,
                         Severity::Medium,
                         a,
                     );
@@ -418,7 +427,7 @@ impl ArduinoOta {
                     Some(pkt.index),
                     flow,
                     reverse,
-                    "auth_result",
+                    OtaKind::AuthResult,
                     Severity::Low,
                     Body::ArduinoOta(OtaDetails::AuthResult(details)),
                 );
@@ -438,7 +447,7 @@ impl ArduinoOta {
                         pkt,
                         flow,
                         reverse,
-                        "ota_auth_bruteforce",
+                        AlertKind::OtaAuthBruteforce,
                         Severity::High,
                         a,
                     );
@@ -552,7 +561,7 @@ impl ArduinoOta {
             pcap_cnt,
             flow,
             reverse,
-            "transfer",
+            OtaKind::Transfer,
             severity,
             Body::ArduinoOta(OtaDetails::Transfer(Box::new(details))),
         );

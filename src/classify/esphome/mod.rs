@@ -12,9 +12,9 @@ use super::arduino_ota::OtaConfig;
 use super::mdns::devices::SharedInventory;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::decode::{TcpFlags, Transport};
-use crate::event::alert::AlertDetails;
+use crate::event::alert::{AlertDetails, AlertKind};
 use crate::event::device::LastUpdate;
-use crate::event::esphome::EsphomeDetails;
+use crate::event::esphome::{EsphomeDetails, EsphomeKind};
 use crate::event::{AuthScheme, Body, OtaOutcome, OtaProtocol, Severity};
 use crate::flow::RemovedBy;
 use crate::time::Timestamp;
@@ -149,7 +149,7 @@ impl Esphome {
             pcap_cnt,
             flow,
             reverse,
-            "session",
+            EsphomeKind::Session,
             severity,
             Body::EsphomeOta(Box::new(details)),
         );
@@ -167,12 +167,12 @@ impl Esphome {
         let mut alerts = Vec::new();
         match auth {
             Some(AuthScheme::None) => alerts.push((
-                "ota_unauthenticated",
+                AlertKind::OtaUnauthenticated,
                 Severity::Medium,
                 alert(format!("ESPHome device {device} took an OTA upload from {} without a password", client.0), AuthScheme::None),
             )),
             Some(AuthScheme::Md5) => alerts.push((
-                "ota_weak_auth",
+                AlertKind::OtaWeakAuth,
                 Severity::Low,
                 alert(format!("ESPHome device {device} uses MD5 OTA authentication (offline brute-force possible)"), AuthScheme::Md5),
             )),
@@ -188,7 +188,7 @@ impl Esphome {
                     auth.unwrap_or(AuthScheme::Unknown),
                 );
                 a.failures = Some(n);
-                alerts.push(("ota_auth_bruteforce", Severity::High, a));
+                alerts.push((AlertKind::OtaAuthBruteforce, Severity::High, a));
             }
         }
         for (kind, sev, a) in alerts {

@@ -13,7 +13,7 @@ use crate::decode::gre::GreSlice;
 use crate::decode::{DecodeError, Layer, Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
 use crate::event::mdt::{
     DataMdtEntry, DataMdtJoinDetails, DefaultMdtDetails, DefaultMdtEntry, Evictions, Hello,
-    Inventory, JoinPrune, MalformedDetails, MalformedProtocol, MdtDetails, NeighborEntry,
+    Inventory, JoinPrune, MalformedDetails, MalformedProtocol, MdtDetails, MdtKind, NeighborEntry,
     NeighborState, PGroupEntry, PGroupRole, PeEntry, PimChange, PimDetails, SeenVia,
 };
 use crate::event::{Body, Event, FlowFields, Severity, TunnelFields};
@@ -196,7 +196,7 @@ fn emit_pim(cx: &mut Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow, d: PimDetails)
         cx,
         pkt,
         flow,
-        "pim",
+        MdtKind::Pim,
         Severity::Info,
         MdtDetails::Pim(Box::new(d)),
     );
@@ -206,7 +206,7 @@ fn emit(
     cx: &mut Context<'_>,
     pkt: &Pkt<'_>,
     flow: &mut Flow,
-    kind: &'static str,
+    kind: MdtKind,
     sev: Severity,
     d: MdtDetails,
 ) {
@@ -310,7 +310,7 @@ impl Mdt {
             cx,
             pkt,
             flow,
-            "default_mdt",
+            MdtKind::DefaultMdt,
             Severity::Info,
             MdtDetails::DefaultMdt(d),
         );
@@ -343,7 +343,7 @@ impl Mdt {
             cx,
             pkt,
             flow,
-            "malformed",
+            MdtKind::Malformed,
             Severity::Low,
             MdtDetails::Malformed(d),
         );
@@ -683,7 +683,7 @@ impl Mdt {
                     cx,
                     pkt,
                     flow,
-                    "data_mdt_join",
+                    MdtKind::DataMdtJoin,
                     Severity::Info,
                     MdtDetails::DataMdtJoin(d),
                 );
@@ -735,7 +735,7 @@ impl Mdt {
             cx,
             pkt,
             flow,
-            "data_mdt_join",
+            MdtKind::DataMdtJoin,
             Severity::Info,
             MdtDetails::DataMdtJoin(d),
         );
@@ -943,7 +943,7 @@ impl Mdt {
             };
             let body = Body::Mdt(MdtDetails::Pim(Box::new(d)));
             let at = n.expires_at().unwrap_or(now);
-            let mut e = Event::global(at, cx.origin.clone(), "pim", Severity::Info, body);
+            let mut e = Event::global(at, cx.origin.clone(), MdtKind::Pim, Severity::Info, body);
             e.flow_id = Some(n.flow.flow_id);
             e.flow = Some(n.flow.fields.clone());
             e.tunnel = n.flow.tunnel.clone();
@@ -1062,7 +1062,7 @@ impl Classifier for Mdt {
         let mut e = Event::global(
             packet.ts,
             cx.origin.clone(),
-            "malformed",
+            MdtKind::Malformed,
             Severity::Low,
             body,
         );
@@ -1110,7 +1110,7 @@ impl Mdt {
         cx.emit(Event::global(
             now,
             cx.origin.clone(),
-            "inventory",
+            MdtKind::Inventory,
             Severity::Info,
             body,
         ));
