@@ -8,7 +8,7 @@ use crate::classify::{
     self, dir_index, AppState, Classifier, Context, Flow, Interest, Observer, Pkt, Verdict,
 };
 use crate::decode::{self, Decoded, Outcome, Transport};
-use crate::event::stats::{FileStats, FlowStats, KernelDrops, StatsDetails};
+use crate::event::stats::{FileStats, FlowStats, KernelDrops, StatsDetails, StatsKind};
 use crate::event::{Body, Event, Origin, Severity};
 use crate::flow::{Endpoints, FlowKey, FlowTable, Removed, RemovedBy};
 use crate::packet::Packet;
@@ -394,7 +394,7 @@ impl Engine {
             c.on_finish(&mut cx, self.now);
         }
         self.shared.clock(self.now, Clock::Finish);
-        let summary = self.stats_event("summary");
+        let summary = self.stats_event(StatsKind::Summary);
         self.shared.events.push(summary);
     }
 
@@ -419,7 +419,7 @@ impl Engine {
     }
 
     /// A `stats` event with the counters so far (`summary` at the end, `periodic` on a timer).
-    pub fn stats_event(&mut self, kind: &'static str) -> Event {
+    pub fn stats_event(&mut self, kind: StatsKind) -> Event {
         let t = self.flows.stats();
         let c = &self.shared.counters;
         let has_files = c.files_read + c.files_failed > 0;

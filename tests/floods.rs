@@ -55,7 +55,9 @@ impl Run {
         self.events
             .extend(drained.iter().map(|e| serde_json::to_value(e).unwrap()));
         if self.index % 1024 == 0 {
-            let s = self.engine.stats_event("periodic");
+            let s = self
+                .engine
+                .stats_event(watch3232::event::stats::StatsKind::Periodic);
             let active = serde_json::to_value(&s).unwrap()["stats"]["flows"]["active"]
                 .as_u64()
                 .unwrap();

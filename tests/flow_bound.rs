@@ -28,7 +28,10 @@ fn frame(buf: &mut Vec<u8>, n: u32) {
 }
 
 fn flow_stats(engine: &mut Engine) -> FlowStats {
-    match engine.stats_event("periodic").body {
+    match engine
+        .stats_event(watch3232::event::stats::StatsKind::Periodic)
+        .body
+    {
         Body::Stats(s) => s.flows,
         _ => unreachable!("a stats event"),
     }

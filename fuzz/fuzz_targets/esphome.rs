@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
     }
     assert_eq!(s.received_md5().len(), 32);
     let outcome = s.outcome();
-    assert!(["complete", "auth_failed", "failed", "aborted"].contains(&outcome));
+    assert!(["complete", "auth_failed", "failed", "aborted"].contains(&outcome.as_str()));
     if let Some(code) = s.error {
         let _ = error_name(code);
     }

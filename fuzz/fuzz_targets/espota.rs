@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(inv) => {
             assert!(looks_like_invitation(data));
             let _ = (
-                inv.command.name(),
+                inv.command.as_str(),
                 inv.command.code(),
                 inv.host_port,
                 inv.image_size,

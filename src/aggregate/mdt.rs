@@ -8,10 +8,10 @@ use super::{FlowRef, Sink};
 use crate::classify::mdt::pim::PimType;
 use crate::event::mdt::{
     DataMdtEntry, DataMdtJoinDetails, DefaultMdtEntry, Evictions, Hello, Inventory, JoinPrune,
-    MdtDetails, NeighborEntry, NeighborState, PGroupEntry, PGroupRole, PeEntry, PimChange,
+    MdtDetails, MdtKind, NeighborEntry, NeighborState, PGroupEntry, PGroupRole, PeEntry, PimChange,
     PimDetails,
 };
-use crate::event::{Body, Event, FlowFields, Severity, TunnelFields};
+use crate::event::{Body, Event, EventKind, FlowFields, Severity, TunnelFields};
 use crate::time::Timestamp;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -131,7 +131,7 @@ fn digest(jp: &JoinPrune) -> u64 {
 }
 
 /// The event about `flow` an observation carries, with `body`.
-fn flow_event(flow: &FlowRef, kind: &'static str, body: MdtDetails, sink: &Sink<'_>) -> Event {
+fn flow_event(flow: &FlowRef, kind: MdtKind, body: MdtDetails, sink: &Sink<'_>) -> Event {
     let body = Body::Mdt(body);
     Event {
         timestamp: flow.ts,
@@ -139,7 +139,7 @@ fn flow_event(flow: &FlowRef, kind: &'static str, body: MdtDetails, sink: &Sink<
         origin: sink.origin.clone(),
         pcap_cnt: flow.pcap_cnt,
         event_type: body.event_type(),
-        kind,
+        kind: kind.as_str(),
         severity: Severity::Info,
         flow: Some(flow.fields.clone()),
         tunnel: flow.tunnel.clone(),
@@ -265,7 +265,7 @@ impl MdtTables {
             hello: Some(h),
             ..base
         };
-        let event = flow_event(&flow, "pim", MdtDetails::Pim(Box::new(d)), sink);
+        let event = flow_event(&flow, MdtKind::Pim, MdtDetails::Pim(Box::new(d)), sink);
         sink.emit(event);
     }
 
@@ -299,7 +299,7 @@ impl MdtTables {
             join_prune: Some(jp),
             ..base
         };
-        let event = flow_event(&flow, "pim", MdtDetails::Pim(Box::new(d)), sink);
+        let event = flow_event(&flow, MdtKind::Pim, MdtDetails::Pim(Box::new(d)), sink);
         sink.emit(event);
     }
 
@@ -358,7 +358,12 @@ impl MdtTables {
                 }
             }
         }
-        let event = flow_event(&flow, "data_mdt_join", MdtDetails::DataMdtJoin(d), sink);
+        let event = flow_event(
+            &flow,
+            MdtKind::DataMdtJoin,
+            MdtDetails::DataMdtJoin(d),
+            sink,
+        );
         sink.emit(event);
     }
 
@@ -593,7 +598,7 @@ impl MdtTables {
             };
             let body = Body::Mdt(MdtDetails::Pim(Box::new(d)));
             let at = n.expires_at().unwrap_or(now);
-            let mut e = Event::global(at, sink.origin.clone(), "pim", Severity::Info, body);
+            let mut e = Event::global(at, sink.origin.clone(), MdtKind::Pim, Severity::Info, body);
             e.flow_id = Some(n.flow.flow_id);
             e.flow = Some(n.flow.fields.clone());
             e.tunnel = n.flow.tunnel.clone();
@@ -622,7 +627,7 @@ impl MdtTables {
         sink.emit(Event::global(
             now,
             sink.origin.clone(),
-            "inventory",
+            MdtKind::Inventory,
             Severity::Info,
             body,
         ));

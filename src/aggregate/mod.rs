@@ -474,7 +474,7 @@ impl Tables {
             sink.emit(Event::global(
                 ts,
                 sink.origin.clone(),
-                "scan",
+                Reason::Scan,
                 Severity::Medium,
                 Body::Anomaly(Box::new(d)),
             ));

@@ -288,7 +288,7 @@ mod tests {
         Event::global(
             Timestamp(t),
             Origin::default(),
-            "x",
+            crate::event::stats::StatsKind::Periodic,
             Severity::Info,
             Body::Stats(Box::default()),
         )

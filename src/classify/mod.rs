@@ -19,7 +19,7 @@ pub use interest::Interest;
 
 use crate::aggregate::{Aggregator, At, Observation, Sink};
 use crate::decode::{proto_name, Decoded, Tunnel};
-use crate::event::{Body, Event, FlowFields, Origin, Severity, TunnelFields};
+use crate::event::{Body, Event, EventKind, FlowFields, Origin, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
 use crate::flow::{Direction, Endpoints, RemovedBy};
 use crate::stats::Counters;
@@ -246,7 +246,7 @@ impl<'e> Context<'e> {
         pcap_cnt: Option<u64>,
         flow: &mut Flow,
         reverse: bool,
-        kind: &'static str,
+        kind: impl EventKind,
         severity: Severity,
         body: Body,
     ) {
@@ -263,7 +263,7 @@ impl<'e> Context<'e> {
         pcap_cnt: Option<u64>,
         flow: &mut Flow,
         reverse: bool,
-        kind: &'static str,
+        kind: impl EventKind,
         severity: Severity,
         body: Body,
     ) -> Event {
@@ -274,7 +274,7 @@ impl<'e> Context<'e> {
             origin: self.origin.clone(),
             pcap_cnt,
             event_type: body.event_type(),
-            kind,
+            kind: kind.as_str(),
             severity,
             flow: Some(flow_fields),
             tunnel: flow.tunnel.map(|t| TunnelFields {

@@ -322,7 +322,7 @@ fn periodic_stats(
     run.next_stats = Some(Timestamp(after));
     engine.periodic_reports();
     let n = write_events(engine, run)?;
-    let mut e = engine.stats_event("periodic");
+    let mut e = engine.stats_event(watch3232::event::stats::StatsKind::Periodic);
     emit(&mut e, run)?;
     Ok(n + 1)
 }

@@ -1,5 +1,6 @@
 //! The `alert` object of an `alert` event: security findings about OTA updates.
 
+use super::EventKind;
 use super::{AuthScheme, OtaProtocol};
 use serde::Serialize;
 use std::net::IpAddr;
@@ -31,4 +32,24 @@ pub struct AlertDetails {
     /// `ota_auth_bruteforce` from `arduino_ota`: the length of that window, seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window_s: Option<u64>,
+}
+
+/// The `kind` of an `alert` event: the finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AlertKind {
+    OtaUnauthenticated,
+    OtaWeakAuth,
+    OtaAuthBruteforce,
+    OtaUnexpectedUploader,
+}
+
+impl EventKind for AlertKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::OtaUnauthenticated => "ota_unauthenticated",
+            AlertKind::OtaWeakAuth => "ota_weak_auth",
+            AlertKind::OtaAuthBruteforce => "ota_auth_bruteforce",
+            AlertKind::OtaUnexpectedUploader => "ota_unexpected_uploader",
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The `anomaly` object of an event: why an unclaimed flow on a watched port is reported, the
 //! protocol evidence, the flow summary, and the behaviour or scan that explains it.
 
+use super::EventKind;
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -380,4 +381,11 @@ pub struct ScanDetails {
     /// 4096 only; omitted when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub targets_truncated: bool,
+}
+
+/// An anomaly's `kind` is its reason.
+impl EventKind for Reason {
+    fn as_str(self) -> &'static str {
+        self.name()
+    }
 }

@@ -1,6 +1,7 @@
 //! The `arduino_ota` object of an event: the invitation, the challenge, the verdict and the
 //! transfer of an espota session, with the image metadata read from the firmware.
 
+use super::EventKind;
 use super::{AuthScheme, OtaOutcome};
 use serde::Serialize;
 
@@ -166,4 +167,24 @@ pub struct Firmware {
     pub elf_sha256: Option<String>,
     /// Anti-rollback secure version from the app descriptor; null without one.
     pub secure_version: Option<u32>,
+}
+
+/// The `kind` of an `arduino_ota` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OtaKind {
+    Invitation,
+    AuthChallenge,
+    AuthResult,
+    Transfer,
+}
+
+impl EventKind for OtaKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            OtaKind::Invitation => "invitation",
+            OtaKind::AuthChallenge => "auth_challenge",
+            OtaKind::AuthResult => "auth_result",
+            OtaKind::Transfer => "transfer",
+        }
+    }
 }

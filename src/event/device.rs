@@ -1,5 +1,6 @@
 //! The `device` object of a `device` event: mDNS announcements and the device inventory.
 
+use super::EventKind;
 use super::{AuthScheme, OtaOutcome, OtaProtocol};
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -89,4 +90,20 @@ pub struct DeviceEntry {
     pub first_seen: Timestamp,
     /// Time of the latest packet about the device (mDNS, OTA or its MAC).
     pub last_seen: Timestamp,
+}
+
+/// The `kind` of a `device` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeviceKind {
+    Announcement,
+    Inventory,
+}
+
+impl EventKind for DeviceKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::Announcement => "announcement",
+            DeviceKind::Inventory => "inventory",
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The `esphome_ota` object of a `session` event.
 
 use super::arduino_ota::Firmware;
+use super::EventKind;
 use super::{AuthScheme, OtaOutcome};
 use serde::Serialize;
 
@@ -55,4 +56,18 @@ pub struct EsphomeDetails {
     /// The first step the bytes did not fit, e.g. `no ESPHome magic`; absent when all parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub malformed: Option<&'static str>,
+}
+
+/// The `kind` of an `esphome_ota` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EsphomeKind {
+    Session,
+}
+
+impl EventKind for EsphomeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            EsphomeKind::Session => "session",
+        }
+    }
 }

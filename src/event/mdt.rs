@@ -1,6 +1,7 @@
 //! The `mdt` object of an event: default MDTs, PIM messages, Data-MDT Joins, malformed control
 //! traffic, and the end-of-run inventory.
 
+use super::EventKind;
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -390,4 +391,26 @@ pub struct JoinPrune {
     pub holdtime: u16,
     /// The groups, each with its joined and pruned sources.
     pub groups: Vec<JoinPruneGroup>,
+}
+
+/// The `kind` of an `mdt` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MdtKind {
+    DefaultMdt,
+    Pim,
+    DataMdtJoin,
+    Malformed,
+    Inventory,
+}
+
+impl EventKind for MdtKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            MdtKind::DefaultMdt => "default_mdt",
+            MdtKind::Pim => "pim",
+            MdtKind::DataMdtJoin => "data_mdt_join",
+            MdtKind::Malformed => "malformed",
+            MdtKind::Inventory => "inventory",
+        }
+    }
 }

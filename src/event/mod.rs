@@ -152,6 +152,12 @@ pub struct TunnelFields {
     pub depth: u8,
 }
 
+/// The `kind` vocabulary of one family (`OtaKind`, `MdtKind`, … and the anomaly `Reason`):
+/// events are built from these, and carry the name.
+pub trait EventKind: Copy {
+    fn as_str(self) -> &'static str;
+}
+
 /// Protocol-specific details; the variant names the `event_type` and the object key.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -204,7 +210,7 @@ impl Event {
     pub fn global(
         timestamp: Timestamp,
         origin: Origin,
-        kind: &'static str,
+        kind: impl EventKind,
         severity: Severity,
         body: Body,
     ) -> Self {
@@ -214,7 +220,7 @@ impl Event {
             origin,
             pcap_cnt: None,
             event_type: body.event_type(),
-            kind,
+            kind: kind.as_str(),
             severity,
             flow: None,
             tunnel: None,

@@ -1,5 +1,6 @@
 //! The `stats` object of the `stats` event that ends every run.
 
+use super::EventKind;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -102,4 +103,20 @@ pub struct FileStats {
     pub failed: u64,
     /// Files cut off mid-record (every packet before the cut was read).
     pub truncated: u64,
+}
+
+/// The `kind` of a `stats` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StatsKind {
+    Summary,
+    Periodic,
+}
+
+impl EventKind for StatsKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            StatsKind::Summary => "summary",
+            StatsKind::Periodic => "periodic",
+        }
+    }
 }

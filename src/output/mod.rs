@@ -230,7 +230,7 @@ mod tests {
         let event = crate::event::Event::global(
             crate::time::Timestamp(0),
             crate::event::Origin::default(),
-            "summary",
+            crate::event::stats::StatsKind::Summary,
             crate::event::Severity::Info,
             crate::event::Body::Stats(Box::default()),
         );

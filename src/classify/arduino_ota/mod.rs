@@ -19,9 +19,10 @@ use super::mdns::devices::SharedInventory;
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::aggregate::Observation;
 use crate::decode::Transport;
-use crate::event::alert::AlertDetails;
+use crate::event::alert::{AlertDetails, AlertKind};
 use crate::event::arduino_ota::{
-    AuthChallengeDetails, AuthResultDetails, InvitationDetails, OtaDetails, TransferDetails,
+    AuthChallengeDetails, AuthResultDetails, InvitationDetails, OtaDetails, OtaKind,
+    TransferDetails,
 };
 use crate::event::device::LastUpdate;
 use crate::event::{AuthScheme as ReportedScheme, OtaOutcome, OtaProtocol};
@@ -90,7 +91,7 @@ impl ArduinoOta {
         pkt: &Pkt<'_>,
         flow: &mut Flow,
         reverse: bool,
-        kind: &'static str,
+        kind: AlertKind,
         severity: Severity,
         details: AlertDetails,
     ) {
@@ -197,7 +198,7 @@ impl ArduinoOta {
             Some(pkt.index),
             flow,
             reverse,
-            "invitation",
+            OtaKind::Invitation,
             Severity::Info,
             Body::ArduinoOta(OtaDetails::Invitation(details)),
         );
@@ -219,7 +220,7 @@ impl ArduinoOta {
                     pkt,
                     flow,
                     reverse,
-                    "ota_unexpected_uploader",
+                    AlertKind::OtaUnexpectedUploader,
                     Severity::Medium,
                     d,
                 );
@@ -314,12 +315,20 @@ impl ArduinoOta {
                     Some(pkt.index),
                     flow,
                     reverse,
-                    "auth_challenge",
+                    OtaKind::AuthChallenge,
                     Severity::Info,
                     Body::ArduinoOta(OtaDetails::AuthChallenge(details)),
                 );
                 if weak {
-                    self.alert(cx, pkt, flow, reverse, "ota_weak_auth", Severity::Low, a);
+                    self.alert(
+                        cx,
+                        pkt,
+                        flow,
+                        reverse,
+                        AlertKind::OtaWeakAuth,
+                        Severity::Low,
+                        a,
+                    );
                 }
             }
             DeviceReply::Ok => {
@@ -367,7 +376,7 @@ impl ArduinoOta {
                     Some(pkt.index),
                     flow,
                     reverse,
-                    "auth_result",
+                    OtaKind::AuthResult,
                     Severity::Info,
                     Body::ArduinoOta(OtaDetails::AuthResult(details)),
                 );
@@ -377,7 +386,7 @@ impl ArduinoOta {
                         pkt,
                         flow,
                         reverse,
-                        "ota_unauthenticated",
+                        AlertKind::OtaUnauthenticated,
                         Severity::Medium,
                         a,
                     );
@@ -411,7 +420,7 @@ impl ArduinoOta {
                     Some(pkt.index),
                     flow,
                     reverse,
-                    "auth_result",
+                    OtaKind::AuthResult,
                     Severity::Low,
                     Body::ArduinoOta(OtaDetails::AuthResult(details)),
                 );
@@ -421,7 +430,7 @@ impl ArduinoOta {
                     Some(pkt.index),
                     flow,
                     reverse,
-                    "ota_auth_bruteforce",
+                    AlertKind::OtaAuthBruteforce,
                     Severity::High,
                     Body::Alert(alert(String::new(), Some(scheme))),
                 );
@@ -539,7 +548,7 @@ impl ArduinoOta {
             pcap_cnt,
             flow,
             reverse,
-            "transfer",
+            OtaKind::Transfer,
             severity,
             Body::ArduinoOta(OtaDetails::Transfer(Box::new(details))),
         );

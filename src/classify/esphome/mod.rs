@@ -12,9 +12,9 @@ use super::mdns::devices::SharedInventory;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::aggregate::Observation;
 use crate::decode::{TcpFlags, Transport};
-use crate::event::alert::AlertDetails;
+use crate::event::alert::{AlertDetails, AlertKind};
 use crate::event::device::LastUpdate;
-use crate::event::esphome::EsphomeDetails;
+use crate::event::esphome::{EsphomeDetails, EsphomeKind};
 use crate::event::{AuthScheme, Body, OtaOutcome, OtaProtocol, Severity};
 use crate::flow::RemovedBy;
 use crate::time::Timestamp;
@@ -143,7 +143,7 @@ impl Esphome {
             pcap_cnt,
             flow,
             reverse,
-            "session",
+            EsphomeKind::Session,
             severity,
             Body::EsphomeOta(Box::new(details)),
         );
@@ -161,12 +161,12 @@ impl Esphome {
         let mut alerts = Vec::new();
         match auth {
             Some(AuthScheme::None) => alerts.push((
-                "ota_unauthenticated",
+                AlertKind::OtaUnauthenticated,
                 Severity::Medium,
                 alert(format!("ESPHome device {device} took an OTA upload from {} without a password", client.0), AuthScheme::None),
             )),
             Some(AuthScheme::Md5) => alerts.push((
-                "ota_weak_auth",
+                AlertKind::OtaWeakAuth,
                 Severity::Low,
                 alert(format!("ESPHome device {device} uses MD5 OTA authentication (offline brute-force possible)"), AuthScheme::Md5),
             )),
@@ -184,7 +184,7 @@ impl Esphome {
                 pcap_cnt,
                 flow,
                 reverse,
-                "ota_auth_bruteforce",
+                AlertKind::OtaAuthBruteforce,
                 Severity::High,
                 Body::Alert(a),
             );

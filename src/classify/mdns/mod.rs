@@ -10,7 +10,7 @@ pub mod parser;
 
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::decode::Transport;
-use crate::event::device::{AnnouncementDetails, DeviceDetails, DeviceEntry};
+use crate::event::device::{AnnouncementDetails, DeviceDetails, DeviceEntry, DeviceKind};
 use crate::event::{Body, Event, Severity};
 use crate::time::Timestamp;
 use devices::SharedInventory;
@@ -193,7 +193,7 @@ impl Classifier for Mdns {
                 Some(pkt.index),
                 flow,
                 false,
-                "announcement",
+                DeviceKind::Announcement,
                 Severity::Info,
                 Body::Device(DeviceDetails::Announcement(a)),
             );
@@ -227,7 +227,7 @@ fn report_devices(cx: &mut Context<'_>, devices: Vec<DeviceEntry>, now: Timestam
         cx.emit(Event::global(
             ts,
             cx.origin.clone(),
-            "inventory",
+            DeviceKind::Inventory,
             Severity::Info,
             Body::Device(DeviceDetails::Inventory(Box::new(d))),
         ));

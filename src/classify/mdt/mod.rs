@@ -14,7 +14,7 @@ use crate::decode::gre::GreSlice;
 use crate::decode::{DecodeError, Layer, Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
 use crate::event::mdt::{
     DataMdtJoinDetails, DefaultMdtDetails, Hello, JoinPrune, MalformedDetails, MalformedProtocol,
-    MdtDetails, PimDetails, SeenVia,
+    MdtDetails, MdtKind, PimDetails, SeenVia,
 };
 use crate::event::{Body, Event, FlowFields, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
@@ -84,7 +84,7 @@ fn emit_pim(cx: &mut Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow, d: PimDetails)
         cx,
         pkt,
         flow,
-        "pim",
+        MdtKind::Pim,
         Severity::Info,
         MdtDetails::Pim(Box::new(d)),
     );
@@ -94,7 +94,7 @@ fn emit(
     cx: &mut Context<'_>,
     pkt: &Pkt<'_>,
     flow: &mut Flow,
-    kind: &'static str,
+    kind: MdtKind,
     sev: Severity,
     d: MdtDetails,
 ) {
@@ -107,7 +107,7 @@ fn flow_event(
     cx: &Context<'_>,
     pkt: &Pkt<'_>,
     flow: &mut Flow,
-    kind: &'static str,
+    kind: MdtKind,
     sev: Severity,
     d: MdtDetails,
 ) -> Event {
@@ -201,7 +201,7 @@ impl Mdt {
             cx,
             pkt,
             flow,
-            "default_mdt",
+            MdtKind::DefaultMdt,
             Severity::Info,
             MdtDetails::DefaultMdt(d),
         );
@@ -239,7 +239,7 @@ impl Mdt {
             cx,
             pkt,
             flow,
-            "malformed",
+            MdtKind::Malformed,
             Severity::Low,
             MdtDetails::Malformed(d),
         );
@@ -486,7 +486,7 @@ impl Mdt {
                     cx,
                     pkt,
                     flow,
-                    "data_mdt_join",
+                    MdtKind::DataMdtJoin,
                     Severity::Info,
                     MdtDetails::DataMdtJoin(d),
                 );
@@ -610,7 +610,7 @@ impl Classifier for Mdt {
         let mut e = Event::global(
             packet.ts,
             cx.origin.clone(),
-            "malformed",
+            MdtKind::Malformed,
             Severity::Low,
             body,
         );
