@@ -171,7 +171,6 @@ fn bundled_captures(root: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-#[ignore = "until the MDT tables and the device inventory move to the aggregator"]
 fn workers_find_what_one_engine_finds_on_every_bundled_capture() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let captures = bundled_captures(root);

@@ -10,17 +10,23 @@
 //! scan), the way Zeek's cluster keeps scan detection on one node.
 
 pub mod bruteforce;
+pub mod devices;
 pub mod mdt;
 pub mod scan;
 
 use crate::classify::anomaly::allowlist::Allowlist;
 use crate::classify::Config;
 use crate::event::anomaly::{AnomalyDetails, Evidence, Reason, Report};
+use crate::event::device::{
+    AnnouncementDetails, DeviceDetails, DeviceEntry, DeviceKind, LastUpdate,
+};
 use crate::event::mdt::{DataMdtJoinDetails, Hello, JoinPrune, PimDetails};
+use crate::event::AuthScheme;
 use crate::event::{Body, Event, FlowFields, Origin, OtaProtocol, Severity, TunnelFields};
 use crate::stats::Counters;
 use crate::time::Timestamp;
 use bruteforce::FailureTracker;
+use devices::Inventory;
 use mdt::MdtTables;
 use scan::{Closed, Probe, ScanConfig, ScanTracker};
 use std::net::IpAddr;
@@ -44,6 +50,24 @@ pub enum Observation {
         /// The device's OTA port (ArduinoOTA), for the alert's detail.
         device_port: u16,
         alert: Box<Event>,
+    },
+    /// A packet sent by a device itself (its link-layer source, when known, is its MAC).
+    DeviceSeen {
+        address: IpAddr,
+        mac: Option<[u8; 6]>,
+        ts: Timestamp,
+    },
+    /// An OTA session (ArduinoOTA or ESPHome) with a device ended.
+    DeviceSession {
+        device: IpAddr,
+        port: u16,
+        auth: Option<AuthScheme>,
+        update: Box<LastUpdate>,
+    },
+    /// An mDNS announcement of an OTA-capable device.
+    DeviceAnnounced {
+        announcement: Box<AnnouncementDetails>,
+        ts: Timestamp,
     },
     /// A (PE, default-MDT group) pair seen in control traffic; `event` is its `default_mdt`
     /// event, written on the first sighting.
@@ -156,6 +180,7 @@ struct Tables {
     failures: [FailureTracker; 2],
     bruteforce_window_secs: u64,
     mdt: MdtTables,
+    devices: Inventory,
 }
 
 fn protocol_slot(p: OtaProtocol) -> usize {
@@ -200,6 +225,7 @@ impl Aggregator {
                 }),
                 bruteforce_window_secs: config.ota.bruteforce_window_secs,
                 mdt: MdtTables::new(config.mdt_max_entries),
+                devices: Inventory::new(config.ota.max_sessions),
             },
             counters: Counters::default(),
             events: Vec::new(),
@@ -311,6 +337,16 @@ impl Tables {
                 device_port,
                 alert,
             } => self.auth_failure(uploader, device_port, *alert, sink),
+            Observation::DeviceSeen { address, mac, ts } => self.devices.saw_mac(address, mac, ts),
+            Observation::DeviceSession {
+                device,
+                port,
+                auth,
+                update,
+            } => self.devices.session(device, port, auth, *update),
+            Observation::DeviceAnnounced { announcement, ts } => {
+                self.devices.announced(&announcement, ts)
+            }
             Observation::DefaultMdtSeen { pe, p_group, event } => {
                 self.mdt.default_mdt_seen(pe, p_group, *event, sink)
             }
@@ -389,10 +425,12 @@ impl Tables {
     }
 
     fn report(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
+        report_devices(self.devices.snapshot(), now, sink);
         self.mdt.report_inventory(now, sink);
     }
 
     fn finish(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
+        report_devices(self.devices.drain(), now, sink);
         self.mdt.report_inventory(now, sink);
         self.scans.finish(&mut self.closed);
         self.flush_scans(sink);
@@ -400,6 +438,11 @@ impl Tables {
     }
 
     fn export_counters(&self, sink: &mut Sink<'_>) {
+        if self.devices.evicted > 0 {
+            sink.counters
+                .other
+                .insert("aggregate.devices_evicted", self.devices.evicted);
+        }
         let evicted: u64 = self.failures.iter().map(|f| f.evicted).sum();
         if evicted > 0 {
             sink.counters
@@ -479,5 +522,19 @@ impl Tables {
                 Body::Anomaly(Box::new(d)),
             ));
         }
+    }
+}
+
+/// One `device` `inventory` event per device, stamped with when it was last seen.
+fn report_devices(devices: Vec<DeviceEntry>, now: Timestamp, sink: &mut Sink<'_>) {
+    for d in devices {
+        let ts = d.last_seen.max(Timestamp(0)).min(now.max(d.last_seen));
+        sink.emit(Event::global(
+            ts,
+            sink.origin.clone(),
+            DeviceKind::Inventory,
+            Severity::Info,
+            Body::Device(DeviceDetails::Inventory(Box::new(d))),
+        ));
     }
 }

@@ -30,16 +30,10 @@ pub type ClassifierId = u8;
 
 /// Every classifier, in the order they are offered an unclaimed flow.
 pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
-    // One device inventory, fed by every OTA classifier and reported by the mDNS one.
-    let devices = mdns::devices::shared(config.ota.max_sessions);
     vec![
-        Box::new(arduino_ota::ArduinoOta::new(
-            &config.ota_ports,
-            &config.ota,
-            devices.clone(),
-        )),
-        Box::new(esphome::Esphome::new(&config.ota, devices.clone())),
-        Box::new(mdns::Mdns::new(config.ota.max_sessions, devices)),
+        Box::new(arduino_ota::ArduinoOta::new(&config.ota_ports, &config.ota)),
+        Box::new(esphome::Esphome::new(&config.ota)),
+        Box::new(mdns::Mdns::new(config.ota.max_sessions)),
         Box::new(mdt::Mdt::new()),
         // Last: the fallback for whatever no classifier above claims.
         Box::new(anomaly::Anomaly::new(&config.watch_ports, &config.anomaly)),

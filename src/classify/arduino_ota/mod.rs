@@ -15,7 +15,6 @@ pub mod transfer;
 
 pub use config::OtaConfig;
 
-use super::mdns::devices::SharedInventory;
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::aggregate::Observation;
 use crate::decode::Transport;
@@ -48,15 +47,13 @@ pub struct ArduinoOta {
     ports: Vec<u16>,
     cfg: OtaConfig,
     sessions: Sessions,
-    devices: SharedInventory,
 }
 
 impl ArduinoOta {
     /// `ports`: the UDP ports devices listen on.
-    pub fn new(ports: &[u16], config: &OtaConfig, devices: SharedInventory) -> Self {
+    pub fn new(ports: &[u16], config: &OtaConfig) -> Self {
         let cfg = config.clone();
         ArduinoOta {
-            devices,
             ports: ports.to_vec(),
             sessions: Sessions::new(cfg.max_sessions),
             cfg,
@@ -266,10 +263,11 @@ impl ArduinoOta {
             device_port,
         };
         let reverse = towards_device(flow, &key);
-        self.devices
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .saw_mac(key.device, pkt.decoded.link.src_mac, pkt.ts);
+        cx.observe(Observation::DeviceSeen {
+            address: key.device,
+            mac: pkt.decoded.link.src_mac,
+            ts: pkt.ts,
+        });
         let Some(s) = self.sessions.get_mut(&key) else {
             cx.counters.arduino_ota.orphan_replies += 1;
             return;
@@ -537,7 +535,7 @@ impl ArduinoOta {
         };
         if let super::AppState::ArduinoOta(st) = &flow.app {
             if let Some(tf) = &st.transfer {
-                self.record(&tf.session, &details, ts);
+                record(cx, &tf.session, &details, ts);
             }
         }
         // Flow fields of the device's connection: the device first (EVENTS.md).
@@ -559,7 +557,7 @@ impl ArduinoOta {
     fn end_session(&mut self, cx: &mut Context<'_>, s: Session, _now: Timestamp) {
         cx.interest.release_tcp_port(s.invitation.host_port);
         let details = transfer_details(&s, None, None);
-        self.record(&s, &details, s.last_seen);
+        record(cx, &s, &details, s.last_seen);
         cx.counters.arduino_ota.transfers += 1;
         let event = Event {
             timestamp: s.last_seen,
@@ -577,22 +575,24 @@ impl ArduinoOta {
     }
 }
 
-impl ArduinoOta {
-    /// Tells the device inventory how a session ended.
-    fn record(&self, s: &Session, d: &TransferDetails, ts: Timestamp) {
-        let fw = d.firmware.as_ref();
-        let update = LastUpdate {
-            timestamp: ts,
-            protocol: OtaProtocol::ArduinoOta,
-            outcome: d.outcome,
-            uploader: s.key.uploader,
-            image_md5: Some(d.image_md5.clone()),
-            project_name: fw.and_then(|f| f.project_name.clone()),
-            version: fw.and_then(|f| f.version.clone()),
-        };
-        let mut inv = self.devices.lock().unwrap_or_else(|p| p.into_inner());
-        inv.session(s.key.device, s.key.device_port, d.auth_scheme, update);
-    }
+/// Tells the device inventory how a session ended.
+fn record(cx: &mut Context<'_>, s: &Session, d: &TransferDetails, ts: Timestamp) {
+    let fw = d.firmware.as_ref();
+    let update = LastUpdate {
+        timestamp: ts,
+        protocol: OtaProtocol::ArduinoOta,
+        outcome: d.outcome,
+        uploader: s.key.uploader,
+        image_md5: Some(d.image_md5.clone()),
+        project_name: fw.and_then(|f| f.project_name.clone()),
+        version: fw.and_then(|f| f.version.clone()),
+    };
+    cx.observe(Observation::DeviceSession {
+        device: s.key.device,
+        port: s.key.device_port,
+        auth: d.auth_scheme,
+        update: Box::new(update),
+    });
 }
 
 fn tunnel_fields(t: crate::decode::Tunnel) -> TunnelFields {

@@ -8,7 +8,6 @@ use super::arduino_ota::firmware;
 use super::arduino_ota::reasm::Stream;
 use super::arduino_ota::transfer::round6;
 use super::arduino_ota::OtaConfig;
-use super::mdns::devices::SharedInventory;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::aggregate::Observation;
 use crate::decode::{TcpFlags, Transport};
@@ -35,15 +34,13 @@ pub struct EsphomeFlow {
 }
 
 pub struct Esphome {
-    devices: SharedInventory,
     ports: Vec<u16>,
     max_ooo: usize,
 }
 
 impl Esphome {
-    pub fn new(c: &OtaConfig, devices: SharedInventory) -> Self {
+    pub fn new(c: &OtaConfig) -> Self {
         Esphome {
-            devices,
             ports: c.esphome_ports.clone(),
             max_ooo: c.max_out_of_order_bytes,
         }
@@ -133,9 +130,17 @@ impl Esphome {
             } else {
                 flow.endpoints.dst_port
             };
-            let mut inv = self.devices.lock().unwrap_or_else(|p| p.into_inner());
-            inv.saw_mac(device, st.device_mac, ts);
-            inv.session(device, port, details.auth, update);
+            cx.observe(Observation::DeviceSeen {
+                address: device,
+                mac: st.device_mac,
+                ts,
+            });
+            cx.observe(Observation::DeviceSession {
+                device,
+                port,
+                auth: details.auth,
+                update: Box::new(update),
+            });
         }
         cx.counters.esphome_ota.sessions += 1;
         cx.emit_flow_event(

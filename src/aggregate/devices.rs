@@ -1,20 +1,14 @@
 //! The device inventory: one entry per device address, merged from mDNS announcements, OTA
-//! sessions (ArduinoOTA and ESPHome) and the MAC vendor. Shared by the OTA classifiers of one
-//! engine; bounded (the least recently seen device goes first, counted).
+//! sessions (ArduinoOTA and ESPHome) and the MAC vendor, fed by three classifiers' observations
+//! (a device's announcements and its uploads are different IP pairs, so different workers);
+//! bounded (the least recently seen device goes first, counted).
 
-use super::oui;
-use crate::event::device::{DeviceEntry, LastUpdate};
+use crate::classify::mdns::oui;
+use crate::event::device::{AnnouncementDetails, DeviceEntry, LastUpdate};
 use crate::event::AuthScheme;
 use crate::time::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-
-pub type SharedInventory = Arc<Mutex<Inventory>>;
-
-pub fn shared(capacity: usize) -> SharedInventory {
-    Arc::new(Mutex::new(Inventory::new(capacity)))
-}
 
 #[derive(Debug, Default)]
 pub struct Inventory {
@@ -73,6 +67,22 @@ impl Inventory {
         if let Some(mac) = mac {
             d.mac = Some(oui::format_mac(mac));
             d.vendor = oui::vendor(mac);
+        }
+    }
+
+    /// What an mDNS announcement says about its device.
+    pub fn announced(&mut self, a: &AnnouncementDetails, now: Timestamp) {
+        let d = self.entry(a.address, now);
+        d.services.insert(a.service.to_string());
+        d.hostname = a.hostname.clone().or(d.hostname.take());
+        d.board = a.board.clone().or(d.board.take());
+        if a.service == "_arduino._tcp" {
+            d.ota_port = a.ota_port.or(d.ota_port);
+            d.auth_upload = a.auth_upload.or(d.auth_upload);
+        }
+        if a.mac.is_some() {
+            d.mac = a.mac.clone();
+            d.vendor = a.vendor;
         }
     }
 
