@@ -538,3 +538,183 @@ fn report_devices(devices: Vec<DeviceEntry>, now: Timestamp, sink: &mut Sink<'_>
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::alert::{AlertDetails, AlertKind};
+    use crate::event::OtaOutcome;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn at(index: u64) -> At {
+        At::new(index, Phase::Packet)
+    }
+
+    fn aggregator() -> Aggregator {
+        let mut config = Config::default();
+        config.ota.bruteforce_threshold = 3;
+        config.ota.bruteforce_window_secs = 60;
+        Aggregator::new(&config, 120)
+    }
+
+    fn failed_answer(uploader: &str, device: &str, secs: i64) -> Observation {
+        let alert = AlertDetails {
+            protocol: OtaProtocol::ArduinoOta,
+            detail: String::new(),
+            session_id: None,
+            flow_id: None,
+            uploader: ip(uploader),
+            device: ip(device),
+            auth_scheme: None,
+            failures: None,
+            window_s: None,
+        };
+        Observation::AuthFailure {
+            uploader: ip(uploader),
+            device_port: 3232,
+            alert: Box::new(Event::global(
+                Timestamp::from_secs(secs),
+                Origin::default(),
+                AlertKind::OtaAuthBruteforce,
+                Severity::High,
+                Body::Alert(alert),
+            )),
+        }
+    }
+
+    #[test]
+    fn failures_against_different_devices_count_for_one_uploader() {
+        // Each device is another IP pair (another worker): the tracker sees all three.
+        let mut agg = aggregator();
+        for (i, device) in ["192.0.2.1", "192.0.2.2", "192.0.2.3"].iter().enumerate() {
+            agg.observe(
+                at(i as u64 + 1),
+                failed_answer("198.51.100.9", device, 10 + i as i64),
+            );
+        }
+        let events: Vec<Event> = agg.drain_events().collect();
+        assert_eq!(events.len(), 1);
+        let Body::Alert(a) = &events[0].body else {
+            panic!("an alert")
+        };
+        assert_eq!((a.failures, a.window_s), (Some(3), Some(60)));
+        assert!(a
+            .detail
+            .starts_with("3 failed OTA password answers from 198.51.100.9"));
+        assert_eq!(agg.counters().arduino_ota.alerts, 1);
+        assert_eq!(agg.counters().events.alert, 1);
+    }
+
+    #[test]
+    fn device_facts_from_different_flows_make_one_entry_reported_once() {
+        let mut agg = aggregator();
+        let device = ip("192.0.2.50");
+        let announcement = AnnouncementDetails {
+            service: "_arduino._tcp",
+            instance: "thermo".into(),
+            hostname: Some("thermo.local".into()),
+            address: device,
+            ota_port: Some(3232),
+            port: Some(3232),
+            board: Some("esp32".into()),
+            auth_upload: Some(true),
+            txt: Default::default(),
+            mac: None,
+            vendor: None,
+        };
+        agg.observe(
+            at(1),
+            Observation::DeviceAnnounced {
+                announcement: Box::new(announcement),
+                ts: Timestamp::from_secs(1),
+            },
+        );
+        agg.observe(
+            at(2),
+            Observation::DeviceSeen {
+                address: device,
+                mac: Some([0x24, 0x0a, 0xc4, 1, 2, 3]),
+                ts: Timestamp::from_secs(2),
+            },
+        );
+        let update = LastUpdate {
+            timestamp: Timestamp::from_secs(3),
+            protocol: OtaProtocol::ArduinoOta,
+            outcome: OtaOutcome::Complete,
+            uploader: ip("192.0.2.10"),
+            image_md5: None,
+            project_name: None,
+            version: None,
+        };
+        agg.observe(
+            at(3),
+            Observation::DeviceSession {
+                device,
+                port: 3232,
+                auth: Some(AuthScheme::Md5),
+                update: Box::new(update),
+            },
+        );
+        // Every worker ends: the inventory is written once.
+        for _ in 0..4 {
+            agg.observe(
+                At::new(u64::MAX, Phase::Clock),
+                Observation::Finish {
+                    now: Timestamp::from_secs(9),
+                },
+            );
+        }
+        let events: Vec<Event> = agg.drain_events().collect();
+        assert_eq!(events.len(), 1, "{events:?}");
+        let Body::Device(DeviceDetails::Inventory(d)) = &events[0].body else {
+            panic!("a device inventory")
+        };
+        assert_eq!(d.hostname.as_deref(), Some("thermo.local"));
+        assert_eq!(d.mac.as_deref(), Some("24:0a:c4:01:02:03"));
+        assert_eq!((d.ota_sessions, d.ota_port), (1, Some(3232)));
+        assert_eq!(d.first_seen, Timestamp::from_secs(1));
+    }
+
+    #[test]
+    fn a_tick_time_is_acted_on_once() {
+        let mut config = Config::default();
+        config.anomaly.scan_hosts = 10;
+        let mut agg = Aggregator::new(&config, 0);
+        let probe = |dst: &str| Observation::Probe {
+            probe: Probe {
+                src: ip("198.51.100.1"),
+                dst: ip(dst),
+                port: 3232,
+                proto: 6,
+                first_seen: Timestamp::from_secs(0),
+                last_seen: Timestamp::from_secs(0),
+                answered: false,
+            },
+            held_event: Some(Box::new(Event::global(
+                Timestamp::from_secs(0),
+                Origin::default(),
+                Reason::UnknownProtocol,
+                Severity::Info,
+                Body::Stats(Box::default()),
+            ))),
+        };
+        agg.observe(at(1), probe("192.0.2.1"));
+        agg.observe(at(2), probe("192.0.2.2"));
+        // Two workers tick at 100 s (past window + grace): the window is released once.
+        let tick = Observation::Tick {
+            now: Timestamp::from_secs(100),
+        };
+        agg.observe(At::new(3, Phase::Clock), tick);
+        let tick = Observation::Tick {
+            now: Timestamp::from_secs(100),
+        };
+        agg.observe(At::new(3, Phase::Clock), tick);
+        assert_eq!(agg.drain_events().count(), 2, "both held probes, once");
+        agg.finish(Timestamp::from_secs(100));
+        agg.tick(Timestamp::from_secs(200));
+        assert_eq!(agg.drain_events().count(), 0, "nothing after the end");
+    }
+}
