@@ -211,16 +211,23 @@ impl Engine {
     }
 
     pub fn process(&mut self, packet: &Packet<'_>) {
+        self.process_numbered(packet, packet.index);
+    }
+
+    /// [`Engine::process`] for a worker of a run over several files: `global` is the packet's
+    /// position in the whole run (its `pcap_cnt` restarts with each file), the stamp its
+    /// observations carry.
+    pub fn process_numbered(&mut self, packet: &Packet<'_>, global: u64) {
         self.shared.counters.packets += 1;
         self.shared.counters.bytes += u64::from(packet.wire_len);
         if packet.ts > self.now {
             self.now = packet.ts;
         }
         if self.now >= self.next_tick {
-            self.shared.at = At::new(packet.index, Phase::Housekeeping);
+            self.shared.at = At::new(global, Phase::Housekeeping);
             self.tick();
         }
-        self.shared.at = At::new(packet.index, Phase::Packet);
+        self.shared.at = At::new(global, Phase::Packet);
         // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder. This is
         // `wanted` for an untunnelled UDP/TCP packet; change both together.
         match decode::fast::peek(packet.link, packet.data) {
@@ -469,8 +476,9 @@ impl Engine {
     }
 
     /// [`Engine::advance_to`] for a worker, stamped with the global index of the packet that
-    /// moved the clock: call it on every worker before each packet goes to its own, so every
-    /// worker ticks (and ends idle flows) exactly where one engine would.
+    /// moved the clock: call it on every worker before each packet goes to its own (or at least
+    /// at every packet where one engine would tick), so every worker ticks and ends idle flows
+    /// exactly where one engine would.
     pub fn advance_at(&mut self, now: Timestamp, index: u64) {
         self.shared.at = At::new(index, Phase::Housekeeping);
         self.advance_to(now);
