@@ -6,55 +6,49 @@
 use crate::classify::mdns::oui;
 use crate::event::device::{AnnouncementDetails, DeviceEntry, LastUpdate};
 use crate::event::AuthScheme;
+use crate::flow::BoundedMap;
 use crate::time::Timestamp;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use std::time::Duration;
 
-#[derive(Debug, Default)]
 pub struct Inventory {
-    devices: HashMap<IpAddr, DeviceEntry>,
-    capacity: usize,
+    /// Least recently seen first; devices are never forgotten for being quiet, only evicted.
+    devices: BoundedMap<IpAddr, DeviceEntry>,
     pub evicted: u64,
 }
 
 impl Inventory {
     pub fn new(capacity: usize) -> Self {
         Inventory {
-            devices: HashMap::new(),
-            capacity: capacity.max(1),
+            devices: BoundedMap::new(capacity, Duration::MAX),
             evicted: 0,
         }
     }
 
     /// The entry of `address`, created if new (evicting the stalest when full).
     pub fn entry(&mut self, address: IpAddr, now: Timestamp) -> &mut DeviceEntry {
-        if !self.devices.contains_key(&address) && self.devices.len() >= self.capacity {
-            if let Some(old) = self
-                .devices
-                .values()
-                .min_by_key(|d| d.last_seen)
-                .map(|d| d.address)
-            {
-                self.devices.remove(&old);
-                self.evicted += 1;
-            }
+        let (d, evicted) = self
+            .devices
+            .touch_or_insert_with(address, now, || DeviceEntry {
+                address,
+                mac: None,
+                vendor: None,
+                hostname: None,
+                board: None,
+                services: BTreeSet::new(),
+                ota_port: None,
+                auth_upload: None,
+                auth_seen: BTreeSet::new(),
+                ota_sessions: 0,
+                outcomes: BTreeMap::new(),
+                last_update: None,
+                first_seen: now,
+                last_seen: now,
+            });
+        if evicted.is_some() {
+            self.evicted += 1;
         }
-        let d = self.devices.entry(address).or_insert_with(|| DeviceEntry {
-            address,
-            mac: None,
-            vendor: None,
-            hostname: None,
-            board: None,
-            services: BTreeSet::new(),
-            ota_port: None,
-            auth_upload: None,
-            auth_seen: BTreeSet::new(),
-            ota_sessions: 0,
-            outcomes: BTreeMap::new(),
-            last_update: None,
-            first_seen: now,
-            last_seen: now,
-        });
         if now > d.last_seen {
             d.last_seen = now;
         }
@@ -111,14 +105,16 @@ impl Inventory {
 
     /// Every device, by address, kept in the inventory.
     pub fn snapshot(&self) -> Vec<DeviceEntry> {
-        let mut all: Vec<DeviceEntry> = self.devices.values().cloned().collect();
+        let mut all: Vec<DeviceEntry> = self.devices.iter().map(|(_, d, _)| d.clone()).collect();
         all.sort_by_key(|d| d.address);
         all
     }
 
     /// Every device, by address.
     pub fn drain(&mut self) -> Vec<DeviceEntry> {
-        let mut all: Vec<DeviceEntry> = self.devices.drain().map(|(_, d)| d).collect();
+        let mut gone = Vec::new();
+        self.devices.drain(&mut gone);
+        let mut all: Vec<DeviceEntry> = gone.into_iter().map(|d| d.value).collect();
         all.sort_by_key(|d| d.address);
         all
     }
