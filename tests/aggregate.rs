@@ -258,3 +258,122 @@ fn a_scan_over_hosts_on_different_workers_is_one_scan_with_every_host() {
         assert_eq!(findings(&events), findings(&single));
     }
 }
+
+/// Issue 19: PE 10.32.32.101 speaks inside the default MDT as 10.32.32.201 (hellos and a join
+/// in GRE), then sends bare joins from its in-MDT address, one moving a C-flow to another
+/// P-group; PE 10.32.32.102 uses one address for both.
+fn pe_with_another_address_in_the_mdt() -> Vec<Owned> {
+    use watch3232_testgen::mdt::{hello_body, hello_packet, in_gre, join_v4, udp_ttl, GreOpts};
+    let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+    let (pe1, inner1, pe2, mdt) = ("10.32.32.101", "10.32.32.201", "10.32.32.102", "239.1.1.1");
+    let all_pim = ip("224.0.0.13");
+    let join_from = |src: &str, c_source: &str, c_group: &str, p_group: &str| {
+        udp_ttl(
+            ip(src),
+            all_pim,
+            3232,
+            3232,
+            1,
+            &join_v4(c_source, c_group, p_group),
+        )
+    };
+    let plain = GreOpts::default();
+    let packets = vec![
+        in_gre(
+            pe1,
+            mdt,
+            plain,
+            &hello_packet(ip(inner1), &hello_body(105, 1, 41, &[])),
+        ),
+        in_gre(
+            pe2,
+            mdt,
+            plain,
+            &hello_packet(ip(pe2), &hello_body(105, 1, 42, &[])),
+        ),
+        in_gre(
+            pe1,
+            mdt,
+            plain,
+            &join_from(inner1, "10.1.1.10", "232.5.5.5", "239.1.2.0"),
+        ),
+        in_gre(
+            pe2,
+            mdt,
+            plain,
+            &join_from(pe2, "10.2.2.20", "232.6.6.6", "239.1.2.8"),
+        ),
+        join_from(inner1, "10.1.1.11", "232.5.5.6", "239.1.2.1"),
+        join_from(inner1, "10.1.1.10", "232.5.5.5", "239.1.2.5"),
+    ];
+    packets
+        .into_iter()
+        .enumerate()
+        .map(|(i, data)| Owned {
+            ts: Timestamp(1_700_000_000_000_000 + i as i64 * 1_000_000),
+            wire_len: data.len() as u32,
+            data,
+            link: LinkType::Raw,
+            index: i as u64 + 1,
+        })
+        .collect()
+}
+
+#[test]
+fn a_pe_is_its_tunnel_head_and_its_in_mdt_address_stays_linked() {
+    let packets = pe_with_another_address_in_the_mdt();
+    let single = one_engine(&packets);
+    let value = |e: &Event| serde_json::to_value(e).unwrap();
+    let joins: Vec<serde_json::Value> = single
+        .iter()
+        .filter(|e| e.kind == "data_mdt_join")
+        .map(|e| value(e)["mdt"].clone())
+        .collect();
+    let pe_and_inner: Vec<(&str, &str)> = joins
+        .iter()
+        .map(|j| {
+            (
+                j["pe"].as_str().unwrap(),
+                j["in_mdt_address"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pe_and_inner,
+        [
+            ("10.32.32.101", "10.32.32.201"), // in GRE: the tunnel's head
+            ("10.32.32.102", "-"),            // one address for both
+            ("10.32.32.101", "10.32.32.201"), // bare, from the known in-MDT address
+            ("10.32.32.101", "10.32.32.201"), // the C-flow moves P-group
+        ]
+    );
+    assert_eq!(joins[3]["previous_p_group"], "239.1.2.0");
+    let inventory = single
+        .iter()
+        .find(|e| e.event_type == "mdt" && e.kind == "inventory")
+        .map(value)
+        .expect("an MDT inventory");
+    let pes = inventory["mdt"]["pes"].as_array().unwrap();
+    let summary: Vec<String> = pes.iter().map(|p| p.to_string()).collect();
+    assert_eq!(pes.len(), 2, "exactly the real PEs: {summary:?}");
+    assert_eq!(pes[0]["pe"], "10.32.32.101");
+    assert_eq!(
+        pes[0]["in_mdt_addresses"],
+        serde_json::json!(["10.32.32.201"])
+    );
+    assert_eq!(pes[0]["default_mdts"], serde_json::json!(["239.1.1.1"]));
+    assert_eq!(pes[0]["data_mdts"], 2);
+    assert_eq!(pes[1]["pe"], "10.32.32.102");
+    assert!(pes[1].get("in_mdt_addresses").is_none());
+    assert_eq!(pes[1]["data_mdts"], 1);
+    let neighbors = inventory["mdt"]["pim_neighbors"].as_array().unwrap();
+    let inner = neighbors
+        .iter()
+        .find(|n| n["neighbor"] == "10.32.32.201")
+        .expect("the PE's hello neighbour");
+    assert_eq!(inner["pe"], "10.32.32.101");
+    // The bare joins and the tunnel travel different IP pairs: workers agree all the same.
+    for workers in [2, 4] {
+        assert_eq!(findings(&sharded(&packets, workers)), findings(&single));
+    }
+}

@@ -120,6 +120,9 @@ pub struct MdtTables {
     p_groups: BTreeMap<(IpAddr, IpAddr), GroupTraffic>,
     /// GRE that did not decode, sent to a multicast group: (PE, P-group, reason), reported once.
     gre_errors: BTreeMap<(IpAddr, IpAddr, &'static str), Seen>,
+    /// A PE's address inside its MDTs (inner source of its hellos and joins in GRE) → the PE
+    /// (outer source), where the two differ: bare joins from it are that PE's.
+    in_mdt: BTreeMap<IpAddr, (IpAddr, Seen)>,
     evictions: Evictions,
 }
 
@@ -158,6 +161,7 @@ impl MdtTables {
             join_prunes: BTreeMap::new(),
             p_groups: BTreeMap::new(),
             gre_errors: BTreeMap::new(),
+            in_mdt: BTreeMap::new(),
             evictions: Evictions::default(),
         }
     }
@@ -191,6 +195,9 @@ impl MdtTables {
     pub(super) fn hello(&mut self, base: PimDetails, h: Hello, flow: FlowRef, sink: &mut Sink<'_>) {
         let key = (base.default_mdt, base.neighbor);
         let now = flow.ts;
+        if let Some(pe) = base.pe {
+            self.learn_in_mdt_address(base.neighbor, pe, now, sink);
+        }
         let leaving = h.holdtime == Some(0);
         let mut previous_generation_id = None;
         let hello_flow = |flow: &FlowRef| HelloFlow {
@@ -319,6 +326,15 @@ impl MdtTables {
             );
             return;
         };
+        if let Some(inner) = d.in_mdt_address {
+            self.learn_in_mdt_address(inner, d.pe, flow.ts, sink);
+        } else if d.p_group_default.is_none() {
+            // A bare join from a known in-MDT address: that PE's.
+            if let Some(&(pe, _)) = self.in_mdt.get(&d.pe) {
+                d.in_mdt_address = Some(d.pe);
+                d.pe = pe;
+            }
+        }
         let pe = d.pe;
         let (tlv_type, now) = (d.tlv_type, flow.ts);
         let key = (pe, c_source, c_group);
@@ -409,6 +425,40 @@ impl MdtTables {
         }
     }
 
+    /// Links a PE's in-MDT address (inner source) to the PE (outer source) when they differ.
+    fn learn_in_mdt_address(
+        &mut self,
+        inner: IpAddr,
+        pe: IpAddr,
+        now: Timestamp,
+        sink: &mut Sink<'_>,
+    ) {
+        let (inner, pe) = (inner.to_canonical(), pe.to_canonical());
+        if inner == pe {
+            return;
+        }
+        if let Some(entry) = self.in_mdt.get_mut(&inner) {
+            *entry = (
+                pe,
+                Seen {
+                    first: entry.1.first,
+                    last: now,
+                },
+            );
+            return;
+        }
+        let dropped = insert_bounded(
+            &mut self.in_mdt,
+            self.cap,
+            inner,
+            (pe, Seen::at(now)),
+            |e| e.1.last,
+        );
+        if dropped > 0 {
+            sink.counters.add("mdt.evicted_in_mdt_addresses", dropped);
+        }
+    }
+
     /// GRE that did not decode, sent to a group: `event` (a `malformed`) once per (PE, group,
     /// reason).
     pub(super) fn gre_error(
@@ -444,6 +494,7 @@ impl MdtTables {
         for (&(pe, group), seen) in &self.default_mdts {
             let p = pes.entry(pe).or_insert_with(|| PeEntry {
                 pe,
+                in_mdt_addresses: Vec::new(),
                 default_mdts: Vec::new(),
                 data_mdts: 0,
                 first_seen: seen.first,
@@ -465,6 +516,7 @@ impl MdtTables {
         for (&(pe, _, _), e) in &self.data_mdts {
             let p = pes.entry(pe).or_insert_with(|| PeEntry {
                 pe,
+                in_mdt_addresses: Vec::new(),
                 default_mdts: Vec::new(),
                 data_mdts: 0,
                 first_seen: e.seen.first,
@@ -473,6 +525,12 @@ impl MdtTables {
             p.data_mdts += 1;
             p.first_seen = p.first_seen.min(e.seen.first);
             p.last_seen = p.last_seen.max(e.seen.last);
+        }
+        // Keyed by address: each PE's list comes out sorted.
+        for (&inner, &(pe, _)) in &self.in_mdt {
+            if let Some(p) = pes.get_mut(&pe) {
+                p.in_mdt_addresses.push(inner);
+            }
         }
         let state = |n: &Neighbor| match n.state {
             NeighborState::Up if n.expired(now) => NeighborState::Expired,

@@ -445,10 +445,20 @@ impl Mdt {
         tlv: JoinTlv<'_>,
     ) {
         cx.counters.mdt.join_tlvs += 1;
-        let pe = pkt.decoded.net.src.to_canonical();
+        // In a default MDT the join belongs to the PE at the tunnel's head, as its hellos do;
+        // the inner source is its address in the MDT.
+        let source = pkt.decoded.net.src.to_canonical();
+        let (pe, in_mdt_address) = match tunnel {
+            Some(t) => {
+                let pe = t.outer_src.to_canonical();
+                (pe, (source != pe).then_some(source))
+            }
+            None => (source, None),
+        };
         let mut d = DataMdtJoinDetails {
             tlv_type: tlv.tlv_type(),
             pe,
+            in_mdt_address,
             c_source: None,
             c_group: None,
             p_group: None,
