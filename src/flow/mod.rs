@@ -1,9 +1,11 @@
 //! Flows: a direction-independent key, the Community ID of a flow, and one bounded table of
 //! per-flow state with idle expiry and least-recently-seen eviction.
 
+mod bounded;
 pub mod community_id;
 mod table;
 
+pub use bounded::{BoundedMap, BoundedStats, Departed, Departure};
 pub use table::{FlowTable, Removed, RemovedBy, TableStats};
 
 use std::net::IpAddr;
