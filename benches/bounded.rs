@@ -7,7 +7,7 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
-use watch3232::capture::Timestamp;
+use watch3232::time::Timestamp;
 use watch3232::flow::{BoundedMap, FlowKey, FlowTable};
 
 const ENTRIES: u32 = 100_000;

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use std::collections::HashSet;
 use std::time::Duration;
-use watch3232::capture::Timestamp;
+use watch3232::time::Timestamp;
 use watch3232::flow::{BoundedMap, Departed, Departure};
 
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@
 //! raises its `last_seen`. Eviction takes the head; expiry walks from the head and stops at
 //! the first entry still fresh.
 
-use crate::capture::Timestamp;
+use crate::time::Timestamp;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
