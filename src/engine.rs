@@ -60,6 +60,8 @@ pub struct Engine {
     removed: Vec<Removed<Flow>>,
     now: Timestamp,
     next_tick: Timestamp,
+    /// Ticks come from [`Engine::tick_to`] (a shard of a sharded read), not from `process`.
+    external_clock: bool,
     kernel: Option<KernelDrops>,
 }
 
@@ -107,6 +109,7 @@ impl Engine {
             removed: Vec::new(),
             now: Timestamp::default(),
             next_tick: Timestamp::default(),
+            external_clock: false,
             kernel: None,
         }
     }
@@ -122,6 +125,11 @@ impl Engine {
     /// Names the source of the packets that follow (`pcap_filename` / `in_iface`).
     pub fn set_origin(&mut self, origin: Origin) {
         self.shared.origin = origin;
+    }
+
+    /// The source of the packets being processed.
+    pub fn origin(&self) -> &Origin {
+        &self.shared.origin
     }
 
     pub fn counters_mut(&mut self) -> &mut Counters {
@@ -149,7 +157,7 @@ impl Engine {
         if packet.ts > self.now {
             self.now = packet.ts;
         }
-        if self.now >= self.next_tick {
+        if self.now >= self.next_tick && !self.external_clock {
             self.tick();
         }
         // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder. This is
@@ -327,13 +335,40 @@ impl Engine {
 
     /// End of input: flush every flow, let classifiers report, and append the `stats` summary.
     pub fn finish(&mut self) {
+        self.finish_without_summary();
+        let summary = self.stats_event("summary");
+        self.shared.events.push(summary);
+    }
+
+    /// [`Engine::finish`] without the summary: a shard of a sharded run, whose counters the
+    /// driver merges into one summary.
+    pub fn finish_without_summary(&mut self) {
         while self.flush_flows(usize::MAX) {}
         let mut cx = self.shared.context();
         for c in &mut self.classifiers {
             c.on_finish(&mut cx, self.now);
         }
-        let summary = self.stats_event("summary");
-        self.shared.events.push(summary);
+    }
+
+    /// Hands the clock to the caller: `process` no longer ticks, [`Engine::tick_to`] does. The
+    /// shards of a sharded read tick at the packet times one engine would have, so flow expiry
+    /// and classifier ticks agree with a single engine.
+    pub fn use_external_clock(&mut self) {
+        self.external_clock = true;
+    }
+
+    /// Moves the clock to `now` (never back) and ticks: what `process` does when a packet
+    /// crosses the next tick.
+    pub fn tick_to(&mut self, now: Timestamp) {
+        self.set_clock(now);
+        self.tick();
+    }
+
+    /// Moves the clock to `now` (never back) without ticking.
+    pub fn set_clock(&mut self, now: Timestamp) {
+        if now > self.now {
+            self.now = now;
+        }
     }
 
     /// Ends up to `max` of the flows still open (end of input), reporting them; returns whether
@@ -356,10 +391,19 @@ impl Engine {
 
     /// A `stats` event with the counters so far (`summary` at the end, `periodic` on a timer).
     pub fn stats_event(&mut self, kind: &'static str) -> Event {
+        let details = self.stats_details();
+        *self.shared.counters.events.entry("stats").or_default() += 1;
+        let origin = self.shared.origin.clone();
+        let body = Body::Stats(Box::new(details));
+        Event::global(self.now, origin, kind, Severity::Info, body)
+    }
+
+    /// The counters so far, as a `stats` event carries them.
+    pub fn stats_details(&self) -> StatsDetails {
         let t = self.flows.stats();
         let c = &self.shared.counters;
         let has_files = c.files_read + c.files_failed > 0;
-        let details = StatsDetails {
+        StatsDetails {
             packets: c.packets,
             bytes: c.bytes,
             decode_errors: c.decode_errors,
@@ -386,11 +430,7 @@ impl Engine {
                 truncated: c.files_truncated,
             }),
             ..StatsDetails::default()
-        };
-        *self.shared.counters.events.entry("stats").or_default() += 1;
-        let origin = self.shared.origin.clone();
-        let body = Body::Stats(Box::new(details));
-        Event::global(self.now, origin, kind, Severity::Info, body)
+        }
     }
 
     /// Moves the clock forward without a packet (live capture on a quiet link), so idle flows

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod capture;
 pub mod classify;
 pub mod decode;
+pub mod driver;
 pub mod engine;
 pub mod event;
 pub mod flow;

@@ -2,7 +2,6 @@
 //! (libpcap). Everything downstream sees one [`Packet`] view: timestamp, link type, lengths
 //! and bytes.
 
-#[cfg(target_os = "linux")]
 mod fanout;
 mod filter;
 mod live;
@@ -10,6 +9,7 @@ mod native;
 mod offline;
 mod pipe;
 
+pub use fanout::{ip_pair_hash, worker_of};
 pub use filter::{
     default_filter, default_filter_with, with_dynamic_ports, PortCover, MAX_RUN_TIME_TERMS,
 };

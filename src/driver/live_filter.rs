@@ -9,11 +9,11 @@
 //! [`MAX_RUN_TIME_TERMS`] ranges. So a flood of invitations costs at most 1 / [`MIN_INTERVAL`]
 //! compiles a second, each of a filter libpcap compiles in milliseconds.
 
-use std::time::{Duration, Instant};
-use watch3232::capture::{
+use crate::capture::{
     default_filter_with, with_dynamic_ports, LiveSource, PortCover, MAX_RUN_TIME_TERMS,
 };
-use watch3232::engine::Engine;
+use crate::engine::Engine;
+use std::time::{Duration, Instant};
 
 /// How long a filter that passes more than the held ports may stay before it is narrowed.
 pub const NARROW_AFTER: Duration = Duration::from_secs(5);
@@ -40,7 +40,7 @@ impl<'a> LiveFilter<'a> {
     pub fn new(user: Option<&'a str>, engine: &Engine) -> Self {
         LiveFilter {
             user,
-            watched_ports: super::run::watched_ports(engine.config()),
+            watched_ports: super::watched_ports(engine.config()),
             installed: PortCover::default(),
             seen_generation: engine.interest().dynamic_generation(),
             widening_due: false,
