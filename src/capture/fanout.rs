@@ -79,7 +79,7 @@ pub fn worker_of(link: LinkType, frame: &[u8], workers: usize) -> usize {
 
 /// The program; see the module comment. Instruction indices are in the comments because
 /// jumps are relative.
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "capture"))]
 pub fn ip_pair_program() -> Vec<libc::sock_filter> {
     PROGRAM
         .iter()
@@ -92,6 +92,7 @@ pub fn ip_pair_program() -> Vec<libc::sock_filter> {
         .collect()
 }
 
+#[cfg_attr(not(all(target_os = "linux", feature = "capture")), allow(dead_code))]
 const PROGRAM: [Insn; 34] = [
     insn(LD_H_ABS, 0, 0, PROTOCOL), // 0
     insn(JEQ_K, 0, 5, 0x0800),      // 1: IPv4 → 2, else → 7

@@ -6,6 +6,9 @@
 //! `--workers` and `audit` are configurations of it; what a person sees (progress bar, error
 //! lines, privilege drop) comes through a [`Frontend`].
 
+// Without libpcap only the pieces that need no source are left.
+#![cfg_attr(not(feature = "capture"), allow(dead_code, unused_imports))]
+
 #[cfg(feature = "capture")]
 mod live;
 #[cfg(feature = "capture")]
