@@ -160,16 +160,11 @@ impl Engine {
         if self.now >= self.next_tick && !self.external_clock {
             self.tick();
         }
-        // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder. This is
-        // `wanted` for an untunnelled UDP/TCP packet; change both together.
+        // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder. The
+        // pre-filter's one decision, as `wanted` takes it after the full decoder.
         match decode::fast::peek(packet.link, packet.data) {
             decode::fast::Peek::Ports(proto, src, dst) => {
-                let by_port = if proto == decode::IPPROTO_UDP {
-                    self.shared.interest.udp(src, dst)
-                } else {
-                    self.shared.interest.tcp(src, dst)
-                };
-                if !by_port && !self.shared.interest.protocol(proto) {
+                if !self.shared.interest.wants(proto, Some((src, dst)), false) {
                     return;
                 }
             }
@@ -220,22 +215,17 @@ impl Engine {
         tracing::debug!(error = %e, "packet not decoded");
     }
 
-    /// The cheap reject: two bitmap reads for TCP/UDP, one for other protocols. (`process`
-    /// applies the same test before decoding when `decode::fast::peek` can read the ports.)
+    /// The pre-filter's decision on a decoded packet (`process` takes the same decision before
+    /// decoding when `decode::fast::peek` can read the ports). Fragments are counted, not wanted.
     #[inline]
     fn wanted(&mut self, d: &Decoded<'_>) -> bool {
-        let by_port = match d.transport {
-            Transport::Udp(u) => self.shared.interest.udp(u.src_port, u.dst_port),
-            Transport::Tcp(t) => self.shared.interest.tcp(t.src_port, t.dst_port),
-            Transport::Fragment => {
-                self.shared.counters.fragments += 1;
-                return false;
-            }
-            Transport::Other(_) => false,
-        };
-        by_port
-            || self.shared.interest.protocol(d.net.proto)
-            || (d.tunnel.is_some() && self.shared.interest.tunnelled)
+        if matches!(d.transport, Transport::Fragment) {
+            self.shared.counters.fragments += 1;
+            return false;
+        }
+        self.shared
+            .interest
+            .wants(d.net.proto, d.ports(), d.tunnel.is_some())
     }
 
     fn dispatch(&mut self, packet: &Packet<'_>, d: &Decoded<'_>) {

@@ -14,7 +14,8 @@ mod pipe;
 
 pub use fanout::{ip_pair_hash, worker_of};
 pub use filter::{
-    default_filter, default_filter_with, with_dynamic_ports, PortCover, MAX_RUN_TIME_TERMS,
+    default_filter, default_filter_with, filter_for, with_dynamic_ports, FilterSpec, PortCover,
+    MAX_RUN_TIME_TERMS,
 };
 #[cfg(feature = "capture")]
 pub use live::{LiveOptions, LiveSource};

@@ -9,11 +9,11 @@
 pub mod anomaly;
 pub mod arduino_ota;
 pub mod esphome;
-mod interest;
 pub mod mdns;
 pub mod mdt;
+pub mod prefilter;
 
-pub use interest::Interest;
+pub use prefilter::Interest;
 
 use crate::capture::Timestamp;
 use crate::decode::{proto_name, Decoded, Tunnel};

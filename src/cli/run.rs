@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
-use watch3232::capture::{default_filter, LiveOptions};
+use watch3232::capture::LiveOptions;
 use watch3232::driver::{self, Input, Settings};
 use watch3232::engine::Config;
 use watch3232::output::sink::syslog_facility;
@@ -102,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 interface: interface.clone(),
                 filter: filter
                     .clone()
-                    .unwrap_or_else(|| default_filter(&driver::watched_ports(&config))),
+                    .unwrap_or_else(|| driver::default_live_filter(&config)),
                 snaplen: *snaplen,
                 buffer_size: *buffer_size,
                 promisc: *promisc,

@@ -342,9 +342,10 @@ impl<'a> Writer<'a> {
     }
 }
 
-/// The ports the default live filter passes: the OTA device ports and the watched ports.
-pub fn watched_ports(c: &Config) -> Vec<u16> {
-    [&c.ota_ports[..], &c.watch_ports[..]].concat()
+/// The kernel filter a live capture starts with unless the user gave one: the pre-filter's
+/// ([`crate::classify::Interest::kernel_filter`]).
+pub fn default_live_filter(c: &Config) -> String {
+    crate::classify::Interest::declared(c).kernel_filter(&crate::capture::PortCover::default())
 }
 
 /// Now, as a packet timestamp (the clock of a live capture on a quiet link).
