@@ -3,6 +3,7 @@
 //! The engine owns no I/O: sources push packets in, and the caller drains events out.
 //! Time is packet time, so a capture file replays exactly as it was recorded.
 
+use crate::artifact::{Artifact, Artifacts};
 use crate::capture::{Packet, Timestamp};
 use crate::classify::{
     self, dir_index, AppState, Classifier, Context, Flow, Interest, Pkt, Verdict,
@@ -71,6 +72,7 @@ struct Shared {
     counters: Counters,
     interest: Interest,
     events: Vec<Event>,
+    artifacts: Artifacts,
 }
 
 impl Shared {
@@ -81,6 +83,7 @@ impl Shared {
             &mut self.counters,
             &mut self.interest,
             &mut self.events,
+            &mut self.artifacts,
         )
     }
 }
@@ -104,6 +107,7 @@ impl Engine {
                 counters: Counters::default(),
                 interest,
                 events: Vec::new(),
+                artifacts: Artifacts::default(),
             },
             classifiers,
             removed: Vec::new(),
@@ -144,6 +148,25 @@ impl Engine {
     #[inline]
     pub fn has_events(&self) -> bool {
         !self.shared.events.is_empty()
+    }
+
+    /// Files waiting to be written (extracted firmware), oldest first. The driver writes them
+    /// before it drains the events, which name them.
+    pub fn take_artifacts(&mut self) -> Vec<Artifact> {
+        if self.shared.artifacts.is_empty() {
+            return Vec::new();
+        }
+        self.shared.artifacts.take()
+    }
+
+    /// `artifact` could not be written: its event (not drained yet) and the counters say so.
+    pub fn artifact_not_written(&mut self, artifact: &Artifact, error: &std::io::Error) {
+        classify::arduino_ota::firmware_not_written(
+            &mut self.shared.events,
+            &mut self.shared.counters,
+            artifact,
+            error,
+        );
     }
 
     /// Events produced since the last call, in order.

@@ -15,6 +15,7 @@ pub mod prefilter;
 
 pub use prefilter::Interest;
 
+use crate::artifact::{Artifact, Artifacts};
 use crate::capture::Timestamp;
 use crate::decode::{proto_name, Decoded, Tunnel};
 use crate::engine::Config;
@@ -172,6 +173,7 @@ pub struct Context<'e> {
     pub counters: &'e mut Counters,
     pub interest: &'e mut Interest,
     events: &'e mut Vec<Event>,
+    artifacts: &'e mut Artifacts,
 }
 
 impl<'e> Context<'e> {
@@ -181,6 +183,7 @@ impl<'e> Context<'e> {
         counters: &'e mut Counters,
         interest: &'e mut Interest,
         events: &'e mut Vec<Event>,
+        artifacts: &'e mut Artifacts,
     ) -> Self {
         Context {
             config,
@@ -188,7 +191,14 @@ impl<'e> Context<'e> {
             counters,
             interest,
             events,
+            artifacts,
         }
+    }
+
+    /// Queues a file for the driver to write before the events that follow; hands it back when
+    /// too many bytes wait already.
+    pub fn queue_artifact(&mut self, artifact: Artifact) -> Result<(), Artifact> {
+        self.artifacts.push(artifact)
     }
 
     pub fn emit(&mut self, event: Event) {

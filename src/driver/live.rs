@@ -183,7 +183,12 @@ fn worker(
     let mut live_filter = LiveFilter::new(user_filter, &engine);
     engine.set_origin(Origin::interface(source.name()));
     tracing::debug!(worker = n, "worker capturing");
-    let send = |events: Vec<Event>| tx.send(FromWorker::Events(events)).is_ok();
+    // Files first: the events name them.
+    let send = |engine: &mut Engine| {
+        super::write_artifacts(engine);
+        let events = engine.drain_events().collect();
+        tx.send(FromWorker::Events(events)).is_ok()
+    };
     while !stop.load(Ordering::Relaxed) {
         match source.next_packet() {
             Ok(Next::Packet(p)) => engine.process(&p),
@@ -193,7 +198,7 @@ fn worker(
             Err(e) => return Err(format!("worker {n}: {e}")),
         }
         live_filter.refresh(&mut engine, &mut source);
-        if engine.has_events() && !send(engine.drain_events().collect()) {
+        if engine.has_events() && !send(&mut engine) {
             return Ok(()); // the writer is gone
         }
     }
@@ -202,11 +207,15 @@ fn worker(
         engine.set_kernel_stats(k);
     }
     while engine.flush_flows(super::FLUSH_BATCH) {
-        if !send(engine.drain_events().collect()) {
+        if !send(&mut engine) {
             return Ok(());
         }
     }
+    // The last batch too, before the summary counts what its files became.
+    if engine.has_events() && !send(&mut engine) {
+        return Ok(());
+    }
     engine.finish();
-    send(engine.drain_events().collect());
+    send(&mut engine);
     Ok(())
 }

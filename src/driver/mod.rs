@@ -300,11 +300,12 @@ impl<'a> Writer<'a> {
         self.sink.write(event).map_err(Error::Write)
     }
 
-    /// Writes what the engine produced. Returns how many events were written.
+    /// Writes what the engine produced, files first. Returns how many events were written.
     fn write_events(&mut self, engine: &mut Engine) -> Result<usize, Error> {
         if !engine.has_events() {
             return Ok(0);
         }
+        write_artifacts(engine);
         let mut n = 0;
         for mut event in engine.drain_events() {
             self.emit(&mut event)?;
@@ -336,9 +337,26 @@ impl<'a> Writer<'a> {
         while engine.flush_flows(FLUSH_BATCH) {
             self.write_events(engine)?;
         }
+        // The last batch too, before the summary counts what its files became.
+        self.write_events(engine)?;
         engine.finish();
         self.write_events(engine)?;
         self.flush()
+    }
+}
+
+/// Writes the files the engine queued (extracted firmware) before its events, which name them;
+/// one that cannot be written is reported in its event and a warning.
+fn write_artifacts(engine: &mut Engine) {
+    for artifact in engine.take_artifacts() {
+        let written = match artifact.path.parent() {
+            Some(dir) => std::fs::create_dir_all(dir),
+            None => Ok(()),
+        }
+        .and_then(|()| std::fs::write(&artifact.path, &artifact.bytes));
+        if let Err(e) = written {
+            engine.artifact_not_written(&artifact, &e);
+        }
     }
 }
 

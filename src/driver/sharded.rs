@@ -473,6 +473,8 @@ fn shard(
         if !engine.has_events() {
             return true;
         }
+        // Files first: the events name them.
+        super::write_artifacts(engine);
         let events = engine.drain_events().collect();
         to_writer
             .send(ToWriter::Shard(ShardBatch { watermark, events }))
