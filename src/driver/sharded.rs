@@ -90,6 +90,7 @@ impl Batch {
 
 /// What a shard produced since its last batch.
 struct ShardBatch {
+    shard: usize,
     /// Global index of the last packet the shard handled: nothing it sends later is older.
     watermark: u64,
     events: Vec<Event>,
@@ -142,7 +143,7 @@ pub(super) fn read(
         let handle = std::thread::Builder::new()
             .name(format!("shard-{n}"))
             .spawn(move || {
-                shard(config, &inbox, &give_back, &to_writer);
+                shard(n, config, &inbox, &give_back, &to_writer);
                 Ok(())
             })
             .map_err(|e| Error::Setup(format!("cannot start worker {n}: {e}")))?;
@@ -219,6 +220,8 @@ pub(super) fn read(
 /// The writer's side: events out, shards' counters merged into one `stats` event.
 struct Merge {
     workers: usize,
+    /// Each shard's progress: the global index of the last packet it reported on.
+    watermarks: Vec<u64>,
     /// Periodic reports waiting for every shard's counters.
     periodic: BTreeMap<u64, Vec<StatsDetails>>,
     finished: Vec<StatsDetails>,
@@ -233,6 +236,7 @@ impl Merge {
     fn new(workers: usize) -> Self {
         Merge {
             workers,
+            watermarks: vec![0; workers],
             periodic: BTreeMap::new(),
             finished: Vec::with_capacity(workers),
             stats_written: 0,
@@ -244,7 +248,8 @@ impl Merge {
     fn take(&mut self, w: &mut Writer<'_>, message: ToWriter) -> Result<(), Error> {
         match message {
             ToWriter::Shard(batch) => {
-                let _ = batch.watermark; // the aggregator's merge point (phase 2)
+                // Where an aggregator's k-way merge may release observations up to (phase 2).
+                self.watermarks[batch.shard] = batch.watermark;
                 for mut event in batch.events {
                     w.emit(&mut event)?;
                 }
@@ -461,6 +466,7 @@ impl ReaderJob {
 
 /// One shard: an engine on the reader's clock.
 fn shard(
+    n: usize,
     config: Config,
     inbox: &Receiver<Batch>,
     give_back: &Sender<Batch>,
@@ -477,7 +483,11 @@ fn shard(
         super::write_artifacts(engine);
         let events = engine.drain_events().collect();
         to_writer
-            .send(ToWriter::Shard(ShardBatch { watermark, events }))
+            .send(ToWriter::Shard(ShardBatch {
+                shard: n,
+                watermark,
+                events,
+            }))
             .is_ok()
     };
     for mut batch in inbox {
