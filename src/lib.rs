@@ -5,10 +5,12 @@
 //! → [`flow`] (one bounded table of conversations) → [`classify`] (one module per protocol
 //! family) → [`event`] (the JSON contract) → [`output`] (sinks). [`engine`] wires them together.
 
+pub mod artifact;
 pub mod audit;
 pub mod capture;
 pub mod classify;
 pub mod decode;
+pub mod driver;
 pub mod engine;
 pub mod event;
 pub mod flow;

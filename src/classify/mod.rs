@@ -10,13 +10,14 @@ pub mod anomaly;
 pub mod arduino_ota;
 mod config;
 pub mod esphome;
-mod interest;
 pub mod mdns;
 pub mod mdt;
+pub mod prefilter;
 
 pub use config::Config;
-pub use interest::Interest;
+pub use prefilter::Interest;
 
+use crate::artifact::{Artifact, Artifacts};
 use crate::decode::{proto_name, Decoded, Tunnel};
 use crate::event::{Body, Event, EventKind, FlowFields, Origin, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
@@ -189,6 +190,7 @@ pub struct Context<'e> {
     pub counters: &'e mut Counters,
     pub interest: &'e mut Interest,
     events: &'e mut Vec<Event>,
+    artifacts: &'e mut Artifacts,
 }
 
 impl<'e> Context<'e> {
@@ -198,6 +200,7 @@ impl<'e> Context<'e> {
         counters: &'e mut Counters,
         interest: &'e mut Interest,
         events: &'e mut Vec<Event>,
+        artifacts: &'e mut Artifacts,
     ) -> Self {
         Context {
             config,
@@ -205,7 +208,14 @@ impl<'e> Context<'e> {
             counters,
             interest,
             events,
+            artifacts,
         }
+    }
+
+    /// Queues a file for the driver to write before the events that follow; hands it back when
+    /// too many bytes wait already.
+    pub fn queue_artifact(&mut self, artifact: Artifact) -> Result<(), Artifact> {
+        self.artifacts.push(artifact)
     }
 
     pub fn emit(&mut self, event: Event) {
