@@ -25,10 +25,10 @@ pub use stats_merge::merge_stats;
 
 use crate::capture::{CaptureError, Timestamp};
 use crate::engine::{Config, Engine};
+use crate::event::stats::{KernelDrops, MemoryStats, OutputStats, StatsKind};
 use crate::event::{Body, Event};
 use crate::flow::FlowKey;
 use crate::output::Output;
-use crate::event::stats::{KernelDrops, MemoryStats, OutputStats, StatsKind};
 use std::collections::HashSet;
 use std::io;
 use std::sync::atomic::AtomicBool;
@@ -363,7 +363,8 @@ fn write_artifacts(engine: &mut Engine) {
 /// The kernel filter a live capture starts with unless the user gave one: the pre-filter's
 /// ([`crate::classify::Interest::kernel_filter`]).
 pub fn default_live_filter(c: &Config) -> String {
-    crate::classify::Interest::declared(&c.classify).kernel_filter(&crate::capture::PortCover::default())
+    crate::classify::Interest::declared(&c.classify)
+        .kernel_filter(&crate::capture::PortCover::default())
 }
 
 /// Now, as a packet timestamp (the clock of a live capture on a quiet link).
