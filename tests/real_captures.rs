@@ -20,8 +20,12 @@ fn real_dir() -> PathBuf {
 
 fn manifest() -> Value {
     let path = real_dir().join("MANIFEST.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (the reference captures are part of the repository)", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (the reference captures are part of the repository)",
+            path.display()
+        )
+    });
     serde_json::from_str(&text).expect("MANIFEST.json is JSON")
 }
 
@@ -63,6 +67,14 @@ fn matches(got: &Value, want: &Value, at: &str, errors: &mut Vec<String>) {
                 matches(&got[k.as_str()], w, &format!("{at}.{k}"), errors);
             }
         }
+        Value::Array(ws) => match got.as_array() {
+            Some(gs) if gs.len() == ws.len() => {
+                for (i, (g, w)) in gs.iter().zip(ws).enumerate() {
+                    matches(g, w, &format!("{at}[{i}]"), errors);
+                }
+            }
+            _ => errors.push(format!("{at}: got {got}, want {} items", ws.len())),
+        },
         Value::Number(w) if w.is_f64() => {
             let ok = got
                 .as_f64()
@@ -79,9 +91,9 @@ fn matches(got: &Value, want: &Value, at: &str, errors: &mut Vec<String>) {
     }
 }
 
-/// Event types that are findings (everything but the run's statistics and the inventory).
+/// Events that are findings: all but the run's statistics and the end-of-run inventories.
 fn is_finding(e: &Value) -> bool {
-    !matches!(e["event_type"].as_str(), Some("stats" | "device"))
+    e["event_type"] != "stats" && e["kind"] != "inventory"
 }
 
 fn key(e: &Value) -> (String, String) {
@@ -127,8 +139,29 @@ fn compare(c: &Value, path: &Path) -> Vec<String> {
             ));
             continue;
         }
-        for (i, (g, w)) in gs.iter().zip(ws).enumerate() {
-            matches(g, w, &format!("{name}: {} {}[{i}]", k.0, k.1), &mut errors);
+        if c["order"] == "any" {
+            // Each expected event matches a different actual one, in any order.
+            let mut free: Vec<&Value> = gs.to_vec();
+            for (i, w) in ws.iter().enumerate() {
+                let hit = free.iter().position(|g| {
+                    let mut e = Vec::new();
+                    matches(g, w, "", &mut e);
+                    e.is_empty()
+                });
+                match hit {
+                    Some(j) => {
+                        free.remove(j);
+                    }
+                    None => errors.push(format!(
+                        "{name}: {} {}[{i}]: no event matches {w}",
+                        k.0, k.1
+                    )),
+                }
+            }
+        } else {
+            for (i, (g, w)) in gs.iter().zip(ws).enumerate() {
+                matches(g, w, &format!("{name}: {} {}[{i}]", k.0, k.1), &mut errors);
+            }
         }
     }
     if c["only_these_findings"] != false {
@@ -165,10 +198,7 @@ fn every_reference_capture_is_listed_present_and_unaltered() {
             let p = entry.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| x == "pcap" || x == "pcapng")
-            {
+            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
                 let rel = p.strip_prefix(real_dir()).unwrap();
                 on_disk.insert(rel.to_str().unwrap().replace('\\', "/"));
             }
@@ -209,6 +239,15 @@ fn the_manifest_covers_every_required_tool() {
         "ota/esphome_2026_sha256_ok.pcap",
         "ota/esphome_2026_wrong_password.pcap",
         "ota/esphome_2024_md5_mismatch.pcap",
+        "mdns/mdns_ota_devices.pcap",
+        "mdt/frr_pim_plain.pcap",
+        "mdt/frr_pim_default_mdt_gre.pcap",
+        "anomaly/nmap_syn_horizontal.pcap",
+        "anomaly/nmap_udp_horizontal.pcap",
+        "anomaly/nmap_version_http.pcap",
+        "anomaly/openssl_tls.pcap",
+        "anomaly/curl_http.pcap",
+        "anomaly/socat_shell.pcap",
     ] {
         assert!(files.contains(f), "MANIFEST.json lacks {f}");
     }
@@ -222,6 +261,12 @@ fn the_manifest_covers_every_required_tool() {
         "espota.py (esp8266",
         "esphome espota2.py (MD5",
         "esphome espota2.py (SHA-256",
+        "FRR pimd",
+        "nmap",
+        "openssl",
+        "curl",
+        "socat",
+        "python-zeroconf",
     ] {
         assert!(
             tools.iter().any(|x| x.starts_with(t)),

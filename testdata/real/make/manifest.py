@@ -234,6 +234,72 @@ def esphome_expect(s, f):
     return ev
 
 
+def pim_expect(pkts, p_group):
+    """mdt events of PIM (bare, or in GRE to p_group): a Hello when a neighbour is new, restarts
+    (new Generation ID) or leaves (holdtime 0); a Join/Prune when its content changes; with GRE,
+    one default_mdt event per PE at its first packet."""
+    ev, hellos, joins, pes = [], {}, {}, set()
+    for i, p in pkts:
+        if IP not in p:
+            continue
+        ip = p[IP]
+        if p_group:
+            if ip.proto != 47 or ip.dst != p_group:
+                continue
+            pe = ip.src
+            raw = bytes(ip.payload)[4:]  # GRE header without options
+            inner = IP(raw)
+        else:
+            if ip.proto != 103:
+                continue
+            pe, inner = None, ip
+        pim = bytes(inner.payload)
+        ptype = pim[0] & 0x0F
+        tun = {"tunnel": {"src_ip": pe, "dest_ip": p_group, "proto": "GRE", "depth": 1}} if pe else {}
+        mdt = {"default_mdt": p_group, "pe": pe} if pe else {}
+        if pe and pe not in pes:
+            pes.add(pe)
+            ev.append({"event_type": "mdt", "kind": "default_mdt", "pcap_cnt": i, **tun,
+                       "mdt": {"pe": pe, "p_group": p_group, "seen_via": "pim"}})
+        nb = inner.src
+        if ptype == 0:
+            opts, off = {}, 4
+            while off + 4 <= len(pim):
+                t, n = int.from_bytes(pim[off:off + 2], "big"), int.from_bytes(pim[off + 2:off + 4], "big")
+                opts[t] = pim[off + 4:off + 4 + n]
+                off += 4 + n
+            hold = int.from_bytes(opts.get(1, b"\0\0"), "big")
+            gen = int.from_bytes(opts[20], "big") if 20 in opts else None
+            prev = hellos.get(nb)
+            change = "new" if prev is None else "leaving" if hold == 0 else "restart" if gen != prev else None
+            hellos[nb] = gen
+            if change:
+                ev.append({"event_type": "mdt", "kind": "pim", "pcap_cnt": i, "src_ip": nb, **tun,
+                           "mdt": {"pim_type": "hello", "neighbor": nb, "change": change, **mdt,
+                                   "hello": {"holdtime": hold, "generation_id": gen}}})
+        elif ptype == 3:
+            body = pim[4:]
+            if joins.get(nb) != body:
+                joins[nb] = body
+                # upstream neighbour: encoded-unicast IPv4 (family 1, type 0)
+                up = ".".join(str(b) for b in body[2:6])
+                ngroups = body[7]
+                grp = ".".join(str(b) for b in body[14:18])
+                nj, np_ = int.from_bytes(body[18:20], "big"), int.from_bytes(body[20:22], "big")
+                srcs = []
+                for k in range(nj + np_):
+                    o = 22 + 8 * k  # encoded source: family, type, flags (S W R), mask, address
+                    srcs.append({"source": ".".join(str(b) for b in body[o + 4:o + 8]), "mask_len": body[o + 3],
+                                 "sparse": bool(body[o + 2] & 4), "wildcard": bool(body[o + 2] & 2),
+                                 "rpt": bool(body[o + 2] & 1)})
+                ev.append({"event_type": "mdt", "kind": "pim", "pcap_cnt": i, "src_ip": nb, **tun,
+                           "mdt": {"pim_type": "join_prune", "neighbor": nb, **mdt,
+                                   "join_prune": {"upstream_neighbor": up,
+                                                  "groups": [{"group": grp, "joins": srcs[:nj], "prunes": srcs[nj:]}]
+                                                  if ngroups == 1 else None}}})
+    return ev
+
+
 def main():
     entries = []
     for s in scenarios.ALL:
@@ -241,13 +307,16 @@ def main():
         if not os.path.exists(path):
             sys.exit("missing capture %s: run its make script first" % s["file"])
         e = {"file": s["file"], "size": os.path.getsize(path), "sha256": sha256(path)}
-        run_path = os.path.join(HERE, "runs", s["name"] + ".json")
+        run_path = os.path.join(HERE, "runs", s.get("run", s["name"]) + ".json")
         run = json.load(open(run_path)) if os.path.exists(run_path) else {}
         e["made_by"] = {k: v for k, v in s.items() if k in ("tool", "version", "source", "command", "peer", "note")}
         if run:
-            e["made_by"].update({"command": run["command"], "tool_file_sha256": run["tool_file_sha256"],
-                                 "peer_command": run.get("peer_command"), "exit_code": run["uploader_exit"],
-                                 "tool_output_tail": run["uploader_log_tail"]})
+            e["made_by"]["command"] = run["command"]
+            e["made_by"]["exit_code"] = run["uploader_exit"]
+            for k, to in (("tool_file_sha256", "tool_file_sha256"), ("peer_command", "peer_command"),
+                          ("uploader_log_tail", "tool_output_tail"), ("version", "version_reported")):
+                if run.get(k) is not None:
+                    e["made_by"][to] = run[k]
         e["scenario"] = s["scenario"]
         if "expect" in s:
             e["expect"] = s["expect"]
@@ -255,9 +324,13 @@ def main():
             pkts = list(enumerate(rdpcap(path), 1))
             if s["kind"] == "espota":
                 e["expect"] = espota_expect(s, espota_facts(pkts, s["device_port"]))
+            elif s["kind"] == "pim":
+                e["expect"] = pim_expect(pkts, s.get("p_group"))
             elif s["kind"] == "esphome":
                 e["expect"] = esphome_expect(s, esphome_facts(pkts, s["device_port"]))
         e["only_these_findings"] = s.get("only_these_findings", True)
+        if "order" in s:
+            e["order"] = s["order"]
         entries.append(e)
     out = {
         "about": "Reference captures of real upstream tools; see docs/testing.md. Every file is "
