@@ -1,5 +1,6 @@
 //! Live capture on the loopback interface: real datagrams, the default kernel filter, SIGTERM.
-//! Needs permission to capture (root or CAP_NET_RAW); says "skipped" without it.
+//! Needs permission to capture (root or CAP_NET_RAW): these tests are `#[ignore]`d and fail
+//! when run without it; `.ci/test` runs them as root (`cargo test -- --ignored`).
 
 mod common;
 
@@ -99,11 +100,12 @@ impl LiveRun {
 }
 
 #[test]
+#[ignore = "needs root: live capture on lo"]
 fn capture_on_loopback_until_sigterm() {
-    if !can_capture() {
-        eprintln!("live capture test skipped: no permission to capture on lo");
-        return;
-    }
+    common::require(
+        can_capture(),
+        "permission to capture on lo (root or CAP_NET_RAW)",
+    );
     let live = LiveRun::start(&[]);
     let md5 = "0c7a2b3b1e5e8b8d1f6a0b0a2d3c4e5f";
     let uploader = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -145,17 +147,11 @@ fn capture_on_loopback_until_sigterm() {
 }
 
 #[test]
+#[ignore = "needs root and setpriv"]
 fn missing_capture_permission_is_one_line() {
     // Drop to `nobody` (needs root to do so, and setpriv from util-linux).
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout == b"0\n")
-        .unwrap_or(false);
-    if !is_root || Command::new("setpriv").arg("--version").output().is_err() {
-        eprintln!("permission test skipped: needs root and setpriv");
-        return;
-    }
+    common::require(common::is_root(), "root (to drop to nobody)");
+    common::require(common::have("setpriv", "--version"), "setpriv (util-linux)");
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(common::bin())
@@ -198,12 +194,13 @@ fn fake_esp32(device: std::net::UdpSocket) {
 }
 
 #[test]
+#[ignore = "needs root: live capture on lo"]
 fn live_ota_upload_is_followed_through_the_run_time_filter() {
     use std::io::{Read, Write};
-    if !can_capture() {
-        eprintln!("live OTA test skipped: no permission to capture on lo");
-        return;
-    }
+    common::require(
+        can_capture(),
+        "permission to capture on lo (root or CAP_NET_RAW)",
+    );
     // A device port of our own, so other tests' traffic to 3232 cannot interfere.
     let (device, device_port, live) = LiveRun::with_device_port();
 
@@ -287,11 +284,12 @@ fn live_ota_upload_is_followed_through_the_run_time_filter() {
 /// the capture keeps up and stops at once. Holding one `port` term per invitation compiled a
 /// 400-port filter in 12 s; this flood would have stalled the capture for hours.
 #[test]
+#[ignore = "needs root: live capture on lo"]
 fn invitation_flood_keeps_the_live_filter_small() {
-    if !can_capture() {
-        eprintln!("live flood test skipped: no permission to capture on lo");
-        return;
-    }
+    common::require(
+        can_capture(),
+        "permission to capture on lo (root or CAP_NET_RAW)",
+    );
     // A device port nobody else uses; no device answers.
     let (device, device_port, live) = LiveRun::with_device_port();
     let uploader = UdpSocket::bind("127.0.0.1:0").unwrap();

@@ -107,3 +107,33 @@ pub fn wait_with_timeout(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// True when this process runs as root (uid 0).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false)
+}
+
+/// True when `program` can be run (`program ARG` starts; its exit code does not matter).
+pub fn have(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Fails the test, saying what it needs, unless `ok`. For `#[ignore = "needs …"]` tests: run
+/// with `--ignored` where the machine has what they need (`.ci/test` does when it can); run
+/// without it, they fail rather than pass having checked nothing.
+pub fn require(ok: bool, what: &str) {
+    assert!(
+        ok,
+        "this test needs {what}; it is #[ignore]d for that reason: run it where the machine \
+         has it (.ci/test runs the ignored tests as root with the tools of .ci/setup)"
+    );
+}
