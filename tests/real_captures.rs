@@ -326,3 +326,63 @@ fn an_altered_capture_fails_the_check() {
         .unwrap_or_default();
     assert!(msg.contains("is missing"), "{msg}");
 }
+
+/// `watch3232 audit` on each reference upload, with the two passwords the uploaders were given
+/// (the device's `ota-secret` and the wrong `not-the-password`) and one word that was never used:
+/// every authenticated exchange of the manifest is found, an accepted answer as the device's
+/// password, a refused one as a rejected guess.
+#[test]
+fn audit_finds_the_passwords_of_the_real_uploads() {
+    let m = manifest();
+    let dir = tempfile::tempdir().unwrap();
+    let words = dir.path().join("words.txt");
+    std::fs::write(&words, "admin\nnot-the-password\nota-secret\n").unwrap();
+    let mut exchanges_seen = 0;
+    for c in captures(&m) {
+        let name = c["file"].as_str().unwrap();
+        if !name.starts_with("ota/") {
+            continue;
+        }
+        // The manifest's authenticated exchanges: espota auth results with a cnonce, ESPHome
+        // sessions with a nonce and an answer.
+        let want: Vec<bool> = c["expect"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match (e["event_type"].as_str(), e["kind"].as_str()) {
+                (Some("arduino_ota"), Some("auth_result"))
+                    if e["arduino_ota"]["cnonce"].is_string() =>
+                {
+                    e["arduino_ota"]["accepted"].as_bool()
+                }
+                (Some("esphome_ota"), Some("session"))
+                    if e["esphome_ota"]["cnonce"].is_string() =>
+                {
+                    e["esphome_ota"]["accepted"].as_bool()
+                }
+                _ => None,
+            })
+            .collect();
+        let path = verified_path(c);
+        let r = common::run(&[
+            "audit",
+            "--wordlist",
+            words.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        assert_eq!(r.events.len(), want.len(), "{name}: {:?}", r.events);
+        for (got, accepted) in r.events.iter().zip(&want) {
+            assert_eq!(got["accepted"], *accepted, "{name}: {got}");
+            assert_eq!(got["password_found"], true, "{name}: {got}");
+            if *accepted {
+                assert_eq!(got["finding"], "device password", "{name}: {got}");
+                assert_eq!(got["password"], "ota-secret", "{name}: {got}");
+            } else {
+                assert_eq!(got["finding"], "rejected guess", "{name}: {got}");
+            }
+        }
+        exchanges_seen += want.len();
+    }
+    assert!(exchanges_seen >= 14, "{exchanges_seen}");
+}
