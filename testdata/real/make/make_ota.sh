@@ -23,7 +23,7 @@ PY=${PYTHON:-python3}
 : "${ESPHOME_OLD:?unpacked esphome wheel, MD5 era}"
 : "${ESPHOME_NEW:?unpacked esphome wheel, SHA-256 era}"
 : "${ESPOTA_MD5_FROM:=espressif/arduino-esp32 tools/espota.py at commit 8edd52997986dbefce98b013383fb08f9eeca83f}"
-: "${ESPOTA_PBKDF2_FROM:=espressif/arduino-esp32 tools/espota.py, 3.3.1+ revision (header changes 2025-09-04, 2025-09-18, 2025-10-07)}"
+: "${ESPOTA_PBKDF2_FROM:=espressif/arduino-esp32 tools/espota.py, 3.3.1+ revision after PR 11905 (2025-10-07), before PR 12272}"
 : "${ESPOTA_8266_FROM:=esp8266/Arduino tools/espota.py at commit 9afb084159096aefa509aa2a9f962d15c7f5f146}"
 : "${ESPHOME_OLD_FROM:=PyPI esphome 2024.10.3 (esphome-2024.10.3-py3-none-any.whl), esphome/espota2.py}"
 : "${ESPHOME_NEW_FROM:=PyPI esphome 2026.6.5 (esphome-2026.6.5-py3-none-any.whl), esphome/espota2.py}"

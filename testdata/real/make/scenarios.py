@@ -10,8 +10,8 @@ ESPOTA_MD5 = {
 }
 ESPOTA_PBKDF2 = {
     "tool": "espota.py (arduino-esp32 3.3.1+, PBKDF2-HMAC-SHA256 authentication)",
-    "version": "arduino-esp32 tools/espota.py, 3.3.1+ revision whose header lists the changes of 2025-09-04 (PBKDF2), 2025-09-18 and 2025-10-07 (MD5-stored passwords)",
-    "source": "https://github.com/espressif/arduino-esp32 tools/espota.py (the text of a stored copy of the public code index; the repository snapshot was too large to fetch, so its commit is not known; tool_file_sha256 identifies the exact file)",
+    "version": "arduino-esp32 tools/espota.py, 3.3.1+ revision: the text after PR espressif/arduino-esp32#11905 (`fix(ota): Fix authentication when using stored MD5 hashes`, 2025-10-07; merged as commit 43c079fc58f9aa530610405b1ba8c586151e26bc per shared/docs/arduino-ota.md) and before PR #12272 (2026-01-21, which changed its messages); header changes 2025-09-04, 2025-09-18, 2025-10-07",
+    "source": "https://github.com/espressif/arduino-esp32 tools/espota.py, taken from a stored copy in a public code index (the repository snapshot was too large to fetch, so the copy's own commit could not be read; tool_file_sha256 identifies the exact file, 21190 bytes)",
 }
 ESPOTA_8266 = {
     "tool": "espota.py (esp8266/Arduino)",
