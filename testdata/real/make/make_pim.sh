@@ -96,7 +96,7 @@ s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("239.
 time.sleep(int(__import__("sys").argv[1]))
 ' "$SECONDS_TO_RUN"
 vtysh=$(command -v vtysh)
-[ -n "$vtysh" ] && ip netns exec w32pe2 vtysh -N w32pe2 -c "show ip pim neighbor" -c "show ip pim join" 2>&1 | tee "$TMP/show.txt"
+[ -n "$vtysh" ] && ip netns exec w32pe2 vtysh -N w32pe2 -c "show ip pim neighbor" -c "show ip pim join" 2>&1 | grep -v vtysh.conf | tee "$TMP/show.txt"
 for p in "$TMP"/*/pimd.pid; do kill "$(cat "$p")"; done
 sleep 2
 kill -INT $tcpdump_pid; wait $tcpdump_pid
