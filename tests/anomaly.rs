@@ -533,19 +533,20 @@ fn floods_stay_bounded_with_one_event_per_flow() {
 /// aborted, filesystem; checked against MANIFEST.json by tests/real_captures.rs): no anomaly.
 #[test]
 fn real_reference_uploads_yield_no_anomaly() {
-    let dir = common::testdata("real/ota");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+    let m = common::real_manifest();
+    let files: Vec<&str> = m["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["file"].as_str())
+        .filter(|f| f.starts_with("ota/"))
         .collect();
-    files.sort();
     assert!(files.len() >= 16, "reference uploads: {files:?}");
-    for f in &files {
-        let r = run(&["read", f.to_str().unwrap()]);
-        assert_eq!(r.code, Some(0), "{}: {}", f.display(), r.stderr);
-        assert_eq!(r.of_type("anomaly").count(), 0, "{}", f.display());
+    for f in files {
+        let path = common::real_capture(f);
+        let r = run(&["read", path.to_str().unwrap()]);
+        assert_eq!(r.code, Some(0), "{f}: {}", r.stderr);
+        assert_eq!(r.of_type("anomaly").count(), 0, "{f}");
     }
 }
 
@@ -554,7 +555,7 @@ fn real_reference_uploads_yield_no_anomaly() {
 #[test]
 #[ignore = "needs tshark"]
 fn real_openssl_hello_agrees_with_tshark() {
-    let path = common::testdata("real/anomaly/openssl_tls.pcap");
+    let path = common::real_capture("anomaly/openssl_tls.pcap");
     let path = path.to_str().unwrap();
     let fields = tshark_client_hello(path);
     let r = run(&["read", path]);

@@ -374,7 +374,7 @@ fn tshark_agrees_on_the_frr_captures() {
     let mut list: Vec<String> = ["frr_pim_plain.pcap", "frr_pim_default_mdt_gre.pcap"]
         .iter()
         .map(|f| {
-            testdata(&format!("real/mdt/{f}"))
+            common::real_capture(&format!("mdt/{f}"))
                 .to_str()
                 .unwrap()
                 .to_owned()

@@ -137,3 +137,41 @@ pub fn require(ok: bool, what: &str) {
          has it (.ci/test runs the ignored tests as root with the tools of .ci/setup)"
     );
 }
+
+/// testdata/real/MANIFEST.json: the reference captures of real tools (docs/testing.md).
+pub fn real_manifest() -> Value {
+    let path = testdata("real/MANIFEST.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (part of the repository)", path.display()));
+    serde_json::from_str(&text).expect("MANIFEST.json is JSON")
+}
+
+/// The path of reference capture `rel` (e.g. `mdt/frr_pim_plain.pcap`) after checking it against
+/// testdata/real/MANIFEST.json: fails when it is not listed, missing, or its size or sha256
+/// differs.
+pub fn real_capture(rel: &str) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let m = real_manifest();
+    let entry = m["captures"]
+        .as_array()
+        .expect("captures")
+        .iter()
+        .find(|c| c["file"] == rel)
+        .unwrap_or_else(|| panic!("{rel} is not in testdata/real/MANIFEST.json"));
+    let path = testdata("real").join(rel);
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("reference capture {} is missing ({e})", path.display()));
+    let hex: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        (bytes.len() as u64, hex.as_str()),
+        (
+            entry["size"].as_u64().unwrap(),
+            entry["sha256"].as_str().unwrap()
+        ),
+        "{rel}: size/sha256 differ from MANIFEST.json (altered reference capture)"
+    );
+    path
+}
