@@ -30,19 +30,29 @@ def sha256(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
+RETRANSMITTED = {}
+HOLES = {}
+
+
 def stream(pkts, src, dst):
-    """In-order payload of one TCP direction (retransmissions dropped), with the frame numbers."""
+    """In-order payload of one TCP direction (retransmissions dropped), with the frame numbers.
+    Bytes seen more than once are added up in RETRANSMITTED[(src, dst)]."""
     segs = {}
+    RETRANSMITTED[(src, dst)] = 0
     for i, p in pkts:
         if TCP not in p:
             continue
         if (p[IP].src, p[TCP].sport, p[IP].dst, p[TCP].dport) == src + dst and len(bytes(p[TCP].payload)):
+            if p[TCP].seq in segs:
+                RETRANSMITTED[(src, dst)] += len(bytes(p[TCP].payload))
             segs.setdefault(p[TCP].seq, (i, bytes(p[TCP].payload)))
     out, frames, nxt = b"", [], None
     for seq in sorted(segs):
         i, data = segs[seq]
         if nxt is not None and seq < nxt:
             data = data[nxt - seq:]
+        if nxt is not None and seq > nxt:
+            HOLES[(src, dst)] = True
         out += data
         frames.append((i, data))
         nxt = seq + len(segs[seq][1])
@@ -94,6 +104,8 @@ def espota_facts(pkts, dev_port):
                 "uploader_port": upl[1], "image_bytes": len(image),
                 "image_md5": hashlib.md5(image).hexdigest(), "first_bytes": image[:288],
                 "counts": counts, "final_text": text.decode().strip() or None,
+                "retransmitted": RETRANSMITTED[(upl, dev)] + RETRANSMITTED[(dev, upl)],
+                "holes": bool(HOLES.get((upl, dev)) or HOLES.get((dev, upl))),
             }
             break
     return f
@@ -156,7 +168,8 @@ def espota_expect(s, f):
         t.update({"bytes": tcp["image_bytes"], "acked_bytes": sum(tcp["counts"]),
                   "received_md5": tcp["image_md5"],
                   "md5_match": (tcp["image_md5"] == inv[0]["image_md5"]) if whole else None,
-                  "device_message": tcp["final_text"], "firmware": firmware_of(tcp["first_bytes"])})
+                  "device_message": tcp["final_text"], "firmware": firmware_of(tcp["first_bytes"]),
+                  "retransmitted_bytes": tcp["retransmitted"], "stream_gaps": tcp["holes"]})
         top = {"src_ip": tcp["device_ip"], "src_port": tcp["device_port"],
                "dest_ip": tcp["uploader_ip"], "dest_port": tcp["uploader_port"]}
     ev.append({"event_type": "arduino_ota", "kind": "transfer", **top, "arduino_ota": t})
