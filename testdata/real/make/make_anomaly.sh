@@ -37,7 +37,7 @@ json.dump({"name": name, "command": cmd, "peer_command": peer, "version": versio
 PY
 }
 NMAP_V=$(nmap --version | head -1)
-http_server() { dev python3 -m http.server 3232 --bind $IP_DEV >/dev/null 2>&1 & SERVER=$!; sleep 1; }
+http_server() { ip netns exec $NS_DEV python3 -m http.server 3232 --bind $IP_DEV >/dev/null 2>&1 & SERVER=$!; sleep 1; }
 stop_server() { kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; }
 
 if want nmap_syn_horizontal; then
@@ -67,7 +67,7 @@ if want openssl_tls; then
     begin openssl_tls
     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
         -days 2 -subj "/CN=c2.example.test" >/dev/null 2>&1
-    dev openssl s_server -accept 3232 -cert "$TMP/cert.pem" -key "$TMP/key.pem" -quiet >/dev/null 2>&1 &
+    ip netns exec $NS_DEV openssl s_server -accept 3232 -cert "$TMP/cert.pem" -key "$TMP/key.pem" -quiet >/dev/null 2>&1 &
     SERVER=$!
     sleep 1
     echo "hello" | up timeout 5 openssl s_client -connect $IP_DEV:3232 -servername c2.example.test -quiet >/dev/null 2>&1
@@ -87,7 +87,7 @@ if want curl_http; then
 fi
 if want socat_shell; then
     begin socat_shell
-    dev socat TCP-LISTEN:3232,reuseaddr EXEC:/bin/sh,stderr >/dev/null 2>&1 &
+    ip netns exec $NS_DEV socat TCP-LISTEN:3232,reuseaddr EXEC:/bin/sh,stderr >/dev/null 2>&1 &
     SERVER=$!
     sleep 1
     # A person at a shell: irregular pauses between commands.

@@ -52,7 +52,7 @@ run() {
     ESPHOME_*)
         devcmd="fake_esphome.py --bind $IP_DEV $devargs"
         upcmd="esphome_upload.py \$$tool $IP_DEV 3232 $upargs"
-        dev $PY "$HERE/fake_esphome.py" --bind $IP_DEV "${DA[@]}" 2>"$log.dev" &
+        ip netns exec $NS_DEV $PY "$HERE/fake_esphome.py" --bind $IP_DEV "${DA[@]}" 2>"$log.dev" &
         local D=$!
         sleep 0.5
         (cd "$FW" && up timeout 120 $PY "$HERE/esphome_upload.py" "$script" $IP_DEV 3232 "${UA[@]}" >"$log.up" 2>&1)
@@ -60,7 +60,7 @@ run() {
     *)
         devcmd="fake_esp.py --bind $IP_DEV $devargs"
         upcmd="python3 \$$tool -i $IP_DEV -I $IP_UP $upargs"
-        dev $PY "$HERE/fake_esp.py" --bind $IP_DEV "${DA[@]}" 2>"$log.dev" &
+        ip netns exec $NS_DEV $PY "$HERE/fake_esp.py" --bind $IP_DEV "${DA[@]}" 2>"$log.dev" &
         local D=$!
         sleep 0.5
         (cd "$FW" && up timeout 120 $PY "$script" -i $IP_DEV -I $IP_UP "${UA[@]}" >"$log.up" 2>&1)

@@ -7,6 +7,7 @@ NS_UP=w32up
 NS_DEV=w32dev
 IP_UP=10.32.32.1
 IP_DEV=10.32.32.2
+# (In the background use `ip netns exec NS cmd &` itself, so that $! is the program's PID.)
 up() { ip netns exec $NS_UP "$@"; }
 dev() { ip netns exec $NS_DEV "$@"; }
 netns_create() {
