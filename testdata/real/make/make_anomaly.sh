@@ -37,7 +37,14 @@ json.dump({"name": name, "command": cmd, "peer_command": peer, "version": versio
 PY
 }
 NMAP_V=$(nmap --version | head -1)
-http_server() { ip netns exec $NS_DEV python3 -m http.server 3232 --bind $IP_DEV >/dev/null 2>&1 & SERVER=$!; sleep 1; }
+# The HTTP server serves one small page (nothing of the machine it runs on).
+mkdir -p "$TMP/www"
+printf '<html><body><h1>esp32-240ac4323202</h1><p>status: ok</p></body></html>\n' >"$TMP/www/index.html"
+http_server() {
+    ip netns exec $NS_DEV python3 -m http.server 3232 --bind $IP_DEV --directory "$TMP/www" >/dev/null 2>&1 &
+    SERVER=$!
+    sleep 1
+}
 stop_server() { kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; }
 
 if want nmap_syn_horizontal; then
@@ -90,11 +97,11 @@ if want socat_shell; then
     ip netns exec $NS_DEV socat TCP-LISTEN:3232,reuseaddr EXEC:/bin/sh,stderr >/dev/null 2>&1 &
     SERVER=$!
     sleep 1
-    # A person at a shell: irregular pauses between commands.
-    (sleep 1.3; echo id; sleep 2.1; echo "uname -s"; sleep 0.9; echo "ls /"; sleep 1.7; echo "cat /etc/hostname"; sleep 2.6; echo exit) |
+    # A person at a shell: irregular pauses between commands (that reveal nothing of this machine).
+    (sleep 1.3; echo "echo ready"; sleep 2.1; echo "uname -s"; sleep 0.9; echo "expr 6 \* 7"; sleep 1.7; echo "echo \$((2 + 3))"; sleep 2.6; echo exit) |
         up socat - TCP:$IP_DEV:3232 >/dev/null
     rc=$?
     stop_server
-    finish "(sleep 1.3; echo id; sleep 2.1; echo 'uname -s'; sleep 0.9; echo 'ls /'; sleep 1.7; echo 'cat /etc/hostname'; sleep 2.6; echo exit) | socat - TCP:$IP_DEV:3232" \
+    finish "(sleep 1.3; echo 'echo ready'; sleep 2.1; echo 'uname -s'; sleep 0.9; echo 'expr 6 \\* 7'; sleep 1.7; echo 'echo \$((2 + 3))'; sleep 2.6; echo exit) | socat - TCP:$IP_DEV:3232" \
         "socat TCP-LISTEN:3232,reuseaddr EXEC:/bin/sh,stderr" "$(socat -V | grep 'socat version' | head -1)" $rc
 fi

@@ -147,7 +147,7 @@ ALL += [
             [http_event("GET", "/", "HTTP/1.1", 200, {"host": "10.32.32.2:3232", "user_agent": "curl/7.88.1"})
              | {"src_ip": "10.32.32.1"}], HTTP_PEER),
     anomaly("socat_shell", debian("socat", "socat 1.7.4.4", "socat 1.7.4.4-2"),
-            "a remote shell on port 3232 (socat EXEC:/bin/sh) used by a person: five commands typed with irregular pauses of 0.9-2.6 s, each answered",
+            "a remote shell on port 3232 (socat EXEC:/bin/sh) used by a person: five commands (echo, uname, expr, arithmetic, exit) typed with irregular pauses of 0.9-2.6 s, each but exit answered",
             [{"event_type": "anomaly", "kind": "interactive_session", "severity": "high",
               "src_ip": "10.32.32.1", "dest_ip": "10.32.32.2", "dest_port": 3232,
               "anomaly": {"reason": "interactive_session", "protocol_guess": "text"}}],
