@@ -235,6 +235,7 @@ fn the_manifest_covers_every_required_tool() {
         "ota/esp32_pbkdf2_wrong_password.pcap",
         "ota/esp32_pbkdf2_aborted.pcap",
         "ota/esp8266_ok.pcap",
+        "ota/esp8266_wrong_password.pcap",
         "ota/esphome_2024_md5_ok.pcap",
         "ota/esphome_2026_sha256_ok.pcap",
         "ota/esphome_2026_wrong_password.pcap",

@@ -105,6 +105,7 @@ scenarios() {
     run esp32_pbkdf2_to_md5_device ESPOTA_PBKDF2 "--mode esp32-md5 --password ota-secret" "-p 3232 -P 40015 -a ota-secret -f blink-demo.bin"
     # esp8266/Arduino
     run esp8266_ok ESPOTA_8266 "--mode esp8266 --password ota-secret" "-p 8266 -P 40021 -a ota-secret -f blink8266.bin"
+    run esp8266_wrong_password ESPOTA_8266 "--mode esp8266 --password ota-secret" "-p 8266 -P 40023 -a not-the-password -f blink8266.bin"
     run esp8266_begin_error ESPOTA_8266 "--mode esp8266 --begin-error 'ERROR[4]: Not Enough Space'" "-p 8266 -P 40022 -f blink8266.bin"
     # ESPHome espota2.py
     run esphome_2024_md5_ok ESPHOME_OLD "--era 2024 --password ota-secret" "ota-secret blink-demo.bin"

@@ -61,6 +61,8 @@ ALL = [
         "the 3.3.1+ uploader against an MD5-era device: it sees a 32-hex nonce and answers with the old MD5 scheme; accepted; OK"),
     ota("esp8266_ok", ESPOTA_8266, "espota", "complete",
         "ESP8266 with password ota-secret on port 8266; MD5 challenge accepted; 20000-byte ESP8266 image in 1460-byte chunks; OK after the device's 1 s pause", port=8266),
+    ota("esp8266_wrong_password", ESPOTA_8266, "espota", "auth_failed",
+        "ESP8266 with password ota-secret; the uploader gives not-the-password; the device answers Authentication Failed; espota exits 1", port=8266),
     ota("esp8266_begin_error", ESPOTA_8266, "espota", "failed",
         "ESP8266 without password whose Update.begin() fails: it answers the invitation with `ERR: ERROR[4]: Not Enough Space` and never connects", port=8266),
     ota("esphome_2024_md5_ok", ESPHOME_OLD, "esphome", "complete",
