@@ -224,6 +224,9 @@ fn a_sharded_read_ends_with_one_summary_of_every_packet() {
         "bytes",
         "not_ip",
         "decode_errors",
+        "decode_error_kinds",
+        "fragments",
+        "snaplen_cut",
         "interesting_packets",
     ] {
         assert_eq!(one[field], four[field], "{field}");

@@ -18,6 +18,9 @@
 use super::offline::{stop_requested, STREAM_FLUSH};
 use super::{live::join_all, merge_stats, Error, Settings, StatsSchedule, Writer};
 use crate::capture::{worker_of, CaptureError, Input, LinkType, Next, Packet, Reader, Timestamp};
+use crate::classify::Interest;
+use crate::decode::fast::{peek, Peek};
+use crate::decode::IPPROTO_UDP;
 use crate::engine::{Config, Engine};
 use crate::event::stats::{FileStats, StatsDetails, StatsKind};
 use crate::event::{Body, Event, Origin, Severity};
@@ -64,8 +67,19 @@ enum Item {
         now: Timestamp,
         files: FileStats,
     },
+    /// Packets the reader rejected as every engine would (see [`ReaderJob::rejects`]): counted,
+    /// not shipped.
+    Rejected(RejectedCounts),
     /// The input is over; the clock stands at `now`.
     End(Timestamp),
+}
+
+/// What the engine counts of a packet its pre-filter rejects before decoding.
+#[derive(Clone, Copy, Debug, Default)]
+struct RejectedCounts {
+    packets: u64,
+    bytes: u64,
+    not_ip: u64,
 }
 
 /// Steps for one shard and the bytes of their packets; sent back empty for reuse.
@@ -158,6 +172,7 @@ pub(super) fn read(
         files: files.to_vec(),
         reader,
         stats: StatsSchedule::new(settings.stats_interval),
+        interest: Interest::declared(&settings.engine),
         stop: Arc::clone(stop),
         halt: Arc::clone(&halt),
     };
@@ -338,16 +353,45 @@ struct ReaderJob {
     files: Vec<String>,
     reader: Reader,
     stats: StatsSchedule,
+    /// The shards' pre-filter as declared: UDP interest never changes at run time (only TCP
+    /// ports are held), so the reader can reject what every shard would, and count it.
+    interest: Interest,
     stop: Arc<AtomicBool>,
     halt: Arc<AtomicBool>,
 }
 
 impl ReaderJob {
+    /// Whether every shard's engine would reject `p` before decoding, whatever ports its
+    /// classifiers hold at run time: not IP (`Some(true)`), or plain UDP nobody declared
+    /// (`Some(false)`). The same fast peek and decision as `Engine::process`.
+    fn rejects(&self, p: &Packet<'_>) -> Option<bool> {
+        match peek(p.link, p.data) {
+            Peek::NotIp => Some(true),
+            Peek::Ports(IPPROTO_UDP, src, dst)
+                if !self.interest.wants(IPPROTO_UDP, Some((src, dst)), false) =>
+            {
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
     fn run(mut self, mut queues: Vec<ShardQueue>, to_writer: &SyncSender<ToWriter>) {
         let tell = |m: ToWriter| {
             let _ = to_writer.send(m);
         };
-        let broadcast = |queues: &mut Vec<ShardQueue>, item: &dyn Fn() -> Item| {
+        let mut rejected = RejectedCounts::default();
+        // Every broadcast first hands the rejected counts to shard 0, so a shard's counters are
+        // complete whenever it reports.
+        let broadcast = |queues: &mut Vec<ShardQueue>,
+                         rejected: &mut RejectedCounts,
+                         item: &dyn Fn() -> Item| {
+            if rejected.packets > 0 {
+                queues[0]
+                    .current
+                    .items
+                    .push(Item::Rejected(std::mem::take(rejected)));
+            }
             for q in queues.iter_mut() {
                 q.current.items.push(item());
             }
@@ -374,7 +418,7 @@ impl ReaderJob {
                 }
             };
             origin = Origin::file(source.name());
-            broadcast(&mut queues, &|| Item::Origin(origin.clone()));
+            broadcast(&mut queues, &mut rejected, &|| Item::Origin(origin.clone()));
             files.read += 1;
             tell(ToWriter::FileStarted(path.clone()));
             let (mut packets, mut bytes) = (0u64, 0u64);
@@ -388,26 +432,32 @@ impl ReaderJob {
                         // Where `Engine::process` would tick: before this packet.
                         if now >= next_tick {
                             next_tick = Timestamp(now.micros().saturating_add(TICK_MICROS));
-                            broadcast(&mut queues, &|| Item::Tick(now));
-                        }
-                        let q = &mut queues[worker_of(p.link, p.data, workers)];
-                        let start = q.current.data.len();
-                        q.current.data.extend_from_slice(p.data);
-                        q.current.items.push(Item::Packet {
-                            ts: p.ts,
-                            wire_len: p.wire_len,
-                            link: p.link,
-                            index: p.index,
-                            global,
-                            start,
-                            len: p.data.len(),
-                        });
-                        q.current.packets += 1;
-                        if q.current.is_full() && !q.send() {
-                            break;
+                            broadcast(&mut queues, &mut rejected, &|| Item::Tick(now));
                         }
                         packets += 1;
                         bytes += p.data.len() as u64;
+                        if let Some(not_ip) = self.rejects(&p) {
+                            rejected.packets += 1;
+                            rejected.bytes += u64::from(p.wire_len);
+                            rejected.not_ip += u64::from(not_ip);
+                        } else {
+                            let q = &mut queues[worker_of(p.link, p.data, workers)];
+                            let start = q.current.data.len();
+                            q.current.data.extend_from_slice(p.data);
+                            q.current.items.push(Item::Packet {
+                                ts: p.ts,
+                                wire_len: p.wire_len,
+                                link: p.link,
+                                index: p.index,
+                                global,
+                                start,
+                                len: p.data.len(),
+                            });
+                            q.current.packets += 1;
+                            if q.current.is_full() && !q.send() {
+                                break;
+                            }
+                        }
                         if packets % PROGRESS_EVERY == 0 {
                             tell(ToWriter::Progress { packets, bytes });
                             (packets, bytes) = (0, 0);
@@ -435,7 +485,7 @@ impl ReaderJob {
                 if self.stats.due(now) {
                     report_seq += 1;
                     let files = files.clone();
-                    broadcast(&mut queues, &|| Item::Report {
+                    broadcast(&mut queues, &mut rejected, &|| Item::Report {
                         seq: report_seq,
                         now,
                         files: files.clone(),
@@ -451,7 +501,7 @@ impl ReaderJob {
                 break;
             }
         }
-        broadcast(&mut queues, &|| Item::End(now));
+        broadcast(&mut queues, &mut rejected, &|| Item::End(now));
         for q in queues.iter_mut() {
             q.send();
         }
@@ -512,6 +562,12 @@ fn shard(
                     });
                 }
                 Item::Tick(now) => engine.tick_to(now),
+                Item::Rejected(r) => {
+                    let c = engine.counters_mut();
+                    c.packets += r.packets;
+                    c.bytes += r.bytes;
+                    c.not_ip += r.not_ip;
+                }
                 Item::Origin(origin) => engine.set_origin(origin),
                 Item::Report { seq, now, files } => {
                     engine.set_clock(now);
