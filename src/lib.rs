@@ -6,10 +6,12 @@
 //! family) → [`event`] (the JSON contract) → [`output`] (sinks). [`engine`] wires them together.
 
 pub mod aggregate;
+pub mod artifact;
 pub mod audit;
 pub mod capture;
 pub mod classify;
 pub mod decode;
+pub mod driver;
 pub mod engine;
 pub mod event;
 pub mod flow;

@@ -10,14 +10,15 @@ pub mod anomaly;
 pub mod arduino_ota;
 mod config;
 pub mod esphome;
-mod interest;
 pub mod mdns;
 pub mod mdt;
+pub mod prefilter;
 
 pub use config::Config;
-pub use interest::Interest;
+pub use prefilter::Interest;
 
 use crate::aggregate::{Aggregator, At, Observation, Sink};
+use crate::artifact::{Artifact, Artifacts};
 use crate::decode::{proto_name, Decoded, Tunnel};
 use crate::event::{Body, Event, EventKind, FlowFields, Origin, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
@@ -179,6 +180,7 @@ pub struct Context<'e> {
     pub counters: &'e mut Counters,
     pub interest: &'e mut Interest,
     events: &'e mut Vec<Event>,
+    artifacts: &'e mut Artifacts,
     observer: Observer<'e>,
 }
 
@@ -200,6 +202,7 @@ impl<'e> Context<'e> {
         counters: &'e mut Counters,
         interest: &'e mut Interest,
         events: &'e mut Vec<Event>,
+        artifacts: &'e mut Artifacts,
         observer: Observer<'e>,
     ) -> Self {
         Context {
@@ -208,6 +211,7 @@ impl<'e> Context<'e> {
             counters,
             interest,
             events,
+            artifacts,
             observer,
         }
     }
@@ -225,6 +229,12 @@ impl<'e> Context<'e> {
             ),
             Observer::Queue { queue, at } => queue.push((*at, obs)),
         }
+    }
+
+    /// Queues a file for the driver to write before the events that follow; hands it back when
+    /// too many bytes wait already.
+    pub fn queue_artifact(&mut self, artifact: Artifact) -> Result<(), Artifact> {
+        self.artifacts.push(artifact)
     }
 
     pub fn emit(&mut self, event: Event) {
