@@ -446,6 +446,18 @@ impl Engine {
         self.tick();
     }
 
+    /// [`Engine::tick_to`] for a worker: the tick comes before the packet whose index in the
+    /// whole run is `global`, the stamp of what the tick observes.
+    pub fn tick_to_at(&mut self, now: Timestamp, global: u64) {
+        self.shared.at = At::new(global, Phase::Housekeeping);
+        self.tick_to(now);
+    }
+
+    /// Whether a worker has observations waiting for [`Engine::drain_observations`].
+    pub fn has_observations(&self) -> bool {
+        !self.shared.observations.is_empty()
+    }
+
     /// Moves the clock to `now` (never back) without ticking.
     pub fn set_clock(&mut self, now: Timestamp) {
         if now > self.now {

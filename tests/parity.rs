@@ -14,49 +14,11 @@ use std::time::Duration;
 /// `(event_type, kind)`.
 type EventKind = (&'static str, &'static str);
 
-/// Captures whose findings depend on state shared across flows, which each worker keeps for
-/// itself until the aggregator (phase 2) merges it: only these event kinds may differ, and they
-/// must differ for at least one worker count. When the aggregator lands, these start to agree
-/// and this list must shrink (the test fails until it does).
-const KNOWN_CROSS_FLOW: &[(&str, &str, &[EventKind])] = &[
-    (
-        "testdata/anomaly/mixed.pcap",
-        "scan windows count targets across flows; a scanner's flows to many hosts spread over workers",
-        &[("anomaly", "scan"), ("anomaly", "unknown_protocol")],
-    ),
-    (
-        "testdata/mdt/examples.pcap",
-        "a Data-MDT join (UDP between PEs) and the traffic it announces (to the P-group) are \
-         flows between different hosts; the inventory spans every PE",
-        &[("mdt", "inventory"), ("mdt", "data_mdt_join")],
-    ),
-    (
-        "testdata/mdt/malformed.pcap",
-        "the MDT tables (PEs, default MDTs, P-groups) are filled by flows between different hosts",
-        &[("mdt", "inventory"), ("mdt", "data_mdt_join")],
-    ),
-    (
-        "testdata/mdt/mvpn.pcap",
-        "the MDT tables and DR election span the PIM neighbours' flows",
-        &[("mdt", "inventory"), ("mdt", "data_mdt_join")],
-    ),
-    (
-        "testdata/ota/mdns_devices.pcap",
-        "the device inventory joins mDNS announcements with OTA flows of the same device",
-        &[("device", "inventory")],
-    ),
-    (
-        "testdata/tour.pcapng",
-        "all of the above in one capture",
-        &[
-            ("anomaly", "scan"),
-            ("anomaly", "unknown_protocol"),
-            ("mdt", "inventory"),
-            ("mdt", "data_mdt_join"),
-            ("device", "inventory"),
-        ],
-    ),
-];
+/// Captures whose findings depend on state shared across flows that workers would each keep
+/// for themselves: only these event kinds may differ, and they must differ for at least one
+/// worker count. The aggregator (`src/aggregate/`) merges that state, so none is left: a
+/// capture listed here that agrees fails the test.
+const KNOWN_CROSS_FLOW: &[(&str, &str, &[EventKind])] = &[];
 
 /// Every capture the golden test covers (`tests/golden.rs`).
 fn bundled_captures(root: &Path) -> Vec<PathBuf> {

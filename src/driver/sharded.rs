@@ -17,6 +17,7 @@
 
 use super::offline::{stop_requested, STREAM_FLUSH};
 use super::{live::join_all, merge_stats, Error, Settings, StatsSchedule, Writer};
+use crate::aggregate::{Aggregator, At, Observation, Phase};
 use crate::capture::{worker_of, CaptureError, Input, LinkType, Next, Packet, Reader, Timestamp};
 use crate::classify::Interest;
 use crate::decode::fast::{peek, Peek};
@@ -24,7 +25,7 @@ use crate::decode::IPPROTO_UDP;
 use crate::engine::{Config, Engine};
 use crate::event::stats::{FileStats, StatsDetails, StatsKind};
 use crate::event::{Body, Event, Origin, Severity};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::Arc;
@@ -57,8 +58,9 @@ enum Item {
         start: usize,
         len: usize,
     },
-    /// Packet time crossed a tick: sweep idle flows and tick the classifiers at `now`.
-    Tick(Timestamp),
+    /// Packet time crossed a tick: sweep idle flows and tick the classifiers at `now`, before
+    /// the packet `global`.
+    Tick { now: Timestamp, global: u64 },
     /// The packets that follow come from this source.
     Origin(Origin),
     /// A `--stats-interval` report is due at `now`.
@@ -105,9 +107,11 @@ impl Batch {
 /// What a shard produced since its last batch.
 struct ShardBatch {
     shard: usize,
-    /// Global index of the last packet the shard handled: nothing it sends later is older.
-    watermark: u64,
+    /// Where the shard stands in the run: nothing it sends later is stamped before it.
+    watermark: At,
     events: Vec<Event>,
+    /// Facts for the cross-flow tables, stamped with where they happened.
+    observations: Vec<(At, Observation)>,
 }
 
 /// What the reader and the shards tell the writer.
@@ -121,7 +125,8 @@ enum ToWriter {
         stats: StatsDetails,
     },
     Finished(StatsDetails),
-    FileStarted(String),
+    /// A file opened: its path, and the origin its events carry.
+    FileStarted(String, Origin),
     Progress {
         packets: u64,
         bytes: u64,
@@ -186,7 +191,8 @@ pub(super) fn read(
         .map_err(|e| Error::Setup(format!("cannot start the reader: {e}")))?;
     handles.push(handle);
     drop(to_writer);
-    let mut merge = Merge::new(workers);
+    let aggregator = Aggregator::new(&settings.engine.classify, settings.engine.flow_timeout_secs);
+    let mut merge = Merge::new(workers, aggregator);
     let mut failed_write = None;
     let mut last_flush = Instant::now();
     let mut unflushed = false;
@@ -232,11 +238,15 @@ pub(super) fn read(
     Ok(merge.failed)
 }
 
-/// The writer's side: events out, shards' counters merged into one `stats` event.
+/// The writer's side: events out, shards' counters merged into one `stats` event, and the
+/// shards' observations merged by stamp into the one aggregator of the cross-flow tables.
 struct Merge {
     workers: usize,
-    /// Each shard's progress: the global index of the last packet it reported on.
-    watermarks: Vec<u64>,
+    /// Each shard's progress: nothing it sends later is stamped before it.
+    watermarks: Vec<At>,
+    /// Each shard's observations not yet applied, in stamp order.
+    pending: Vec<VecDeque<(At, Observation)>>,
+    aggregator: Aggregator,
     /// Periodic reports waiting for every shard's counters.
     periodic: BTreeMap<u64, Vec<StatsDetails>>,
     finished: Vec<StatsDetails>,
@@ -248,10 +258,12 @@ struct Merge {
 }
 
 impl Merge {
-    fn new(workers: usize) -> Self {
+    fn new(workers: usize, aggregator: Aggregator) -> Self {
         Merge {
             workers,
-            watermarks: vec![0; workers],
+            watermarks: vec![At::new(0, Phase::Packet); workers],
+            pending: (0..workers).map(|_| VecDeque::new()).collect(),
+            aggregator,
             periodic: BTreeMap::new(),
             finished: Vec::with_capacity(workers),
             stats_written: 0,
@@ -263,11 +275,13 @@ impl Merge {
     fn take(&mut self, w: &mut Writer<'_>, message: ToWriter) -> Result<(), Error> {
         match message {
             ToWriter::Shard(batch) => {
-                // Where an aggregator's k-way merge may release observations up to (phase 2).
                 self.watermarks[batch.shard] = batch.watermark;
+                self.pending[batch.shard].extend(batch.observations);
                 for mut event in batch.events {
                     w.emit(&mut event)?;
                 }
+                let below = self.watermarks.iter().min().copied();
+                self.apply(w, below)?;
             }
             ToWriter::Periodic {
                 seq,
@@ -279,12 +293,22 @@ impl Merge {
                 let parts = self.periodic.entry(seq).or_default();
                 parts.push(stats);
                 if parts.len() == self.workers {
-                    let parts = self.periodic.remove(&seq).unwrap_or_default();
+                    let below = self.watermarks.iter().min().copied();
+                    self.apply(w, below)?;
+                    self.aggregator.set_origin(origin.clone());
+                    self.aggregator.report(now);
+                    self.write_aggregated(w)?;
+                    let mut parts = self.periodic.remove(&seq).unwrap_or_default();
+                    parts.push(self.aggregator_stats());
                     self.stats_event(w, &parts, now, origin, files, StatsKind::Periodic)?;
                 }
             }
             ToWriter::Finished(stats) => self.finished.push(stats),
-            ToWriter::FileStarted(path) => w.frontend.file_started(&path),
+            ToWriter::FileStarted(path, origin) => {
+                // The aggregator's own events (scans, inventories) name the file being read.
+                self.aggregator.set_origin(origin);
+                w.frontend.file_started(&path);
+            }
             ToWriter::Progress { packets, bytes } => w.frontend.packets_read(packets, bytes),
             ToWriter::FileFinished => w.frontend.file_finished(),
             ToWriter::InputError(e) => w.frontend.input_error(&e),
@@ -301,10 +325,51 @@ impl Merge {
         Ok(())
     }
 
+    /// Applies, in stamp order, every pending observation stamped before `below` (all of them
+    /// when `None`: every shard is done), and writes what the aggregator made of them.
+    fn apply(&mut self, w: &mut Writer<'_>, below: Option<At>) -> Result<(), Error> {
+        loop {
+            let next = (0..self.workers)
+                .filter_map(|s| self.pending[s].front().map(|(at, _)| (*at, s)))
+                .min();
+            let Some((at, s)) = next else { break };
+            if below.is_some_and(|b| at >= b) {
+                break;
+            }
+            if let Some((at, obs)) = self.pending[s].pop_front() {
+                self.aggregator.observe(at, obs);
+            }
+        }
+        self.write_aggregated(w)
+    }
+
+    fn write_aggregated(&mut self, w: &mut Writer<'_>) -> Result<(), Error> {
+        let events: Vec<Event> = self.aggregator.drain_events().collect();
+        for mut event in events {
+            w.emit(&mut event)?;
+        }
+        Ok(())
+    }
+
+    /// The aggregator's counters, as one more part of the merged `stats`.
+    fn aggregator_stats(&self) -> StatsDetails {
+        let c = self.aggregator.counters();
+        StatsDetails {
+            classifiers: c.classifier_map(),
+            events: c.events.to_map(),
+            ..StatsDetails::default()
+        }
+    }
+
     /// The run's one summary.
     fn summary(&mut self, w: &mut Writer<'_>) -> Result<(), Error> {
         let (now, origin, files) = self.end.take().unwrap_or_default();
-        let parts = std::mem::take(&mut self.finished);
+        self.aggregator.set_origin(origin.clone());
+        self.apply(w, None)?;
+        self.aggregator.finish(now);
+        self.write_aggregated(w)?;
+        let mut parts = std::mem::take(&mut self.finished);
+        parts.push(self.aggregator_stats());
         self.stats_event(w, &parts, now, origin, files, StatsKind::Summary)
     }
 
@@ -420,7 +485,7 @@ impl ReaderJob {
             origin = Origin::file(source.name());
             broadcast(&mut queues, &mut rejected, &|| Item::Origin(origin.clone()));
             files.read += 1;
-            tell(ToWriter::FileStarted(path.clone()));
+            tell(ToWriter::FileStarted(path.clone(), origin.clone()));
             let (mut packets, mut bytes) = (0u64, 0u64);
             loop {
                 match source.next_packet() {
@@ -432,7 +497,7 @@ impl ReaderJob {
                         // Where `Engine::process` would tick: before this packet.
                         if now >= next_tick {
                             next_tick = Timestamp(now.micros().saturating_add(TICK_MICROS));
-                            broadcast(&mut queues, &mut rejected, &|| Item::Tick(now));
+                            broadcast(&mut queues, &mut rejected, &|| Item::Tick { now, global });
                         }
                         packets += 1;
                         bytes += p.data.len() as u64;
@@ -522,21 +587,24 @@ fn shard(
     give_back: &Sender<Batch>,
     to_writer: &SyncSender<ToWriter>,
 ) {
-    let mut engine = Engine::new(config);
+    let mut engine = Engine::new_worker(config);
     engine.use_external_clock();
-    let mut watermark = 0;
-    let send_events = |engine: &mut Engine, watermark: u64| {
-        if !engine.has_events() {
+    let mut watermark = At::new(0, Phase::Packet);
+    // `moved`: the watermark advanced past a tick, which the writer's merge waits for.
+    let send_events = |engine: &mut Engine, watermark: At, moved: bool| {
+        if !engine.has_events() && !engine.has_observations() && !moved {
             return true;
         }
         // Files first: the events name them.
         super::write_artifacts(engine);
         let events = engine.drain_events().collect();
+        let observations = engine.drain_observations().collect();
         to_writer
             .send(ToWriter::Shard(ShardBatch {
                 shard: n,
                 watermark,
                 events,
+                observations,
             }))
             .is_ok()
     };
@@ -552,16 +620,22 @@ fn shard(
                     start,
                     len,
                 } => {
-                    watermark = global;
-                    engine.process(&Packet {
-                        ts,
-                        wire_len,
-                        data: &batch.data[start..start + len],
-                        link,
-                        index,
-                    });
+                    watermark = At::new(global, Phase::Packet);
+                    engine.process_numbered(
+                        &Packet {
+                            ts,
+                            wire_len,
+                            data: &batch.data[start..start + len],
+                            link,
+                            index,
+                        },
+                        global,
+                    );
                 }
-                Item::Tick(now) => engine.tick_to(now),
+                Item::Tick { now, global } => {
+                    engine.tick_to_at(now, global);
+                    watermark = At::new(global, Phase::Clock);
+                }
                 Item::Rejected(r) => {
                     let c = engine.counters_mut();
                     c.packets += r.packets;
@@ -572,7 +646,7 @@ fn shard(
                 Item::Report { seq, now, files } => {
                     engine.set_clock(now);
                     engine.periodic_reports();
-                    if !send_events(&mut engine, watermark) {
+                    if !send_events(&mut engine, watermark, true) {
                         return;
                     }
                     let message = ToWriter::Periodic {
@@ -589,18 +663,18 @@ fn shard(
                 Item::End(now) => {
                     engine.set_clock(now);
                     while engine.flush_flows(super::FLUSH_BATCH) {
-                        if !send_events(&mut engine, watermark) {
+                        if !send_events(&mut engine, watermark, false) {
                             return;
                         }
                     }
                     engine.finish_without_summary();
-                    send_events(&mut engine, watermark);
+                    send_events(&mut engine, watermark, false);
                     let _ = to_writer.send(ToWriter::Finished(engine.stats_details()));
                     return;
                 }
             }
         }
-        if !send_events(&mut engine, watermark) {
+        if !send_events(&mut engine, watermark, false) {
             return;
         }
         batch.clear();
