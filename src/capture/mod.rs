@@ -3,7 +3,6 @@
 //! and bytes.
 
 mod fanout;
-mod filter;
 #[cfg(feature = "capture")]
 mod live;
 mod native;
@@ -13,10 +12,6 @@ mod offline;
 mod pipe;
 
 pub use fanout::{ip_pair_hash, worker_of};
-pub use filter::{
-    default_filter, default_filter_with, filter_for, with_dynamic_ports, FilterSpec, PortCover,
-    MAX_RUN_TIME_TERMS,
-};
 #[cfg(feature = "capture")]
 pub use live::{LiveOptions, LiveSource};
 pub use native::NativeSource;

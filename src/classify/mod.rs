@@ -12,10 +12,9 @@ mod config;
 pub mod esphome;
 pub mod mdns;
 pub mod mdt;
-pub mod prefilter;
 
+pub use crate::prefilter::Interest;
 pub use config::Config;
-pub use prefilter::Interest;
 
 use crate::artifact::{Artifact, Artifacts};
 use crate::decode::{proto_name, Decoded, Tunnel};
@@ -49,6 +48,17 @@ pub fn registry(config: &Config, flow_timeout_secs: u64) -> Vec<Box<dyn Classifi
             flow_timeout_secs,
         )),
     ]
+}
+
+/// What the classifiers of `config` declare: the pre-filter before any run-time port (the live
+/// kernel filter is set before packets flow).
+pub fn declared_interest(config: &Config) -> Interest {
+    let mut interest = Interest::default();
+    // What a classifier declares does not depend on the flow timeout.
+    for c in registry(config, 0) {
+        c.interests(&mut interest);
+    }
+    interest
 }
 
 /// What a classifier says about a flow after seeing one of its packets.

@@ -9,10 +9,11 @@
 //! [`MAX_RUN_TIME_TERMS`] ranges. So a flood of invitations costs at most 1 / [`MIN_INTERVAL`]
 //! compiles a second, each of a filter libpcap compiles in milliseconds.
 
-use crate::capture::{
-    filter_for, with_dynamic_ports, FilterSpec, LiveSource, PortCover, MAX_RUN_TIME_TERMS,
-};
+use crate::capture::LiveSource;
 use crate::engine::Engine;
+use crate::prefilter::bpf::{
+    filter_for, with_dynamic_ports, FilterSpec, PortCover, MAX_RUN_TIME_TERMS,
+};
 use std::time::{Duration, Instant};
 
 /// How long a filter that passes more than the held ports may stay before it is narrowed.

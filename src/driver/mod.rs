@@ -363,8 +363,8 @@ fn write_artifacts(engine: &mut Engine) {
 /// The kernel filter a live capture starts with unless the user gave one: the pre-filter's
 /// ([`crate::classify::Interest::kernel_filter`]).
 pub fn default_live_filter(c: &Config) -> String {
-    crate::classify::Interest::declared(&c.classify)
-        .kernel_filter(&crate::capture::PortCover::default())
+    crate::classify::declared_interest(&c.classify)
+        .kernel_filter(&crate::prefilter::PortCover::default())
 }
 
 /// Now, as a packet timestamp (the clock of a live capture on a quiet link).

@@ -172,7 +172,7 @@ pub(super) fn read(
         files: files.to_vec(),
         reader,
         stats: StatsSchedule::new(settings.stats_interval),
-        interest: Interest::declared(&settings.engine),
+        interest: crate::classify::declared_interest(&settings.engine.classify),
         stop: Arc::clone(stop),
         halt: Arc::clone(&halt),
     };
