@@ -38,16 +38,6 @@ impl Default for Config {
     }
 }
 
-/// Reads the classifier settings through the engine's (`config.ota_ports`), as callers that
-/// only read them (the live filter's port list) did before the settings were layered.
-impl std::ops::Deref for Config {
-    type Target = classify::Config;
-
-    fn deref(&self) -> &classify::Config {
-        &self.classify
-    }
-}
-
 /// How often (in packet time) idle flows are swept and classifiers ticked.
 const TICK_MICROS: i64 = 1_000_000;
 

@@ -9,7 +9,7 @@ use watch3232::capture::CaptureError;
 use watch3232::driver::Frontend;
 use watch3232::event::Event;
 use watch3232::flow::FlowKey;
-use watch3232::stats::KernelDrops;
+use watch3232::event::stats::KernelDrops;
 
 /// What a `read` or `capture` shows the person at the terminal: the progress bar, one line per
 /// input that failed, the kernel's drop counters, and the summary table's counts.

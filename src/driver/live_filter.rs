@@ -97,7 +97,7 @@ impl<'a> LiveFilter<'a> {
         let started = Instant::now();
         match source.replace_filter(&expr) {
             Ok(()) => {
-                engine.counters_mut().bump("capture.filter_updates");
+                engine.counters_mut().capture.filter_updates += 1;
                 tracing::debug!(
                     filter = %expr,
                     ports_passed = cover.width(),
@@ -107,7 +107,7 @@ impl<'a> LiveFilter<'a> {
                 self.installed = cover;
             }
             Err(e) => {
-                engine.counters_mut().bump("capture.filter_update_failures");
+                engine.counters_mut().capture.filter_update_failures += 1;
                 tracing::warn!("{e}");
             }
         }
