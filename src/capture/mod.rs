@@ -20,9 +20,8 @@ pub use offline::OfflineSource;
 #[cfg(feature = "capture")]
 pub use pipe::{may_block, PipeSource, IDLE_WAKE};
 
-// Kept for branches that still import them from here; the types live in leaf modules.
-pub use crate::packet::{LinkType, Packet};
-pub use crate::time::Timestamp;
+use crate::packet::{LinkType, Packet};
+use crate::time::Timestamp;
 
 /// Which reader opens capture files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -23,12 +23,13 @@ mod stats_merge;
 pub use live_filter::{LiveFilter, MIN_INTERVAL, NARROW_AFTER};
 pub use stats_merge::merge_stats;
 
-use crate::capture::{CaptureError, Timestamp};
+use crate::capture::CaptureError;
 use crate::engine::{Config, Engine};
 use crate::event::stats::{KernelDrops, MemoryStats, OutputStats, StatsKind};
 use crate::event::{Body, Event};
 use crate::flow::FlowKey;
 use crate::output::Output;
+use crate::time::Timestamp;
 use std::collections::HashSet;
 use std::io;
 use std::sync::atomic::AtomicBool;

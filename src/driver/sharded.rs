@@ -17,13 +17,15 @@
 
 use super::offline::{stop_requested, STREAM_FLUSH};
 use super::{live::join_all, merge_stats, Error, Settings, StatsSchedule, Writer};
-use crate::capture::{worker_of, CaptureError, Input, LinkType, Next, Packet, Reader, Timestamp};
+use crate::capture::{worker_of, CaptureError, Input, Next, Reader};
 use crate::classify::Interest;
 use crate::decode::fast::{peek, Peek};
 use crate::decode::IPPROTO_UDP;
 use crate::engine::{Config, Engine};
 use crate::event::stats::{FileStats, StatsDetails, StatsKind};
 use crate::event::{Body, Event, Origin, Severity};
+use crate::packet::{LinkType, Packet};
+use crate::time::Timestamp;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
