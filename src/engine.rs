@@ -39,16 +39,6 @@ impl Default for Config {
     }
 }
 
-/// Reads the classifier settings through the engine's (`config.ota_ports`), as callers that
-/// only read them (the live filter's port list) did before the settings were layered.
-impl std::ops::Deref for Config {
-    type Target = classify::Config;
-
-    fn deref(&self) -> &classify::Config {
-        &self.classify
-    }
-}
-
 /// How often (in packet time) idle flows are swept and classifiers ticked.
 const TICK_MICROS: i64 = 1_000_000;
 
@@ -153,7 +143,8 @@ impl Engine {
 
     fn with_mode(config: Config, worker: bool) -> Self {
         let classifiers = classify::registry(&config.classify);
-        let aggregator = Aggregator::new(&config.classify, config.flow_timeout_secs);
+        let aggregator =
+            Aggregator::new(&config.classify.aggregate_settings(config.flow_timeout_secs));
         assert!(
             classifiers.len() <= 32,
             "the declined mask holds 32 classifiers"

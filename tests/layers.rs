@@ -153,6 +153,28 @@ fn modules_form_no_circle() {
         }
     }
     assert!(top.contains_key("engine"), "no edges found: {top:?}");
+    // The core knows nothing of where packets come from or where events go: it builds without
+    // libpcap (`cargo check --lib --no-default-features`) and can be driven by anything.
+    for core in [
+        "time",
+        "packet",
+        "decode",
+        "prefilter",
+        "flow",
+        "classify",
+        "aggregate",
+        "event",
+    ]
+    .iter()
+    .chain(&["engine", "stats", "artifact"])
+    {
+        for outer in ["capture", "driver", "output", "cli"] {
+            assert!(
+                !top.get(*core).is_some_and(|deps| deps.contains(outer)),
+                "{core} imports {outer}: the core must not depend on sources, the driver or sinks"
+            );
+        }
+    }
     if let Some(cycle) = find_cycle(&top) {
         panic!(
             "modules import each other in a circle: {}\n(all edges: {top:#?})",

@@ -3,7 +3,6 @@
 //! and bytes.
 
 mod fanout;
-mod filter;
 #[cfg(feature = "capture")]
 mod live;
 mod native;
@@ -13,10 +12,6 @@ mod offline;
 mod pipe;
 
 pub use fanout::{ip_pair_hash, worker_of};
-pub use filter::{
-    default_filter, default_filter_with, filter_for, with_dynamic_ports, FilterSpec, PortCover,
-    MAX_RUN_TIME_TERMS,
-};
 #[cfg(feature = "capture")]
 pub use live::{LiveOptions, LiveSource};
 pub use native::NativeSource;
@@ -25,9 +20,8 @@ pub use offline::OfflineSource;
 #[cfg(feature = "capture")]
 pub use pipe::{may_block, PipeSource, IDLE_WAKE};
 
-// Kept for branches that still import them from here; the types live in leaf modules.
-pub use crate::packet::{LinkType, Packet};
-pub use crate::time::Timestamp;
+use crate::packet::{LinkType, Packet};
+use crate::time::Timestamp;
 
 /// Which reader opens capture files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

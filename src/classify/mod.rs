@@ -12,10 +12,9 @@ mod config;
 pub mod esphome;
 pub mod mdns;
 pub mod mdt;
-pub mod prefilter;
 
+pub use crate::prefilter::Interest;
 pub use config::Config;
-pub use prefilter::Interest;
 
 use crate::aggregate::{Aggregator, At, Observation, Sink};
 use crate::artifact::{Artifact, Artifacts};
@@ -39,6 +38,17 @@ pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
         // Last: the fallback for whatever no classifier above claims.
         Box::new(anomaly::Anomaly::new(&config.watch_ports, &config.anomaly)),
     ]
+}
+
+/// What the classifiers of `config` declare: the pre-filter before any run-time port (the live
+/// kernel filter is set before packets flow).
+pub fn declared_interest(config: &Config) -> Interest {
+    let mut interest = Interest::default();
+    // What a classifier declares does not depend on the flow timeout.
+    for c in registry(config) {
+        c.interests(&mut interest);
+    }
+    interest
 }
 
 /// What a classifier says about a flow after seeing one of its packets.

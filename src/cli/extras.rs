@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use watch3232::capture::CaptureError;
 use watch3232::driver::Frontend;
+use watch3232::event::stats::KernelDrops;
 use watch3232::event::Event;
 use watch3232::flow::FlowKey;
-use watch3232::stats::KernelDrops;
 
 /// What a `read` or `capture` shows the person at the terminal: the progress bar, one line per
 /// input that failed, the kernel's drop counters, and the summary table's counts.
@@ -251,8 +251,8 @@ pub fn write_matched(
     out: &Path,
     max_depth: u8,
 ) -> Result<u64, String> {
-    use watch3232::capture::LinkType;
     use watch3232::decode::{decode, Outcome};
+    use watch3232::packet::LinkType;
     let mut save: Option<(pcap::Savefile, i32)> = None;
     let mut written = 0;
     for path in files {

@@ -9,10 +9,11 @@
 //! [`MAX_RUN_TIME_TERMS`] ranges. So a flood of invitations costs at most 1 / [`MIN_INTERVAL`]
 //! compiles a second, each of a filter libpcap compiles in milliseconds.
 
-use crate::capture::{
-    filter_for, with_dynamic_ports, FilterSpec, LiveSource, PortCover, MAX_RUN_TIME_TERMS,
-};
+use crate::capture::LiveSource;
 use crate::engine::Engine;
+use crate::prefilter::bpf::{
+    filter_for, with_dynamic_ports, FilterSpec, PortCover, MAX_RUN_TIME_TERMS,
+};
 use std::time::{Duration, Instant};
 
 /// How long a filter that passes more than the held ports may stay before it is narrowed.
@@ -96,7 +97,7 @@ impl<'a> LiveFilter<'a> {
         let started = Instant::now();
         match source.replace_filter(&expr) {
             Ok(()) => {
-                engine.counters_mut().bump("capture.filter_updates");
+                engine.counters_mut().capture.filter_updates += 1;
                 tracing::debug!(
                     filter = %expr,
                     ports_passed = cover.width(),
@@ -106,7 +107,7 @@ impl<'a> LiveFilter<'a> {
                 self.installed = cover;
             }
             Err(e) => {
-                engine.counters_mut().bump("capture.filter_update_failures");
+                engine.counters_mut().capture.filter_update_failures += 1;
                 tracing::warn!("{e}");
             }
         }

@@ -23,12 +23,13 @@ mod stats_merge;
 pub use live_filter::{LiveFilter, MIN_INTERVAL, NARROW_AFTER};
 pub use stats_merge::merge_stats;
 
-use crate::capture::{CaptureError, Timestamp};
+use crate::capture::CaptureError;
 use crate::engine::{Config, Engine};
 use crate::event::stats::{KernelDrops, MemoryStats, OutputStats, StatsKind};
 use crate::event::{Body, Event};
 use crate::flow::FlowKey;
 use crate::output::Output;
+use crate::time::Timestamp;
 use std::collections::HashSet;
 use std::io;
 use std::sync::atomic::AtomicBool;
@@ -363,8 +364,8 @@ fn write_artifacts(engine: &mut Engine) {
 /// The kernel filter a live capture starts with unless the user gave one: the pre-filter's
 /// ([`crate::classify::Interest::kernel_filter`]).
 pub fn default_live_filter(c: &Config) -> String {
-    crate::classify::Interest::declared(&c.classify)
-        .kernel_filter(&crate::capture::PortCover::default())
+    crate::classify::declared_interest(&c.classify)
+        .kernel_filter(&crate::prefilter::PortCover::default())
 }
 
 /// Now, as a packet timestamp (the clock of a live capture on a quiet link).

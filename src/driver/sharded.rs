@@ -18,13 +18,15 @@
 use super::offline::{stop_requested, STREAM_FLUSH};
 use super::{live::join_all, merge_stats, Error, Settings, StatsSchedule, Writer};
 use crate::aggregate::{Aggregator, At, Observation, Phase};
-use crate::capture::{worker_of, CaptureError, Input, LinkType, Next, Packet, Reader, Timestamp};
+use crate::capture::{worker_of, CaptureError, Input, Next, Reader};
 use crate::classify::Interest;
 use crate::decode::fast::{peek, Peek};
 use crate::decode::IPPROTO_UDP;
 use crate::engine::{Config, Engine};
 use crate::event::stats::{FileStats, StatsDetails, StatsKind};
 use crate::event::{Body, Event, Origin, Severity};
+use crate::packet::{LinkType, Packet};
+use crate::time::Timestamp;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
@@ -177,7 +179,7 @@ pub(super) fn read(
         files: files.to_vec(),
         reader,
         stats: StatsSchedule::new(settings.stats_interval),
-        interest: Interest::declared(&settings.engine),
+        interest: crate::classify::declared_interest(&settings.engine.classify),
         stop: Arc::clone(stop),
         halt: Arc::clone(&halt),
     };
@@ -191,7 +193,12 @@ pub(super) fn read(
         .map_err(|e| Error::Setup(format!("cannot start the reader: {e}")))?;
     handles.push(handle);
     drop(to_writer);
-    let aggregator = Aggregator::new(&settings.engine.classify, settings.engine.flow_timeout_secs);
+    let aggregator = Aggregator::new(
+        &settings
+            .engine
+            .classify
+            .aggregate_settings(settings.engine.flow_timeout_secs),
+    );
     let mut merge = Merge::new(workers, aggregator);
     let mut failed_write = None;
     let mut last_flush = Instant::now();

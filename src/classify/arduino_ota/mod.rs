@@ -264,11 +264,11 @@ impl ArduinoOta {
             device_port,
         };
         let reverse = towards_device(flow, &key);
-        cx.observe(Observation::DeviceSeen {
-            address: key.device,
-            mac: pkt.decoded.link.src_mac,
-            ts: pkt.ts,
-        });
+        cx.observe(super::mdns::device_seen(
+            key.device,
+            pkt.decoded.link.src_mac,
+            pkt.ts,
+        ));
         let Some(s) = self.sessions.get_mut(&key) else {
             cx.counters.arduino_ota.orphan_replies += 1;
             return;

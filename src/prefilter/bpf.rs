@@ -30,7 +30,7 @@ pub fn default_filter_with(ports: &[u16], connect_back: &PortCover) -> String {
 }
 
 /// What a kernel filter passes: ports by transport, and IP protocols (over IPv4 and IPv6).
-/// [`crate::classify::Interest::kernel_filter_spec`] makes it from the pre-filter.
+/// [`crate::prefilter::Interest::kernel_filter_spec`] makes it from the pre-filter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FilterSpec {
     pub tcp_and_udp: Vec<u16>,
@@ -86,7 +86,7 @@ pub const MAX_RUN_TIME_TERMS: usize = 16;
 
 /// A few port ranges that cover a set of ports: each port exactly while there are few, then the
 /// narrowest ranges that cover them all. Passing a few ports too many costs a bitmap lookup in
-/// user space ([`crate::classify::Interest`] is exact); a filter that grows with every
+/// user space ([`crate::prefilter::Interest`] is exact); a filter that grows with every
 /// invitation costs the capture itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PortCover {

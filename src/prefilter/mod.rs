@@ -2,11 +2,13 @@
 //! ports and IP protocols into bitmaps ([`Interest`]), so the reject path for background traffic
 //! is two array reads. [`Interest::wants`] is the one decision, taken by the engine on the fast
 //! path (`decode::fast::peek`'s ports), on the slow path (the full decoder's result), and
-//! mirrored by the live kernel filter ([`Interest::kernel_filter`]), which passes a superset
+//! mirrored by the live kernel filter ([`Interest::kernel_filter`], written by [`bpf`]), which passes a superset
 //! of it so that nothing the engine wants is dropped in the kernel.
 
-use crate::capture::{filter_for, FilterSpec, PortCover};
+pub mod bpf;
+
 use crate::decode::{IPPROTO_TCP, IPPROTO_UDP};
+pub use bpf::{filter_for, FilterSpec, PortCover};
 
 const WORDS: usize = 65536 / 64;
 
@@ -61,16 +63,6 @@ fn get(map: &[u64; WORDS], port: u16) -> bool {
 }
 
 impl Interest {
-    /// What the classifiers of `config` declare: the engine's pre-filter before any run-time
-    /// port (for the live kernel filter, which is set before packets flow).
-    pub fn declared(config: &super::Config) -> Interest {
-        let mut interest = Interest::default();
-        for c in super::registry(config) {
-            c.interests(&mut interest);
-        }
-        interest
-    }
-
     /// The pre-filter's decision for a packet of IP protocol `proto`, with its transport ports
     /// when it has them (UDP, TCP), that came out of a tunnel or not.
     #[inline]
@@ -276,7 +268,7 @@ mod tests {
     #[cfg(feature = "capture")]
     #[test]
     fn the_kernel_filter_takes_the_pre_filters_decision() {
-        let interest = Interest::declared(&crate::classify::Config::default());
+        let interest = crate::classify::declared_interest(&crate::classify::Config::default());
         let run_time = PortCover::new([41000], 16);
         let expr = interest.kernel_filter(&run_time);
         let dead = pcap::Capture::dead(pcap::Linktype::ETHERNET).unwrap();
