@@ -371,6 +371,7 @@ impl Engine {
         self.next_tick = Timestamp(self.now.micros().saturating_add(TICK_MICROS));
         self.flows.expire(self.now, &mut self.removed);
         self.finish_removed();
+        self.shared.at.order = i64::MAX;
         let mut cx = self.shared.context();
         for c in &mut self.classifiers {
             c.on_tick(&mut cx, self.now);
@@ -382,6 +383,9 @@ impl Engine {
     fn finish_removed(&mut self) {
         let removed = std::mem::take(&mut self.removed);
         for mut r in removed {
+            if self.shared.at.phase == Phase::Housekeeping {
+                self.shared.at.order = r.value.last_seen.micros();
+            }
             let mut cx = self.shared.context();
             match r.value.owner {
                 Some(owner) => {
@@ -416,6 +420,7 @@ impl Engine {
     /// driver merges into one summary.
     pub fn finish_without_summary(&mut self) {
         while self.flush_flows(usize::MAX) {}
+        self.shared.at.order = i64::MAX;
         let mut cx = self.shared.context();
         for c in &mut self.classifiers {
             c.on_finish(&mut cx, self.now);

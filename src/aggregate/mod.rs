@@ -132,6 +132,11 @@ pub struct At {
     /// Global index of the packet being handled (`Pkt.index`); `u64::MAX` at the end of input.
     pub index: u64,
     pub phase: Phase,
+    /// Within one housekeeping step, the last packet time (µs) of the flow being ended: one
+    /// engine ends idle flows least recently seen first, so the merge of several workers'
+    /// flow ends must too (a scan window's held probes depend on that order). `i64::MAX` for
+    /// the classifiers' own tick work, which follows every flow end; 0 otherwise.
+    pub order: i64,
 }
 
 /// The steps of handling one packet, in the order one engine runs them.
@@ -148,7 +153,11 @@ pub enum Phase {
 
 impl At {
     pub const fn new(index: u64, phase: Phase) -> Self {
-        At { index, phase }
+        At {
+            index,
+            phase,
+            order: 0,
+        }
     }
 }
 
