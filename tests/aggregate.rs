@@ -3,6 +3,8 @@
 //! are merged by stamp into one aggregator, give the same findings. And issue 12's case: a scan
 //! over 40 hosts whose IP pairs hash to different workers is one scan with every host.
 
+mod common;
+
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
@@ -148,34 +150,14 @@ fn findings(events: &[Event]) -> Vec<String> {
     out
 }
 
-fn bundled_captures(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut dirs = vec![root.join("testdata")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                let name = path.file_name().unwrap().to_string_lossy();
-                if !matches!(name.as_ref(), "gen" | "golden" | "real") {
-                    dirs.push(path);
-                }
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("pcap" | "pcapng")
-            ) {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 #[test]
 fn workers_find_what_one_engine_finds_on_every_bundled_capture() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let captures = bundled_captures(root);
-    assert!(captures.len() >= 15, "found only {captures:?}");
+    let captures: Vec<PathBuf> = common::bundled_captures(common::Captures::WithReal)
+        .into_iter()
+        .map(|c| root.join(c))
+        .collect();
+    assert!(captures.len() >= 40, "found only {captures:?}");
     let mut differ = Vec::new();
     for capture in &captures {
         let packets = read_capture(capture);

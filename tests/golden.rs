@@ -9,32 +9,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Every capture under `testdata/` that the generator writes (the real-tool captures have their
-/// own manifest and test).
-fn bundled_captures(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut dirs = vec![root.join("testdata")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read testdata") {
-            let path = entry.expect("dir entry").path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if path.is_dir() {
-                let name = path.file_name().unwrap().to_string_lossy();
-                if !matches!(name.as_ref(), "gen" | "golden" | "real") {
-                    dirs.push(path);
-                }
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("pcap" | "pcapng")
-            ) {
-                found.push(rel);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 fn golden_path(root: &Path, capture: &Path) -> PathBuf {
     let rel = capture.strip_prefix("testdata").unwrap();
     root.join("testdata/golden")
@@ -48,7 +22,7 @@ fn golden_path(root: &Path, capture: &Path) -> PathBuf {
 #[test]
 fn every_bundled_capture_gives_its_golden_events() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let captures = bundled_captures(root);
+    let captures = common::bundled_captures(common::Captures::Generated);
     assert!(captures.len() >= 15, "found only {captures:?}");
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut differ = Vec::new();

@@ -7,7 +7,7 @@ mod common;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -19,32 +19,6 @@ type EventKind = (&'static str, &'static str);
 /// worker count. The aggregator (`src/aggregate/`) merges that state, so none is left: a
 /// capture listed here that agrees fails the test.
 const KNOWN_CROSS_FLOW: &[(&str, &str, &[EventKind])] = &[];
-
-/// Every capture the golden test covers (`tests/golden.rs`), and the real tools' captures of
-/// `testdata/real/`.
-fn bundled_captures(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut dirs = vec![root.join("testdata")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read testdata") {
-            let path = entry.expect("dir entry").path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if path.is_dir() {
-                let name = path.file_name().unwrap().to_string_lossy();
-                if !matches!(name.as_ref(), "gen" | "golden" | "make") {
-                    dirs.push(path);
-                }
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("pcap" | "pcapng")
-            ) {
-                found.push(rel);
-            }
-        }
-    }
-    found.sort();
-    found
-}
 
 /// Drops what numbering may change (`flow_id`, `session_id` and the `*_flow_id` references),
 /// and the fields in `also`, at every depth.
@@ -122,8 +96,7 @@ fn differing_kinds(a: &Findings, b: &Findings) -> Vec<(String, String)> {
 
 #[test]
 fn workers_give_the_findings_of_one_worker() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let captures = bundled_captures(root);
+    let captures = common::bundled_captures(common::Captures::WithReal);
     assert!(captures.len() >= 40, "found only {captures:?}");
     for (known, _, _) in KNOWN_CROSS_FLOW {
         assert!(

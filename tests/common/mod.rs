@@ -175,3 +175,39 @@ pub fn real_capture(rel: &str) -> PathBuf {
     );
     path
 }
+
+/// Which captures of `testdata/` a test walks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Captures {
+    /// The ones `testdata/gen` writes (what `tests/golden.rs` pins).
+    Generated,
+    /// Those and the real tools' captures of `testdata/real/`.
+    WithReal,
+}
+
+/// The pcap and pcapng files under `testdata/`, relative to the crate root, sorted.
+pub fn bundled_captures(which: Captures) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    let mut dirs = vec![root.join("testdata")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read testdata") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                let name = path.file_name().unwrap().to_string_lossy();
+                let skip = matches!(name.as_ref(), "gen" | "golden" | "make")
+                    || (name == "real" && which == Captures::Generated);
+                if !skip {
+                    dirs.push(path);
+                }
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            ) {
+                found.push(path.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    found.sort();
+    found
+}
