@@ -7,8 +7,8 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
-use watch3232::time::Timestamp;
 use watch3232::flow::{BoundedMap, FlowKey, FlowTable};
+use watch3232::time::Timestamp;
 
 const ENTRIES: u32 = 100_000;
 

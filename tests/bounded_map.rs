@@ -5,8 +5,8 @@
 use proptest::prelude::*;
 use std::collections::HashSet;
 use std::time::Duration;
-use watch3232::time::Timestamp;
 use watch3232::flow::{BoundedMap, Departed, Departure};
+use watch3232::time::Timestamp;
 
 #[derive(Clone, Debug)]
 enum Op {
