@@ -60,7 +60,10 @@ impl ArduinoOta {
         ArduinoOta {
             devices,
             ports: ports.to_vec(),
-            sessions: Sessions::new(cfg.max_sessions),
+            sessions: Sessions::new(
+                cfg.max_sessions,
+                std::time::Duration::from_secs(cfg.session_timeout_secs),
+            ),
             failures: FailureTracker::new(
                 cfg.max_sessions,
                 cfg.bruteforce_threshold,
@@ -133,27 +136,25 @@ impl ArduinoOta {
         let md5 = inv.image_md5.to_ascii_lowercase();
         // A retry of the same upload (espota: fresh socket per try; 3.3.1+: a new invitation
         // after a failed PBKDF2 answer, §1.5) continues the session.
-        let retry = self.sessions.get_mut(&key).filter(|s| {
+        let is_retry = self.sessions.get(&key).is_some_and(|s| {
             s.invitation.host_port == inv.host_port
                 && s.invitation.image_size == inv.image_size
                 && s.invitation.image_md5 == md5
                 && s.stage != Stage::Accepted
         });
+        let retry = if is_retry {
+            self.sessions.touch(&key, pkt.ts)
+        } else {
+            None
+        };
         let session_id = if let Some(s) = retry {
             s.invitations += 1;
             s.stage = Stage::Invited;
-            s.last_seen = pkt.ts;
             s.last_pcap_cnt = pkt.index;
             s.id
         } else {
             if let Some(old) = self.sessions.remove(&key) {
                 self.end_session(cx, old, pkt.ts);
-            }
-            if let Some(victim) = self.sessions.victim() {
-                if let Some(old) = self.sessions.remove(&victim) {
-                    cx.counters.arduino_ota.sessions_evicted += 1;
-                    self.end_session(cx, old, pkt.ts);
-                }
             }
             let id = self.sessions.alloc_id();
             let reverse = towards_device(flow, &key);
@@ -171,7 +172,7 @@ impl ArduinoOta {
             };
             cx.interest.hold_tcp_port(inv.host_port);
             cx.counters.arduino_ota.sessions += 1;
-            self.sessions.insert(Session {
+            let evicted = self.sessions.insert(Session {
                 id,
                 key,
                 invitation,
@@ -186,6 +187,10 @@ impl ArduinoOta {
                 last_pcap_cnt: pkt.index,
                 udp,
             });
+            if let Some(old) = evicted {
+                cx.counters.arduino_ota.sessions_evicted += 1;
+                self.end_session(cx, old, pkt.ts);
+            }
             id
         };
         let details = InvitationDetails {
@@ -244,11 +249,10 @@ impl ArduinoOta {
             device: pkt.decoded.net.dst,
             device_port,
         };
-        let Some(s) = self.sessions.get_mut(&key) else {
+        let Some(s) = self.sessions.touch(&key, pkt.ts) else {
             cx.counters.arduino_ota.orphan_auth_answers += 1;
             return;
         };
-        s.last_seen = pkt.ts;
         s.last_pcap_cnt = pkt.index;
         s.stage = Stage::Answered {
             scheme: answer.scheme,
@@ -277,11 +281,10 @@ impl ArduinoOta {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .saw_mac(key.device, pkt.decoded.link.src_mac, pkt.ts);
-        let Some(s) = self.sessions.get_mut(&key) else {
+        let Some(s) = self.sessions.touch(&key, pkt.ts) else {
             cx.counters.arduino_ota.orphan_replies += 1;
             return;
         };
-        s.last_seen = pkt.ts;
         s.last_pcap_cnt = pkt.index;
         let session_id = s.id;
         let flow_id = flow.id;
@@ -775,19 +778,15 @@ impl Classifier for ArduinoOta {
     }
 
     fn on_tick(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        for key in self.sessions.idle(now, self.cfg.session_timeout_secs) {
-            if let Some(s) = self.sessions.remove(&key) {
-                self.end_session(cx, s, now);
-            }
+        for s in self.sessions.take_idle(now) {
+            self.end_session(cx, s, now);
         }
         self.failures.expire(now);
     }
 
     fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        for key in self.sessions.all() {
-            if let Some(s) = self.sessions.remove(&key) {
-                self.end_session(cx, s, now);
-            }
+        for s in self.sessions.take_all() {
+            self.end_session(cx, s, now);
         }
     }
 }
