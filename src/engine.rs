@@ -3,8 +3,9 @@
 //! The engine owns no I/O: sources push packets in, and the caller drains events out.
 //! Time is packet time, so a capture file replays exactly as it was recorded.
 
+use crate::aggregate::{Aggregator, At, Observation, Phase, Sink};
 use crate::classify::{
-    self, dir_index, AppState, Classifier, Context, Flow, Interest, Pkt, Verdict,
+    self, dir_index, AppState, Classifier, Context, Flow, Interest, Observer, Pkt, Verdict,
 };
 use crate::decode::{self, Decoded, Outcome, Transport};
 use crate::event::stats::{FileStats, FlowStats, KernelDrops, StatsDetails, StatsKind};
@@ -68,23 +69,86 @@ struct Shared {
     counters: Counters,
     interest: Interest,
     events: Vec<Event>,
+    /// The cross-flow tables: run inline by one engine, unused by a worker (whose observations
+    /// queue in `observations` for the driver's aggregator).
+    aggregator: Aggregator,
+    worker: bool,
+    observations: Vec<(At, Observation)>,
+    /// Where the engine stands in the global packet order, to stamp queued observations.
+    at: At,
 }
 
 impl Shared {
     fn context(&mut self) -> Context<'_> {
+        let observer = if self.worker {
+            Observer::Queue {
+                queue: &mut self.observations,
+                at: self.at,
+            }
+        } else {
+            Observer::Inline(&mut self.aggregator)
+        };
         Context::new(
             &self.config.classify,
             &self.origin,
             &mut self.counters,
             &mut self.interest,
             &mut self.events,
+            observer,
         )
+    }
+
+    /// The aggregator's share of a tick, a report or the end: run inline by one engine; a
+    /// worker queues the clock observation (`Tick`, `Finish`) for the driver's aggregator.
+    fn clock(&mut self, now: Timestamp, what: Clock) {
+        if self.worker {
+            let obs = match what {
+                Clock::Tick => Observation::Tick { now },
+                Clock::Finish => Observation::Finish { now },
+                // The driver reports its aggregator on its own timer.
+                Clock::Report => return,
+            };
+            let at = At::new(self.at.index, Phase::Clock);
+            self.observations.push((at, obs));
+            return;
+        }
+        let mut sink = Sink {
+            counters: &mut self.counters,
+            events: &mut self.events,
+            origin: &self.origin,
+        };
+        match what {
+            Clock::Tick => self.aggregator.tick_into(now, &mut sink),
+            Clock::Report => self.aggregator.report_into(now, &mut sink),
+            Clock::Finish => self.aggregator.finish_into(now, &mut sink),
+        }
     }
 }
 
+#[derive(Clone, Copy)]
+enum Clock {
+    Tick,
+    Report,
+    Finish,
+}
+
 impl Engine {
+    /// One engine: its own aggregator runs inline.
     pub fn new(config: Config) -> Self {
-        let classifiers = classify::registry(&config.classify, config.flow_timeout_secs);
+        Self::with_mode(config, false)
+    }
+
+    /// A worker engine (one shard of the packets): observations for the cross-flow tables are
+    /// queued, stamped, for [`Engine::drain_observations`]; the driver merges every worker's
+    /// by stamp into one [`Aggregator`]. Feed it with [`Engine::advance_at`] so every worker
+    /// ticks where one engine would.
+    pub fn new_worker(config: Config) -> Self {
+        Self::with_mode(config, true)
+    }
+
+    fn with_mode(config: Config, worker: bool) -> Self {
+        let classifiers = classify::registry(&config.classify);
+        let aggregator = Aggregator::new(&config.classify, config.flow_timeout_secs);
         assert!(
             classifiers.len() <= 32,
             "the declined mask holds 32 classifiers"
@@ -101,6 +165,10 @@ impl Engine {
                 counters: Counters::default(),
                 interest,
                 events: Vec::new(),
+                aggregator,
+                worker,
+                observations: Vec::new(),
+                at: At::new(0, Phase::Packet),
             },
             classifiers,
             removed: Vec::new(),
@@ -143,14 +211,23 @@ impl Engine {
     }
 
     pub fn process(&mut self, packet: &Packet<'_>) {
+        self.process_numbered(packet, packet.index);
+    }
+
+    /// [`Engine::process`] for a worker of a run over several files: `global` is the packet's
+    /// position in the whole run (its `pcap_cnt` restarts with each file), the stamp its
+    /// observations carry.
+    pub fn process_numbered(&mut self, packet: &Packet<'_>, global: u64) {
         self.shared.counters.packets += 1;
         self.shared.counters.bytes += u64::from(packet.wire_len);
         if packet.ts > self.now {
             self.now = packet.ts;
         }
         if self.now >= self.next_tick {
+            self.shared.at = At::new(global, Phase::Housekeeping);
             self.tick();
         }
+        self.shared.at = At::new(global, Phase::Packet);
         // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder. This is
         // `wanted` for an untunnelled UDP/TCP packet; change both together.
         match decode::fast::peek(packet.link, packet.data) {
@@ -286,6 +363,7 @@ impl Engine {
         for c in &mut self.classifiers {
             c.on_tick(&mut cx, self.now);
         }
+        self.shared.clock(self.now, Clock::Tick);
     }
 
     /// Hands every flow that left the table to whoever should report it.
@@ -322,6 +400,7 @@ impl Engine {
         for c in &mut self.classifiers {
             c.on_finish(&mut cx, self.now);
         }
+        self.shared.clock(self.now, Clock::Finish);
         let summary = self.stats_event(StatsKind::Summary);
         self.shared.events.push(summary);
     }
@@ -330,6 +409,7 @@ impl Engine {
     /// any are left. Callers drain events between calls, so a full table's end-of-run events
     /// never sit in memory all at once. [`Engine::finish`] then finds the table empty.
     pub fn flush_flows(&mut self, max: usize) -> bool {
+        self.shared.at = At::new(u64::MAX, Phase::Housekeeping);
         let more = self.flows.drain_some(max, &mut self.removed);
         self.finish_removed();
         more
@@ -342,6 +422,7 @@ impl Engine {
         for c in &mut self.classifiers {
             c.on_report(&mut cx, now);
         }
+        self.shared.clock(now, Clock::Report);
     }
 
     /// A `stats` event with the counters so far (`summary` at the end, `periodic` on a timer).
@@ -392,6 +473,21 @@ impl Engine {
         if self.now >= self.next_tick {
             self.tick();
         }
+    }
+
+    /// [`Engine::advance_to`] for a worker, stamped with the global index of the packet that
+    /// moved the clock: call it on every worker before each packet goes to its own (or at least
+    /// at every packet where one engine would tick), so every worker ticks and ends idle flows
+    /// exactly where one engine would.
+    pub fn advance_at(&mut self, now: Timestamp, index: u64) {
+        self.shared.at = At::new(index, Phase::Housekeeping);
+        self.advance_to(now);
+    }
+
+    /// Observations queued by a worker engine since the last call, in the order they were made
+    /// (stamps never decrease). Empty for one engine.
+    pub fn drain_observations(&mut self) -> std::vec::Drain<'_, (At, Observation)> {
+        self.shared.observations.drain(..)
     }
 
     /// Packet time of the newest packet seen.

@@ -5,6 +5,7 @@
 //! → [`flow`] (one bounded table of conversations) → [`classify`] (one module per protocol
 //! family) → [`event`] (the JSON contract) → [`output`] (sinks). [`engine`] wires them together.
 
+pub mod aggregate;
 pub mod audit;
 pub mod capture;
 pub mod classify;

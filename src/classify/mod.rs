@@ -17,6 +17,7 @@ pub mod mdt;
 pub use config::Config;
 pub use interest::Interest;
 
+use crate::aggregate::{Aggregator, At, Observation, Sink};
 use crate::decode::{proto_name, Decoded, Tunnel};
 use crate::event::{Body, Event, EventKind, FlowFields, Origin, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
@@ -27,26 +28,15 @@ use crate::time::Timestamp;
 /// Index of a classifier in the registry.
 pub type ClassifierId = u8;
 
-/// Every classifier, in the order they are offered an unclaimed flow. `flow_timeout_secs`
-/// is the engine's idle timeout: scan windows wait past it for their last probe to end.
-pub fn registry(config: &Config, flow_timeout_secs: u64) -> Vec<Box<dyn Classifier>> {
-    // One device inventory, fed by every OTA classifier and reported by the mDNS one.
-    let devices = mdns::devices::shared(config.ota.max_sessions);
+/// Every classifier, in the order they are offered an unclaimed flow.
+pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
     vec![
-        Box::new(arduino_ota::ArduinoOta::new(
-            &config.ota_ports,
-            &config.ota,
-            devices.clone(),
-        )),
-        Box::new(esphome::Esphome::new(&config.ota, devices.clone())),
-        Box::new(mdns::Mdns::new(config.ota.max_sessions, devices)),
-        Box::new(mdt::Mdt::new(config.mdt_max_entries)),
+        Box::new(arduino_ota::ArduinoOta::new(&config.ota_ports, &config.ota)),
+        Box::new(esphome::Esphome::new(&config.ota)),
+        Box::new(mdns::Mdns::new(config.ota.max_sessions)),
+        Box::new(mdt::Mdt::new()),
         // Last: the fallback for whatever no classifier above claims.
-        Box::new(anomaly::Anomaly::new(
-            &config.watch_ports,
-            &config.anomaly,
-            flow_timeout_secs,
-        )),
+        Box::new(anomaly::Anomaly::new(&config.watch_ports, &config.anomaly)),
     ]
 }
 
@@ -189,6 +179,18 @@ pub struct Context<'e> {
     pub counters: &'e mut Counters,
     pub interest: &'e mut Interest,
     events: &'e mut Vec<Event>,
+    observer: Observer<'e>,
+}
+
+/// Where a classifier's observations go (see [`crate::aggregate`]).
+pub enum Observer<'e> {
+    /// One engine: applied at once, its events among the engine's.
+    Inline(&'e mut Aggregator),
+    /// A worker engine: queued, stamped with where the packet stands in the global order.
+    Queue {
+        queue: &'e mut Vec<(At, Observation)>,
+        at: At,
+    },
 }
 
 impl<'e> Context<'e> {
@@ -198,6 +200,7 @@ impl<'e> Context<'e> {
         counters: &'e mut Counters,
         interest: &'e mut Interest,
         events: &'e mut Vec<Event>,
+        observer: Observer<'e>,
     ) -> Self {
         Context {
             config,
@@ -205,6 +208,22 @@ impl<'e> Context<'e> {
             counters,
             interest,
             events,
+            observer,
+        }
+    }
+
+    /// Hands a fact to the cross-flow tables (the aggregator).
+    pub fn observe(&mut self, obs: Observation) {
+        match &mut self.observer {
+            Observer::Inline(aggregator) => aggregator.observe_into(
+                obs,
+                &mut Sink {
+                    counters: self.counters,
+                    events: self.events,
+                    origin: self.origin,
+                },
+            ),
+            Observer::Queue { queue, at } => queue.push((*at, obs)),
         }
     }
 
@@ -225,8 +244,25 @@ impl<'e> Context<'e> {
         severity: Severity,
         body: Body,
     ) {
+        let event = self.flow_event(ts, pcap_cnt, flow, reverse, kind, severity, body);
+        self.emit(event);
+    }
+
+    /// The event [`Context::emit_flow_event`] would write, for an observation to carry (the
+    /// aggregator writes it when its table says so).
+    #[allow(clippy::too_many_arguments)]
+    pub fn flow_event(
+        &self,
+        ts: Timestamp,
+        pcap_cnt: Option<u64>,
+        flow: &mut Flow,
+        reverse: bool,
+        kind: impl EventKind,
+        severity: Severity,
+        body: Body,
+    ) -> Event {
         let flow_fields = flow.fields_oriented(self.config.community_id_seed, reverse);
-        let event = Event {
+        Event {
             timestamp: ts,
             flow_id: Some(flow.id),
             origin: self.origin.clone(),
@@ -243,8 +279,7 @@ impl<'e> Context<'e> {
                 depth: t.depth,
             }),
             body,
-        };
-        self.emit(event);
+        }
     }
 }
 

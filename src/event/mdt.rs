@@ -122,9 +122,15 @@ pub struct PimDetails {
 pub struct DataMdtJoinDetails {
     /// Join TLV type: 1 (IPv4 C-flow), 4 (IPv6 C-flow, IPv4 P-group), or an unknown type.
     pub tlv_type: u8,
-    /// The announcing PE: the IP source of the datagram (RFC 6037 §6.2), IPv4-mapped IPv6
-    /// written as IPv4 (RFC 6516 §3.2).
+    /// The announcing PE. In GRE to a default-MDT group: the tunnel's head (outer source), as
+    /// for PIM hellos. Bare: the IP source of the datagram (RFC 6037 §6.2), or the PE whose
+    /// in-MDT address that source is, once known. IPv4-mapped IPv6 written as IPv4 (RFC 6516
+    /// §3.2).
     pub pe: IpAddr,
+    /// The PE's own address inside the MDT (the datagram's IP source; what PIM hellos call
+    /// `neighbor`) when it differs from `pe`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_mdt_address: Option<IpAddr>,
     /// Customer source of the C-(S,G); absent for unknown TLV types.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub c_source: Option<IpAddr>,
@@ -166,8 +172,12 @@ pub struct MalformedDetails {
 /// A PE (provider edge router) seen sending MDT control traffic.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PeEntry {
-    /// The PE's address (outer GRE source, or the IP source of its Data-MDT Joins).
+    /// The PE's address (outer GRE source, or the IP source of its bare Data-MDT Joins).
     pub pe: IpAddr,
+    /// The PE's own addresses inside its MDTs (inner source of its hellos and joins) where they
+    /// differ from `pe`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_mdt_addresses: Vec<IpAddr>,
     /// Default-MDT groups this PE sent MDT control traffic to.
     pub default_mdts: Vec<IpAddr>,
     /// C-flows this PE mapped to a Data-MDT (its entries in `data_mdts`).

@@ -4,15 +4,17 @@
 //! once when a long-lived flow is first judged, then one update at its end).
 //!
 //! Pieces: [`guess`] (pure protocol guessers), [`behaviour`] (beacon / interactive heuristics),
-//! [`scan`] (probe windows per source), [`allowlist`] (silenced findings). docs/anomalies.md.
+//! [`allowlist`] (silenced findings). Scan windows span flows: probes go to the aggregator
+//! (`crate::aggregate::scan`). docs/anomalies.md.
 
 pub mod allowlist;
 pub mod behaviour;
 pub mod guess;
 pub mod periodic;
-pub mod scan;
 
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Resembled, Verdict};
+use crate::aggregate::scan::Probe;
+use crate::aggregate::Observation;
 use crate::decode::{TcpFlags, Transport};
 use crate::event::anomaly::{
     AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, ProtocolGuess, Reason,
@@ -23,7 +25,6 @@ use crate::flow::{Direction, RemovedBy};
 use crate::time::Timestamp;
 use allowlist::Allowlist;
 use behaviour::Record;
-use scan::{Closed, Probe, ScanConfig, ScanTracker};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -97,9 +98,6 @@ pub struct AnomalyFlow {
 pub struct Anomaly {
     ports: Vec<u16>,
     cfg: AnomalyConfig,
-    flow_timeout_secs: u64,
-    scans: ScanTracker,
-    closed: Vec<Closed>,
     pairs: periodic::PairTracker,
 }
 
@@ -130,22 +128,13 @@ fn seq_ge(a: u32, b: u32) -> bool {
 }
 
 impl Anomaly {
-    /// `ports`: the watched ports; `flow_timeout_secs`: the engine's idle timeout.
-    pub fn new(ports: &[u16], config: &AnomalyConfig, flow_timeout_secs: u64) -> Self {
+    /// `ports`: the watched ports. (Scan windows, which span flows, live in the aggregator.)
+    pub fn new(ports: &[u16], config: &AnomalyConfig) -> Self {
         let cfg = config.clone();
-        let scans = ScanTracker::new(ScanConfig {
-            hosts: cfg.scan_hosts,
-            ports: cfg.scan_ports,
-            window_secs: cfg.scan_window_secs,
-            max_sources: cfg.max_scan_sources,
-        });
         let pairs = periodic::PairTracker::new(cfg.max_beacon_pairs);
         Anomaly {
             ports: ports.to_vec(),
             cfg,
-            flow_timeout_secs,
-            scans,
-            closed: Vec::new(),
             pairs,
         }
     }
@@ -473,60 +462,6 @@ impl Anomaly {
             body,
         }
     }
-
-    fn flush_closed(&mut self, cx: &mut Context<'_>) {
-        for c in std::mem::take(&mut self.closed) {
-            for ev in c.released {
-                cx.emit(ev);
-            }
-            if let Some(s) = c.scan {
-                cx.counters.anomaly.fold_probes(s.probes_folded);
-                if self.silenced(
-                    cx,
-                    Reason::Scan,
-                    &[s.src_ip],
-                    s.ports.first().copied().filter(|_| s.ports.len() == 1),
-                    s.proto_number,
-                ) {
-                    continue;
-                }
-                let detail = format!(
-                    "{} probed {} target(s) on {} host(s), port(s) {:?}, over {} in {} s: {} scan",
-                    s.src_ip,
-                    s.target_count,
-                    s.host_count,
-                    s.ports,
-                    s.proto,
-                    s.window_end.secs_since(s.window_start).round(),
-                    s.kind.as_str()
-                );
-                let mut reasons = vec!["one source probed many targets on watched ports"];
-                if s.answered > 0 {
-                    reasons.push("some targets answered");
-                }
-                let ts = s.window_end;
-                let d = AnomalyDetails {
-                    reason: Reason::Scan,
-                    report: Report::Window,
-                    evidence: Evidence::default(),
-                    summary: None,
-                    beacon: None,
-                    interactive: None,
-                    error: None,
-                    severity_reasons: reasons,
-                    detail,
-                    scan: Some(s),
-                };
-                cx.emit(Event::global(
-                    ts,
-                    cx.origin.clone(),
-                    Reason::Scan,
-                    Severity::Medium,
-                    Body::Anomaly(Box::new(d)),
-                ));
-            }
-        }
-    }
 }
 
 impl Classifier for Anomaly {
@@ -684,17 +619,20 @@ impl Classifier for Anomaly {
                 last_seen: flow.last_seen,
                 answered: answered_probe,
             };
-            let held = if answered_probe { None } else { event.clone() };
-            let left = self.scans.record(p, held, &mut self.closed);
-            if let Some(ev) = left {
-                cx.emit(ev);
-            }
-            if answered_probe {
+            // An answered probe is written at once (before any window it closes); an unanswered
+            // one waits in its window for the verdict.
+            let held_event = if answered_probe {
                 if let Some(ev) = event {
                     cx.emit(ev);
                 }
-            }
-            self.flush_closed(cx);
+                None
+            } else {
+                event.map(Box::new)
+            };
+            cx.observe(Observation::Probe {
+                probe: p,
+                held_event,
+            });
             return;
         }
         if let Some(ev) = event {
@@ -702,16 +640,11 @@ impl Classifier for Anomaly {
         }
     }
 
-    fn on_tick(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        self.scans
-            .expire(now, self.flow_timeout_secs + 2, &mut self.closed);
-        self.flush_closed(cx);
+    fn on_tick(&mut self, cx: &mut Context<'_>, _now: Timestamp) {
         self.export_counters(cx);
     }
 
     fn on_finish(&mut self, cx: &mut Context<'_>, _now: Timestamp) {
-        self.scans.finish(&mut self.closed);
-        self.flush_closed(cx);
         self.export_counters(cx);
     }
 }
@@ -739,7 +672,6 @@ fn looks_like_mdt_join(flow: &Flow, st: Option<&AnomalyFlow>) -> bool {
 impl Anomaly {
     fn export_counters(&self, cx: &mut Context<'_>) {
         // Totals kept by the trackers: copied, not added.
-        cx.counters.anomaly.scan_windows_evicted = self.scans.evicted;
         cx.counters.anomaly.beacon_pairs_evicted = self.pairs.evicted;
     }
 }
@@ -754,7 +686,7 @@ mod tests {
 
     #[test]
     fn tcp_sampling_follows_sequence_numbers() {
-        let a = Anomaly::new(&[3232], &AnomalyConfig::default(), 120);
+        let a = Anomaly::new(&[3232], &AnomalyConfig::default());
         let mut st = AnomalyFlow::default();
         a.sample(&mut st, 0, Some(100), true, b""); // SYN: data starts at 101
         a.sample(&mut st, 0, Some(101), false, b"abc");

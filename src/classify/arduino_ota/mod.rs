@@ -6,7 +6,6 @@
 //! security findings. Facts: shared/docs/arduino-ota.md.
 
 pub mod acks;
-pub mod alert;
 pub mod config;
 pub mod firmware;
 pub mod parser;
@@ -16,8 +15,8 @@ pub mod transfer;
 
 pub use config::OtaConfig;
 
-use super::mdns::devices::SharedInventory;
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
+use crate::aggregate::Observation;
 use crate::decode::Transport;
 use crate::event::alert::{AlertDetails, AlertKind};
 use crate::event::arduino_ota::{
@@ -29,7 +28,6 @@ use crate::event::{AuthScheme as ReportedScheme, OtaOutcome, OtaProtocol};
 use crate::event::{Body, Event, Severity, TunnelFields};
 use crate::flow::RemovedBy;
 use crate::time::Timestamp;
-use alert::FailureTracker;
 use parser::{parse_auth_answer, parse_device_reply, parse_invitation, AuthScheme, DeviceReply};
 use session::{FlowRef, Session, SessionKey, Sessions, Stage};
 use transfer::{TransferFlow, TransferSummary};
@@ -49,25 +47,17 @@ pub struct ArduinoOta {
     ports: Vec<u16>,
     cfg: OtaConfig,
     sessions: Sessions,
-    failures: FailureTracker,
-    devices: SharedInventory,
 }
 
 impl ArduinoOta {
     /// `ports`: the UDP ports devices listen on.
-    pub fn new(ports: &[u16], config: &OtaConfig, devices: SharedInventory) -> Self {
+    pub fn new(ports: &[u16], config: &OtaConfig) -> Self {
         let cfg = config.clone();
         ArduinoOta {
-            devices,
             ports: ports.to_vec(),
             sessions: Sessions::new(
                 cfg.max_sessions,
                 std::time::Duration::from_secs(cfg.session_timeout_secs),
-            ),
-            failures: FailureTracker::new(
-                cfg.max_sessions,
-                cfg.bruteforce_threshold,
-                cfg.bruteforce_window_secs,
             ),
             cfg,
         }
@@ -277,10 +267,11 @@ impl ArduinoOta {
             device_port,
         };
         let reverse = towards_device(flow, &key);
-        self.devices
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .saw_mac(key.device, pkt.decoded.link.src_mac, pkt.ts);
+        cx.observe(Observation::DeviceSeen {
+            address: key.device,
+            mac: pkt.decoded.link.src_mac,
+            ts: pkt.ts,
+        });
         let Some(s) = self.sessions.touch(&key, pkt.ts) else {
             cx.counters.arduino_ota.orphan_replies += 1;
             return;
@@ -434,27 +425,21 @@ impl ArduinoOta {
                     Severity::Low,
                     Body::ArduinoOta(OtaDetails::AuthResult(details)),
                 );
-                if let Some(n) = self.failures.fail(key.uploader, pkt.ts) {
-                    let window = self.cfg.bruteforce_window_secs;
-                    let mut a = alert(
-                        format!(
-                            "{n} failed OTA password answers from {} within {window} s (last against {}:{})",
-                            key.uploader, key.device, key.device_port
-                        ),
-                        Some(scheme),
-                    );
-                    a.failures = Some(n);
-                    a.window_s = Some(window);
-                    self.alert(
-                        cx,
-                        pkt,
-                        flow,
-                        reverse,
-                        AlertKind::OtaAuthBruteforce,
-                        Severity::High,
-                        a,
-                    );
-                }
+                // The tracker spans every device of the uploader: the aggregator's.
+                let template = cx.flow_event(
+                    pkt.ts,
+                    Some(pkt.index),
+                    flow,
+                    reverse,
+                    AlertKind::OtaAuthBruteforce,
+                    Severity::High,
+                    Body::Alert(alert(String::new(), Some(scheme))),
+                );
+                cx.observe(Observation::AuthFailure {
+                    uploader: key.uploader,
+                    device_port: key.device_port,
+                    alert: Box::new(template),
+                });
             }
             DeviceReply::Error(text) => {
                 s.stage = Stage::DeviceError(format!("ERR: {text}"));
@@ -553,7 +538,7 @@ impl ArduinoOta {
         };
         if let super::AppState::ArduinoOta(st) = &flow.app {
             if let Some(tf) = &st.transfer {
-                self.record(&tf.session, &details, ts);
+                record(cx, &tf.session, &details, ts);
             }
         }
         // Flow fields of the device's connection: the device first (EVENTS.md).
@@ -575,7 +560,7 @@ impl ArduinoOta {
     fn end_session(&mut self, cx: &mut Context<'_>, s: Session, _now: Timestamp) {
         cx.interest.release_tcp_port(s.invitation.host_port);
         let details = transfer_details(&s, None, None);
-        self.record(&s, &details, s.last_seen);
+        record(cx, &s, &details, s.last_seen);
         cx.counters.arduino_ota.transfers += 1;
         let event = Event {
             timestamp: s.last_seen,
@@ -593,22 +578,24 @@ impl ArduinoOta {
     }
 }
 
-impl ArduinoOta {
-    /// Tells the device inventory how a session ended.
-    fn record(&self, s: &Session, d: &TransferDetails, ts: Timestamp) {
-        let fw = d.firmware.as_ref();
-        let update = LastUpdate {
-            timestamp: ts,
-            protocol: OtaProtocol::ArduinoOta,
-            outcome: d.outcome,
-            uploader: s.key.uploader,
-            image_md5: Some(d.image_md5.clone()),
-            project_name: fw.and_then(|f| f.project_name.clone()),
-            version: fw.and_then(|f| f.version.clone()),
-        };
-        let mut inv = self.devices.lock().unwrap_or_else(|p| p.into_inner());
-        inv.session(s.key.device, s.key.device_port, d.auth_scheme, update);
-    }
+/// Tells the device inventory how a session ended.
+fn record(cx: &mut Context<'_>, s: &Session, d: &TransferDetails, ts: Timestamp) {
+    let fw = d.firmware.as_ref();
+    let update = LastUpdate {
+        timestamp: ts,
+        protocol: OtaProtocol::ArduinoOta,
+        outcome: d.outcome,
+        uploader: s.key.uploader,
+        image_md5: Some(d.image_md5.clone()),
+        project_name: fw.and_then(|f| f.project_name.clone()),
+        version: fw.and_then(|f| f.version.clone()),
+    };
+    cx.observe(Observation::DeviceSession {
+        device: s.key.device,
+        port: s.key.device_port,
+        auth: d.auth_scheme,
+        update: Box::new(update),
+    });
 }
 
 fn tunnel_fields(t: crate::decode::Tunnel) -> TunnelFields {
@@ -781,7 +768,6 @@ impl Classifier for ArduinoOta {
         for s in self.sessions.take_idle(now) {
             self.end_session(cx, s, now);
         }
-        self.failures.expire(now);
     }
 
     fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {

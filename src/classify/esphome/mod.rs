@@ -4,13 +4,12 @@
 
 pub mod parser;
 
-use super::arduino_ota::alert::FailureTracker;
 use super::arduino_ota::firmware;
 use super::arduino_ota::reasm::Stream;
 use super::arduino_ota::transfer::round6;
 use super::arduino_ota::OtaConfig;
-use super::mdns::devices::SharedInventory;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
+use crate::aggregate::Observation;
 use crate::decode::{TcpFlags, Transport};
 use crate::event::alert::{AlertDetails, AlertKind};
 use crate::event::device::LastUpdate;
@@ -35,22 +34,14 @@ pub struct EsphomeFlow {
 }
 
 pub struct Esphome {
-    devices: SharedInventory,
     ports: Vec<u16>,
-    failures: FailureTracker,
     max_ooo: usize,
 }
 
 impl Esphome {
-    pub fn new(c: &OtaConfig, devices: SharedInventory) -> Self {
+    pub fn new(c: &OtaConfig) -> Self {
         Esphome {
-            devices,
             ports: c.esphome_ports.clone(),
-            failures: FailureTracker::new(
-                c.max_sessions,
-                c.bruteforce_threshold,
-                c.bruteforce_window_secs,
-            ),
             max_ooo: c.max_out_of_order_bytes,
         }
     }
@@ -139,9 +130,17 @@ impl Esphome {
             } else {
                 flow.endpoints.dst_port
             };
-            let mut inv = self.devices.lock().unwrap_or_else(|p| p.into_inner());
-            inv.saw_mac(device, st.device_mac, ts);
-            inv.session(device, port, details.auth, update);
+            cx.observe(Observation::DeviceSeen {
+                address: device,
+                mac: st.device_mac,
+                ts,
+            });
+            cx.observe(Observation::DeviceSession {
+                device,
+                port,
+                auth: details.auth,
+                update: Box::new(update),
+            });
         }
         cx.counters.esphome_ota.sessions += 1;
         cx.emit_flow_event(
@@ -178,21 +177,27 @@ impl Esphome {
             )),
             _ => {}
         }
-        if accepted == Some(false) {
-            if let Some(n) = self.failures.fail(client.0, ts) {
-                let mut a = alert(
-                    format!(
-                        "{n} failed ESPHome OTA password answers from {} within the window",
-                        client.0
-                    ),
-                    auth.unwrap_or(AuthScheme::Unknown),
-                );
-                a.failures = Some(n);
-                alerts.push((AlertKind::OtaAuthBruteforce, Severity::High, a));
-            }
-        }
+        let failed = (accepted == Some(false))
+            .then(|| alert(String::new(), auth.unwrap_or(AuthScheme::Unknown)));
         for (kind, sev, a) in alerts {
             cx.emit_flow_event(ts, pcap_cnt, flow, reverse, kind, sev, Body::Alert(a));
+        }
+        if let Some(a) = failed {
+            // The tracker spans every device of the uploader: the aggregator's.
+            let template = cx.flow_event(
+                ts,
+                pcap_cnt,
+                flow,
+                reverse,
+                AlertKind::OtaAuthBruteforce,
+                Severity::High,
+                Body::Alert(a),
+            );
+            cx.observe(Observation::AuthFailure {
+                uploader: client.0,
+                device_port: 0,
+                alert: Box::new(template),
+            });
         }
     }
 }
@@ -274,9 +279,5 @@ impl Classifier for Esphome {
             let last = flow.last_seen;
             self.report(cx, flow, last, None);
         }
-    }
-
-    fn on_tick(&mut self, _cx: &mut Context<'_>, now: Timestamp) {
-        self.failures.expire(now);
     }
 }

@@ -4,17 +4,15 @@
 //! changes what it says, and one `device` `inventory` event per device at the end of the run,
 //! merged with the OTA sessions and the MAC vendor (§5).
 
-pub mod devices;
 pub mod oui;
 pub mod parser;
 
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
+use crate::aggregate::Observation;
 use crate::decode::Transport;
-use crate::event::device::{AnnouncementDetails, DeviceDetails, DeviceEntry, DeviceKind};
-use crate::event::{Body, Event, Severity};
+use crate::event::device::{AnnouncementDetails, DeviceDetails, DeviceKind};
+use crate::event::{Body, Severity};
 use crate::flow::{BoundedMap, Departure};
-use crate::time::Timestamp;
-use devices::SharedInventory;
 use parser::Rdata;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -28,7 +26,6 @@ const SERVICES: [(&str, &str); 2] = [
 ];
 
 pub struct Mdns {
-    inventory: SharedInventory,
     /// Last announcement per instance, to report changes only; when full, the instance heard
     /// least recently is forgotten (its next announcement is reported again).
     last: BoundedMap<String, AnnouncementDetails>,
@@ -36,9 +33,8 @@ pub struct Mdns {
 
 impl Mdns {
     /// `capacity`: announcements remembered (one per instance), as many as OTA sessions.
-    pub fn new(capacity: usize, inventory: SharedInventory) -> Self {
+    pub fn new(capacity: usize) -> Self {
         Mdns {
-            inventory,
             // No idle expiry: an instance is forgotten only to make room.
             last: BoundedMap::new(capacity, Duration::MAX),
         }
@@ -165,21 +161,11 @@ impl Classifier for Mdns {
                     a.vendor = oui::vendor(mac);
                 }
             }
-            {
-                let mut inv = self.inventory.lock().unwrap_or_else(|p| p.into_inner());
-                let d = inv.entry(a.address, pkt.ts);
-                d.services.insert(a.service.to_string());
-                d.hostname = a.hostname.clone().or(d.hostname.take());
-                d.board = a.board.clone().or(d.board.take());
-                if a.service == "_arduino._tcp" {
-                    d.ota_port = a.ota_port.or(d.ota_port);
-                    d.auth_upload = a.auth_upload.or(d.auth_upload);
-                }
-                if a.mac.is_some() {
-                    d.mac = a.mac.clone();
-                    d.vendor = a.vendor;
-                }
-            }
+            // The inventory spans flows (a device's uploads are other IP pairs): the aggregator's.
+            cx.observe(Observation::DeviceAnnounced {
+                announcement: Box::new(a.clone()),
+                ts: pkt.ts,
+            });
             let key = format!("{}|{}", a.service, a.instance);
             if self.last.get(&key) == Some(&a) {
                 self.last.touch(&key, pkt.ts);
@@ -201,37 +187,5 @@ impl Classifier for Mdns {
             );
         }
         Verdict::Claim
-    }
-
-    fn on_report(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        let devices = self
-            .inventory
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .snapshot();
-        report_devices(cx, devices, now);
-    }
-
-    fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        let devices = self
-            .inventory
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain();
-        report_devices(cx, devices, now);
-    }
-}
-
-/// One `device` `inventory` event per device, stamped with when it was last seen.
-fn report_devices(cx: &mut Context<'_>, devices: Vec<DeviceEntry>, now: Timestamp) {
-    for d in devices {
-        let ts = d.last_seen.max(Timestamp(0)).min(now.max(d.last_seen));
-        cx.emit(Event::global(
-            ts,
-            cx.origin.clone(),
-            DeviceKind::Inventory,
-            Severity::Info,
-            Body::Device(DeviceDetails::Inventory(Box::new(d))),
-        ));
     }
 }

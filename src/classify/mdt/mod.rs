@@ -9,12 +9,12 @@ pub mod join;
 pub mod pim;
 
 use super::{AppState, Classifier, Context, Flow, Interest, Malformed, Pkt, Resembled, Verdict};
+use crate::aggregate::{FlowRef, Observation};
 use crate::decode::gre::GreSlice;
 use crate::decode::{DecodeError, Layer, Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
 use crate::event::mdt::{
-    DataMdtEntry, DataMdtJoinDetails, DefaultMdtDetails, DefaultMdtEntry, Evictions, Hello,
-    Inventory, JoinPrune, MalformedDetails, MalformedProtocol, MdtDetails, MdtKind, NeighborEntry,
-    NeighborState, PGroupEntry, PGroupRole, PeEntry, PimChange, PimDetails, SeenVia,
+    DataMdtJoinDetails, DefaultMdtDetails, Hello, JoinPrune, MalformedDetails, MalformedProtocol,
+    MdtDetails, MdtKind, PimDetails, SeenVia,
 };
 use crate::event::{Body, Event, FlowFields, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
@@ -23,8 +23,6 @@ use crate::stats::MdtCounters;
 use crate::time::Timestamp;
 use join::{parse_joins, JoinError, JoinTlv, MDT_PORT};
 use pim::{PimError, PimPacket, PimType};
-use std::collections::BTreeMap;
-use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Default bound on each MDT table (PE/group pairs, neighbours, C-flows, join/prune senders).
@@ -61,125 +59,15 @@ fn flow_state(flow: &mut Flow) -> &mut MdtFlow {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Seen {
-    first: Timestamp,
-    last: Timestamp,
-}
-
-impl Seen {
-    fn at(now: Timestamp) -> Self {
-        Seen {
-            first: now,
-            last: now,
-        }
-    }
-}
-
-/// Where a neighbour's Hellos come from, to write its expiry (which has no packet).
-#[derive(Debug)]
-struct HelloFlow {
-    flow_id: u64,
-    fields: FlowFields,
-    tunnel: Option<TunnelFields>,
-}
-
-#[derive(Debug)]
-struct Neighbor {
-    hello: Hello,
-    pe: Option<IpAddr>,
-    state: NeighborState,
-    restarts: u32,
-    hellos: u64,
-    seen: Seen,
-    flow: HelloFlow,
-}
-
-impl Neighbor {
-    /// Whether the holdtime ran out by `now` (0xffff never expires; no option = 105 s).
-    fn expired(&self, now: Timestamp) -> bool {
-        self.expires_at().is_some_and(|at| now > at)
-    }
-
-    /// When the holdtime runs out (RFC 7761 §4.3.1: 0xffff never; no option = 105 s).
-    fn expires_at(&self) -> Option<Timestamp> {
-        let hold = self.hello.holdtime.unwrap_or(105);
-        (hold != 0xffff).then(|| self.seen.last.saturating_add_secs(u64::from(hold)))
-    }
-}
-
-#[derive(Debug)]
-struct DataMdt {
-    p_group: IpAddr,
-    tlv_type: u8,
-    joins: u64,
-    data_packets: u64,
-    seen: Seen,
-}
-
-#[derive(Debug)]
-struct GroupTraffic {
-    packets: u64,
-    mpls_packets: u64,
-    seen: Seen,
-}
-
-/// Inserts into a bounded table. When it is full, the eighth of the entries seen longest ago
-/// makes room (one pass per batch, so a flood of new keys costs O(log n) per insert, amortised).
-/// Returns how many entries were dropped.
-fn insert_bounded<K: Ord + Clone, V>(
-    map: &mut BTreeMap<K, V>,
-    cap: usize,
-    key: K,
-    value: V,
-    last: impl Fn(&V) -> Timestamp,
-) -> u64 {
-    let cap = cap.max(1);
-    let mut evicted = 0;
-    if !map.contains_key(&key) && map.len() >= cap {
-        let batch = (cap / 8).max(1).min(map.len());
-        let mut ages: Vec<(Timestamp, K)> = map.iter().map(|(k, v)| (last(v), k.clone())).collect();
-        ages.select_nth_unstable_by(batch - 1, |a, b| a.0.cmp(&b.0));
-        for (_, k) in ages.drain(..batch) {
-            map.remove(&k);
-            evicted += 1;
-        }
-    }
-    map.insert(key, value);
-    evicted
-}
-
-/// Neighbours are per MDT: (default-MDT group or `None` for bare PIM, sender).
-type NeighborKey = (Option<IpAddr>, IpAddr);
-
-pub struct Mdt {
-    cap: usize,
-    default_mdts: BTreeMap<(IpAddr, IpAddr), Seen>,
-    neighbors: BTreeMap<NeighborKey, Neighbor>,
-    /// (PE, C-source, C-group) → P-group.
-    data_mdts: BTreeMap<(IpAddr, IpAddr, IpAddr), DataMdt>,
-    /// (MDT, sender, upstream) → digest of the last Join/Prune's groups and last seen.
-    join_prunes: BTreeMap<(Option<IpAddr>, IpAddr, IpAddr), (u64, Timestamp)>,
-    /// GRE to multicast groups: (PE, P-group) → traffic.
-    p_groups: BTreeMap<(IpAddr, IpAddr), GroupTraffic>,
-    /// GRE that did not decode, sent to a multicast group: (PE, P-group, reason), reported once.
-    gre_errors: BTreeMap<(IpAddr, IpAddr, &'static str), Seen>,
-    evictions: Evictions,
-}
+/// The MDT classifier: parses PIM, GRE and Data-MDT Joins and keeps what one flow already
+/// reported; the MDT tables (default MDTs, neighbours, C-flows, P-groups) are the aggregator's
+/// (`crate::aggregate::mdt`), fed observations.
+#[derive(Debug, Default)]
+pub struct Mdt;
 
 impl Mdt {
-    /// `max_entries`: the bound on each table.
-    pub fn new(max_entries: usize) -> Self {
-        Mdt {
-            cap: max_entries,
-            default_mdts: BTreeMap::new(),
-            neighbors: BTreeMap::new(),
-            data_mdts: BTreeMap::new(),
-            join_prunes: BTreeMap::new(),
-            p_groups: BTreeMap::new(),
-            gre_errors: BTreeMap::new(),
-            evictions: Evictions::default(),
-        }
+    pub fn new() -> Self {
+        Mdt
     }
 }
 
@@ -210,9 +98,22 @@ fn emit(
     sev: Severity,
     d: MdtDetails,
 ) {
+    let event = flow_event(cx, pkt, flow, kind, sev, d);
+    cx.emit(event);
+}
+
+/// The event [`emit`] writes, for an observation to carry.
+fn flow_event(
+    cx: &Context<'_>,
+    pkt: &Pkt<'_>,
+    flow: &mut Flow,
+    kind: MdtKind,
+    sev: Severity,
+    d: MdtDetails,
+) -> Event {
     let stored = std::mem::replace(&mut flow.tunnel, pkt.decoded.tunnel);
     let reverse = flow.endpoints.src != pkt.decoded.net.src;
-    cx.emit_flow_event(
+    let event = cx.flow_event(
         pkt.ts,
         Some(pkt.index),
         flow,
@@ -222,6 +123,19 @@ fn emit(
         Body::Mdt(d),
     );
     flow.tunnel = stored;
+    event
+}
+
+/// The flow and packet an MDT table's event about this packet names (as [`emit`] would).
+fn flow_ref(cx: &Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow) -> FlowRef {
+    let reverse = flow.endpoints.src != pkt.decoded.net.src;
+    FlowRef {
+        ts: pkt.ts,
+        pcap_cnt: Some(pkt.index),
+        flow_id: flow.id,
+        fields: flow.fields_oriented(cx.config.community_id_seed, reverse),
+        tunnel: pkt.decoded.tunnel.map(tunnel_fields),
+    }
 }
 
 /// The outermost IP source and destination of a frame that did not decode further.
@@ -266,47 +180,24 @@ fn join_error_counter<'c>(c: &'c mut MdtCounters, e: &JoinError) -> &'c mut u64 
     }
 }
 
-fn digest(jp: &JoinPrune) -> u64 {
-    // DefaultHasher::new() uses fixed keys: the same groups hash the same in every run.
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    jp.groups.hash(&mut h);
-    h.finish()
-}
-
 impl Mdt {
     /// Records a (PE, default-MDT group) pair revealed by control traffic; the first sighting
     /// is an event.
     fn see_default_mdt(
-        &mut self,
+        &self,
         cx: &mut Context<'_>,
         pkt: &Pkt<'_>,
         flow: &mut Flow,
         t: Tunnel,
         via: SeenVia,
     ) {
-        let key = (t.outer_src, t.outer_dst);
-        if let Some(seen) = self.default_mdts.get_mut(&key) {
-            seen.last = pkt.ts;
-            return;
-        }
-        let dropped = insert_bounded(
-            &mut self.default_mdts,
-            self.cap,
-            key,
-            Seen::at(pkt.ts),
-            |s| s.last,
-        );
-        if dropped > 0 {
-            self.evictions.default_mdts += dropped;
-            cx.counters.mdt.evicted_default_mdts += dropped;
-        }
         let d = DefaultMdtDetails {
             pe: t.outer_src,
             p_group: t.outer_dst,
             first_seen: pkt.ts,
             seen_via: via,
         };
-        emit(
+        let event = flow_event(
             cx,
             pkt,
             flow,
@@ -314,6 +205,11 @@ impl Mdt {
             Severity::Info,
             MdtDetails::DefaultMdt(d),
         );
+        cx.observe(Observation::DefaultMdtSeen {
+            pe: t.outer_src,
+            p_group: t.outer_dst,
+            event: Box::new(event),
+        });
     }
 
     fn malformed(
@@ -456,88 +352,12 @@ impl Mdt {
         h: Hello,
     ) {
         cx.counters.mdt.pim_hellos += 1;
-        let key = (base.default_mdt, base.neighbor);
-        let now = pkt.ts;
-        let leaving = h.holdtime == Some(0);
-        let mut previous_generation_id = None;
-        let hello_flow = |flow: &mut Flow| HelloFlow {
-            flow_id: flow.id,
-            fields: flow.fields_oriented(
-                cx.config.community_id_seed,
-                flow.endpoints.src != base.neighbor,
-            ),
-            tunnel: pkt.decoded.tunnel.map(tunnel_fields),
-        };
-        let change = match self.neighbors.get_mut(&key) {
-            None => {
-                let n = Neighbor {
-                    hello: h.clone(),
-                    pe: base.pe,
-                    state: if leaving {
-                        NeighborState::Left
-                    } else {
-                        NeighborState::Up
-                    },
-                    restarts: 0,
-                    hellos: 1,
-                    seen: Seen::at(now),
-                    flow: hello_flow(flow),
-                };
-                let dropped =
-                    insert_bounded(&mut self.neighbors, self.cap, key, n, |n| n.seen.last);
-                if dropped > 0 {
-                    self.evictions.pim_neighbors += dropped;
-                    cx.counters.mdt.evicted_pim_neighbors += dropped;
-                }
-                Some(if leaving {
-                    PimChange::Leaving
-                } else {
-                    PimChange::New
-                })
-            }
-            Some(n) => {
-                let gone = n.state != NeighborState::Up || n.expired(now);
-                if n.flow.flow_id != flow.id
-                    || n.flow.tunnel != pkt.decoded.tunnel.map(tunnel_fields)
-                {
-                    n.flow = hello_flow(flow);
-                }
-                let change = if leaving {
-                    (n.state != NeighborState::Left).then_some(PimChange::Leaving)
-                } else if gone {
-                    Some(PimChange::New)
-                } else if h.generation_id != n.hello.generation_id {
-                    n.restarts += 1;
-                    previous_generation_id = n.hello.generation_id;
-                    Some(PimChange::Restart)
-                } else if h != n.hello {
-                    Some(PimChange::Options)
-                } else {
-                    None
-                };
-                n.state = if leaving {
-                    NeighborState::Left
-                } else {
-                    NeighborState::Up
-                };
-                n.hello = h.clone();
-                n.pe = base.pe;
-                n.hellos += 1;
-                n.seen.last = now;
-                change
-            }
-        };
-        let Some(change) = change else {
-            cx.counters.mdt.pim_hello_refreshes += 1;
-            return;
-        };
-        let d = PimDetails {
-            change: Some(change),
-            previous_generation_id,
-            hello: Some(h),
-            ..base
-        };
-        emit_pim(cx, pkt, flow, d);
+        let flow = flow_ref(cx, pkt, flow);
+        cx.observe(Observation::PimHello {
+            base: Box::new(base),
+            hello: Box::new(h),
+            flow: Box::new(flow),
+        });
     }
 
     fn on_join_prune(
@@ -549,29 +369,12 @@ impl Mdt {
         jp: JoinPrune,
     ) {
         cx.counters.mdt.pim_join_prunes += 1;
-        let key = (base.default_mdt, base.neighbor, jp.upstream_neighbor);
-        let dg = digest(&jp);
-        match self.join_prunes.get_mut(&key) {
-            Some(entry) if entry.0 == dg => {
-                entry.1 = pkt.ts;
-                cx.counters.mdt.pim_join_prune_refreshes += 1;
-                return;
-            }
-            Some(entry) => *entry = (dg, pkt.ts),
-            None => {
-                let dropped =
-                    insert_bounded(&mut self.join_prunes, self.cap, key, (dg, pkt.ts), |e| e.1);
-                if dropped > 0 {
-                    self.evictions.join_prunes += dropped;
-                    cx.counters.mdt.evicted_join_prunes += dropped;
-                }
-            }
-        }
-        let d = PimDetails {
-            join_prune: Some(jp),
-            ..base
-        };
-        emit_pim(cx, pkt, flow, d);
+        let flow = flow_ref(cx, pkt, flow);
+        cx.observe(Observation::PimJoinPrune {
+            base: Box::new(base),
+            join_prune: Box::new(jp),
+            flow: Box::new(flow),
+        });
     }
 
     fn on_udp(
@@ -642,10 +445,20 @@ impl Mdt {
         tlv: JoinTlv<'_>,
     ) {
         cx.counters.mdt.join_tlvs += 1;
-        let pe = pkt.decoded.net.src.to_canonical();
+        // In a default MDT the join belongs to the PE at the tunnel's head, as its hellos do;
+        // the inner source is its address in the MDT.
+        let source = pkt.decoded.net.src.to_canonical();
+        let (pe, in_mdt_address) = match tunnel {
+            Some(t) => {
+                let pe = t.outer_src.to_canonical();
+                (pe, (source != pe).then_some(source))
+            }
+            None => (source, None),
+        };
         let mut d = DataMdtJoinDetails {
             tlv_type: tlv.tlv_type(),
             pe,
+            in_mdt_address,
             c_source: None,
             c_group: None,
             p_group: None,
@@ -690,55 +503,14 @@ impl Mdt {
                 return;
             }
         };
-        let (tlv_type, now) = (d.tlv_type, pkt.ts);
-        let key = (pe, c_source, c_group);
-        match self.data_mdts.get_mut(&key) {
-            Some(e) if e.p_group == p_group => {
-                e.joins += 1;
-                e.seen.last = now;
-                cx.counters.mdt.join_refreshes += 1;
-                return;
-            }
-            Some(e) => {
-                d.previous_p_group = Some(e.p_group);
-                *e = DataMdt {
-                    p_group,
-                    tlv_type,
-                    joins: 1,
-                    data_packets: 0,
-                    seen: Seen {
-                        first: e.seen.first,
-                        last: now,
-                    },
-                };
-            }
-            None => {
-                let e = DataMdt {
-                    p_group,
-                    tlv_type,
-                    joins: 1,
-                    data_packets: 0,
-                    seen: Seen::at(now),
-                };
-                let dropped =
-                    insert_bounded(&mut self.data_mdts, self.cap, key, e, |e| e.seen.last);
-                if dropped > 0 {
-                    self.evictions.data_mdts += dropped;
-                    cx.counters.mdt.evicted_data_mdts += dropped;
-                }
-            }
-        }
         d.c_source = Some(c_source);
         d.c_group = Some(c_group);
         d.p_group = Some(p_group);
-        emit(
-            cx,
-            pkt,
-            flow,
-            MdtKind::DataMdtJoin,
-            Severity::Info,
-            MdtDetails::DataMdtJoin(d),
-        );
+        let flow = flow_ref(cx, pkt, flow);
+        cx.observe(Observation::DataMdtJoin {
+            details: Box::new(d),
+            flow: Box::new(flow),
+        });
     }
 
     /// GRE to a multicast group: traffic per (PE, P-group); `inner` = the customer (S,G) when
@@ -752,211 +524,13 @@ impl Mdt {
         mpls: bool,
         now: Timestamp,
     ) {
-        match self.p_groups.get_mut(&(pe, group)) {
-            Some(g) => {
-                g.packets += 1;
-                g.mpls_packets += u64::from(mpls);
-                g.seen.last = now;
-            }
-            None => {
-                let g = GroupTraffic {
-                    packets: 1,
-                    mpls_packets: u64::from(mpls),
-                    seen: Seen::at(now),
-                };
-                let dropped = insert_bounded(&mut self.p_groups, self.cap, (pe, group), g, |g| {
-                    g.seen.last
-                });
-                if dropped > 0 {
-                    self.evictions.p_groups += dropped;
-                    cx.counters.mdt.evicted_p_groups += dropped;
-                }
-            }
-        }
-        if let Some((s, g)) = inner {
-            if let Some(e) = self.data_mdts.get_mut(&(pe, s, g)) {
-                if e.p_group == group {
-                    e.data_packets += 1;
-                    cx.counters.mdt.data_mdt_packets += 1;
-                }
-            }
-        }
-    }
-
-    fn inventory(&self, now: Timestamp) -> Inventory {
-        let mut pes: BTreeMap<IpAddr, PeEntry> = BTreeMap::new();
-        let mut groups: BTreeMap<IpAddr, DefaultMdtEntry> = BTreeMap::new();
-        for (&(pe, group), seen) in &self.default_mdts {
-            let p = pes.entry(pe).or_insert_with(|| PeEntry {
-                pe,
-                default_mdts: Vec::new(),
-                data_mdts: 0,
-                first_seen: seen.first,
-                last_seen: seen.last,
-            });
-            p.default_mdts.push(group);
-            p.first_seen = p.first_seen.min(seen.first);
-            p.last_seen = p.last_seen.max(seen.last);
-            let g = groups.entry(group).or_insert_with(|| DefaultMdtEntry {
-                p_group: group,
-                pes: Vec::new(),
-                first_seen: seen.first,
-                last_seen: seen.last,
-            });
-            g.pes.push(pe);
-            g.first_seen = g.first_seen.min(seen.first);
-            g.last_seen = g.last_seen.max(seen.last);
-        }
-        for (&(pe, _, _), e) in &self.data_mdts {
-            let p = pes.entry(pe).or_insert_with(|| PeEntry {
-                pe,
-                default_mdts: Vec::new(),
-                data_mdts: 0,
-                first_seen: e.seen.first,
-                last_seen: e.seen.last,
-            });
-            p.data_mdts += 1;
-            p.first_seen = p.first_seen.min(e.seen.first);
-            p.last_seen = p.last_seen.max(e.seen.last);
-        }
-        let state = |n: &Neighbor| match n.state {
-            NeighborState::Up if n.expired(now) => NeighborState::Expired,
-            other => other,
-        };
-        // DR election per MDT and address family (RFC 7761 §4.3.2): highest priority, then
-        // highest address; by address alone if any neighbour omits the priority option.
-        let link = |ctx: Option<IpAddr>, addr: IpAddr| (ctx, addr.is_ipv4());
-        let mut all_have_priority: BTreeMap<(Option<IpAddr>, bool), bool> = BTreeMap::new();
-        for (&(ctx, addr), n) in &self.neighbors {
-            if state(n) == NeighborState::Up {
-                let all = all_have_priority.entry(link(ctx, addr)).or_insert(true);
-                *all &= n.hello.dr_priority.is_some();
-            }
-        }
-        let mut dr: BTreeMap<(Option<IpAddr>, bool), (u32, IpAddr)> = BTreeMap::new();
-        for (&(ctx, addr), n) in &self.neighbors {
-            if state(n) != NeighborState::Up {
-                continue;
-            }
-            let l = link(ctx, addr);
-            let prio = if all_have_priority[&l] {
-                n.hello.dr_priority.unwrap_or(1)
-            } else {
-                0
-            };
-            let best = dr.entry(l).or_insert((prio, addr));
-            if (prio, addr) > *best {
-                *best = (prio, addr);
-            }
-        }
-        let pim_neighbors = self
-            .neighbors
-            .iter()
-            .map(|(&(ctx, addr), n)| NeighborEntry {
-                neighbor: addr,
-                default_mdt: ctx,
-                pe: n.pe,
-                dr_priority: n.hello.dr_priority,
-                dr: dr.get(&link(ctx, addr)).is_some_and(|b| b.1 == addr)
-                    && state(n) == NeighborState::Up,
-                holdtime: n.hello.holdtime,
-                generation_id: n.hello.generation_id,
-                state: state(n),
-                restarts: n.restarts,
-                hellos: n.hellos,
-                first_seen: n.seen.first,
-                last_seen: n.seen.last,
-            })
-            .collect();
-        let data_mdts = self
-            .data_mdts
-            .iter()
-            .map(|(&(pe, c_source, c_group), e)| DataMdtEntry {
-                pe,
-                c_source,
-                c_group,
-                p_group: e.p_group,
-                tlv_type: e.tlv_type,
-                joins: e.joins,
-                data_packets: e.data_packets,
-                first_seen: e.seen.first,
-                last_seen: e.seen.last,
-            })
-            .collect();
-        let data_groups: std::collections::BTreeSet<(IpAddr, IpAddr)> = self
-            .data_mdts
-            .iter()
-            .map(|(k, e)| (k.0, e.p_group))
-            .collect();
-        let p_groups = self
-            .p_groups
-            .iter()
-            .map(|(&(pe, p_group), g)| {
-                let role = if self.default_mdts.contains_key(&(pe, p_group)) {
-                    PGroupRole::Default
-                } else if data_groups.contains(&(pe, p_group)) {
-                    PGroupRole::Data
-                } else {
-                    PGroupRole::Unknown
-                };
-                PGroupEntry {
-                    pe,
-                    p_group,
-                    role,
-                    packets: g.packets,
-                    mpls_packets: g.mpls_packets,
-                    first_seen: g.seen.first,
-                    last_seen: g.seen.last,
-                }
-            })
-            .collect();
-        Inventory {
-            pes: pes.into_values().collect(),
-            default_mdts: groups.into_values().collect(),
-            pim_neighbors,
-            data_mdts,
-            p_groups,
-            evictions: self.evictions.clone(),
-        }
-    }
-
-    /// Neighbours whose holdtime ran out by `now` leave with a `pim` `expired` event, stamped
-    /// with the moment the holdtime ended.
-    fn expire_neighbors(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        for (&(default_mdt, neighbor), n) in self.neighbors.iter_mut() {
-            if n.state != NeighborState::Up || !n.expired(now) {
-                continue;
-            }
-            n.state = NeighborState::Expired;
-            cx.counters.mdt.pim_neighbors_expired += 1;
-            let d = PimDetails {
-                pim_type: PimType::Hello.name(),
-                pim_type_code: 0,
-                neighbor,
-                default_mdt,
-                pe: n.pe,
-                change: Some(PimChange::Expired),
-                previous_generation_id: None,
-                hello: Some(n.hello.clone()),
-                join_prune: None,
-                length: None,
-            };
-            let body = Body::Mdt(MdtDetails::Pim(Box::new(d)));
-            let at = n.expires_at().unwrap_or(now);
-            let mut e = Event::global(at, cx.origin.clone(), MdtKind::Pim, Severity::Info, body);
-            e.flow_id = Some(n.flow.flow_id);
-            e.flow = Some(n.flow.fields.clone());
-            e.tunnel = n.flow.tunnel.clone();
-            cx.emit(e);
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.default_mdts.is_empty()
-            && self.neighbors.is_empty()
-            && self.data_mdts.is_empty()
-            && self.join_prunes.is_empty()
-            && self.p_groups.is_empty()
+        cx.observe(Observation::GroupTraffic {
+            pe,
+            group,
+            inner,
+            mpls,
+            ts: now,
+        });
     }
 }
 
@@ -1037,22 +611,6 @@ impl Classifier for Mdt {
             return;
         }
         cx.counters.mdt.gre_errors_to_groups += 1;
-        let key = (pe, group, error.kind());
-        if let Some(seen) = self.gre_errors.get_mut(&key) {
-            seen.last = packet.ts;
-            return;
-        }
-        let dropped = insert_bounded(
-            &mut self.gre_errors,
-            self.cap,
-            key,
-            Seen::at(packet.ts),
-            |s| s.last,
-        );
-        if dropped > 0 {
-            self.evictions.gre_errors += dropped;
-            cx.counters.mdt.evicted_gre_errors += dropped;
-        }
         let d = MalformedDetails {
             protocol: MalformedProtocol::Gre,
             reason: error.kind(),
@@ -1082,38 +640,12 @@ impl Classifier for Mdt {
                 IPPROTO_GRE,
             ),
         });
-        cx.emit(e);
-    }
-
-    fn on_tick(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        self.expire_neighbors(cx, now);
-    }
-
-    fn on_report(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        self.report_inventory(cx, now);
-    }
-
-    fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        self.report_inventory(cx, now);
-    }
-}
-
-impl Mdt {
-    /// The `inventory` event: PEs, default MDTs, neighbours, C-flows (nothing when empty).
-    fn report_inventory(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        if self.is_empty() {
-            return;
-        }
-        self.expire_neighbors(cx, now);
-        let inv = self.inventory(now);
-        let body = Body::Mdt(MdtDetails::Inventory(Box::new(inv)));
-        cx.emit(Event::global(
-            now,
-            cx.origin.clone(),
-            MdtKind::Inventory,
-            Severity::Info,
-            body,
-        ));
+        cx.observe(Observation::GreError {
+            pe,
+            group,
+            reason: error.kind(),
+            event: Box::new(e),
+        });
     }
 }
 
@@ -1131,65 +663,5 @@ fn resembles_join(pkt: &Pkt<'_>, payload: &[u8], tunnelled: bool) -> bool {
         [1, hi, lo, ..] => u16::from_be_bytes([*hi, *lo]) == 16,
         [4, hi, lo, ..] => u16::from_be_bytes([*hi, *lo]) == 40,
         _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_full_table_drops_its_oldest_eighth() {
-        let mut m: BTreeMap<u32, Timestamp> = BTreeMap::new();
-        for k in 0..16u32 {
-            // Key k last seen at 100 - k: the highest keys are the oldest.
-            assert_eq!(
-                insert_bounded(&mut m, 16, k, Timestamp(100 - i64::from(k)), |t| *t),
-                0
-            );
-        }
-        // Updating a present key never evicts.
-        assert_eq!(insert_bounded(&mut m, 16, 3, Timestamp(500), |t| *t), 0);
-        assert_eq!(insert_bounded(&mut m, 16, 99, Timestamp(1000), |t| *t), 2);
-        assert_eq!(m.len(), 15);
-        assert!(!m.contains_key(&15) && !m.contains_key(&14) && m.contains_key(&13));
-        // A cap of 1 (or 0) keeps exactly the newest entry.
-        let mut one: BTreeMap<u32, Timestamp> = BTreeMap::new();
-        insert_bounded(&mut one, 0, 1, Timestamp(1), |t| *t);
-        assert_eq!(insert_bounded(&mut one, 0, 2, Timestamp(2), |t| *t), 1);
-        assert_eq!(one.keys().copied().collect::<Vec<_>>(), [2]);
-    }
-
-    #[test]
-    fn neighbour_expiry_follows_the_holdtime() {
-        let mut n = Neighbor {
-            hello: Hello {
-                holdtime: Some(17),
-                ..Hello::default()
-            },
-            pe: None,
-            state: NeighborState::Up,
-            restarts: 0,
-            hellos: 1,
-            seen: Seen::at(Timestamp(1_000_000)),
-            flow: HelloFlow {
-                flow_id: 1,
-                fields: FlowFields {
-                    src_ip: "192.0.2.1".parse().unwrap(),
-                    src_port: None,
-                    dest_ip: "224.0.0.13".parse().unwrap(),
-                    dest_port: None,
-                    proto: "PIM",
-                    community_id: String::new(),
-                },
-                tunnel: None,
-            },
-        };
-        assert_eq!(n.expires_at(), Some(Timestamp(18_000_000)));
-        assert!(!n.expired(Timestamp(18_000_000)) && n.expired(Timestamp(18_000_001)));
-        n.hello.holdtime = None; // RFC 7761 §4.11 Default_Hello_Holdtime, 105 s
-        assert_eq!(n.expires_at(), Some(Timestamp(106_000_000)));
-        n.hello.holdtime = Some(0xffff);
-        assert_eq!(n.expires_at(), None);
     }
 }

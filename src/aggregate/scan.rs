@@ -34,6 +34,7 @@ pub struct ScanConfig {
 }
 
 /// One probe flow as it ended.
+#[derive(Clone, Debug)]
 pub struct Probe {
     pub src: IpAddr,
     pub dst: IpAddr,
@@ -127,6 +128,14 @@ impl ScanTracker {
         }
         if !self.windows.contains_key(&key) {
             self.order.insert((p.first_seen, key.0, key.1));
+        } else if let Some(w) = self.windows.get_mut(&key) {
+            // Probes reach the window in the order their flows end (per worker when sharded):
+            // the window starts at the earliest probe's first packet, whichever ended first.
+            if p.first_seen < w.start {
+                self.order.remove(&(w.start, key.0, key.1));
+                w.start = p.first_seen;
+                self.order.insert((w.start, key.0, key.1));
+            }
         }
         let w = self.windows.entry(key).or_insert_with(|| Window {
             start: p.first_seen,

@@ -1,16 +1,17 @@
-//! Security findings about OTA updates (`alert` events, shared/docs/EVENTS.md) and the bounded
-//! per-source failure tracker behind `ota_auth_bruteforce`.
+//! The bounded per-source failure tracker behind the `ota_auth_bruteforce` alert: failed OTA
+//! password answers of one uploader, across every device and flow.
 
+use crate::flow::BoundedMap;
 use crate::time::Timestamp;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::time::Duration;
 
 /// Failed auth answers per source address in a sliding window. Holds at most `capacity`
-/// sources (the one whose last failure is oldest goes first) and `threshold` times each.
-#[derive(Debug)]
+/// sources (the one whose last failure is oldest goes first, counted) and `threshold` times
+/// each; a source with no failure in the window is forgotten.
 pub struct FailureTracker {
-    sources: HashMap<IpAddr, Source>,
-    capacity: usize,
+    sources: BoundedMap<IpAddr, Source>,
     threshold: u32,
     window_us: i64,
     pub evicted: u64,
@@ -26,8 +27,7 @@ struct Source {
 impl FailureTracker {
     pub fn new(capacity: usize, threshold: u32, window_secs: u64) -> Self {
         FailureTracker {
-            sources: HashMap::new(),
-            capacity: capacity.max(1),
+            sources: BoundedMap::new(capacity, Duration::from_secs(window_secs)),
             threshold: threshold.max(1),
             window_us: (window_secs as i64).saturating_mul(1_000_000),
             evicted: 0,
@@ -37,18 +37,10 @@ impl FailureTracker {
     /// Records a failure; returns the count in the window when it reaches the threshold (once
     /// per window per source).
     pub fn fail(&mut self, src: IpAddr, now: Timestamp) -> Option<u32> {
-        if !self.sources.contains_key(&src) && self.sources.len() >= self.capacity {
-            let oldest = self
-                .sources
-                .iter()
-                .min_by_key(|(_, s)| s.times.back().copied().unwrap_or_default())
-                .map(|(ip, _)| *ip);
-            if let Some(ip) = oldest {
-                self.sources.remove(&ip);
-                self.evicted += 1;
-            }
+        let (s, evicted) = self.sources.touch_or_insert_with(src, now, Source::default);
+        if evicted.is_some() {
+            self.evicted += 1;
         }
-        let s = self.sources.entry(src).or_default();
         while s
             .times
             .front()
@@ -70,9 +62,8 @@ impl FailureTracker {
 
     /// Forgets sources with no failure in the window.
     pub fn expire(&mut self, now: Timestamp) {
-        let w = self.window_us;
-        self.sources
-            .retain(|_, s| s.times.back().is_some_and(|t| now.micros_since(*t) <= w));
+        let mut gone = Vec::new();
+        self.sources.expire(now, &mut gone);
     }
 
     pub fn len(&self) -> usize {
