@@ -9,7 +9,6 @@ pub mod acks;
 pub mod config;
 pub mod firmware;
 pub mod parser;
-pub mod reasm;
 pub mod session;
 pub mod transfer;
 

@@ -5,11 +5,11 @@
 
 use super::acks::Acks;
 use super::firmware;
-use super::reasm::Stream;
 use super::session::Session;
 use crate::decode::{TcpFlags, TcpView};
 use crate::event::arduino_ota::Firmware;
 use crate::event::OtaOutcome;
+use crate::flow::reasm::Stream;
 use crate::time::Timestamp;
 use md5::{Digest, Md5};
 use std::net::IpAddr;

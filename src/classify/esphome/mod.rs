@@ -5,7 +5,6 @@
 pub mod parser;
 
 use super::arduino_ota::firmware;
-use super::arduino_ota::reasm::Stream;
 use super::arduino_ota::transfer::round6;
 use super::arduino_ota::OtaConfig;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
@@ -15,6 +14,7 @@ use crate::event::alert::{AlertDetails, AlertKind};
 use crate::event::device::LastUpdate;
 use crate::event::esphome::{EsphomeDetails, EsphomeKind};
 use crate::event::{AuthScheme, Body, OtaOutcome, OtaProtocol, Severity};
+use crate::flow::reasm::Stream;
 use crate::flow::RemovedBy;
 use crate::time::Timestamp;
 use std::net::IpAddr;
