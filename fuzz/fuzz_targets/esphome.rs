@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use watch3232::classify::anomaly::guess::simple::esphome_magic;
-use watch3232::classify::arduino_ota::firmware::HEAD_LEN;
+use watch3232::classify::ota::firmware::HEAD_LEN;
 use watch3232::classify::esphome::parser::{error_name, magic_prefix, Session};
 
 fuzz_target!(|data: &[u8]| {

@@ -13,6 +13,7 @@ pub mod esphome;
 mod interest;
 pub mod mdns;
 pub mod mdt;
+pub mod ota;
 
 pub use config::Config;
 pub use interest::Interest;

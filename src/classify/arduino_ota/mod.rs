@@ -2,17 +2,16 @@
 //!
 //! `parser` reads the UDP messages; `session` ties the invitation, the challenge, the answer
 //! (from any source port) and the device's verdict into one session; `transfer` follows the
-//! device's TCP connection back to the uploader (`acks`, `reasm`, `firmware`); `alert` holds the
-//! security findings. Facts: shared/docs/arduino-ota.md.
+//! device's TCP connection back to the uploader (`acks`; reassembly is `flow::reasm`, the image
+//! parser `ota::firmware`). Facts: shared/docs/arduino-ota.md.
 
 pub mod acks;
-pub mod config;
-pub mod firmware;
 pub mod parser;
 pub mod session;
 pub mod transfer;
 
-pub use config::OtaConfig;
+use super::ota::alert::AlertSubject;
+use super::ota::{round6, OtaConfig};
 
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::aggregate::Observation;
@@ -205,17 +204,14 @@ impl ArduinoOta {
         );
         if let Some(allow) = &self.cfg.uploader_allowlist {
             if !allow.contains(&uploader) {
-                let d = AlertDetails {
+                let subject = AlertSubject {
                     protocol: OtaProtocol::ArduinoOta,
-                    detail: format!("{uploader} is not an allowed OTA uploader; it invited {device}:{device_port} to take a firmware image"),
                     session_id: Some(session_id),
                     flow_id: Some(flow.id),
                     uploader,
                     device,
-                    auth_scheme: None,
-                    failures: None,
-                    window_s: None,
                 };
+                let d = subject.details(format!("{uploader} is not an allowed OTA uploader; it invited {device}:{device_port} to take a firmware image"), None);
                 self.alert(
                     cx,
                     pkt,
@@ -278,17 +274,15 @@ impl ArduinoOta {
         s.last_pcap_cnt = pkt.index;
         let session_id = s.id;
         let flow_id = flow.id;
-        let alert = |detail: String, scheme: Option<ReportedScheme>| AlertDetails {
+        let subject = AlertSubject {
             protocol: OtaProtocol::ArduinoOta,
-            detail,
             session_id: Some(session_id),
             flow_id: Some(flow_id),
             uploader: key.uploader,
             device: key.device,
-            auth_scheme: scheme,
-            failures: None,
-            window_s: None,
         };
+        let alert =
+            |detail: String, scheme: Option<ReportedScheme>| subject.details(detail, scheme);
         match reply {
             DeviceReply::Auth { scheme, nonce } => {
                 s.stage = Stage::Challenged {
@@ -633,7 +627,7 @@ fn transfer_details(
         md5_match: t.and_then(|t| t.md5_match),
         device_message: message,
         duration_s: t.map_or_else(
-            || transfer::round6(s.last_seen.secs_since(s.started)),
+            || round6(s.last_seen.secs_since(s.started)),
             |t| t.duration_s,
         ),
         throughput_bps: t.and_then(|t| t.throughput_bps),
