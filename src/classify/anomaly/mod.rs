@@ -12,6 +12,7 @@ pub mod behaviour;
 pub mod guess;
 pub mod periodic;
 
+use super::mdt;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Resembled, Verdict};
 use crate::aggregate::scan::Probe;
 use crate::aggregate::Observation;
@@ -650,11 +651,11 @@ fn looks_like_mdt_join(flow: &Flow, st: Option<&AnomalyFlow>) -> bool {
         .map(|r| r.len as usize);
     e.proto == crate::decode::IPPROTO_UDP
         && e.dst_port == 3232
-        && guess::simple::is_all_pim_routers(e.dst)
+        && mdt::probe::is_all_pim_routers(e.dst)
         && first.is_some_and(|n| {
             st.sample[0]
                 .get(..n)
-                .is_some_and(guess::simple::mdt_join_tlvs)
+                .is_some_and(mdt::probe::is_join_tlvs_only)
         })
 }
 

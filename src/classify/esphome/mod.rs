@@ -3,6 +3,7 @@
 //! claimed (never anomalies) and reported once, at their end, as an `esphome_ota` `session`.
 
 pub mod parser;
+pub mod probe;
 
 use super::ota::alert::AlertSubject;
 use super::ota::{firmware, round6, OtaConfig};
