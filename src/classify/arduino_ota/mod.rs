@@ -1,12 +1,13 @@
 //! ArduinoOTA ("espota"): ESP32 (UDP 3232), ESP8266 (8266) and RP2040 (2040) firmware updates.
 //!
-//! `parser` reads the UDP messages; `session` ties the invitation, the challenge, the answer
+//! `parser` reads the UDP messages (`probe` tells an attempt at one); `session` ties the invitation, the challenge, the answer
 //! (from any source port) and the device's verdict into one session; `transfer` follows the
 //! device's TCP connection back to the uploader (`acks`; reassembly is `flow::reasm`, the image
 //! parser `ota::firmware`). Facts: shared/docs/arduino-ota.md.
 
 pub mod acks;
 pub mod parser;
+pub mod probe;
 pub mod session;
 pub mod transfer;
 
@@ -722,8 +723,7 @@ impl Classifier for ArduinoOta {
                 return Verdict::Claim;
             }
         }
-        if !ours && self.is_device_port(udp.dst_port) && parser::looks_like_invitation(udp.payload)
-        {
+        if !ours && self.is_device_port(udp.dst_port) && probe::looks_like_invitation(udp.payload) {
             if let Err(e) = parse_invitation(udp.payload) {
                 cx.counters.arduino_ota.malformed_invitations += 1;
                 flow.malformed = Some(super::Malformed {
