@@ -4,6 +4,7 @@
 //! Time is packet time, so a capture file replays exactly as it was recorded.
 
 use crate::aggregate::{Aggregator, At, Observation, Phase, Sink};
+use crate::artifact::{Artifact, Artifacts};
 use crate::classify::{
     self, dir_index, AppState, Classifier, Context, Flow, Interest, Observer, Pkt, Verdict,
 };
@@ -38,16 +39,6 @@ impl Default for Config {
     }
 }
 
-/// Reads the classifier settings through the engine's (`config.ota_ports`), as callers that
-/// only read them (the live filter's port list) did before the settings were layered.
-impl std::ops::Deref for Config {
-    type Target = classify::Config;
-
-    fn deref(&self) -> &classify::Config {
-        &self.classify
-    }
-}
-
 /// How often (in packet time) idle flows are swept and classifiers ticked.
 const TICK_MICROS: i64 = 1_000_000;
 
@@ -60,6 +51,8 @@ pub struct Engine {
     removed: Vec<Removed<Flow>>,
     now: Timestamp,
     next_tick: Timestamp,
+    /// Ticks come from [`Engine::tick_to`] (a shard of a sharded read), not from `process`.
+    external_clock: bool,
     kernel: Option<KernelDrops>,
 }
 
@@ -76,6 +69,7 @@ struct Shared {
     observations: Vec<(At, Observation)>,
     /// Where the engine stands in the global packet order, to stamp queued observations.
     at: At,
+    artifacts: Artifacts,
 }
 
 impl Shared {
@@ -94,6 +88,7 @@ impl Shared {
             &mut self.counters,
             &mut self.interest,
             &mut self.events,
+            &mut self.artifacts,
             observer,
         )
     }
@@ -148,7 +143,8 @@ impl Engine {
 
     fn with_mode(config: Config, worker: bool) -> Self {
         let classifiers = classify::registry(&config.classify);
-        let aggregator = Aggregator::new(&config.classify, config.flow_timeout_secs);
+        let aggregator =
+            Aggregator::new(&config.classify.aggregate_settings(config.flow_timeout_secs));
         assert!(
             classifiers.len() <= 32,
             "the declined mask holds 32 classifiers"
@@ -169,11 +165,13 @@ impl Engine {
                 worker,
                 observations: Vec::new(),
                 at: At::new(0, Phase::Packet),
+                artifacts: Artifacts::default(),
             },
             classifiers,
             removed: Vec::new(),
             now: Timestamp::default(),
             next_tick: Timestamp::default(),
+            external_clock: false,
             kernel: None,
         }
     }
@@ -191,6 +189,11 @@ impl Engine {
         self.shared.origin = origin;
     }
 
+    /// The source of the packets being processed.
+    pub fn origin(&self) -> &Origin {
+        &self.shared.origin
+    }
+
     pub fn counters_mut(&mut self) -> &mut Counters {
         &mut self.shared.counters
     }
@@ -203,6 +206,25 @@ impl Engine {
     #[inline]
     pub fn has_events(&self) -> bool {
         !self.shared.events.is_empty()
+    }
+
+    /// Files waiting to be written (extracted firmware), oldest first. The driver writes them
+    /// before it drains the events, which name them.
+    pub fn take_artifacts(&mut self) -> Vec<Artifact> {
+        if self.shared.artifacts.is_empty() {
+            return Vec::new();
+        }
+        self.shared.artifacts.take()
+    }
+
+    /// `artifact` could not be written: its event (not drained yet) and the counters say so.
+    pub fn artifact_not_written(&mut self, artifact: &Artifact, error: &std::io::Error) {
+        classify::arduino_ota::firmware_not_written(
+            &mut self.shared.events,
+            &mut self.shared.counters,
+            artifact,
+            error,
+        );
     }
 
     /// Events produced since the last call, in order.
@@ -223,21 +245,16 @@ impl Engine {
         if packet.ts > self.now {
             self.now = packet.ts;
         }
-        if self.now >= self.next_tick {
+        if self.now >= self.next_tick && !self.external_clock {
             self.shared.at = At::new(global, Phase::Housekeeping);
             self.tick();
         }
         self.shared.at = At::new(global, Phase::Packet);
-        // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder. This is
-        // `wanted` for an untunnelled UDP/TCP packet; change both together.
+        // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder. The
+        // pre-filter's one decision, as `wanted` takes it after the full decoder.
         match decode::fast::peek(packet.link, packet.data) {
             decode::fast::Peek::Ports(proto, src, dst) => {
-                let by_port = if proto == decode::IPPROTO_UDP {
-                    self.shared.interest.udp(src, dst)
-                } else {
-                    self.shared.interest.tcp(src, dst)
-                };
-                if !by_port && !self.shared.interest.protocol(proto) {
+                if !self.shared.interest.wants(proto, Some((src, dst)), false) {
                     return;
                 }
             }
@@ -282,22 +299,17 @@ impl Engine {
         tracing::debug!(error = %e, "packet not decoded");
     }
 
-    /// The cheap reject: two bitmap reads for TCP/UDP, one for other protocols. (`process`
-    /// applies the same test before decoding when `decode::fast::peek` can read the ports.)
+    /// The pre-filter's decision on a decoded packet (`process` takes the same decision before
+    /// decoding when `decode::fast::peek` can read the ports). Fragments are counted, not wanted.
     #[inline]
     fn wanted(&mut self, d: &Decoded<'_>) -> bool {
-        let by_port = match d.transport {
-            Transport::Udp(u) => self.shared.interest.udp(u.src_port, u.dst_port),
-            Transport::Tcp(t) => self.shared.interest.tcp(t.src_port, t.dst_port),
-            Transport::Fragment => {
-                self.shared.counters.fragments += 1;
-                return false;
-            }
-            Transport::Other(_) => false,
-        };
-        by_port
-            || self.shared.interest.protocol(d.net.proto)
-            || (d.tunnel.is_some() && self.shared.interest.tunnelled)
+        if matches!(d.transport, Transport::Fragment) {
+            self.shared.counters.fragments += 1;
+            return false;
+        }
+        self.shared
+            .interest
+            .wants(d.net.proto, d.ports(), d.tunnel.is_some())
     }
 
     fn dispatch(&mut self, packet: &Packet<'_>, d: &Decoded<'_>) {
@@ -395,14 +407,53 @@ impl Engine {
 
     /// End of input: flush every flow, let classifiers report, and append the `stats` summary.
     pub fn finish(&mut self) {
+        self.finish_without_summary();
+        let summary = self.stats_event(StatsKind::Summary);
+        self.shared.events.push(summary);
+    }
+
+    /// [`Engine::finish`] without the summary: a shard of a sharded run, whose counters the
+    /// driver merges into one summary.
+    pub fn finish_without_summary(&mut self) {
         while self.flush_flows(usize::MAX) {}
         let mut cx = self.shared.context();
         for c in &mut self.classifiers {
             c.on_finish(&mut cx, self.now);
         }
         self.shared.clock(self.now, Clock::Finish);
-        let summary = self.stats_event(StatsKind::Summary);
-        self.shared.events.push(summary);
+    }
+
+    /// Hands the clock to the caller: `process` no longer ticks, [`Engine::tick_to`] does. The
+    /// shards of a sharded read tick at the packet times one engine would have, so flow expiry
+    /// and classifier ticks agree with a single engine.
+    pub fn use_external_clock(&mut self) {
+        self.external_clock = true;
+    }
+
+    /// Moves the clock to `now` (never back) and ticks: what `process` does when a packet
+    /// crosses the next tick.
+    pub fn tick_to(&mut self, now: Timestamp) {
+        self.set_clock(now);
+        self.tick();
+    }
+
+    /// [`Engine::tick_to`] for a worker: the tick comes before the packet whose index in the
+    /// whole run is `global`, the stamp of what the tick observes.
+    pub fn tick_to_at(&mut self, now: Timestamp, global: u64) {
+        self.shared.at = At::new(global, Phase::Housekeeping);
+        self.tick_to(now);
+    }
+
+    /// Whether a worker has observations waiting for [`Engine::drain_observations`].
+    pub fn has_observations(&self) -> bool {
+        !self.shared.observations.is_empty()
+    }
+
+    /// Moves the clock to `now` (never back) without ticking.
+    pub fn set_clock(&mut self, now: Timestamp) {
+        if now > self.now {
+            self.now = now;
+        }
     }
 
     /// Ends up to `max` of the flows still open (end of input), reporting them; returns whether
@@ -427,10 +478,19 @@ impl Engine {
 
     /// A `stats` event with the counters so far (`summary` at the end, `periodic` on a timer).
     pub fn stats_event(&mut self, kind: StatsKind) -> Event {
+        let details = self.stats_details();
+        self.shared.counters.events.stats += 1;
+        let origin = self.shared.origin.clone();
+        let body = Body::Stats(Box::new(details));
+        Event::global(self.now, origin, kind, Severity::Info, body)
+    }
+
+    /// The counters so far, as a `stats` event carries them.
+    pub fn stats_details(&self) -> StatsDetails {
         let t = self.flows.stats();
         let c = &self.shared.counters;
         let has_files = c.files_read + c.files_failed > 0;
-        let details = StatsDetails {
+        StatsDetails {
             packets: c.packets,
             bytes: c.bytes,
             decode_errors: c.decode_errors,
@@ -457,11 +517,7 @@ impl Engine {
                 truncated: c.files_truncated,
             }),
             ..StatsDetails::default()
-        };
-        self.shared.counters.events.stats += 1;
-        let origin = self.shared.origin.clone();
-        let body = Body::Stats(Box::new(details));
-        Event::global(self.now, origin, kind, Severity::Info, body)
+        }
     }
 
     /// Moves the clock forward without a packet (live capture on a quiet link), so idle flows

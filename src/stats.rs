@@ -8,9 +8,6 @@ use crate::event::anomaly::Reason;
 use crate::event::Body;
 use std::collections::BTreeMap;
 
-// Kept while `src/cli` still imports the stats objects from here; they live in `event::stats`.
-pub use crate::event::stats::{KernelDrops, MemoryStats, OutputStats};
-
 /// Counters kept while packets flow; cheap to bump on every packet.
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
@@ -30,12 +27,13 @@ pub struct Counters {
     pub mdns: MdnsCounters,
     pub mdt: MdtCounters,
     pub anomaly: AnomalyCounters,
+    pub aggregate: AggregateCounters,
     /// Flows no classifier claimed, and their packets (`flows.unclassified`,
     /// `packets.unclassified`).
     pub unclassified_flows: u64,
     pub unclassified_packets: u64,
-    /// Counters named by callers outside the packet path (the live capture's filter updates).
-    pub other: BTreeMap<&'static str, u64>,
+    /// The live capture's kernel filter changes.
+    pub capture: CaptureCounters,
     pub events: EventCounts,
     pub files_read: u64,
     pub files_failed: u64,
@@ -43,23 +41,16 @@ pub struct Counters {
 }
 
 impl Counters {
-    /// Bumps a counter outside the packet path by name (e.g. `capture.filter_updates`).
-    pub fn bump(&mut self, name: &'static str) {
-        self.add(name, 1);
-    }
-
-    pub fn add(&mut self, name: &'static str, n: u64) {
-        *self.other.entry(name).or_default() += n;
-    }
-
     /// The named counters of the `stats` event (`classifiers`), sorted by name.
     pub fn classifier_map(&self) -> BTreeMap<&'static str, u64> {
-        let mut map = self.other.clone();
+        let mut map = BTreeMap::new();
+        self.capture.export_fields(&mut map);
         self.arduino_ota.export_fields(&mut map);
         self.esphome_ota.export_fields(&mut map);
         self.mdns.export_fields(&mut map);
         self.mdt.export_fields(&mut map);
         self.anomaly.export(&mut map);
+        self.aggregate.export_fields(&mut map);
         if self.unclassified_flows > 0 {
             map.insert("flows.unclassified", self.unclassified_flows);
             map.insert("packets.unclassified", self.unclassified_packets);
@@ -93,6 +84,14 @@ macro_rules! counter_group {
         }
     };
 }
+
+counter_group!(
+    /// Run-time changes of the live kernel filter (it follows the OTA connect-back ports).
+    CaptureCounters, "capture" {
+        filter_updates,
+        filter_update_failures,
+    }
+);
 
 counter_group!(
     /// ArduinoOTA (espota) messages, sessions and transfers.
@@ -136,6 +135,7 @@ counter_group!(
         data_mdt_packets,
         evicted_data_mdts,
         evicted_default_mdts,
+        evicted_in_mdt_addresses,
         evicted_gre_errors,
         evicted_join_prunes,
         evicted_p_groups,
@@ -176,6 +176,12 @@ counter_group!(
         pim_trailing_bytes,
         pim_truncated,
     }
+);
+
+counter_group!(
+    /// The aggregator's bounded cross-flow tables (evictions; the scan and MDT tables count
+    /// under `anomaly.` and `mdt.`).
+    AggregateCounters, "aggregate" { bruteforce_sources_evicted, devices_evicted }
 );
 
 counter_group!(

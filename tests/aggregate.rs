@@ -113,7 +113,8 @@ fn sharded(packets: &[Owned], workers: usize) -> Vec<Event> {
     }
     collect(&mut engines, &mut events);
     observations.sort_by_key(|o| (o.0, o.1, o.2));
-    let mut aggregator = Aggregator::new(&config.classify, config.flow_timeout_secs);
+    let mut aggregator =
+        Aggregator::new(&config.classify.aggregate_settings(config.flow_timeout_secs));
     for (at, _, _, obs) in observations {
         aggregator.observe(at, obs);
     }

@@ -399,12 +399,13 @@ fn allowlist_silences_and_counts() {
     );
 }
 
-#[test]
-fn tls_sni_and_version_agree_with_tshark() {
-    let Ok(out) = std::process::Command::new("tshark")
+/// tshark's view of the first ClientHello of `path` on port 3232: SNI, offered versions, JA3
+/// string and hash. Needs tshark (the callers are `#[ignore]`d for it).
+fn tshark_client_hello(path: &str) -> Vec<String> {
+    let out = std::process::Command::new("tshark")
         .args([
             "-r",
-            &mixed(),
+            path,
             "-d",
             "tcp.port==3232,tls",
             "-Y",
@@ -419,14 +420,27 @@ fn tls_sni_and_version_agree_with_tshark() {
             "tls.handshake.extensions.supported_version",
         ])
         .args(["-e", "tls.handshake.ja3_full", "-e", "tls.handshake.ja3"])
-        .output()
-    else {
-        eprintln!("tshark not installed: skipped");
-        return;
+        .output();
+    let Ok(out) = out else {
+        common::require(false, "tshark (apt-get install tshark)");
+        unreachable!()
     };
     let text = String::from_utf8(out.stdout).unwrap();
-    let fields: Vec<&str> = text.trim_end().split('\t').collect();
+    let fields: Vec<String> = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split('\t')
+        .map(str::to_owned)
+        .collect();
     assert_eq!(fields.len(), 4, "{text}");
+    fields
+}
+
+#[test]
+#[ignore = "needs tshark"]
+fn tls_sni_and_version_agree_with_tshark() {
+    let fields = tshark_client_hello(&mixed());
     let r = run(&["read", &mixed()]);
     let tls = &find(&r, "unexpected_tcp_service", gen::TLS_HOST)["anomaly"]["tls"];
     assert_eq!(tls["sni"], fields[0]);
@@ -514,26 +528,45 @@ fn floods_stay_bounded_with_one_event_per_flow() {
     assert_eq!(stats["classifiers"]["anomaly.scan_probes_folded"], 10_000);
 }
 
-/// The real upstream uploads in /work/captures/pcap (outside the repository; skipped when
-/// absent): espota MD5/PBKDF2/aborted/SPIFFS, ESP8266, ESPHome — no anomaly at all.
+/// The reference captures of real upstream uploads in testdata/real/ota (espota.py of both
+/// arduino-esp32 eras and ESP8266, ESPHome espota2.py; MD5, PBKDF2, SHA-256, failed auth,
+/// aborted, filesystem; checked against MANIFEST.json by tests/real_captures.rs): no anomaly.
 #[test]
 fn real_reference_uploads_yield_no_anomaly() {
-    let dir = std::path::Path::new("/work/captures/pcap");
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        eprintln!("no reference captures: skipped");
-        return;
-    };
-    let mut files: Vec<_> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+    let m = common::real_manifest();
+    let files: Vec<&str> = m["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["file"].as_str())
+        .filter(|f| f.starts_with("ota/"))
         .collect();
-    files.sort();
-    for f in &files {
-        let r = run(&["read", f.to_str().unwrap()]);
-        assert_eq!(r.code, Some(0), "{}: {}", f.display(), r.stderr);
-        assert_eq!(r.of_type("anomaly").count(), 0, "{}", f.display());
+    assert!(files.len() >= 16, "reference uploads: {files:?}");
+    for f in files {
+        let path = common::real_capture(f);
+        let r = run(&["read", path.to_str().unwrap()]);
+        assert_eq!(r.code, Some(0), "{f}: {}", r.stderr);
+        assert_eq!(r.of_type("anomaly").count(), 0, "{f}");
     }
+}
+
+/// The real openssl s_client hello (testdata/real/anomaly/openssl_tls.pcap): SNI, version and
+/// JA3 as tshark reads them.
+#[test]
+#[ignore = "needs tshark"]
+fn real_openssl_hello_agrees_with_tshark() {
+    let path = common::real_capture("anomaly/openssl_tls.pcap");
+    let path = path.to_str().unwrap();
+    let fields = tshark_client_hello(path);
+    let r = run(&["read", path]);
+    let events: Vec<&Value> = r.of_type("anomaly").collect();
+    assert_eq!(events.len(), 1);
+    let tls = &events[0]["anomaly"]["tls"];
+    assert_eq!(tls["sni"], fields[0].as_str());
+    assert_eq!(tls["sni"], "c2.example.test");
+    assert_eq!(tls["ja3"], fields[2].as_str());
+    assert_eq!(tls["ja3_hash"], fields[3].as_str());
+    assert_eq!(tls["version"], "TLS 1.3");
 }
 
 /// A 1.3 KB ClientHello (padding extension) in two TCP segments, the first retransmitted:

@@ -1,7 +1,10 @@
 //! `capture --workers 2` on a veth pair inside a network namespace this test creates: every
 //! flow's packets reach exactly one worker (the per-worker summaries' `flows.created` add up to
 //! the number of flows sent), no event is lost, and an OTA invitation and its connect-back meet
-//! on one worker. Needs root, `ip` and python3; skipped otherwise.
+//! on one worker. Needs root, `ip` and python3: `#[ignore]`d, and failing when run without them;
+//! `.ci/test` runs them as root (`cargo test -- --ignored`).
+
+mod common;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -42,24 +45,19 @@ impl Drop for Netns {
 }
 
 impl Netns {
-    fn create(tag: &str) -> Option<Netns> {
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    fn create(tag: &str) -> Netns {
         let python = Command::new("python3")
             .arg("-V")
             .output()
             .is_ok_and(|o| o.status.success());
-        if !root || !python || !ip(&["-V"]) {
-            eprintln!("skipped: needs root, iproute2 and python3");
-            return None;
-        }
+        common::require(common::is_root(), "root (network namespaces)");
+        common::require(python, "python3");
+        common::require(ip(&["-V"]), "iproute2 (ip)");
         let name = format!("w3232-{tag}-{}", std::process::id());
-        if !ip(&["netns", "add", &name]) {
-            eprintln!("skipped: cannot create a network namespace");
-            return None;
-        }
+        common::require(
+            ip(&["netns", "add", &name]),
+            "permission to create a network namespace",
+        );
         let ns = Netns {
             name: name.clone(),
             dir: tempfile::tempdir().unwrap(),
@@ -89,7 +87,7 @@ impl Netns {
             .to_string();
         let neigh = ["neigh", "add", "10.99.0.2", "lladdr", &mac, "dev", "wa"];
         assert!(ip(&[&["-n", &name][..], &neigh[..]].concat()));
-        Some(ns)
+        ns
     }
 
     fn events_path(&self) -> PathBuf {
@@ -156,20 +154,20 @@ fn summaries(events: &[Value]) -> Vec<&Value> {
 }
 
 #[test]
+#[ignore = "needs root: network namespace, iproute2, python3"]
 fn each_flow_stays_on_one_worker_and_no_event_is_lost() {
     invitations_in_netns(2);
 }
 
 /// The single-threaded path in the same setup: it too stops on SIGINT after the link goes quiet.
 #[test]
+#[ignore = "needs root: network namespace, iproute2, python3"]
 fn one_worker_captures_and_stops_on_a_quiet_link() {
     invitations_in_netns(1);
 }
 
 fn invitations_in_netns(workers: usize) {
-    let Some(ns) = Netns::create(&format!("fanout{workers}")) else {
-        return;
-    };
+    let ns = Netns::create(&format!("fanout{workers}"));
     let child = ns.start(workers);
     let md5 = "0123456789abcdef0123456789abcdef";
     ns.python(&format!(
@@ -209,10 +207,9 @@ fn invitations_in_netns(workers: usize) {
 /// TCP connection back reaches the worker that saw its invitation, which widened its own kernel
 /// filter for it, so every transfer is followed to the end.
 #[test]
+#[ignore = "needs root: network namespace, iproute2, python3"]
 fn ota_connect_backs_are_followed_by_the_worker_that_saw_the_invitation() {
-    let Some(ns) = Netns::create("fanout-ota") else {
-        return;
-    };
+    let ns = Netns::create("fanout-ota");
     const UPLOADS: u8 = 6;
     let mut t = Timeline::new(Link::Ethernet {
         src: LAPTOP_MAC,

@@ -358,6 +358,41 @@ fn extract_firmware_writes_md5_named_images() {
     );
 }
 
+/// The driver writes the image, not the engine: a failed write is still reported in the
+/// transfer event and counted, with one worker or several.
+#[test]
+fn extract_firmware_reports_a_failed_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let path = testdata("ota/esp32_pbkdf2_reordered.pcap");
+    for workers in ["1", "2"] {
+        let r = run(&[
+            "read",
+            "--workers",
+            workers,
+            "--extract-firmware",
+            not_a_dir.join("images").to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        let d = &r.of_kind("arduino_ota", "transfer")[0]["arduino_ota"];
+        let extracted = d["extracted"].as_str().unwrap();
+        assert!(extracted.starts_with("not written: "), "{extracted}");
+        assert!(r.stderr.contains("cannot write firmware"), "{}", r.stderr);
+        let counters = &r.summary()["classifiers"];
+        assert_eq!(
+            counters["arduino_ota.firmware_write_errors"], 1,
+            "{counters}"
+        );
+        assert_eq!(
+            counters["arduino_ota.firmware_extracted"]
+                .as_u64()
+                .unwrap_or(0),
+            0
+        );
+    }
+}
+
 #[test]
 fn mdns_announcements_and_inventory() {
     let r = read("mdns_devices");

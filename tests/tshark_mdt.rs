@@ -1,5 +1,6 @@
 //! Cross-check with an independent dissector: tshark decodes the MDT captures and every GRE and
-//! PIM field we emit must agree with it. Skipped (with a notice) when tshark is not installed.
+//! PIM field we emit must agree with it. Needs tshark: the tests are `#[ignore]`d and fail when
+//! run without it; `.ci/test` runs them (`cargo test -- --ignored`) after .ci/setup installs it.
 
 mod common;
 
@@ -40,7 +41,7 @@ const FIELDS: &[&str] = &[
 /// Frame number → field → every occurrence.
 type Frames = BTreeMap<u64, BTreeMap<&'static str, Vec<String>>>;
 
-fn tshark(path: &str) -> Option<Frames> {
+fn tshark(path: &str) -> Frames {
     let mut cmd = Command::new("tshark");
     cmd.args([
         "-n",
@@ -59,11 +60,9 @@ fn tshark(path: &str) -> Option<Frames> {
     let out = match cmd.output() {
         Ok(o) if o.status.success() => o,
         Ok(o) => panic!("tshark failed: {}", String::from_utf8_lossy(&o.stderr)),
-        Err(_) => {
-            eprintln!(
-                "notice: tshark not installed, skipping the cross-check (apt-get install tshark)"
-            );
-            return None;
+        Err(e) => {
+            common::require(false, &format!("tshark ({e}; apt-get install tshark)"));
+            unreachable!()
         }
     };
     let mut frames = Frames::new();
@@ -81,7 +80,7 @@ fn tshark(path: &str) -> Option<Frames> {
         }
         frames.insert(cols[0].parse().unwrap(), row);
     }
-    Some(frames)
+    frames
 }
 
 fn ours(name: &str) -> (String, Run) {
@@ -354,9 +353,10 @@ fn cross_check(r: &Run, frames: &Frames) -> usize {
 }
 
 #[test]
+#[ignore = "needs tshark"]
 fn tshark_agrees_with_every_gre_and_pim_field() {
     let (path, r) = ours("mvpn.pcap");
-    let Some(frames) = tshark(&path) else { return };
+    let frames = tshark(&path);
     let compared = cross_check(&r, &frames);
     eprintln!(
         "tshark agreed on {compared} fields of {} events",
@@ -365,20 +365,32 @@ fn tshark_agrees_with_every_gre_and_pim_field() {
     assert!(compared > 150, "{compared}");
 }
 
-/// Captures made outside the repo (e.g. FRR pimd, see docs/mdt.md): a colon-separated list in
-/// `WATCH3232_EXTERNAL_MDT`. Each must decode with no error where tshark sees none.
+/// The reference captures of FRR pimd (testdata/real/mdt, docs/testing.md), and any more
+/// captures in `WATCH3232_EXTERNAL_MDT` (colon-separated): each must decode with no error, and
+/// every field agree with tshark.
 #[test]
-fn tshark_agrees_on_external_captures() {
-    let Ok(list) = std::env::var("WATCH3232_EXTERNAL_MDT") else {
-        eprintln!("notice: WATCH3232_EXTERNAL_MDT not set, no external MDT captures to check");
-        return;
-    };
-    for path in list.split(':').filter(|p| !p.is_empty()) {
+#[ignore = "needs tshark"]
+fn tshark_agrees_on_the_frr_captures() {
+    let mut list: Vec<String> = ["frr_pim_plain.pcap", "frr_pim_default_mdt_gre.pcap"]
+        .iter()
+        .map(|f| {
+            common::real_capture(&format!("mdt/{f}"))
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    if let Ok(more) = std::env::var("WATCH3232_EXTERNAL_MDT") {
+        list.extend(more.split(':').filter(|p| !p.is_empty()).map(str::to_owned));
+    }
+    for path in &list {
+        let path = path.as_str();
         let r = run(&["read", path]);
         assert_eq!(r.code, Some(0), "{}", r.stderr);
-        let Some(frames) = tshark(path) else { return };
+        let frames = tshark(path);
         assert_eq!(r.summary()["decode_errors"], 0, "{path}");
         let compared = cross_check(&r, &frames);
+        assert!(compared > 0, "{path}: nothing compared");
         eprintln!(
             "{path}: tshark agreed on {compared} fields of {} events",
             r.of_type("mdt").count()
@@ -387,9 +399,10 @@ fn tshark_agrees_on_external_captures() {
 }
 
 #[test]
+#[ignore = "needs tshark"]
 fn tshark_agrees_on_the_bad_checksum() {
     let (path, r) = ours("malformed.pcap");
-    let Some(frames) = tshark(&path) else { return };
+    let frames = tshark(&path);
     let bad = &r.of_kind("mdt", "malformed")[0];
     assert_eq!(bad["mdt"]["reason"], "bad_checksum");
     let row = &frames[&bad["pcap_cnt"].as_u64().unwrap()];
@@ -403,9 +416,10 @@ fn tshark_agrees_on_the_bad_checksum() {
 }
 
 #[test]
+#[ignore = "needs tshark"]
 fn tshark_agrees_on_the_mdt_md_examples() {
     let (path, r) = ours("examples.pcap");
-    let Some(frames) = tshark(&path) else { return };
+    let frames = tshark(&path);
     // Ex. 4: GRE with C, K and S: key 100, sequence 7, checksum good; the hello inside is good.
     let ex4 = &frames[&4];
     assert_eq!(

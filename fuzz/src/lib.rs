@@ -1,7 +1,7 @@
 //! Input formats shared by the fuzz targets and the seed writer
 //! (`cargo run -p watch3232-testgen --example fuzz_seeds`, which encodes the same layouts).
 
-use watch3232::capture::LinkType;
+use watch3232::packet::LinkType;
 
 /// Every link type the decoder accepts, indexed by an input byte (modulo the length).
 pub const LINKS: [LinkType; 8] = [

@@ -3,7 +3,6 @@
 //! (a device's announcements and its uploads are different IP pairs, so different workers);
 //! bounded (the least recently seen device goes first, counted).
 
-use crate::classify::mdns::oui;
 use crate::event::device::{AnnouncementDetails, DeviceEntry, LastUpdate};
 use crate::event::AuthScheme;
 use crate::flow::BoundedMap;
@@ -55,12 +54,18 @@ impl Inventory {
         d
     }
 
-    /// A packet sent by the device itself: its link-layer source is the device's MAC.
-    pub fn saw_mac(&mut self, address: IpAddr, mac: Option<[u8; 6]>, now: Timestamp) {
+    /// A packet sent by the device itself: its link-layer source is the device's MAC (written
+    /// out, with its vendor, by the classifier that saw it).
+    pub fn saw_mac(
+        &mut self,
+        address: IpAddr,
+        mac: Option<(String, Option<&'static str>)>,
+        now: Timestamp,
+    ) {
         let d = self.entry(address, now);
-        if let Some(mac) = mac {
-            d.mac = Some(oui::format_mac(mac));
-            d.vendor = oui::vendor(mac);
+        if let Some((mac, vendor)) = mac {
+            d.mac = Some(mac);
+            d.vendor = vendor;
         }
     }
 

@@ -5,7 +5,6 @@
 //! joins and its data reach different workers when sharded; here they meet again.
 
 use super::{FlowRef, Sink};
-use crate::classify::mdt::pim::PimType;
 use crate::event::mdt::{
     DataMdtEntry, DataMdtJoinDetails, DefaultMdtEntry, Evictions, Hello, Inventory, JoinPrune,
     MdtDetails, MdtKind, NeighborEntry, NeighborState, PGroupEntry, PGroupRole, PeEntry, PimChange,
@@ -455,7 +454,7 @@ impl MdtTables {
             |e| e.1.last,
         );
         if dropped > 0 {
-            sink.counters.add("mdt.evicted_in_mdt_addresses", dropped);
+            sink.counters.mdt.evicted_in_mdt_addresses += dropped;
         }
     }
 
@@ -643,7 +642,8 @@ impl MdtTables {
             n.state = NeighborState::Expired;
             sink.counters.mdt.pim_neighbors_expired += 1;
             let d = PimDetails {
-                pim_type: PimType::Hello.name(),
+                // PIM type 0, Hello (RFC 7761 §4.9.2), as the MDT classifier names it.
+                pim_type: "hello",
                 pim_type_code: 0,
                 neighbor,
                 default_mdt,

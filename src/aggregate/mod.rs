@@ -14,8 +14,6 @@ pub mod devices;
 pub mod mdt;
 pub mod scan;
 
-use crate::classify::anomaly::allowlist::Allowlist;
-use crate::classify::Config;
 use crate::event::anomaly::{AnomalyDetails, Evidence, Reason, Report};
 use crate::event::device::{
     AnnouncementDetails, DeviceDetails, DeviceEntry, DeviceKind, LastUpdate,
@@ -54,7 +52,8 @@ pub enum Observation {
     /// A packet sent by a device itself (its link-layer source, when known, is its MAC).
     DeviceSeen {
         address: IpAddr,
-        mac: Option<[u8; 6]>,
+        /// The MAC written out, and its vendor.
+        mac: Option<(String, Option<&'static str>)>,
         ts: Timestamp,
     },
     /// An OTA session (ArduinoOTA or ESPHome) with a device ended.
@@ -173,7 +172,7 @@ struct Tables {
     /// Scan windows wait this long past their end for their last probe flow to end (the
     /// engine's flow timeout, plus two ticks).
     scan_grace_secs: u64,
-    allowlist: Option<Arc<Allowlist>>,
+    silencer: Option<Arc<dyn Silence>>,
     scans: ScanTracker,
     closed: Vec<Closed>,
     /// Failed OTA password answers per uploader: ArduinoOTA's and ESPHome's, kept apart.
@@ -201,31 +200,55 @@ pub struct Aggregator {
     finished: bool,
 }
 
+/// What the aggregator is told; `classify::Config::aggregate_settings` fills it from the
+/// classifiers' settings (the aggregator imports nothing from `classify`, which feeds it).
+#[derive(Clone)]
+pub struct Settings {
+    pub scan: ScanConfig,
+    /// Scan windows wait this long past their end for their last probe flow to end (the
+    /// engine's flow timeout, plus two ticks).
+    pub scan_grace_secs: u64,
+    /// Silences `scan` findings (the anomaly allowlist).
+    pub silencer: Option<Arc<dyn Silence>>,
+    /// Sources in each brute-force tracker, and devices in the inventory.
+    pub max_sources: usize,
+    pub bruteforce_threshold: u32,
+    pub bruteforce_window_secs: u64,
+    /// Bound on each MDT table.
+    pub mdt_max_entries: usize,
+}
+
+/// Something that silences findings by reason, addresses, port and protocol (the anomaly
+/// allowlist).
+pub trait Silence: Send + Sync {
+    /// The line of the entry silencing `reason` between `addrs` on `port`/`proto`, if any.
+    fn silences(
+        &self,
+        reason: Reason,
+        addrs: &[IpAddr],
+        port: Option<u16>,
+        proto: u8,
+    ) -> Option<usize>;
+}
+
 impl Aggregator {
-    /// `flow_timeout_secs`: the engine's idle timeout (scan windows wait past it).
-    pub fn new(config: &Config, flow_timeout_secs: u64) -> Self {
-        let a = &config.anomaly;
+    pub fn new(settings: &Settings) -> Self {
         Aggregator {
             tables: Tables {
-                scan_grace_secs: flow_timeout_secs + 2,
-                allowlist: a.allowlist.clone(),
-                scans: ScanTracker::new(ScanConfig {
-                    hosts: a.scan_hosts,
-                    ports: a.scan_ports,
-                    window_secs: a.scan_window_secs,
-                    max_sources: a.max_scan_sources,
-                }),
+                scan_grace_secs: settings.scan_grace_secs,
+                silencer: settings.silencer.clone(),
+                scans: ScanTracker::new(settings.scan.clone()),
                 closed: Vec::new(),
                 failures: [(); 2].map(|_| {
                     FailureTracker::new(
-                        config.ota.max_sessions,
-                        config.ota.bruteforce_threshold,
-                        config.ota.bruteforce_window_secs,
+                        settings.max_sources,
+                        settings.bruteforce_threshold,
+                        settings.bruteforce_window_secs,
                     )
                 }),
-                bruteforce_window_secs: config.ota.bruteforce_window_secs,
-                mdt: MdtTables::new(config.mdt_max_entries),
-                devices: Inventory::new(config.ota.max_sessions),
+                bruteforce_window_secs: settings.bruteforce_window_secs,
+                mdt: MdtTables::new(settings.mdt_max_entries),
+                devices: Inventory::new(settings.max_sources),
             },
             counters: Counters::default(),
             events: Vec::new(),
@@ -439,15 +462,11 @@ impl Tables {
 
     fn export_counters(&self, sink: &mut Sink<'_>) {
         if self.devices.evicted > 0 {
-            sink.counters
-                .other
-                .insert("aggregate.devices_evicted", self.devices.evicted);
+            sink.counters.aggregate.devices_evicted = self.devices.evicted;
         }
         let evicted: u64 = self.failures.iter().map(|f| f.evicted).sum();
         if evicted > 0 {
-            sink.counters
-                .other
-                .insert("aggregate.bruteforce_sources_evicted", evicted);
+            sink.counters.aggregate.bruteforce_sources_evicted = evicted;
         }
         // Totals kept by the trackers: copied, not added.
         sink.counters.anomaly.scan_windows_evicted = self.scans.evicted;
@@ -459,15 +478,15 @@ impl Tables {
         reason: Reason,
         s: &crate::event::anomaly::ScanDetails,
     ) -> bool {
-        let Some(list) = &self.allowlist else {
+        let Some(list) = &self.silencer else {
             return false;
         };
         let port = s.ports.first().copied().filter(|_| s.ports.len() == 1);
-        if let Some(entry) = list.matches(reason, &[s.src_ip], port, s.proto_number) {
+        if let Some(line) = list.silences(reason, &[s.src_ip], port, s.proto_number) {
             sink.counters.anomaly.silenced += 1;
             sink.counters.anomaly.silence(reason);
             tracing::debug!(
-                line = entry.line,
+                line,
                 reason = reason.name(),
                 "anomaly silenced by the allowlist"
             );
@@ -542,6 +561,7 @@ fn report_devices(devices: Vec<DeviceEntry>, now: Timestamp, sink: &mut Sink<'_>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::Config;
     use crate::event::alert::{AlertDetails, AlertKind};
     use crate::event::OtaOutcome;
 
@@ -557,7 +577,7 @@ mod tests {
         let mut config = Config::default();
         config.ota.bruteforce_threshold = 3;
         config.ota.bruteforce_window_secs = 60;
-        Aggregator::new(&config, 120)
+        Aggregator::new(&config.aggregate_settings(120))
     }
 
     fn failed_answer(uploader: &str, device: &str, secs: i64) -> Observation {
@@ -636,7 +656,7 @@ mod tests {
             at(2),
             Observation::DeviceSeen {
                 address: device,
-                mac: Some([0x24, 0x0a, 0xc4, 1, 2, 3]),
+                mac: Some(("24:0a:c4:01:02:03".into(), Some("Espressif Inc."))),
                 ts: Timestamp::from_secs(2),
             },
         );
@@ -682,7 +702,7 @@ mod tests {
     fn a_tick_time_is_acted_on_once() {
         let mut config = Config::default();
         config.anomaly.scan_hosts = 10;
-        let mut agg = Aggregator::new(&config, 0);
+        let mut agg = Aggregator::new(&config.aggregate_settings(0));
         let probe = |dst: &str| Observation::Probe {
             probe: Probe {
                 src: ip("198.51.100.1"),

@@ -9,6 +9,8 @@
 //! (`SKF_NET_OFF`), wherever the link header ends. Non-IP frames (and VLAN-tagged frames the
 //! NIC did not untag) all go to worker 0.
 
+use super::LinkType;
+
 // <linux/filter.h>, <linux/bpf_common.h>
 const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
 const LD_H_ABS: u16 = 0x28; // BPF_LD | BPF_H | BPF_ABS
@@ -40,8 +42,44 @@ const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
     Insn { code, jt, jf, k }
 }
 
+/// What [`PROGRAM`] computes, as a pure function: the kernel runs the program on live packets
+/// (`capture --workers N`), a sharded `read --workers N` calls this on file packets, so both
+/// put an IP pair on one worker. `ethertype` is the network protocol, `network` starts at the
+/// network header. Not IP, or a header cut short: 0 (the kernel ends the program there too).
+pub fn ip_pair_hash(ethertype: u16, network: &[u8]) -> u32 {
+    let word = |at: usize| {
+        network
+            .get(at..at + 4)
+            .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+    };
+    let words: &[usize] = match ethertype {
+        0x0800 => &[12, 16],
+        0x86dd => &[8, 12, 16, 20, 24, 28, 32, 36],
+        _ => return 0,
+    };
+    let mut pair = 0u32;
+    for &at in words {
+        let Some(w) = word(at) else {
+            return 0;
+        };
+        pair ^= w;
+    }
+    pair.wrapping_mul(GOLDEN) >> 16
+}
+
+/// The worker of `workers` that a frame goes to: [`ip_pair_hash`] of its network header, after
+/// the link layer (VLAN tags included) and modulo `workers`, as the kernel's fanout does.
+pub fn worker_of(link: LinkType, frame: &[u8], workers: usize) -> usize {
+    let hash = match crate::decode::link::parse(link, frame) {
+        Ok(info) => ip_pair_hash(info.ethertype, frame.get(info.offset..).unwrap_or_default()),
+        Err(_) => 0,
+    };
+    hash as usize % workers.max(1)
+}
+
 /// The program; see the module comment. Instruction indices are in the comments because
 /// jumps are relative.
+#[cfg(all(target_os = "linux", feature = "capture"))]
 pub fn ip_pair_program() -> Vec<libc::sock_filter> {
     PROGRAM
         .iter()
@@ -54,6 +92,7 @@ pub fn ip_pair_program() -> Vec<libc::sock_filter> {
         .collect()
 }
 
+#[cfg_attr(not(all(target_os = "linux", feature = "capture")), allow(dead_code))]
 const PROGRAM: [Insn; 34] = [
     insn(LD_H_ABS, 0, 0, PROTOCOL), // 0
     insn(JEQ_K, 0, 5, 0x0800),      // 1: IPv4 → 2, else → 7
@@ -144,7 +183,21 @@ mod tests {
 
     fn worker(src: &str, dst: &str, workers: u32) -> u32 {
         let (proto, h) = ip_header(src.parse().unwrap(), dst.parse().unwrap());
-        run(proto, &h) % workers
+        let kernel = run(proto, &h);
+        assert_eq!(
+            kernel,
+            ip_pair_hash(proto, &h),
+            "the pure hash is the program's"
+        );
+        kernel % workers
+    }
+
+    #[test]
+    fn the_pure_hash_agrees_with_the_program_on_odd_input() {
+        for (proto, len) in [(0x0800, 10), (0x0800, 19), (0x86dd, 39), (0x0806, 40)] {
+            let h = vec![0x5a; len];
+            assert_eq!(run(proto, &h), ip_pair_hash(proto, &h), "{proto:#x} {len}");
+        }
     }
 
     #[test]

@@ -2,28 +2,30 @@
 //! (libpcap). Everything downstream sees one [`Packet`] view: timestamp, link type, lengths
 //! and bytes.
 
-#[cfg(target_os = "linux")]
 mod fanout;
-mod filter;
+#[cfg(feature = "capture")]
 mod live;
 mod native;
+#[cfg(feature = "capture")]
 mod offline;
+#[cfg(feature = "capture")]
 mod pipe;
 
-pub use filter::{
-    default_filter, default_filter_with, with_dynamic_ports, PortCover, MAX_RUN_TIME_TERMS,
-};
+pub use fanout::{ip_pair_hash, worker_of};
+#[cfg(feature = "capture")]
 pub use live::{LiveOptions, LiveSource};
 pub use native::NativeSource;
+#[cfg(feature = "capture")]
 pub use offline::OfflineSource;
+#[cfg(feature = "capture")]
 pub use pipe::{may_block, PipeSource, IDLE_WAKE};
 
-// Kept for branches that still import them from here; the types live in leaf modules.
-pub use crate::packet::{LinkType, Packet};
-pub use crate::time::Timestamp;
+use crate::packet::{LinkType, Packet};
+use crate::time::Timestamp;
 
 /// Which reader opens capture files.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Reader {
     /// Our own reader for regular files, libpcap for standard input.
     #[default]
@@ -35,11 +37,13 @@ pub enum Reader {
 }
 
 /// An open capture file, read by whichever reader [`Reader`] chose.
+#[cfg(feature = "capture")]
 pub enum FileSource {
     Native(NativeSource),
     Libpcap(OfflineSource),
 }
 
+#[cfg(feature = "capture")]
 impl FileSource {
     /// Opens `path` (`-`: standard input). A file our reader does not recognise (not pcap or
     /// pcapng, empty, a directory…) goes to libpcap, whose messages name the problem.
@@ -100,11 +104,13 @@ impl FileSource {
 }
 
 /// What `read` reads: a file directly, or an input that can block (a pipe) on a helper thread.
+#[cfg(feature = "capture")]
 pub enum Input {
     File(FileSource),
     Pipe(PipeSource),
 }
 
+#[cfg(feature = "capture")]
 impl Input {
     /// Opens `path` (`-`: standard input). `Ok(None)`: `stop` was raised while a pipe had not
     /// yet delivered its capture header.
@@ -144,6 +150,7 @@ impl Input {
 
 impl<'a> Packet<'a> {
     /// A packet as libpcap handed it over (offline or live), the `index`-th of its source.
+    #[cfg(feature = "capture")]
     pub(crate) fn from_libpcap(p: &pcap::Packet<'a>, link: LinkType, index: u64) -> Self {
         Packet {
             ts: Timestamp::from_timeval(p.header.ts.tv_sec, p.header.ts.tv_usec),
@@ -178,6 +185,7 @@ pub enum CaptureError {
     Filter { name: String, reason: String },
 }
 
+#[cfg(feature = "capture")]
 fn linktype_name(value: i32) -> String {
     pcap::Linktype(value)
         .get_name()
@@ -191,7 +199,13 @@ pub enum Next<'a> {
     End,
 }
 
+#[cfg(not(feature = "capture"))]
+fn linktype_name(_value: i32) -> String {
+    "unknown".to_string()
+}
+
 /// Turns libpcap's message for a bad file into one line a user can act on.
+#[cfg(feature = "capture")]
 pub(crate) fn describe_open_error(err: &pcap::Error) -> String {
     let text = err.to_string();
     if text.contains("unknown file format") || text.contains("bad dump file format") {

@@ -31,3 +31,28 @@ impl Default for Config {
         }
     }
 }
+
+impl Config {
+    /// What the aggregator of the cross-flow tables is told; `flow_timeout_secs` is the
+    /// engine's idle timeout (scan windows wait past it for their last probe to end).
+    pub fn aggregate_settings(&self, flow_timeout_secs: u64) -> crate::aggregate::Settings {
+        let a = &self.anomaly;
+        crate::aggregate::Settings {
+            scan: crate::aggregate::scan::ScanConfig {
+                hosts: a.scan_hosts,
+                ports: a.scan_ports,
+                window_secs: a.scan_window_secs,
+                max_sources: a.max_scan_sources,
+            },
+            scan_grace_secs: flow_timeout_secs + 2,
+            silencer: a
+                .allowlist
+                .clone()
+                .map(|l| l as std::sync::Arc<dyn crate::aggregate::Silence>),
+            max_sources: self.ota.max_sessions,
+            bruteforce_threshold: self.ota.bruteforce_threshold,
+            bruteforce_window_secs: self.ota.bruteforce_window_secs,
+            mdt_max_entries: self.mdt_max_entries,
+        }
+    }
+}

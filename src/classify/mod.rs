@@ -10,15 +10,15 @@ pub mod anomaly;
 pub mod arduino_ota;
 mod config;
 pub mod esphome;
-mod interest;
 pub mod mdns;
 pub mod mdt;
 pub mod ota;
 
+pub use crate::prefilter::Interest;
 pub use config::Config;
-pub use interest::Interest;
 
 use crate::aggregate::{Aggregator, At, Observation, Sink};
+use crate::artifact::{Artifact, Artifacts};
 use crate::decode::{proto_name, Decoded, Tunnel};
 use crate::event::{Body, Event, EventKind, FlowFields, Origin, Severity, TunnelFields};
 use crate::flow::community_id::community_id_v1;
@@ -39,6 +39,17 @@ pub fn registry(config: &Config) -> Vec<Box<dyn Classifier>> {
         // Last: the fallback for whatever no classifier above claims.
         Box::new(anomaly::Anomaly::new(&config.watch_ports, &config.anomaly)),
     ]
+}
+
+/// What the classifiers of `config` declare: the pre-filter before any run-time port (the live
+/// kernel filter is set before packets flow).
+pub fn declared_interest(config: &Config) -> Interest {
+    let mut interest = Interest::default();
+    // What a classifier declares does not depend on the flow timeout.
+    for c in registry(config) {
+        c.interests(&mut interest);
+    }
+    interest
 }
 
 /// What a classifier says about a flow after seeing one of its packets.
@@ -180,6 +191,7 @@ pub struct Context<'e> {
     pub counters: &'e mut Counters,
     pub interest: &'e mut Interest,
     events: &'e mut Vec<Event>,
+    artifacts: &'e mut Artifacts,
     observer: Observer<'e>,
 }
 
@@ -201,6 +213,7 @@ impl<'e> Context<'e> {
         counters: &'e mut Counters,
         interest: &'e mut Interest,
         events: &'e mut Vec<Event>,
+        artifacts: &'e mut Artifacts,
         observer: Observer<'e>,
     ) -> Self {
         Context {
@@ -209,6 +222,7 @@ impl<'e> Context<'e> {
             counters,
             interest,
             events,
+            artifacts,
             observer,
         }
     }
@@ -226,6 +240,12 @@ impl<'e> Context<'e> {
             ),
             Observer::Queue { queue, at } => queue.push((*at, obs)),
         }
+    }
+
+    /// Queues a file for the driver to write before the events that follow; hands it back when
+    /// too many bytes wait already.
+    pub fn queue_artifact(&mut self, artifact: Artifact) -> Result<(), Artifact> {
+        self.artifacts.push(artifact)
     }
 
     pub fn emit(&mut self, event: Event) {

@@ -2,17 +2,20 @@
 //! OTA challenge/response exchanges its events carry, and tries every word against each. One JSON
 //! line per exchange on stdout; progress and a summary on stderr.
 
-use super::run::anyhow_lite;
+use anyhow::anyhow;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use watch3232::audit::{check, Collector, Exchange, Form};
-use watch3232::capture::{CaptureError, FileSource, Next, Reader};
-use watch3232::engine::{Config, Engine};
-use watch3232::event::Origin;
+use watch3232::capture::{CaptureError, Reader};
+use watch3232::driver::{self, EventSink, Frontend, Input, Settings};
+use watch3232::engine::Config;
+use watch3232::event::Event;
 
-pub fn run(config: Config, wordlist: &Path, files: &[String]) -> anyhow_lite::Result<ExitCode> {
+pub fn run(config: Config, wordlist: &Path, files: &[String]) -> anyhow::Result<ExitCode> {
     let words = read_words(wordlist)?;
     let (exchanges, failed) = exchanges(config, files)?;
     let progress = std::io::stderr().is_terminal();
@@ -58,9 +61,9 @@ pub fn run(config: Config, wordlist: &Path, files: &[String]) -> anyhow_lite::Re
     })
 }
 
-fn read_words(path: &Path) -> anyhow_lite::Result<Vec<String>> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| anyhow_lite::msg(format!("cannot read wordlist {}: {e}", path.display())))?;
+fn read_words(path: &Path) -> anyhow::Result<Vec<String>> {
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow!("cannot read wordlist {}: {e}", path.display()))?;
     // Wordlists are often not UTF-8 (rockyou): keep every line, replacing what is not.
     Ok(String::from_utf8_lossy(&bytes)
         .lines()
@@ -69,55 +72,47 @@ fn read_words(path: &Path) -> anyhow_lite::Result<Vec<String>> {
         .collect())
 }
 
-/// Runs the engine over the captures and collects the exchanges from its events. Returns
+/// Runs the captures through the driver, collecting the exchanges from the events. Returns
 /// whether a capture could not be read (reported in one line each, the rest still read).
-fn exchanges(config: Config, files: &[String]) -> anyhow_lite::Result<(Vec<Exchange>, bool)> {
-    let mut engine = Engine::new(config);
-    let mut collector = Collector::default();
-    let mut failed = false;
-    let mut collect = |engine: &mut Engine| {
-        for event in engine.drain_events() {
-            if let Ok(v) = serde_json::to_value(&event) {
-                collector.add(&v);
-            }
-        }
+fn exchanges(config: Config, files: &[String]) -> anyhow::Result<(Vec<Exchange>, bool)> {
+    let input = Input::Files {
+        paths: files.to_vec(),
+        reader: Reader::Auto,
     };
-    for path in files {
-        let mut source = match FileSource::open(path, Reader::Auto) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("watch3232: error: {e}");
-                failed = true;
-                continue;
-            }
-        };
-        engine.set_origin(Origin::file(path));
-        loop {
-            match source.next_packet() {
-                Ok(Next::Packet(p)) => engine.process(&p),
-                Ok(Next::Idle) => {}
-                Ok(Next::End) => break,
-                Err(e @ CaptureError::Truncated { .. }) => {
-                    tracing::warn!("{e}");
-                    break;
-                }
-                Err(e) => {
-                    eprintln!("watch3232: error: {e}");
-                    failed = true;
-                    break;
-                }
-            }
-            if engine.has_events() {
-                collect(&mut engine);
-            }
+    let mut sink = Exchanges::default();
+    let never = Arc::new(AtomicBool::new(false));
+    let outcome = driver::run(
+        &Settings::new(config),
+        &input,
+        &mut sink,
+        &mut ErrorLines,
+        &never,
+    )?;
+    Ok((sink.collector.finish(), outcome.input_failed))
+}
+
+/// The audit's event consumer: the exchanges the OTA events carry.
+#[derive(Default)]
+struct Exchanges {
+    collector: Collector,
+}
+
+impl EventSink for Exchanges {
+    fn write(&mut self, event: &Event) -> std::io::Result<()> {
+        if let Ok(v) = serde_json::to_value(event) {
+            self.collector.add(&v);
         }
+        Ok(())
     }
-    while engine.flush_flows(4096) {
-        collect(&mut engine);
+}
+
+/// The audit shows only the captures it could not read (its own progress is per word).
+struct ErrorLines;
+
+impl Frontend for ErrorLines {
+    fn input_error(&mut self, error: &CaptureError) {
+        eprintln!("watch3232: error: {error}");
     }
-    engine.finish();
-    collect(&mut engine);
-    Ok((collector.finish(), failed))
 }
 
 fn report(x: &Exchange, hit: Option<(&String, Form)>, tried: usize) -> serde_json::Value {

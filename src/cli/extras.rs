@@ -5,9 +5,73 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use watch3232::capture::CaptureError;
+use watch3232::driver::Frontend;
+use watch3232::event::stats::KernelDrops;
 use watch3232::event::Event;
 use watch3232::flow::FlowKey;
-use watch3232::stats::MemoryStats;
+
+/// What a `read` or `capture` shows the person at the terminal: the progress bar, one line per
+/// input that failed, the kernel's drop counters, and the summary table's counts.
+pub struct Terminal {
+    no_progress: bool,
+    progress: Option<Progress>,
+    privileges: Option<(Option<String>, Option<String>)>,
+    pub summary: Summary,
+}
+
+impl Terminal {
+    pub fn new(args: &super::Args) -> Self {
+        Terminal {
+            no_progress: args.no_progress,
+            progress: None,
+            privileges: (args.user.is_some() || args.group.is_some())
+                .then(|| (args.user.clone(), args.group.clone())),
+            summary: Summary::default(),
+        }
+    }
+}
+
+impl Frontend for Terminal {
+    fn file_started(&mut self, path: &str) {
+        self.progress = Progress::for_file(path, self.no_progress);
+    }
+
+    fn packets_read(&mut self, packets: u64, captured_bytes: u64) {
+        if let Some(bar) = &mut self.progress {
+            bar.packets(packets, captured_bytes);
+        }
+    }
+
+    fn file_finished(&mut self) {
+        if let Some(bar) = self.progress.take() {
+            bar.finish();
+        }
+    }
+
+    fn input_error(&mut self, error: &CaptureError) {
+        eprintln!("watch3232: error: {error}");
+    }
+
+    fn capture_opened(&mut self) -> Result<(), String> {
+        match &self.privileges {
+            Some((user, group)) => drop_privileges(user.as_deref(), group.as_deref()),
+            None => Ok(()),
+        }
+    }
+
+    fn kernel_drops(&mut self, worker: Option<usize>, k: &KernelDrops) {
+        let who = worker.map_or(String::new(), |w| format!("worker {w}: "));
+        eprintln!(
+            "watch3232: {who}{} packets received by filter, {} dropped by kernel, {} dropped by interface",
+            k.received, k.dropped, k.if_dropped
+        );
+    }
+
+    fn event_written(&mut self, event: &Event) {
+        self.summary.add(event);
+    }
+}
 
 /// A one-line progress bar on stderr for offline reads: only when stderr is a terminal.
 pub struct Progress {
@@ -41,9 +105,9 @@ impl Progress {
         Some(bar)
     }
 
-    /// Counts one packet record of `caplen` bytes.
-    pub fn packet(&mut self, caplen: usize) {
-        self.done += caplen as u64 + RECORD_OVERHEAD;
+    /// Counts `packets` records of `captured_bytes` bytes in all.
+    pub fn packets(&mut self, packets: u64, captured_bytes: u64) {
+        self.done += captured_bytes + packets * RECORD_OVERHEAD;
         if self.last_draw.elapsed() >= DRAW_EVERY {
             self.last_draw = Instant::now();
             self.draw();
@@ -140,22 +204,6 @@ impl Summary {
     }
 }
 
-/// Resident and virtual memory of this process (Linux /proc/self/statm), if readable.
-pub fn memory() -> Option<MemoryStats> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let mut it = statm.split_whitespace().map(|f| f.parse::<u64>().ok());
-    let size = it.next()??;
-    let resident = it.next()??;
-    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .unwrap_or(4096) as u64;
-    Some(MemoryStats {
-        rss_bytes: resident * page,
-        virtual_bytes: size * page,
-    })
-}
-
 /// Switches to `user` / `group` (supplementary groups cleared) for good.
 pub fn drop_privileges(user: Option<&str>, group: Option<&str>) -> Result<(), String> {
     use nix::unistd::{setgid, setgroups, setuid, Gid, Group, Uid, User};
@@ -194,20 +242,6 @@ pub fn drop_privileges(user: Option<&str>, group: Option<&str>) -> Result<(), St
     Ok(())
 }
 
-/// The flow key of an event's flow, if it has one.
-pub fn flow_key(e: &Event) -> Option<FlowKey> {
-    let f = e.flow.as_ref()?;
-    let proto = (0..=u8::MAX).find(|&n| watch3232::decode::proto_name(n) == f.proto)?;
-    let (key, _) = FlowKey::new(
-        f.src_ip,
-        f.dest_ip,
-        f.src_port.unwrap_or(0),
-        f.dest_port.unwrap_or(0),
-        proto,
-    );
-    Some(key)
-}
-
 /// The second pass of `--write-matched`: copies every packet of a matched flow from `files`
 /// into `out` (pcap, the link type of the first file; files of another link type are skipped
 /// with a warning). Returns the number of packets written.
@@ -217,8 +251,8 @@ pub fn write_matched(
     out: &Path,
     max_depth: u8,
 ) -> Result<u64, String> {
-    use watch3232::capture::LinkType;
     use watch3232::decode::{decode, Outcome};
+    use watch3232::packet::LinkType;
     let mut save: Option<(pcap::Savefile, i32)> = None;
     let mut written = 0;
     for path in files {

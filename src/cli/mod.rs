@@ -4,10 +4,8 @@ mod anomaly;
 mod audit;
 mod config;
 mod extras;
-mod live_filter;
 mod ota_args;
 mod run;
-mod workers;
 
 pub use config::args_with_config;
 pub use run::run;
@@ -170,6 +168,11 @@ pub enum Command {
         /// for standard input), `native` (ours, standard input too) or `libpcap`.
         #[arg(long, value_enum, default_value = "auto", value_name = "READER")]
         reader: watch3232::capture::Reader,
+        /// Engines in parallel: one reader thread deals packets to N engines by IP pair (both
+        /// directions of every conversation between two hosts on one engine), on one clock.
+        /// Events are merged into one stream, with one `stats` summary.
+        #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+        workers: u16,
     },
     /// Capture live from an interface (needs root or CAP_NET_RAW).
     Capture {

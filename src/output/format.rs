@@ -11,7 +11,8 @@ use std::io;
 /// The ECS version the `ecs` format follows (`ecs.version`).
 pub const ECS_VERSION: &str = "8.11.0";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Suricata EVE-compatible JSON Lines (the event contract).

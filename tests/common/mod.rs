@@ -107,3 +107,71 @@ pub fn wait_with_timeout(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// True when this process runs as root (uid 0).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false)
+}
+
+/// True when `program` can be run (`program ARG` starts; its exit code does not matter).
+pub fn have(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Fails the test, saying what it needs, unless `ok`. For `#[ignore = "needs …"]` tests: run
+/// with `--ignored` where the machine has what they need (`.ci/test` does when it can); run
+/// without it, they fail rather than pass having checked nothing.
+pub fn require(ok: bool, what: &str) {
+    assert!(
+        ok,
+        "this test needs {what}; it is #[ignore]d for that reason: run it where the machine \
+         has it (.ci/test runs the ignored tests as root with the tools of .ci/setup)"
+    );
+}
+
+/// testdata/real/MANIFEST.json: the reference captures of real tools (docs/testing.md).
+pub fn real_manifest() -> Value {
+    let path = testdata("real/MANIFEST.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (part of the repository)", path.display()));
+    serde_json::from_str(&text).expect("MANIFEST.json is JSON")
+}
+
+/// The path of reference capture `rel` (e.g. `mdt/frr_pim_plain.pcap`) after checking it against
+/// testdata/real/MANIFEST.json: fails when it is not listed, missing, or its size or sha256
+/// differs.
+pub fn real_capture(rel: &str) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let m = real_manifest();
+    let entry = m["captures"]
+        .as_array()
+        .expect("captures")
+        .iter()
+        .find(|c| c["file"] == rel)
+        .unwrap_or_else(|| panic!("{rel} is not in testdata/real/MANIFEST.json"));
+    let path = testdata("real").join(rel);
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("reference capture {} is missing ({e})", path.display()));
+    let hex: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        (bytes.len() as u64, hex.as_str()),
+        (
+            entry["size"].as_u64().unwrap(),
+            entry["sha256"].as_str().unwrap()
+        ),
+        "{rel}: size/sha256 differ from MANIFEST.json (altered reference capture)"
+    );
+    path
+}

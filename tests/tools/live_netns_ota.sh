@@ -4,14 +4,17 @@
 # kernel filter. The device's TCP connection back to the uploader's random host port is only
 # seen if watch3232 extends the filter at run time.
 #
-# usage (root): tests/tools/live_netns_ota.sh [path/to/watch3232] [captures dir]
-# Needs: ip, python3, and the reference tools (fake device + upstream espota.py) in the captures
-# dir (default /work/captures). Exit 0 = a `transfer` event with outcome complete was written.
+# usage (root): tests/tools/live_netns_ota.sh path/to/espota.py [path/to/watch3232]
+# espota.py: arduino-esp32's tools/espota.py from before 3.3.1 (MD5 auth; not in this repository,
+# see testdata/real/MANIFEST.json for where the reference one came from). The device is the
+# simulator of the reference captures, testdata/real/make/fake_esp.py. Needs: ip, python3.
+# Exit 0 = a `transfer` event with outcome complete was written. The same check without the
+# upstream uploader runs in CI: tests/live.rs, live_ota_upload_between_namespaces_with_the_default_filter.
 set -u
-BIN=${1:-target/debug/watch3232}
-CAP=${2:-/work/captures}
-[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 0; }
-[ -f "$CAP/tools/fake_esp.py" ] || { echo "skip: no $CAP/tools/fake_esp.py"; exit 0; }
+ESPOTA=${1:?usage: $0 path/to/espota.py [path/to/watch3232]}
+BIN=${2:-target/debug/watch3232}
+FAKE=$(cd "$(dirname "$0")/../.." && pwd)/testdata/real/make/fake_esp.py
+[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
 UP=w3i3up; DEV=w3i3dev; OUT=$(mktemp -d)
 cleanup() {
     [ -n "${W:-}" ] && kill -TERM "$W" 2>/dev/null && wait "$W" 2>/dev/null
@@ -28,12 +31,13 @@ ip -n $UP link set lo up && ip -n $DEV link set lo up
 ip netns exec $UP "$BIN" -v capture -i w3i3u -o "$OUT/events.json" 2>"$OUT/watch.log" &
 W=$!
 sleep 1.5
-ip netns exec $DEV python3 "$CAP/tools/fake_esp.py" --mode esp32-md5 --bind 10.233.0.2 --max-sessions 1 2>"$OUT/device.log" &
+ip netns exec $DEV python3 "$FAKE" --mode esp32-md5 --bind 10.233.0.2 --max-sessions 1 2>"$OUT/device.log" &
 D=$!
 sleep 0.7
 PORT=$((20000 + RANDOM % 30000))
-ip netns exec $UP python3 "$CAP/upstream/espota_esp32_md5_8edd529.py" -i 10.233.0.2 -I 10.233.0.1 -p 3232 -P $PORT \
-    -f "$CAP/fw/esp32_app.bin" >"$OUT/uploader.log" 2>&1
+python3 "$(dirname "$FAKE")/mkfw.py" esp32 "$OUT/esp32_app.bin" 24576
+ip netns exec $UP python3 "$ESPOTA" -i 10.233.0.2 -I 10.233.0.1 -p 3232 -P $PORT \
+    -f "$OUT/esp32_app.bin" >"$OUT/uploader.log" 2>&1
 echo "uploader exit: $? (host port $PORT)"
 sleep 2
 kill -TERM "$W"; wait "$W"; W=

@@ -172,6 +172,18 @@ impl OptEq for Option<u8> {
     }
 }
 
+impl crate::aggregate::Silence for Allowlist {
+    fn silences(
+        &self,
+        reason: Reason,
+        addrs: &[IpAddr],
+        port: Option<u16>,
+        proto: u8,
+    ) -> Option<usize> {
+        self.matches(reason, addrs, port, proto).map(|e| e.line)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

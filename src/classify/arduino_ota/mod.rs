@@ -16,6 +16,7 @@ use super::ota::{round6, OtaConfig};
 
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::aggregate::Observation;
+use crate::artifact::Artifact;
 use crate::decode::Transport;
 use crate::event::alert::{AlertDetails, AlertKind};
 use crate::event::arduino_ota::{
@@ -263,11 +264,11 @@ impl ArduinoOta {
             device_port,
         };
         let reverse = towards_device(flow, &key);
-        cx.observe(Observation::DeviceSeen {
-            address: key.device,
-            mac: pkt.decoded.link.src_mac,
-            ts: pkt.ts,
-        });
+        cx.observe(super::mdns::device_seen(
+            key.device,
+            pkt.decoded.link.src_mac,
+            pkt.ts,
+        ));
         let Some(s) = self.sessions.touch(&key, pkt.ts) else {
             cx.counters.arduino_ota.orphan_replies += 1;
             return;
@@ -648,7 +649,8 @@ fn transfer_details(
     }
 }
 
-/// Writes a whole image as `DIR/<md5>.bin`; returns the path, or why nothing was written.
+/// Queues a whole image as `DIR/<md5>.bin` for the driver to write; returns the path, or why
+/// nothing will be written. A failed write is reported by [`firmware_not_written`].
 fn extract(
     cx: &mut Context<'_>,
     dir: &std::path::Path,
@@ -666,15 +668,39 @@ fn extract(
         .to_string();
     };
     let path = dir.join(format!("{md5}.bin"));
-    match std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, &image)) {
+    let shown = path.display().to_string();
+    match cx.queue_artifact(Artifact { path, bytes: image }) {
         Ok(()) => {
             cx.counters.arduino_ota.firmware_extracted += 1;
-            path.display().to_string()
+            shown
         }
-        Err(e) => {
-            tracing::warn!("cannot write firmware {}: {e}", path.display());
+        Err(_) => {
+            tracing::warn!("cannot write firmware {shown}: too many images waiting to be written");
             cx.counters.arduino_ota.firmware_write_errors += 1;
-            format!("not written: {e}")
+            "not written: too many images waiting to be written".to_string()
+        }
+    }
+}
+
+/// The driver could not write `artifact`: the transfer event that names it (still among
+/// `events`) says why instead, and it counts as a write error, not an extracted image.
+pub fn firmware_not_written(
+    events: &mut [Event],
+    counters: &mut crate::stats::Counters,
+    artifact: &Artifact,
+    error: &std::io::Error,
+) {
+    tracing::warn!("cannot write firmware {}: {error}", artifact.path.display());
+    counters.arduino_ota.firmware_extracted =
+        counters.arduino_ota.firmware_extracted.saturating_sub(1);
+    counters.arduino_ota.firmware_write_errors += 1;
+    let shown = artifact.path.display().to_string();
+    for event in events.iter_mut().rev() {
+        if let Body::ArduinoOta(OtaDetails::Transfer(d)) = &mut event.body {
+            if d.extracted.as_deref() == Some(shown.as_str()) {
+                d.extracted = Some(format!("not written: {error}"));
+                return;
+            }
         }
     }
 }

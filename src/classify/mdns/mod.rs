@@ -13,6 +13,7 @@ use crate::decode::Transport;
 use crate::event::device::{AnnouncementDetails, DeviceDetails, DeviceKind};
 use crate::event::{Body, Severity};
 use crate::flow::{BoundedMap, Departure};
+use crate::time::Timestamp;
 use parser::Rdata;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -187,5 +188,15 @@ impl Classifier for Mdns {
             );
         }
         Verdict::Claim
+    }
+}
+
+/// The device-inventory fact of a packet a device sent itself: its address and, when the link
+/// layer shows it, its MAC written out with the vendor.
+pub fn device_seen(address: IpAddr, mac: Option<[u8; 6]>, ts: Timestamp) -> Observation {
+    Observation::DeviceSeen {
+        address,
+        mac: mac.map(|m| (oui::format_mac(m), oui::vendor(m))),
+        ts,
     }
 }

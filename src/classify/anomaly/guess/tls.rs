@@ -2,7 +2,7 @@
 //!
 //! JA3: salesforce/ja3 (string `SSLVersion,Ciphers,Extensions,Groups,PointFormats`, GREASE
 //! removed, MD5). JA4: FoxIO-LLC/ja4 `technical_details/JA4.md` (`t13d1516h2_<b>_<c>`).
-//! Facts and vectors: /work/notes/research.md §4.
+//! Vectors: the unit tests below, and tshark on the real `openssl` capture in `testdata/real/`.
 
 use crate::event::anomaly::{ClientHello, ServerHello};
 use md5::{Digest, Md5};

@@ -9,11 +9,12 @@
 //! [`MAX_RUN_TIME_TERMS`] ranges. So a flood of invitations costs at most 1 / [`MIN_INTERVAL`]
 //! compiles a second, each of a filter libpcap compiles in milliseconds.
 
-use std::time::{Duration, Instant};
-use watch3232::capture::{
-    default_filter_with, with_dynamic_ports, LiveSource, PortCover, MAX_RUN_TIME_TERMS,
+use crate::capture::LiveSource;
+use crate::engine::Engine;
+use crate::prefilter::bpf::{
+    filter_for, with_dynamic_ports, FilterSpec, PortCover, MAX_RUN_TIME_TERMS,
 };
-use watch3232::engine::Engine;
+use std::time::{Duration, Instant};
 
 /// How long a filter that passes more than the held ports may stay before it is narrowed.
 pub const NARROW_AFTER: Duration = Duration::from_secs(5);
@@ -22,9 +23,9 @@ pub const NARROW_AFTER: Duration = Duration::from_secs(5);
 pub const MIN_INTERVAL: Duration = Duration::from_millis(50);
 
 pub struct LiveFilter<'a> {
-    /// The user's `-f` expression, or `None` for the default filter over `watched_ports`.
+    /// The user's `-f` expression, or `None` for the pre-filter's kernel filter.
     user: Option<&'a str>,
-    watched_ports: Vec<u16>,
+    declared: FilterSpec,
     installed: PortCover,
     seen_generation: u64,
     /// A held port is not passed yet.
@@ -35,12 +36,12 @@ pub struct LiveFilter<'a> {
 }
 
 impl<'a> LiveFilter<'a> {
-    /// For a capture opened with the user's `-f` expression, or the default filter over the
-    /// engine's watched ports.
+    /// For a capture opened with the user's `-f` expression, or the default filter of the
+    /// engine's pre-filter.
     pub fn new(user: Option<&'a str>, engine: &Engine) -> Self {
         LiveFilter {
             user,
-            watched_ports: super::run::watched_ports(engine.config()),
+            declared: engine.interest().kernel_filter_spec(),
             installed: PortCover::default(),
             seen_generation: engine.interest().dynamic_generation(),
             widening_due: false,
@@ -53,7 +54,7 @@ impl<'a> LiveFilter<'a> {
     fn expression(&self, run_time: &PortCover) -> String {
         match self.user {
             Some(user) => with_dynamic_ports(user, run_time),
-            None => default_filter_with(&self.watched_ports, run_time),
+            None => filter_for(&self.declared, run_time),
         }
     }
 
@@ -96,7 +97,7 @@ impl<'a> LiveFilter<'a> {
         let started = Instant::now();
         match source.replace_filter(&expr) {
             Ok(()) => {
-                engine.counters_mut().bump("capture.filter_updates");
+                engine.counters_mut().capture.filter_updates += 1;
                 tracing::debug!(
                     filter = %expr,
                     ports_passed = cover.width(),
@@ -106,7 +107,7 @@ impl<'a> LiveFilter<'a> {
                 self.installed = cover;
             }
             Err(e) => {
-                engine.counters_mut().bump("capture.filter_update_failures");
+                engine.counters_mut().capture.filter_update_failures += 1;
                 tracing::warn!("{e}");
             }
         }

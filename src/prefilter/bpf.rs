@@ -20,20 +20,52 @@ fn port_terms(ports: &[u16]) -> String {
 /// keyword shifts the offsets of everything after it (pcap-filter(7)), so a term appended after
 /// `(vlan and …)` would never match an untagged packet.
 pub fn default_filter_with(ports: &[u16], connect_back: &PortCover) -> String {
-    let ports = if ports.is_empty() {
-        String::new()
-    } else {
-        format!("((tcp or udp) and ({})) or ", port_terms(ports))
+    let spec = FilterSpec {
+        tcp_and_udp: ports.to_vec(),
+        udp: vec![5353],
+        tcp: Vec::new(),
+        protocols: vec![47, 103],
     };
-    let connect_back = if connect_back.is_empty() {
-        String::new()
-    } else {
-        format!("(tcp and ({})) or ", connect_back.terms())
-    };
-    let base = format!(
-        "{ports}{connect_back}(ip proto 47) or (ip6 proto 47) or (ip proto 103) or (ip6 proto 103) \
-         or (udp port 5353)"
-    );
+    filter_for(&spec, connect_back)
+}
+
+/// What a kernel filter passes: ports by transport, and IP protocols (over IPv4 and IPv6).
+/// [`crate::prefilter::Interest::kernel_filter_spec`] makes it from the pre-filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FilterSpec {
+    pub tcp_and_udp: Vec<u16>,
+    pub udp: Vec<u16>,
+    pub tcp: Vec<u16>,
+    pub protocols: Vec<u8>,
+}
+
+/// The filter for `spec` plus TCP ports learnt at run time, with and without one 802.1Q tag.
+pub fn filter_for(spec: &FilterSpec, connect_back: &PortCover) -> String {
+    let mut terms = Vec::new();
+    if !spec.tcp_and_udp.is_empty() {
+        terms.push(format!(
+            "((tcp or udp) and ({}))",
+            port_terms(&spec.tcp_and_udp)
+        ));
+    }
+    if !connect_back.is_empty() {
+        terms.push(format!("(tcp and ({}))", connect_back.terms()));
+    }
+    for p in &spec.protocols {
+        terms.push(format!("(ip proto {p}) or (ip6 proto {p})"));
+    }
+    for (transport, ports) in [("udp", &spec.udp), ("tcp", &spec.tcp)] {
+        match ports.as_slice() {
+            [] => {}
+            [one] => terms.push(format!("({transport} port {one})")),
+            many => terms.push(format!("({transport} and ({}))", port_terms(many))),
+        }
+    }
+    if terms.is_empty() {
+        // Nothing is wanted: a filter that passes nothing, rather than an empty (pass-all) one.
+        terms.push("(ip proto 255 and not ip proto 255)".to_string());
+    }
+    let base = terms.join(" or ");
     format!("({base}) or (vlan and ({base}))")
 }
 
@@ -54,7 +86,7 @@ pub const MAX_RUN_TIME_TERMS: usize = 16;
 
 /// A few port ranges that cover a set of ports: each port exactly while there are few, then the
 /// narrowest ranges that cover them all. Passing a few ports too many costs a bitmap lookup in
-/// user space ([`crate::classify::Interest`] is exact); a filter that grows with every
+/// user space ([`crate::prefilter::Interest`] is exact); a filter that grows with every
 /// invitation costs the capture itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PortCover {
@@ -133,6 +165,17 @@ impl PortCover {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_filter_keeps_its_shape() {
+        assert_eq!(
+            default_filter(&[3232]),
+            "(((tcp or udp) and (port 3232)) or (ip proto 47) or (ip6 proto 47) or (ip proto 103) \
+             or (ip6 proto 103) or (udp port 5353)) or (vlan and (((tcp or udp) and (port 3232)) \
+             or (ip proto 47) or (ip6 proto 47) or (ip proto 103) or (ip6 proto 103) or (udp port \
+             5353)))"
+        );
+    }
 
     #[test]
     fn default_filter_names_every_port_once() {

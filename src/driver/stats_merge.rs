@@ -1,0 +1,87 @@
+//! One `stats` object from the counters of several engines (the shards of `read --workers N`).
+
+use crate::event::stats::{FileStats, FlowStats, KernelDrops, StatsDetails};
+use std::collections::BTreeMap;
+
+/// The sum of `parts`: every counter added up. The flow table's `active`, `peak` and `capacity`
+/// are sums too (N tables of `--max-flows` each; the peak is an upper bound of the tables'
+/// joint peak). `memory` and `output` are left to the writer.
+pub fn merge_stats<'a>(parts: impl IntoIterator<Item = &'a StatsDetails>) -> StatsDetails {
+    let mut total = StatsDetails::default();
+    for p in parts {
+        total.packets += p.packets;
+        total.bytes += p.bytes;
+        total.decode_errors += p.decode_errors;
+        add_maps(&mut total.decode_error_kinds, &p.decode_error_kinds);
+        total.not_ip += p.not_ip;
+        total.fragments += p.fragments;
+        total.snaplen_cut += p.snaplen_cut;
+        total.interesting_packets += p.interesting_packets;
+        add_flows(&mut total.flows, &p.flows);
+        add_maps(&mut total.events, &p.events);
+        add_maps(&mut total.classifiers, &p.classifiers);
+        if let Some(k) = &p.kernel {
+            let t = total.kernel.get_or_insert_with(KernelDrops::default);
+            t.received += k.received;
+            t.dropped += k.dropped;
+            t.if_dropped += k.if_dropped;
+        }
+        if let Some(f) = &p.files {
+            let t = total.files.get_or_insert_with(FileStats::default);
+            t.read += f.read;
+            t.failed += f.failed;
+            t.truncated += f.truncated;
+        }
+    }
+    total
+}
+
+fn add_maps<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
+fn add_flows(into: &mut FlowStats, from: &FlowStats) {
+    into.active += from.active;
+    into.created += from.created;
+    into.expired += from.expired;
+    into.evicted += from.evicted;
+    into.closed += from.closed;
+    into.peak += from.peak;
+    into.capacity += from.capacity;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_add_up() {
+        let mut a = StatsDetails {
+            packets: 3,
+            ..StatsDetails::default()
+        };
+        a.events.insert("arduino_ota", 2);
+        a.flows.created = 4;
+        let mut b = StatsDetails {
+            packets: 5,
+            files: Some(FileStats {
+                read: 1,
+                failed: 0,
+                truncated: 1,
+            }),
+            ..StatsDetails::default()
+        };
+        b.events.insert("arduino_ota", 1);
+        b.events.insert("mdt", 7);
+        b.flows.created = 6;
+        let t = merge_stats([&a, &b]);
+        assert_eq!(t.packets, 8);
+        assert_eq!(t.events["arduino_ota"], 3);
+        assert_eq!(t.events["mdt"], 7);
+        assert_eq!(t.flows.created, 10);
+        assert_eq!(t.files.as_ref().map(|f| f.truncated), Some(1));
+        assert_eq!(t.kernel, None);
+    }
+}

@@ -1,0 +1,371 @@
+//! Workers agree with one worker: every bundled capture gives the same findings with `read`,
+//! `read --workers 2` and `read --workers 4` (all fields but flow and session numbering, in any
+//! order; `stats` events aside), and a live `capture --workers 2` of the same packets replayed
+//! over a veth pair gives the findings `read` gives of what was captured.
+
+mod common;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// `(event_type, kind)`.
+type EventKind = (&'static str, &'static str);
+
+/// Captures whose findings depend on state shared across flows that workers would each keep
+/// for themselves: only these event kinds may differ, and they must differ for at least one
+/// worker count. The aggregator (`src/aggregate/`) merges that state, so none is left: a
+/// capture listed here that agrees fails the test.
+const KNOWN_CROSS_FLOW: &[(&str, &str, &[EventKind])] = &[];
+
+/// Every capture the golden test covers (`tests/golden.rs`).
+fn bundled_captures(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![root.join("testdata")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read testdata") {
+            let path = entry.expect("dir entry").path();
+            let rel = path.strip_prefix(root).unwrap().to_path_buf();
+            if path.is_dir() {
+                let name = path.file_name().unwrap().to_string_lossy();
+                if !matches!(name.as_ref(), "gen" | "golden" | "real") {
+                    dirs.push(path);
+                }
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            ) {
+                found.push(rel);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Drops what numbering may change (`flow_id`, `session_id` and the `*_flow_id` references),
+/// and the fields in `also`, at every depth.
+fn normalise(v: &mut Value, also: &[&str]) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|k, _| {
+                !(k == "flow_id"
+                    || k == "session_id"
+                    || k.ends_with("_flow_id")
+                    || k.ends_with("_session_id")
+                    || also.contains(&k.as_str()))
+            });
+            map.values_mut().for_each(|v| normalise(v, also));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| normalise(v, also)),
+        _ => {}
+    }
+}
+
+/// The findings as a multiset: normalised line → count, `stats` events left out.
+type Findings = BTreeMap<String, usize>;
+
+fn findings(events: &[Value], also: &[&str]) -> Findings {
+    let mut set = Findings::new();
+    for e in events.iter().filter(|e| e["event_type"] != "stats") {
+        let mut e = e.clone();
+        normalise(&mut e, also);
+        *set.entry(e.to_string()).or_default() += 1;
+    }
+    set
+}
+
+fn read(capture: &Path, workers: usize) -> Vec<Value> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(common::bin())
+        .current_dir(root)
+        .args(["read", "-F", "eve", "--workers", &workers.to_string()])
+        .arg(capture)
+        .output()
+        .expect("run watch3232");
+    assert!(
+        out.status.success(),
+        "{} --workers {workers}: {}",
+        capture.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The (event_type, kind) of every finding one side has and the other has not.
+fn differing_kinds(a: &Findings, b: &Findings) -> Vec<(String, String)> {
+    let mut kinds = Vec::new();
+    for (line, n) in a.iter().chain(b.iter()) {
+        let (in_a, in_b) = (a.get(line), b.get(line));
+        if in_a == in_b {
+            continue;
+        }
+        let _ = n;
+        let v: Value = serde_json::from_str(line).unwrap();
+        let kind = (
+            v["event_type"].as_str().unwrap_or("").to_string(),
+            v["kind"].as_str().unwrap_or("").to_string(),
+        );
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
+
+#[test]
+fn workers_give_the_findings_of_one_worker() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let captures = bundled_captures(root);
+    assert!(captures.len() >= 15, "found only {captures:?}");
+    for (known, _, _) in KNOWN_CROSS_FLOW {
+        assert!(
+            captures.iter().any(|c| c == Path::new(known)),
+            "{known} is listed as cross-flow but is not bundled"
+        );
+    }
+    let mut problems = Vec::new();
+    for capture in &captures {
+        let one = findings(&read(capture, 1), &[]);
+        assert!(!one.is_empty(), "{}: no findings at all", capture.display());
+        let cross_flow = KNOWN_CROSS_FLOW
+            .iter()
+            .find(|(c, _, _)| Path::new(c) == capture);
+        let mut differed = false;
+        for workers in [2, 4] {
+            let many = findings(&read(capture, workers), &[]);
+            let kinds = differing_kinds(&one, &many);
+            differed |= !kinds.is_empty();
+            let allowed: &[EventKind] = cross_flow.map_or(&[], |(_, _, k)| k);
+            let unexpected: Vec<_> = kinds
+                .iter()
+                .filter(|(t, k)| !allowed.contains(&(t.as_str(), k.as_str())))
+                .collect();
+            if !unexpected.is_empty() {
+                problems.push(format!(
+                    "{} --workers {workers}: findings differ in {unexpected:?}",
+                    capture.display()
+                ));
+            }
+        }
+        if let Some((_, reason, _)) = cross_flow {
+            if !differed {
+                problems.push(format!(
+                    "{}: listed in KNOWN_CROSS_FLOW ({reason}) but workers now agree: remove it",
+                    capture.display()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The summary of a sharded read is one `stats` event whose counters add up to one worker's.
+#[test]
+fn a_sharded_read_ends_with_one_summary_of_every_packet() {
+    let capture = Path::new("testdata/tour.pcapng");
+    let summary = |events: &[Value]| {
+        let s: Vec<Value> = events
+            .iter()
+            .filter(|e| e["event_type"] == "stats" && e["kind"] == "summary")
+            .cloned()
+            .collect();
+        assert_eq!(s.len(), 1, "one summary");
+        s[0]["stats"].clone()
+    };
+    let one = summary(&read(capture, 1));
+    let four = summary(&read(capture, 4));
+    for field in [
+        "packets",
+        "bytes",
+        "not_ip",
+        "decode_errors",
+        "decode_error_kinds",
+        "fragments",
+        "snaplen_cut",
+        "interesting_packets",
+    ] {
+        assert_eq!(one[field], four[field], "{field}");
+    }
+    assert_eq!(one["files"], four["files"]);
+    assert_eq!(
+        four["flows"]["capacity"].as_u64(),
+        one["flows"]["capacity"].as_u64().map(|c| 4 * c),
+        "four tables"
+    );
+}
+
+/// A namespace with a veth pair `wa` → `wb`, removed on drop.
+struct Netns {
+    name: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+impl Netns {
+    fn create() -> Netns {
+        let name = format!("w3232-parity-{}", std::process::id());
+        let ip = |args: &[&str]| {
+            let ok = Command::new("ip")
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "ip {args:?}");
+        };
+        ip(&["netns", "add", &name]);
+        let ns = Netns {
+            name: name.clone(),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        ip(&[
+            "-n", &name, "link", "add", "wa", "type", "veth", "peer", "name", "wb",
+        ]);
+        ip(&["-n", &name, "link", "set", "wa", "up"]);
+        ip(&["-n", &name, "link", "set", "wb", "up"]);
+        ns
+    }
+
+    fn spawn(&self, program: &str, args: &[&str]) -> Child {
+        Command::new("ip")
+            .args(["netns", "exec", &self.name, program])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+}
+
+fn interrupt(child: &mut Child) {
+    // `ip netns exec` execs the program: the child's pid is its own.
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    for _ in 0..100 {
+        if child.try_wait().unwrap().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("did not stop within 10 s of SIGINT");
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Python that sends each frame of a classic pcap out of `wa`, keeping the capture's gaps.
+fn replay_script(pcap: &Path) -> String {
+    format!(
+        "import socket, struct, time\n\
+         data = open({path:?}, 'rb').read()\n\
+         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n\
+         s.bind(('wa', 0))\n\
+         at, last = 24, None\n\
+         while at + 16 <= len(data):\n \
+          sec, usec, incl, orig = struct.unpack('<IIII', data[at:at + 16])\n \
+          ts = sec + usec / 1e6\n \
+          if last is not None and ts > last: time.sleep(ts - last)\n \
+          last = ts\n \
+          s.send(data[at + 16:at + 16 + incl])\n \
+          at += 16 + incl\n",
+        path = pcap.to_str().unwrap()
+    )
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn a_live_capture_with_workers_gives_the_findings_of_reading_what_was_captured() {
+    let ns = Netns::create();
+    let recorded = ns.dir.path().join("recorded.pcap");
+    let events = ns.dir.path().join("events.json");
+    let mut tcpdump = ns.spawn(
+        "tcpdump",
+        &["-i", "wb", "-U", "-w", recorded.to_str().unwrap()],
+    );
+    let bin = common::bin();
+    let mut watch = ns.spawn(
+        bin.to_str().unwrap(),
+        &[
+            "-q",
+            "-F",
+            "eve",
+            "-o",
+            events.to_str().unwrap(),
+            "capture",
+            "-i",
+            "wb",
+            "--workers",
+            "2",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for capture in [
+        "testdata/ota/esp32_pbkdf2_reordered.pcap",
+        "testdata/ota/esp8266_md5_failed.pcap",
+        "testdata/ota/esp32_noauth_aborted.pcap",
+        "testdata/ota/esphome_sha256.pcap",
+    ] {
+        let script = replay_script(&root.join(capture));
+        let sent = Command::new("ip")
+            .args(["netns", "exec", &ns.name, "python3", "-c", &script])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "replay {capture}");
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    interrupt(&mut watch);
+    interrupt(&mut tcpdump);
+    let out = Command::new(common::bin())
+        .args(["read", "-F", "eve"])
+        .arg(&recorded)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let read: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Where the packets came from, and their position in it, differ by design; and each
+    // socket stamps its copy of a packet itself, microseconds apart, so times (and what is
+    // computed from them) are left out.
+    let source_fields = [
+        "pcap_filename",
+        "in_iface",
+        "pcap_cnt",
+        "timestamp",
+        "first_seen",
+        "last_seen",
+        "duration_s",
+        "throughput_bps",
+    ];
+    let live = findings(&lines(&events), &source_fields);
+    let offline = findings(&read, &source_fields);
+    assert!(!offline.is_empty(), "nothing was recorded");
+    assert_eq!(
+        live,
+        offline,
+        "differ in {:?}",
+        differing_kinds(&live, &offline)
+    );
+}
