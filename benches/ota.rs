@@ -7,10 +7,11 @@ use md5::{Digest, Md5};
 use std::hint::black_box;
 use watch3232::capture::{Next, OfflineSource};
 use watch3232::classify::arduino_ota::acks::Acks;
-use watch3232::classify::arduino_ota::reasm::Stream;
-use watch3232::classify::arduino_ota::{firmware, parser};
+use watch3232::classify::arduino_ota::parser;
 use watch3232::classify::esphome::parser as esphome;
+use watch3232::classify::ota::firmware;
 use watch3232::engine::{Config, Engine};
+use watch3232::flow::reasm::Stream;
 use watch3232::packet::{LinkType, Packet};
 use watch3232::time::Timestamp;
 

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use watch3232::classify::anomaly::guess::simple::esphome_magic;
-use watch3232::classify::arduino_ota::firmware::HEAD_LEN;
+use watch3232::classify::esphome::probe::is_esphome_ota;
+use watch3232::classify::ota::firmware::HEAD_LEN;
 use watch3232::classify::esphome::parser::{error_name, magic_prefix, Session};
 
 fuzz_target!(|data: &[u8]| {
@@ -51,6 +51,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = format!("{s:?}");
     // The magic test agrees with the anomaly guesser's.
-    assert_eq!(magic_prefix(&client) == Some(true), esphome_magic(&client));
-    assert_eq!(magic_prefix(data) == Some(true), esphome_magic(data));
+    assert_eq!(magic_prefix(&client) == Some(true), is_esphome_ota(&client));
+    assert_eq!(magic_prefix(data) == Some(true), is_esphome_ota(data));
 });

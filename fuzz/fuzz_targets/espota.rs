@@ -3,8 +3,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use watch3232::classify::arduino_ota::parser::{
-    looks_like_invitation, parse_auth_answer, parse_device_reply, parse_invitation,
+    parse_auth_answer, parse_device_reply, parse_invitation,
 };
+use watch3232::classify::arduino_ota::probe::looks_like_invitation;
 
 fuzz_target!(|data: &[u8]| {
     match parse_invitation(data) {

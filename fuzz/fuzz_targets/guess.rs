@@ -39,8 +39,8 @@ fn one_way(d: &[u8], tcp: bool) {
         }
     }
     let _ = simple::smb(d);
-    let _ = simple::esphome_magic(d);
-    let _ = simple::mdt_join_tlvs(d);
+    let _ = watch3232::classify::esphome::probe::is_esphome_ota(d);
+    let _ = watch3232::classify::mdt::probe::is_join_tlvs_only(d);
     let r = simple::printable_ratio(d);
     assert!((0.0..=1.0).contains(&r));
     if simple::is_text(d) {

@@ -1,9 +1,9 @@
 //! The Data-MDT Join TLV reader (UDP 3232 payloads): the checked iterator, the all-or-nothing
-//! `parse_joins`, and agreement with the anomaly guesser's `mdt_join_tlvs`.
+//! `parse_joins`, and agreement with `mdt::probe::is_join_tlvs_only` (what the anomaly guesser asks).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use watch3232::classify::anomaly::guess::simple::mdt_join_tlvs;
+use watch3232::classify::mdt::probe::is_join_tlvs_only;
 use watch3232::classify::mdt::join::{join_tlvs, parse_joins, JoinTlv, LEN_IPV4, LEN_IPV6};
 
 fn inside(inner: &[u8], outer: &[u8]) -> bool {
@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     // The guesser's stricter test (one known type only) implies a clean parse.
-    if mdt_join_tlvs(data) {
+    if is_join_tlvs_only(data) {
         let (tlvs, mixed) = parse_joins(data).expect("guessed join parses");
         assert!(!mixed && !tlvs.is_empty());
         assert!(tlvs

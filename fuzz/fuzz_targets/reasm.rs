@@ -1,4 +1,4 @@
-//! The TCP reassembly of the ArduinoOTA data connection (arduino_ota::reasm::Stream).
+//! The TCP reassembly of the ArduinoOTA data connection (flow::reasm::Stream).
 //! Input: byte 0 = out-of-order cap / 16 (so 0..4080 bytes), bytes 1..5 = ISN, byte 5 = flags
 //! (bit 0: SYN first; bit 1: payload bytes from the input, else a function of the sequence
 //! number so the delivered stream can be checked byte for byte). Then segments: a kind byte
@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use watch3232::classify::arduino_ota::reasm::Stream;
+use watch3232::flow::reasm::Stream;
 
 /// The byte at sequence number `s` when payloads are derived from the sequence space.
 fn at(s: u32) -> u8 {

@@ -3,7 +3,7 @@
 //! `engine::Config`; each classifier's constructor takes only its part.
 
 use super::anomaly::AnomalyConfig;
-use super::arduino_ota::OtaConfig;
+use super::ota::OtaConfig;
 
 #[derive(Clone, Debug)]
 pub struct Config {

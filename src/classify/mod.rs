@@ -12,6 +12,7 @@ mod config;
 pub mod esphome;
 pub mod mdns;
 pub mod mdt;
+pub mod ota;
 
 pub use crate::prefilter::Interest;
 pub use config::Config;

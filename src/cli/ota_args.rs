@@ -3,7 +3,7 @@
 use clap::Args;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use watch3232::classify::arduino_ota::OtaConfig;
+use watch3232::classify::ota::OtaConfig;
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "OTA updates")]

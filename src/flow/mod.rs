@@ -1,8 +1,10 @@
-//! Flows: a direction-independent key, the Community ID of a flow, and one bounded table of
-//! per-flow state with idle expiry and least-recently-seen eviction.
+//! Flows: a direction-independent key, the Community ID of a flow, one bounded table of
+//! per-flow state with idle expiry and least-recently-seen eviction, and TCP sequence
+//! tracking and stream reassembly for every classifier that follows a TCP stream.
 
 mod bounded;
 pub mod community_id;
+pub mod reasm;
 mod table;
 
 pub use bounded::{BoundedMap, BoundedStats, Departed, Departure};

@@ -1,13 +1,14 @@
-//! The flow table: a hash map with a hard capacity, idle expiry, and eviction of the
-//! least-recently-seen flow when full (a second-chance queue, so both are amortised O(1)).
+//! The flow table: per-flow state in a [`BoundedMap`] (hard capacity, idle expiry, eviction of
+//! the least-recently-seen flow when full, all O(1)), each flow numbered, and every flow that
+//! leaves handed back with the reason.
 
+use super::bounded::{BoundedMap, Departed, Departure};
 use super::FlowKey;
 use crate::time::Timestamp;
-use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
 
 struct Slot<V> {
     id: u64,
-    last_seen: Timestamp,
     value: V,
 }
 
@@ -33,6 +34,25 @@ pub struct Removed<V> {
     pub by: RemovedBy,
 }
 
+impl<V> Removed<V> {
+    fn from_departed(d: Departed<FlowKey, Slot<V>>) -> Self {
+        let by = match d.by {
+            Departure::Expired => RemovedBy::Expired,
+            Departure::Evicted => RemovedBy::Evicted,
+            Departure::Removed => RemovedBy::Closed,
+            Departure::Drained => RemovedBy::Flushed,
+            Departure::Replaced => unreachable!("the table never inserts a key it holds"),
+        };
+        Removed {
+            key: d.key,
+            id: d.value.id,
+            last_seen: d.last_seen,
+            value: d.value.value,
+            by,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TableStats {
     pub created: u64,
@@ -43,29 +63,17 @@ pub struct TableStats {
 }
 
 pub struct FlowTable<V> {
-    map: HashMap<FlowKey, Slot<V>>,
-    /// Flows in the order they were (re)queued, with the `last_seen` they had then. A flow seen
-    /// since is re-queued instead of expired: the second chance. An entry whose id no longer
-    /// matches its key's slot belongs to a closed flow and is skipped.
-    queue: VecDeque<(FlowKey, u64, Timestamp)>,
-    capacity: usize,
-    idle_timeout_us: i64,
+    map: BoundedMap<FlowKey, Slot<V>>,
     next_id: u64,
-    stats: TableStats,
 }
 
 impl<V> FlowTable<V> {
     /// A table that holds at most `capacity` flows (at least 1) and expires flows idle for
     /// `idle_timeout_secs`.
     pub fn new(capacity: usize, idle_timeout_secs: u64) -> Self {
-        let capacity = capacity.max(1);
         FlowTable {
-            map: HashMap::with_capacity(capacity.min(1 << 16)),
-            queue: VecDeque::with_capacity(capacity.min(1 << 16)),
-            capacity,
-            idle_timeout_us: (idle_timeout_secs as i64).saturating_mul(1_000_000),
+            map: BoundedMap::new(capacity, Duration::from_secs(idle_timeout_secs)),
             next_id: 1,
-            stats: TableStats::default(),
         }
     }
 
@@ -78,11 +86,18 @@ impl<V> FlowTable<V> {
     }
 
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.map.capacity()
     }
 
     pub fn stats(&self) -> TableStats {
-        self.stats
+        let s = self.map.stats();
+        TableStats {
+            created: s.created,
+            expired: s.expired,
+            evicted: s.evicted,
+            closed: s.removed,
+            peak: s.peak,
+        }
     }
 
     pub fn contains(&self, key: &FlowKey) -> bool {
@@ -91,12 +106,9 @@ impl<V> FlowTable<V> {
 
     /// The flow's id and state, marking it seen at `now`.
     pub fn touch(&mut self, key: &FlowKey, now: Timestamp) -> Option<(u64, &mut V)> {
-        self.map.get_mut(key).map(|slot| {
-            if now > slot.last_seen {
-                slot.last_seen = now;
-            }
-            (slot.id, &mut slot.value)
-        })
+        self.map
+            .touch(key, now)
+            .map(|slot| (slot.id, &mut slot.value))
     }
 
     pub fn get(&self, key: &FlowKey) -> Option<(u64, &V)> {
@@ -112,123 +124,41 @@ impl<V> FlowTable<V> {
         make: impl FnOnce(u64) -> V,
     ) -> (u64, Option<Removed<V>>) {
         debug_assert!(!self.map.contains_key(&key));
-        let evicted = if self.map.len() >= self.capacity {
-            self.pop_oldest(None)
-        } else {
-            None
-        };
         let id = self.next_id;
         self.next_id += 1;
-        self.map.insert(
-            key,
-            Slot {
-                id,
-                last_seen: now,
-                value: make(id),
-            },
-        );
-        self.queue.push_back((key, id, now));
-        if self.queue.len() > 2 * self.capacity + 16 {
-            // Closed flows leave entries behind; drop them so the queue stays within 2× capacity.
-            let map = &self.map;
-            self.queue
-                .retain(|(k, id, _)| map.get(k).is_some_and(|s| s.id == *id));
-        }
-        self.stats.created += 1;
-        self.stats.peak = self.stats.peak.max(self.map.len());
-        (id, evicted)
+        let slot = Slot {
+            id,
+            value: make(id),
+        };
+        let evicted = self.map.insert(key, slot, now);
+        (id, evicted.map(Removed::from_departed))
     }
 
     /// Removes a flow whose conversation is over.
     pub fn close(&mut self, key: &FlowKey) -> Option<Removed<V>> {
-        // The queue entry stays behind and is skipped when it reaches the front.
-        let slot = self.map.remove(key)?;
-        self.stats.closed += 1;
-        Some(Removed {
-            key: *key,
-            id: slot.id,
-            last_seen: slot.last_seen,
-            value: slot.value,
-            by: RemovedBy::Closed,
-        })
+        self.map.remove(key).map(Removed::from_departed)
     }
 
-    /// Removes every flow idle since before `now - timeout`, oldest first.
+    /// Removes every flow idle since before `now - timeout`, least recently seen first.
     pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Removed<V>>) {
-        while let Some(removed) = self.pop_oldest(Some(now)) {
-            out.push(removed);
-        }
+        let mut gone = Vec::new();
+        self.map.expire(now, &mut gone);
+        out.extend(gone.into_iter().map(Removed::from_departed));
     }
 
-    /// Removes every flow (end of input), oldest first.
+    /// Removes every flow (end of input), least recently seen first.
     pub fn drain(&mut self, out: &mut Vec<Removed<V>>) {
         while self.drain_some(usize::MAX, out) {}
         debug_assert!(self.map.is_empty());
     }
 
-    /// Removes up to `max` flows, oldest first; returns whether any are left. Lets the end of a
-    /// run report a full table in batches instead of all at once.
+    /// Removes up to `max` flows, least recently seen first; returns whether any are left.
+    /// Lets the end of a run report a full table in batches instead of all at once.
     pub fn drain_some(&mut self, max: usize, out: &mut Vec<Removed<V>>) -> bool {
-        let mut taken = 0;
-        while taken < max {
-            let Some((key, id, _)) = self.queue.pop_front() else {
-                return false;
-            };
-            if self.map.get(&key).is_some_and(|s| s.id == id) {
-                let slot = self.map.remove(&key).expect("checked above");
-                out.push(Removed {
-                    key,
-                    id: slot.id,
-                    last_seen: slot.last_seen,
-                    value: slot.value,
-                    by: RemovedBy::Flushed,
-                });
-                taken += 1;
-            }
-        }
-        !self.map.is_empty()
-    }
-
-    /// Pops the least recently seen flow: with `Some(now)` only if it has been idle past the
-    /// timeout (expiry), with `None` unconditionally (eviction).
-    fn pop_oldest(&mut self, now: Option<Timestamp>) -> Option<Removed<V>> {
-        loop {
-            let &(key, id, queued_seen) = self.queue.front()?;
-            let Some(slot) = self.map.get(&key).filter(|s| s.id == id) else {
-                self.queue.pop_front(); // closed earlier
-                continue;
-            };
-            if slot.last_seen > queued_seen {
-                // Seen since it was queued: give it a second chance at its new position.
-                let seen = slot.last_seen;
-                self.queue.pop_front();
-                self.queue.push_back((key, id, seen));
-                continue;
-            }
-            if let Some(now) = now {
-                if now.micros_since(slot.last_seen) <= self.idle_timeout_us {
-                    return None; // the oldest is still fresh, so every other one is too
-                }
-            }
-            self.queue.pop_front();
-            let slot = self.map.remove(&key).expect("queued key has a slot");
-            let by = if now.is_some() {
-                RemovedBy::Expired
-            } else {
-                RemovedBy::Evicted
-            };
-            match by {
-                RemovedBy::Expired => self.stats.expired += 1,
-                _ => self.stats.evicted += 1,
-            }
-            return Some(Removed {
-                key,
-                id: slot.id,
-                last_seen: slot.last_seen,
-                value: slot.value,
-                by,
-            });
-        }
+        let mut gone = Vec::new();
+        let more = self.map.drain_some(max, &mut gone);
+        out.extend(gone.into_iter().map(Removed::from_departed));
+        more
     }
 }
 
@@ -268,8 +198,8 @@ mod tests {
             assert!(table.len() <= 3);
         }
         assert_eq!(table.stats().evicted, 997);
-        // The queue cannot grow without bound either.
-        assert!(table.queue.len() <= 3 * 2 + 1);
+        // The recency list cannot grow without bound either.
+        assert!(table.map.slots_allocated() <= 3 * 2 + 1);
     }
 
     #[test]
@@ -333,7 +263,7 @@ mod tests {
         for n in 1..10_000u32 {
             table.insert(key(n % 7 + 1), t(1), |_| n);
             table.close(&key(n % 7 + 1));
-            assert!(table.queue.len() <= 2 * 4 + 17);
+            assert!(table.map.slots_allocated() <= 2 * 4 + 17);
         }
         assert_eq!(table.len(), 1);
     }

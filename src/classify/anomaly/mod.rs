@@ -12,6 +12,7 @@ pub mod behaviour;
 pub mod guess;
 pub mod periodic;
 
+use super::mdt;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Resembled, Verdict};
 use crate::aggregate::scan::Probe;
 use crate::aggregate::Observation;
@@ -21,6 +22,7 @@ use crate::event::anomaly::{
     Report, TcpSummary,
 };
 use crate::event::{Body, Event, Severity, TunnelFields};
+use crate::flow::reasm::{Placement, SeqTracker};
 use crate::flow::{Direction, RemovedBy};
 use crate::time::Timestamp;
 use allowlist::Allowlist;
@@ -80,7 +82,7 @@ pub struct AnomalyFlow {
     pub reversed: bool,
     pub sample: [Vec<u8>; 2],
     /// Next TCP sequence number expected per side (retransmissions are not sampled twice).
-    next_seq: [Option<u32>; 2],
+    next_seq: [SeqTracker; 2],
     /// A gap in the sequence space: sampling of that side stopped.
     gap: [bool; 2],
     pub records: Vec<Record>,
@@ -122,11 +124,6 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// `a` is at or after `b` in TCP sequence space.
-fn seq_ge(a: u32, b: u32) -> bool {
-    a.wrapping_sub(b) < 1 << 31
-}
-
 impl Anomaly {
     /// `ports`: the watched ports. (Scan windows, which span flows, live in the aggregator.)
     pub fn new(ports: &[u16], config: &AnomalyConfig) -> Self {
@@ -164,30 +161,23 @@ impl Anomaly {
     ) {
         if let Some(seq) = seq {
             if syn {
-                st.next_seq[side].get_or_insert(seq.wrapping_add(1));
+                st.next_seq[side].syn(seq);
             }
             if payload.is_empty() || st.gap[side] {
                 return;
             }
-            let mut data = payload;
-            match st.next_seq[side] {
-                Some(next) if next != seq => {
-                    if seq_ge(seq, next) {
-                        // Bytes missing before this segment: stop sampling this side.
-                        st.gap[side] = true;
-                        return;
-                    }
-                    // A retransmission, perhaps with new bytes at its tail.
-                    let dup = next.wrapping_sub(seq) as usize;
-                    if dup >= data.len() {
-                        return;
-                    }
-                    data = &data[dup..];
+            match st.next_seq[side].place(seq, payload.len()) {
+                Placement::New { skip } => {
+                    // Perhaps a retransmission with new bytes at its tail.
+                    st.next_seq[side].advance(payload.len() - skip);
+                    self.keep(st, side, &payload[skip..]);
                 }
-                _ => {}
+                Placement::Old => {}
+                Placement::Ahead { .. } => {
+                    // Bytes missing before this segment: stop sampling this side.
+                    st.gap[side] = true;
+                }
             }
-            st.next_seq[side] = Some(seq.wrapping_add(payload.len() as u32));
-            self.keep(st, side, data);
         } else if !payload.is_empty() {
             self.keep(st, side, payload);
         }
@@ -661,11 +651,11 @@ fn looks_like_mdt_join(flow: &Flow, st: Option<&AnomalyFlow>) -> bool {
         .map(|r| r.len as usize);
     e.proto == crate::decode::IPPROTO_UDP
         && e.dst_port == 3232
-        && guess::simple::is_all_pim_routers(e.dst)
+        && mdt::probe::is_all_pim_routers(e.dst)
         && first.is_some_and(|n| {
             st.sample[0]
                 .get(..n)
-                .is_some_and(guess::simple::mdt_join_tlvs)
+                .is_some_and(mdt::probe::is_join_tlvs_only)
         })
 }
 

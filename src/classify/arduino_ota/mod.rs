@@ -1,19 +1,18 @@
 //! ArduinoOTA ("espota"): ESP32 (UDP 3232), ESP8266 (8266) and RP2040 (2040) firmware updates.
 //!
-//! `parser` reads the UDP messages; `session` ties the invitation, the challenge, the answer
+//! `parser` reads the UDP messages (`probe` tells an attempt at one); `session` ties the invitation, the challenge, the answer
 //! (from any source port) and the device's verdict into one session; `transfer` follows the
-//! device's TCP connection back to the uploader (`acks`, `reasm`, `firmware`); `alert` holds the
-//! security findings. Facts: shared/docs/arduino-ota.md.
+//! device's TCP connection back to the uploader (`acks`; reassembly is `flow::reasm`, the image
+//! parser `ota::firmware`). Facts: shared/docs/arduino-ota.md.
 
 pub mod acks;
-pub mod config;
-pub mod firmware;
 pub mod parser;
-pub mod reasm;
+pub mod probe;
 pub mod session;
 pub mod transfer;
 
-pub use config::OtaConfig;
+use super::ota::alert::AlertSubject;
+use super::ota::{round6, OtaConfig};
 
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::aggregate::Observation;
@@ -56,7 +55,10 @@ impl ArduinoOta {
         let cfg = config.clone();
         ArduinoOta {
             ports: ports.to_vec(),
-            sessions: Sessions::new(cfg.max_sessions),
+            sessions: Sessions::new(
+                cfg.max_sessions,
+                std::time::Duration::from_secs(cfg.session_timeout_secs),
+            ),
             cfg,
         }
     }
@@ -124,27 +126,25 @@ impl ArduinoOta {
         let md5 = inv.image_md5.to_ascii_lowercase();
         // A retry of the same upload (espota: fresh socket per try; 3.3.1+: a new invitation
         // after a failed PBKDF2 answer, §1.5) continues the session.
-        let retry = self.sessions.get_mut(&key).filter(|s| {
+        let is_retry = self.sessions.get(&key).is_some_and(|s| {
             s.invitation.host_port == inv.host_port
                 && s.invitation.image_size == inv.image_size
                 && s.invitation.image_md5 == md5
                 && s.stage != Stage::Accepted
         });
+        let retry = if is_retry {
+            self.sessions.touch(&key, pkt.ts)
+        } else {
+            None
+        };
         let session_id = if let Some(s) = retry {
             s.invitations += 1;
             s.stage = Stage::Invited;
-            s.last_seen = pkt.ts;
             s.last_pcap_cnt = pkt.index;
             s.id
         } else {
             if let Some(old) = self.sessions.remove(&key) {
                 self.end_session(cx, old, pkt.ts);
-            }
-            if let Some(victim) = self.sessions.victim() {
-                if let Some(old) = self.sessions.remove(&victim) {
-                    cx.counters.arduino_ota.sessions_evicted += 1;
-                    self.end_session(cx, old, pkt.ts);
-                }
             }
             let id = self.sessions.alloc_id();
             let reverse = towards_device(flow, &key);
@@ -162,7 +162,7 @@ impl ArduinoOta {
             };
             cx.interest.hold_tcp_port(inv.host_port);
             cx.counters.arduino_ota.sessions += 1;
-            self.sessions.insert(Session {
+            let evicted = self.sessions.insert(Session {
                 id,
                 key,
                 invitation,
@@ -177,6 +177,10 @@ impl ArduinoOta {
                 last_pcap_cnt: pkt.index,
                 udp,
             });
+            if let Some(old) = evicted {
+                cx.counters.arduino_ota.sessions_evicted += 1;
+                self.end_session(cx, old, pkt.ts);
+            }
             id
         };
         let details = InvitationDetails {
@@ -202,17 +206,14 @@ impl ArduinoOta {
         );
         if let Some(allow) = &self.cfg.uploader_allowlist {
             if !allow.contains(&uploader) {
-                let d = AlertDetails {
+                let subject = AlertSubject {
                     protocol: OtaProtocol::ArduinoOta,
-                    detail: format!("{uploader} is not an allowed OTA uploader; it invited {device}:{device_port} to take a firmware image"),
                     session_id: Some(session_id),
                     flow_id: Some(flow.id),
                     uploader,
                     device,
-                    auth_scheme: None,
-                    failures: None,
-                    window_s: None,
                 };
+                let d = subject.details(format!("{uploader} is not an allowed OTA uploader; it invited {device}:{device_port} to take a firmware image"), None);
                 self.alert(
                     cx,
                     pkt,
@@ -235,11 +236,10 @@ impl ArduinoOta {
             device: pkt.decoded.net.dst,
             device_port,
         };
-        let Some(s) = self.sessions.get_mut(&key) else {
+        let Some(s) = self.sessions.touch(&key, pkt.ts) else {
             cx.counters.arduino_ota.orphan_auth_answers += 1;
             return;
         };
-        s.last_seen = pkt.ts;
         s.last_pcap_cnt = pkt.index;
         s.stage = Stage::Answered {
             scheme: answer.scheme,
@@ -269,25 +269,22 @@ impl ArduinoOta {
             pkt.decoded.link.src_mac,
             pkt.ts,
         ));
-        let Some(s) = self.sessions.get_mut(&key) else {
+        let Some(s) = self.sessions.touch(&key, pkt.ts) else {
             cx.counters.arduino_ota.orphan_replies += 1;
             return;
         };
-        s.last_seen = pkt.ts;
         s.last_pcap_cnt = pkt.index;
         let session_id = s.id;
         let flow_id = flow.id;
-        let alert = |detail: String, scheme: Option<ReportedScheme>| AlertDetails {
+        let subject = AlertSubject {
             protocol: OtaProtocol::ArduinoOta,
-            detail,
             session_id: Some(session_id),
             flow_id: Some(flow_id),
             uploader: key.uploader,
             device: key.device,
-            auth_scheme: scheme,
-            failures: None,
-            window_s: None,
         };
+        let alert =
+            |detail: String, scheme: Option<ReportedScheme>| subject.details(detail, scheme);
         match reply {
             DeviceReply::Auth { scheme, nonce } => {
                 s.stage = Stage::Challenged {
@@ -632,7 +629,7 @@ fn transfer_details(
         md5_match: t.and_then(|t| t.md5_match),
         device_message: message,
         duration_s: t.map_or_else(
-            || transfer::round6(s.last_seen.secs_since(s.started)),
+            || round6(s.last_seen.secs_since(s.started)),
             |t| t.duration_s,
         ),
         throughput_bps: t.and_then(|t| t.throughput_bps),
@@ -752,8 +749,7 @@ impl Classifier for ArduinoOta {
                 return Verdict::Claim;
             }
         }
-        if !ours && self.is_device_port(udp.dst_port) && parser::looks_like_invitation(udp.payload)
-        {
+        if !ours && self.is_device_port(udp.dst_port) && probe::looks_like_invitation(udp.payload) {
             if let Err(e) = parse_invitation(udp.payload) {
                 cx.counters.arduino_ota.malformed_invitations += 1;
                 flow.malformed = Some(super::Malformed {
@@ -788,18 +784,14 @@ impl Classifier for ArduinoOta {
     }
 
     fn on_tick(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        for key in self.sessions.idle(now, self.cfg.session_timeout_secs) {
-            if let Some(s) = self.sessions.remove(&key) {
-                self.end_session(cx, s, now);
-            }
+        for s in self.sessions.take_idle(now) {
+            self.end_session(cx, s, now);
         }
     }
 
     fn on_finish(&mut self, cx: &mut Context<'_>, now: Timestamp) {
-        for key in self.sessions.all() {
-            if let Some(s) = self.sessions.remove(&key) {
-                self.end_session(cx, s, now);
-            }
+        for s in self.sessions.take_all() {
+            self.end_session(cx, s, now);
         }
     }
 }

@@ -127,12 +127,6 @@ pub fn parse_invitation(payload: &[u8]) -> Result<Invitation<'_>, InvitationErro
     })
 }
 
-/// Whether a payload looks like an attempt at an invitation (starts with a command and a
-/// space), so a parse failure is "malformed OTA" rather than some other protocol.
-pub fn looks_like_invitation(payload: &[u8]) -> bool {
-    payload.starts_with(b"0 ") || payload.starts_with(b"100 ")
-}
-
 /// Which password scheme a challenge belongs to, by nonce length (§1.5: espota-new picks the
 /// protocol the same way).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,6 +257,7 @@ pub fn parse_auth_answer(payload: &[u8]) -> Option<AuthAnswer<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::arduino_ota::probe::looks_like_invitation;
 
     const MD5: &str = "0c7a2b3b1e5e8b8d1f6a0b0a2d3c4e5f";
 

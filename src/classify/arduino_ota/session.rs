@@ -6,14 +6,17 @@
 //! invitation from a fresh socket each time (§1.6 "Timeouts summary"), and after a failed
 //! PBKDF2 answer it sends a fresh invitation with an MD5-hashed password (§1.5). The connect-back
 //! is expected at (device IP → uploader IP : host_port) (§1.1). The table is bounded; the
-//! least recently active session is ended first when it is full.
+//! least recently active session is ended first when it is full, and every session that leaves
+//! is handed back to be ended.
 
 use super::parser::AuthScheme;
 use crate::event::arduino_ota::InvitationDetails;
 use crate::event::{FlowFields, TunnelFields};
+use crate::flow::BoundedMap;
 use crate::time::Timestamp;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SessionKey {
@@ -91,20 +94,21 @@ impl Session {
     }
 }
 
-#[derive(Debug, Default)]
+/// The session table: a [`BoundedMap`] keyed by [`SessionKey`] (O(1) eviction of the least
+/// recently active session, idle expiry) plus the index of expected connect-backs, kept in step
+/// with every session that leaves.
 pub struct Sessions {
-    by_key: HashMap<SessionKey, Session>,
+    by_key: BoundedMap<SessionKey, Session>,
     expected: HashMap<Expectation, SessionKey>,
-    capacity: usize,
     next_id: u64,
 }
 
 impl Sessions {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize, idle_timeout: Duration) -> Self {
         Sessions {
-            capacity: capacity.max(1),
+            by_key: BoundedMap::new(capacity, idle_timeout),
+            expected: HashMap::new(),
             next_id: 1,
-            ..Sessions::default()
         }
     }
 
@@ -116,24 +120,21 @@ impl Sessions {
         self.by_key.is_empty()
     }
 
-    pub fn get_mut(&mut self, key: &SessionKey) -> Option<&mut Session> {
-        self.by_key.get_mut(key)
+    /// The session, without marking it active.
+    pub fn get(&self, key: &SessionKey) -> Option<&Session> {
+        self.by_key.get(key)
+    }
+
+    /// The session, marked active at `now`.
+    pub fn touch(&mut self, key: &SessionKey, now: Timestamp) -> Option<&mut Session> {
+        let s = self.by_key.touch(key, now)?;
+        s.last_seen = now;
+        Some(s)
     }
 
     /// The session waiting for a connection from `device` to `uploader:port`.
     pub fn expecting(&self, device: IpAddr, uploader: IpAddr, port: u16) -> Option<SessionKey> {
         self.expected.get(&(device, uploader, port)).copied()
-    }
-
-    /// Whether a new session fits; if not, the least recently active one to end first.
-    pub fn victim(&self) -> Option<SessionKey> {
-        if self.by_key.len() < self.capacity {
-            return None;
-        }
-        self.by_key
-            .values()
-            .min_by_key(|s| (s.last_seen, s.id))
-            .map(|s| s.key)
     }
 
     /// A fresh session id (1, 2, … in order of first invitation).
@@ -143,39 +144,45 @@ impl Sessions {
         id
     }
 
-    /// Adds a session (the caller made room and removed any session of the same key).
-    pub fn insert(&mut self, s: Session) {
+    /// Adds a session (the caller removed any session of the same key); hands back the least
+    /// recently active session if the table was full, for the caller to end.
+    pub fn insert(&mut self, s: Session) -> Option<Session> {
         self.expected.insert(s.expectation(), s.key);
-        self.by_key.insert(s.key, s);
+        let now = s.last_seen;
+        let departed = self.by_key.insert(s.key, s, now)?;
+        Some(self.forget(departed.value))
     }
 
     pub fn remove(&mut self, key: &SessionKey) -> Option<Session> {
-        let s = self.by_key.remove(key)?;
-        if self.expected.get(&s.expectation()) == Some(key) {
+        let departed = self.by_key.remove(key)?;
+        Some(self.forget(departed.value))
+    }
+
+    /// Sessions idle for longer than the timeout at `now`, taken out of the table, ordered by
+    /// (last seen, id) (a session in its TCP phase is not here: it moved to its connection's
+    /// flow state).
+    pub fn take_idle(&mut self, now: Timestamp) -> Vec<Session> {
+        let mut departed = Vec::new();
+        self.by_key.expire(now, &mut departed);
+        let mut idle: Vec<Session> = departed.into_iter().map(|d| self.forget(d.value)).collect();
+        idle.sort_by_key(|s| (s.last_seen, s.id));
+        idle
+    }
+
+    /// Every session, taken out of the table, in id order (end of input).
+    pub fn take_all(&mut self) -> Vec<Session> {
+        let mut departed = Vec::new();
+        self.by_key.drain(&mut departed);
+        let mut all: Vec<Session> = departed.into_iter().map(|d| self.forget(d.value)).collect();
+        all.sort_by_key(|s| s.id);
+        all
+    }
+
+    /// Drops a departing session's connect-back expectation, unless a newer session holds it.
+    fn forget(&mut self, s: Session) -> Session {
+        if self.expected.get(&s.expectation()) == Some(&s.key) {
             self.expected.remove(&s.expectation());
         }
-        Some(s)
-    }
-
-    /// Sessions idle since before `now - timeout` (a session in its TCP phase is not here:
-    /// it moved to its connection's flow state).
-    pub fn idle(&self, now: Timestamp, timeout_secs: u64) -> Vec<SessionKey> {
-        let limit = (timeout_secs as i64).saturating_mul(1_000_000);
-        let mut keys: Vec<(Timestamp, u64, SessionKey)> = self
-            .by_key
-            .values()
-            .filter(|s| now.micros_since(s.last_seen) > limit)
-            .map(|s| (s.last_seen, s.id, s.key))
-            .collect();
-        keys.sort_by_key(|k| (k.0, k.1));
-        keys.into_iter().map(|k| k.2).collect()
-    }
-
-    /// Every session, oldest first (end of input).
-    pub fn all(&self) -> Vec<SessionKey> {
-        let mut keys: Vec<(u64, SessionKey)> =
-            self.by_key.values().map(|s| (s.id, s.key)).collect();
-        keys.sort_by_key(|k| k.0);
-        keys.into_iter().map(|k| k.1).collect()
+        s
     }
 }

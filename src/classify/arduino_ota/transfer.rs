@@ -4,12 +4,12 @@
 //! reassembly; the image is hashed as it passes and kept only for `--extract-firmware`.
 
 use super::acks::Acks;
-use super::firmware;
-use super::reasm::Stream;
 use super::session::Session;
+use crate::classify::ota::{firmware, hex, round6};
 use crate::decode::{TcpFlags, TcpView};
 use crate::event::arduino_ota::Firmware;
 use crate::event::OtaOutcome;
+use crate::flow::reasm::Stream;
 use crate::time::Timestamp;
 use md5::{Digest, Md5};
 use std::net::IpAddr;
@@ -169,14 +169,6 @@ impl TransferFlow {
         let img = self.image.take()?;
         (img.len() as u64 == image_size && !self.up.has_gap()).then_some(img)
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }
 
 /// Facts from the TCP stream, merged into the `transfer` event.

@@ -3,18 +3,18 @@
 //! claimed (never anomalies) and reported once, at their end, as an `esphome_ota` `session`.
 
 pub mod parser;
+pub mod probe;
 
-use super::arduino_ota::firmware;
-use super::arduino_ota::reasm::Stream;
-use super::arduino_ota::transfer::round6;
-use super::arduino_ota::OtaConfig;
+use super::ota::alert::AlertSubject;
+use super::ota::{firmware, round6, OtaConfig};
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::aggregate::Observation;
 use crate::decode::{TcpFlags, Transport};
-use crate::event::alert::{AlertDetails, AlertKind};
+use crate::event::alert::AlertKind;
 use crate::event::device::LastUpdate;
 use crate::event::esphome::{EsphomeDetails, EsphomeKind};
 use crate::event::{AuthScheme, Body, OtaOutcome, OtaProtocol, Severity};
+use crate::flow::reasm::Stream;
 use crate::flow::RemovedBy;
 use crate::time::Timestamp;
 use std::net::IpAddr;
@@ -148,17 +148,14 @@ impl Esphome {
             severity,
             Body::EsphomeOta(Box::new(details)),
         );
-        let alert = |detail: String, scheme| AlertDetails {
+        let subject = AlertSubject {
             protocol: OtaProtocol::EsphomeOta,
-            detail,
             session_id: None,
             flow_id: Some(flow.id),
             uploader: client.0,
             device,
-            auth_scheme: Some(scheme),
-            failures: None,
-            window_s: None,
         };
+        let alert = |detail: String, scheme| subject.details(detail, Some(scheme));
         let mut alerts = Vec::new();
         match auth {
             Some(AuthScheme::None) => alerts.push((

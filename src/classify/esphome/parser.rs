@@ -7,7 +7,7 @@
 //! `02`+64 hex, [`41` auth OK], `42`, `43`, `47` per 8192 bytes (v2), `44`, `45`; any byte
 //! ≥ `0x80` where a response is due is an error code.
 
-use crate::classify::arduino_ota::firmware;
+use crate::classify::ota::firmware;
 use crate::event::{AuthScheme, OtaOutcome};
 use md5::{Digest, Md5};
 
@@ -229,7 +229,7 @@ impl Session {
     }
 
     pub fn received_md5(&self) -> String {
-        crate::classify::arduino_ota::transfer::hex(&self.md5.clone().finalize())
+        crate::classify::ota::hex(&self.md5.clone().finalize())
     }
 
     fn bad(&mut self, why: &'static str) {
@@ -501,9 +501,7 @@ mod tests {
         let image = vec![0xe9u8; 10_000];
         s.client_bytes(&(image.len() as u32).to_be_bytes());
         s.device_bytes(&[0x42]);
-        s.client_bytes(
-            crate::classify::arduino_ota::transfer::hex(&Md5::digest(&image)).as_bytes(),
-        );
+        s.client_bytes(crate::classify::ota::hex(&Md5::digest(&image)).as_bytes());
         s.device_bytes(&[0x43]);
         s.client_bytes(&image[..8192]);
         s.device_bytes(&[0x47]);
@@ -542,7 +540,7 @@ mod tests {
         s.device_bytes(&[HEADER_OK, AUTH_OK]);
         s.client_bytes(&100_000u32.to_be_bytes());
         s.device_bytes(&[PREPARE_OK]);
-        s.client_bytes(crate::classify::arduino_ota::transfer::hex(&[0; 16]).as_bytes());
+        s.client_bytes(crate::classify::ota::hex(&[0; 16]).as_bytes());
         s.device_bytes(&[BIN_MD5_OK]);
         s.client_bytes(&[0; 100_000]);
         let mut acks = vec![CHUNK_OK; 3 * MAX_BUFFER];

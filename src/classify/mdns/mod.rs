@@ -12,10 +12,12 @@ use crate::aggregate::Observation;
 use crate::decode::Transport;
 use crate::event::device::{AnnouncementDetails, DeviceDetails, DeviceKind};
 use crate::event::{Body, Severity};
+use crate::flow::{BoundedMap, Departure};
 use crate::time::Timestamp;
 use parser::Rdata;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::time::Duration;
 
 pub const MDNS_PORT: u16 = 5353;
 
@@ -25,17 +27,17 @@ const SERVICES: [(&str, &str); 2] = [
 ];
 
 pub struct Mdns {
-    /// Last announcement per instance, to report changes only (bounded).
-    last: HashMap<String, AnnouncementDetails>,
-    capacity: usize,
+    /// Last announcement per instance, to report changes only; when full, the instance heard
+    /// least recently is forgotten (its next announcement is reported again).
+    last: BoundedMap<String, AnnouncementDetails>,
 }
 
 impl Mdns {
     /// `capacity`: announcements remembered (one per instance), as many as OTA sessions.
     pub fn new(capacity: usize) -> Self {
         Mdns {
-            last: HashMap::new(),
-            capacity: capacity.max(1),
+            // No idle expiry: an instance is forgotten only to make room.
+            last: BoundedMap::new(capacity, Duration::MAX),
         }
     }
 }
@@ -167,13 +169,13 @@ impl Classifier for Mdns {
             });
             let key = format!("{}|{}", a.service, a.instance);
             if self.last.get(&key) == Some(&a) {
+                self.last.touch(&key, pkt.ts);
                 continue;
             }
-            if !self.last.contains_key(&key) && self.last.len() >= self.capacity {
+            let departed = self.last.insert(key, a.clone(), pkt.ts);
+            if departed.is_some_and(|d| d.by == Departure::Evicted) {
                 cx.counters.mdns.announcements_forgotten += 1;
-                self.last.clear();
             }
-            self.last.insert(key, a.clone());
             cx.counters.mdns.announcements += 1;
             cx.emit_flow_event(
                 pkt.ts,

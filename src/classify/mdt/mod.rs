@@ -7,6 +7,7 @@
 
 pub mod join;
 pub mod pim;
+pub mod probe;
 
 use super::{AppState, Classifier, Context, Flow, Interest, Malformed, Pkt, Resembled, Verdict};
 use crate::aggregate::{FlowRef, Observation};
@@ -23,20 +24,11 @@ use crate::stats::MdtCounters;
 use crate::time::Timestamp;
 use join::{parse_joins, JoinError, JoinTlv, MDT_PORT};
 use pim::{PimError, PimPacket, PimType};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use probe::is_all_pim_routers;
+use std::net::IpAddr;
 
 /// Default bound on each MDT table (PE/group pairs, neighbours, C-flows, join/prune senders).
 pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
-
-const ALL_PIM_ROUTERS_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 13);
-const ALL_PIM_ROUTERS_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0xd);
-
-fn is_all_pim_routers(a: IpAddr) -> bool {
-    match a {
-        IpAddr::V4(a) => a == ALL_PIM_ROUTERS_V4,
-        IpAddr::V6(a) => a == ALL_PIM_ROUTERS_V6,
-    }
-}
 
 /// What one flow has already reported (so repeats are counted, not re-reported).
 #[derive(Debug, Default)]

@@ -2,12 +2,13 @@
 //!
 //! Each guesser is a pure function over `&[u8]` that never panics; [`guess_flow`] combines
 //! them over both directions of a flow, strongest evidence first: TLS, SSH, HTTP, DNS, SMB,
-//! ESPHome OTA magic, then text, binary (with entropy) or empty.
+//! ESPHome OTA magic (`esphome::probe`), then text, binary (with entropy) or empty.
 
 pub mod http;
 pub mod simple;
 pub mod tls;
 
+use crate::classify::esphome;
 use crate::event::anomaly::{
     Evidence, HttpEvidence, Preview, ProtocolGuess, SshEvidence, TlsEvidence,
 };
@@ -83,7 +84,7 @@ pub fn guess_flow(to_server: &[u8], to_client: &[u8], tcp: bool) -> Evidence {
             ..Evidence::named(ProtocolGuess::Smb)
         };
     }
-    if simple::esphome_magic(to_server) {
+    if esphome::probe::is_esphome_ota(to_server) {
         return Evidence::named(ProtocolGuess::EsphomeOta);
     }
     match (to_server.is_empty(), to_client.is_empty()) {
@@ -224,7 +225,7 @@ mod tests {
             (Some(404), Some("nginx"))
         );
         assert_eq!(
-            guess_flow(&simple::ESPHOME_MAGIC, b"", true).protocol_guess,
+            guess_flow(&esphome::parser::MAGIC, b"", true).protocol_guess,
             Some(ProtocolGuess::EsphomeOta)
         );
         let p = preview(b"ab\x00").unwrap();

@@ -1,5 +1,5 @@
-//! The small guessers: SSH banner, DNS message, SMB over NetBIOS, ESPHome OTA magic, text,
-//! and Shannon entropy. Each is a pure function over the first bytes of one direction.
+//! The small guessers: SSH banner, DNS message, SMB over NetBIOS, text, and Shannon entropy.
+//! (ESPHome and MDT recognisers belong to their classifiers: `esphome::probe`, `mdt::probe`.) Each is a pure function over the first bytes of one direction.
 
 use crate::event::anomaly::{DnsInfo, SmbInfo};
 
@@ -112,35 +112,6 @@ pub fn smb(data: &[u8]) -> Option<SmbInfo> {
     }
 }
 
-/// ESPHome's OTA magic (esphome/espota2.py `MAGIC_BYTES`): the client's first five bytes.
-pub const ESPHOME_MAGIC: [u8; 5] = [0x6C, 0x26, 0xF7, 0x5C, 0x45];
-
-pub fn esphome_magic(data: &[u8]) -> bool {
-    data.starts_with(&ESPHOME_MAGIC)
-}
-
-/// ALL-PIM-ROUTERS, where Data-MDT (S-PMSI) joins go (RFC 6037 §6.2).
-pub fn is_all_pim_routers(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V4(a) => a.octets() == [224, 0, 0, 13],
-        std::net::IpAddr::V6(a) => a.segments() == [0xff02, 0, 0, 0, 0, 0, 0, 0xd],
-    }
-}
-
-/// A datagram made only of Data-MDT join TLVs (RFC 6037 §7; RFC 6516 §3): all of type 1
-/// (length 16) or all of type 4 (length 40), ending exactly at the end of the datagram.
-pub fn mdt_join_tlvs(data: &[u8]) -> bool {
-    let (ty, len) = match data.first() {
-        Some(1) => (1u8, 16usize),
-        Some(4) => (4u8, 40usize),
-        _ => return false,
-    };
-    data.len() % len == 0
-        && data
-            .chunks_exact(len)
-            .all(|t| t[0] == ty && usize::from(u16::from_be_bytes([t[1], t[2]])) == len)
-}
-
 /// Share of bytes that are printable ASCII or common whitespace.
 pub fn printable_ratio(data: &[u8]) -> f64 {
     if data.is_empty() {
@@ -230,21 +201,6 @@ mod tests {
             })
         );
         assert_eq!(smb(b"\0\0\0\x10XSMB"), None);
-    }
-
-    #[test]
-    fn mdt_joins() {
-        let one = [1, 0, 16, 0, 10, 1, 1, 1, 232, 1, 1, 1, 239, 232, 0, 1];
-        assert!(mdt_join_tlvs(&one) && mdt_join_tlvs(&[one, one].concat()));
-        assert!(!mdt_join_tlvs(&one[..15]) && !mdt_join_tlvs(&[1, 0, 17]) && !mdt_join_tlvs(b""));
-        let mut v6 = vec![4, 0, 40];
-        v6.resize(40, 0);
-        assert!(mdt_join_tlvs(&v6) && !mdt_join_tlvs(&[&one[..], &v6[..]].concat()));
-        assert!(
-            is_all_pim_routers("224.0.0.13".parse().unwrap())
-                && is_all_pim_routers("ff02::d".parse().unwrap())
-        );
-        assert!(!is_all_pim_routers("224.0.0.5".parse().unwrap()));
     }
 
     #[test]

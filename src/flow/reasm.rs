@@ -1,5 +1,8 @@
-//! One direction of a TCP byte stream, put back in order: retransmitted bytes are skipped,
-//! early segments wait in a bounded out-of-order buffer, and in-order bytes go to a sink.
+//! TCP byte streams, one direction at a time: [`SeqTracker`] says where a segment falls against
+//! the next expected byte (new, already seen, or ahead of a gap), and [`Stream`] puts a stream
+//! back in order on top of it: retransmitted bytes are skipped, early segments wait in a
+//! bounded out-of-order buffer, and in-order bytes go to a sink. Every TCP follower (OTA
+//! transfers and their acks, ESPHome, the anomaly sampler) uses these two.
 //!
 //! Sequence numbers are 32-bit and wrap; positions in the stream are 64-bit offsets, so a
 //! stream longer than 4 GiB still counts correctly as long as segments arrive within ±2 GiB
@@ -8,12 +11,68 @@
 use std::collections::BTreeMap;
 
 /// A segment further ahead than this is not buffered (it is not part of this stream's window).
-const MAX_AHEAD: i64 = 64 * 1024 * 1024;
+const MAX_AHEAD: u64 = 64 * 1024 * 1024;
+
+/// Where a segment falls against the next expected byte of its direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// It starts at or before the next expected byte and brings new bytes after its first
+    /// `skip` (bytes already seen: a retransmission or overlap).
+    New { skip: usize },
+    /// Nothing new: empty, or every byte already seen.
+    Old,
+    /// It starts `by` bytes after the next expected byte: bytes are missing before it.
+    Ahead { by: u64 },
+}
+
+/// The next expected sequence number of one TCP direction (unknown until its SYN or first
+/// data).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SeqTracker {
+    next: Option<u32>,
+}
+
+impl SeqTracker {
+    /// The SYN (or SYN-ACK) of this direction: data starts at `seq + 1`.
+    pub fn syn(&mut self, seq: u32) {
+        if self.next.is_none() {
+            self.next = Some(seq.wrapping_add(1));
+        }
+    }
+
+    /// Where a segment of `len` bytes at `seq` falls; the first data fixes the start of a
+    /// direction whose SYN was not seen. Does not advance: see [`SeqTracker::advance`].
+    pub fn place(&mut self, seq: u32, len: usize) -> Placement {
+        if len == 0 {
+            return Placement::Old;
+        }
+        let next = *self.next.get_or_insert(seq);
+        // Signed distance from the next expected byte (wrapping arithmetic, RFC 9293 §3.4).
+        let off = i64::from(seq.wrapping_sub(next) as i32);
+        if off > 0 {
+            return Placement::Ahead { by: off as u64 };
+        }
+        let skip = off.unsigned_abs();
+        if skip >= len as u64 {
+            Placement::Old
+        } else {
+            Placement::New {
+                skip: skip as usize,
+            }
+        }
+    }
+
+    /// `bytes` more of the stream were taken in order.
+    pub fn advance(&mut self, bytes: usize) {
+        let next = self.next.unwrap_or(0);
+        self.next = Some(next.wrapping_add(bytes as u32));
+    }
+}
 
 #[derive(Debug)]
 pub struct Stream {
-    /// Absolute sequence number of the next byte we expect (unknown until SYN or first data).
-    next: Option<u32>,
+    /// The next byte we expect.
+    seq: SeqTracker,
     /// Bytes handed to the sink so far (= stream offset of `next`).
     pub delivered: u64,
     /// Segments that arrived early, by stream offset.
@@ -32,7 +91,7 @@ pub struct Stream {
 impl Stream {
     pub fn new(max_ooo_bytes: usize) -> Self {
         Stream {
-            next: None,
+            seq: SeqTracker::default(),
             delivered: 0,
             ooo: BTreeMap::new(),
             ooo_bytes: 0,
@@ -46,9 +105,7 @@ impl Stream {
 
     /// The SYN (or SYN-ACK) of this direction: data starts at `seq + 1`.
     pub fn syn(&mut self, seq: u32) {
-        if self.next.is_none() {
-            self.next = Some(seq.wrapping_add(1));
-        }
+        self.seq.syn(seq);
     }
 
     /// Whether bytes are still waiting behind a hole.
@@ -63,25 +120,23 @@ impl Stream {
 
     /// Feeds one segment's payload; in-order bytes go to `sink`, in stream order.
     pub fn segment(&mut self, seq: u32, payload: &[u8], sink: &mut impl FnMut(&[u8])) {
-        if payload.is_empty() {
-            return;
-        }
-        let next = *self.next.get_or_insert(seq);
-        // Signed distance from the next expected byte (wrapping arithmetic, RFC 9293 §3.4).
-        let off = i64::from(seq.wrapping_sub(next) as i32);
-        if off <= 0 {
-            let skip = off.unsigned_abs();
-            if skip >= payload.len() as u64 {
+        let ahead = match self.seq.place(seq, payload.len()) {
+            Placement::Old => {
                 self.retransmitted_bytes += payload.len() as u64;
                 return;
             }
-            self.retransmitted_bytes += skip;
-            self.deliver(&payload[skip as usize..], sink);
-            self.drain(sink);
-        } else if off > MAX_AHEAD || self.ooo_bytes + payload.len() > self.max_ooo_bytes {
+            Placement::New { skip } => {
+                self.retransmitted_bytes += skip as u64;
+                self.deliver(&payload[skip..], sink);
+                self.drain(sink);
+                return;
+            }
+            Placement::Ahead { by } => by,
+        };
+        if ahead > MAX_AHEAD || self.ooo_bytes + payload.len() > self.max_ooo_bytes {
             self.dropped_bytes += payload.len() as u64;
         } else {
-            let pos = self.delivered + off as u64;
+            let pos = self.delivered + ahead;
             self.out_of_order_segments += 1;
             match self.ooo.get(&pos) {
                 Some(have) if have.len() >= payload.len() => {
@@ -101,8 +156,7 @@ impl Stream {
     fn deliver(&mut self, bytes: &[u8], sink: &mut impl FnMut(&[u8])) {
         sink(bytes);
         self.delivered += bytes.len() as u64;
-        let next = self.next.unwrap_or(0);
-        self.next = Some(next.wrapping_add(bytes.len() as u32));
+        self.seq.advance(bytes.len());
     }
 
     /// Moves buffered segments that the stream has reached to the sink.
@@ -149,6 +203,18 @@ mod tests {
         assert_eq!(s.retransmitted_bytes, 4 + 2);
         assert_eq!(s.out_of_order_segments, 1);
         assert!(!s.has_gap());
+    }
+
+    #[test]
+    fn tracker_places_new_old_and_ahead_segments() {
+        let mut t = SeqTracker::default();
+        assert_eq!(t.place(500, 0), Placement::Old); // an empty segment fixes nothing
+        t.syn(99);
+        assert_eq!(t.place(100, 4), Placement::New { skip: 0 });
+        t.advance(4);
+        assert_eq!(t.place(100, 4), Placement::Old);
+        assert_eq!(t.place(102, 4), Placement::New { skip: 2 });
+        assert_eq!(t.place(110, 1), Placement::Ahead { by: 6 });
     }
 
     #[test]

@@ -1,0 +1,19 @@
+//! What both OTA families (ArduinoOTA `arduino_ota`, ESPHome `esphome`) share: their settings,
+//! the firmware image parser, the subject of their `alert` events, and number formatting.
+//! Neither family imports the other; both import this.
+
+pub mod alert;
+pub mod config;
+pub mod firmware;
+
+pub use config::OtaConfig;
+
+/// Lowercase hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Seconds rounded to the microsecond, as events carry them.
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
