@@ -181,6 +181,17 @@ fn modules_form_no_circle() {
             cycle.join(" → ")
         );
     }
+    // A protocol family is on its own: what several share lives in `ota/` (both OTA families)
+    // or `device/` (the inventory's facts); only the anomaly guesser calls into the others,
+    // for the probe each protocol owns.
+    for (family, deps) in &families {
+        for dep in deps {
+            assert!(
+                matches!(dep.as_str(), "ota" | "device") || family == "anomaly",
+                "classify/{family} imports classify/{dep}: move what they share to a shared module"
+            );
+        }
+    }
     if let Some(cycle) = find_cycle(&families) {
         panic!(
             "classifier families import each other in a circle: {}\n(all edges: {families:#?})",

@@ -9,6 +9,7 @@
 pub mod anomaly;
 pub mod arduino_ota;
 mod config;
+pub mod device;
 pub mod esphome;
 pub mod mdns;
 pub mod mdt;

@@ -264,7 +264,7 @@ impl ArduinoOta {
             device_port,
         };
         let reverse = towards_device(flow, &key);
-        cx.observe(super::mdns::device_seen(
+        cx.observe(super::device::device_seen(
             key.device,
             pkt.decoded.link.src_mac,
             pkt.ts,

@@ -130,7 +130,7 @@ impl Esphome {
             } else {
                 flow.endpoints.dst_port
             };
-            cx.observe(super::mdns::device_seen(device, st.device_mac, ts));
+            cx.observe(super::device::device_seen(device, st.device_mac, ts));
             cx.observe(Observation::DeviceSession {
                 device,
                 port,

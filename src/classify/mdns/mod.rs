@@ -4,16 +4,15 @@
 //! changes what it says, and one `device` `inventory` event per device at the end of the run,
 //! merged with the OTA sessions and the MAC vendor (§5).
 
-pub mod oui;
 pub mod parser;
 
+use super::device::oui;
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::aggregate::Observation;
 use crate::decode::Transport;
 use crate::event::device::{AnnouncementDetails, DeviceDetails, DeviceKind};
 use crate::event::{Body, Severity};
 use crate::flow::{BoundedMap, Departure};
-use crate::time::Timestamp;
 use parser::Rdata;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -188,15 +187,5 @@ impl Classifier for Mdns {
             );
         }
         Verdict::Claim
-    }
-}
-
-/// The device-inventory fact of a packet a device sent itself: its address and, when the link
-/// layer shows it, its MAC written out with the vendor.
-pub fn device_seen(address: IpAddr, mac: Option<[u8; 6]>, ts: Timestamp) -> Observation {
-    Observation::DeviceSeen {
-        address,
-        mac: mac.map(|m| (oui::format_mac(m), oui::vendor(m))),
-        ts,
     }
 }
