@@ -20,7 +20,12 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("watch3232: error: {e:#}");
-            ExitCode::from(cli::EXIT_ERROR)
+            let usage = e.downcast_ref::<cli::UsageError>().is_some();
+            ExitCode::from(if usage {
+                cli::EXIT_USAGE
+            } else {
+                cli::EXIT_ERROR
+            })
         }
     }
 }

@@ -816,13 +816,13 @@ fn a_stalled_stream_reader_costs_drops_not_the_run() {
 fn misplaced_service_and_evidence_flags_are_clear_errors() {
     let demo = testdata("demo.pcapng");
     let r = run(&["read", "--user", "nobody", demo.to_str().unwrap()]);
-    assert_eq!(r.code, Some(1));
+    assert_eq!(r.code, Some(2), "a usage mistake");
     assert_eq!(
         r.stderr,
         "watch3232: error: --user/--group apply to `capture` (privileges are dropped once the capture is open)\n"
     );
     let r = run(&["read", "--write-matched", "/tmp/never-written.pcap", "-"]);
-    assert_eq!(r.code, Some(1));
+    assert_eq!(r.code, Some(2), "a usage mistake");
     assert!(
         r.stderr.contains("--write-matched needs capture files"),
         "{}",

@@ -4,6 +4,7 @@ mod anomaly;
 mod audit;
 mod config;
 mod extras;
+mod inputs;
 mod ota_args;
 mod run;
 
@@ -16,6 +17,21 @@ use watch3232::output::{Format, OutputSpec};
 
 /// Some input could not be read (the rest was); or a fatal error.
 pub const EXIT_ERROR: u8 = 1;
+
+/// A mistake in the command line or configuration (clap's own code for usage errors).
+pub const EXIT_USAGE: u8 = 2;
+
+/// A usage mistake found after parsing: reported on one line, exit [`EXIT_USAGE`].
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 const ABOUT: &str = "Passive classifier for port 3232: ArduinoOTA/ESPHome firmware updates, \
 multicast-VPN MDT, and everything else on the port. Writes one JSON event per finding.";

@@ -3,8 +3,8 @@
 //! small subcommands (`schema`, `completions`, `manpage`).
 
 use super::extras::{self, Terminal};
-use super::{Args, Command, EXIT_ERROR};
-use anyhow::{anyhow, bail, Context as _};
+use super::{Args, Command, UsageError, EXIT_ERROR};
+use anyhow::{anyhow, Context as _};
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -53,23 +53,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return print_quietly(&String::from_utf8_lossy(&buf));
         }
         Command::Audit { wordlist, files } => {
+            super::inputs::refuse_overwriting_inputs(&args)?;
             return super::audit::run(engine_config(&args)?, wordlist, files);
         }
         Command::Read { .. } | Command::Capture { .. } => {}
     }
+    super::inputs::refuse_overwriting_inputs(&args)?;
     let config = engine_config(&args)?;
     let live = matches!(args.command, Command::Capture { .. });
     if live && args.write_matched.is_some() {
-        bail!("--write-matched works on `read` only (run it on the capture files afterwards)");
+        return Err(UsageError(
+            "--write-matched works on `read` only (run it on the capture files afterwards)".into(),
+        )
+        .into());
     }
     if !live && (args.user.is_some() || args.group.is_some()) {
-        bail!(
+        return Err(UsageError(
             "--user/--group apply to `capture` (privileges are dropped once the capture is open)"
-        );
+                .into(),
+        )
+        .into());
     }
     if let (Some(_), Command::Read { files, .. }) = (&args.write_matched, &args.command) {
         if files.iter().any(|f| f == "-") {
-            bail!("--write-matched needs capture files, not standard input (it reads them twice)");
+            return Err(UsageError(
+                "--write-matched needs capture files, not standard input (it reads them twice)"
+                    .into(),
+            )
+            .into());
         }
     }
     let mut out = open_outputs(&args, live)?;
