@@ -85,3 +85,114 @@ fn distinct_outputs_still_work() {
     assert!(!contents(&out).is_empty());
     assert_eq!(contents(&input), before);
 }
+
+#[test]
+fn numeric_options_out_of_range_are_usage_errors_naming_the_flag() {
+    let demo = testdata("demo.pcapng");
+    let demo = demo.to_str().unwrap();
+    for (flag, value, range) in [
+        ("--max-flows", "0", "1..=100000000"),
+        ("--flow-timeout", "0", "1..=604800"),
+        ("--scan-window", "0", "1..=86400"),
+        ("--mdt-max-entries", "0", "1..=10000000"),
+        ("--workers", "0", "1..=256"),
+        ("--max-ota-sessions", "0", "1..=1000000"),
+        ("--ota-session-timeout", "0", "1..=86400"),
+        ("--bruteforce-threshold", "0", "1..=1000000"),
+        ("--bruteforce-window", "0", "1..=86400"),
+        ("--max-firmware-bytes", "0", "1..=4294967296"),
+        ("--scan-hosts", "1", "2..=1000000"),
+        ("--scan-ports", "1", "2..=65535"),
+        ("--ota-ports", "0", "1..=65535"),
+        ("--watch-ports", "0", "1..=65535"),
+        ("--esphome-ports", "0", "1..=65535"),
+    ] {
+        let r = run(&["read", flag, value, demo]);
+        assert_eq!(r.code, Some(2), "{flag} {value}: {}", r.stderr);
+        let first = r.stderr.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with(&format!("error: invalid value '{value}' for '{flag} "))
+                && first.ends_with(&format!("{value} is not in {range}")),
+            "{flag}: {first}"
+        );
+        assert!(r.events.is_empty(), "{flag}: nothing ran");
+    }
+    let r = run(&["read", "--syslog-facility", "local9", demo]);
+    assert_eq!(r.code, Some(2));
+    assert_eq!(
+        r.stderr,
+        "watch3232: error: --syslog-facility: unknown facility `local9` (user, daemon, auth, local0..local7)\n"
+    );
+}
+
+#[test]
+fn every_numeric_option_documents_its_range() {
+    let help = std::process::Command::new(common::bin())
+        .args(["read", "--help"])
+        .output()
+        .unwrap();
+    // Help text wraps: compare with single spaces.
+    let help = String::from_utf8(help.stdout).unwrap();
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for range in [
+        "1 to 100000000",
+        "1 to 604800",
+        "1 to 10000000",
+        "1 to 256",
+        "2 to 1000000",
+        "each 1 to 65535",
+    ] {
+        assert!(help.contains(range), "`read --help` documents {range}");
+    }
+}
+
+/// Runs `read` of the demo capture with `text` as the configuration file.
+fn with_config(text: &str) -> (common::Run, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("watch3232.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let cfg = cfg.to_str().unwrap().to_string();
+    let demo = testdata("demo.pcapng");
+    let r = run(&["--config", &cfg, "read", demo.to_str().unwrap()]);
+    (r, cfg)
+}
+
+#[test]
+fn config_mistakes_name_the_file_the_line_and_the_key() {
+    let cases = [
+        (
+            "format = \"eve\"\n\nmax-flow = 3\n",
+            "3: unknown key 'max-flow' (no option --max-flow)",
+        ),
+        (
+            "format = \"eve\"\nmax_flows = 0\n",
+            "2: bad value for 'max_flows': invalid value '0' for '--max-flows <N>': 0 is not in 1..=100000000",
+        ),
+        (
+            "format = \"eve\"\n[capture]\nsnaplen = 65535\nworkers = 0\n",
+            "4: bad value for 'workers': invalid value '0' for '--workers <N>': 0 is not in 1..=256",
+        ),
+        (
+            "format = \"xml\"\n",
+            "1: bad value for 'format': invalid value 'xml' for '--format <FORMAT>'",
+        ),
+        (
+            "sensor-name = \"a\"\nota-ports = \"3232,0\"\n",
+            "2: bad value for 'ota-ports': invalid value '0' for '--ota-ports <PORTS>': 0 is not in 1..=65535",
+        ),
+        (
+            "format = \"eve\"\nmax-flows = [\n",
+            "3: invalid array: expected `]`",
+        ),
+        ("[read]\nbogus = 1\n", "2: unknown key 'bogus' (no option --bogus)"),
+    ];
+    for (text, expected) in cases {
+        let (r, cfg) = with_config(text);
+        assert_eq!(r.code, Some(2), "{text}: {}", r.stderr);
+        assert_eq!(r.stderr, format!("watch3232: {cfg}:{expected}\n"), "{text}");
+        assert!(r.events.is_empty());
+    }
+    let (r, _) = with_config("format = \"eve\"\n[read]\nworkers = 2\nreader = \"native\"\n");
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.events.len() > 1);
+}

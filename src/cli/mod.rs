@@ -83,11 +83,12 @@ pub struct Args {
     )]
     pub format: Option<Format>,
 
-    /// Rotate output files before they pass SIZE (bytes; K, M, G suffixes), into PATH.N.
+    /// Rotate output files before they pass SIZE (bytes; K, M, G suffixes; at least 1), into
+    /// PATH.N.
     #[arg(long, global = true, help_heading = "Output", value_name = "SIZE", value_parser = parse_size)]
     pub rotate_size: Option<u64>,
 
-    /// Rotate output files every SECS seconds (s, m, h, d suffixes; wall time).
+    /// Rotate output files every SECS seconds (s, m, h, d suffixes; wall time; at least 1).
     #[arg(long, global = true, help_heading = "Output", value_name = "SECS", value_parser = parse_secs)]
     pub rotate_interval: Option<u64>,
 
@@ -95,7 +96,8 @@ pub struct Args {
     #[arg(long, global = true, help_heading = "Output")]
     pub append: bool,
 
-    /// Write a `stats` event every SECS seconds (packet time for files, wall time live).
+    /// Write a `stats` event every SECS seconds (packet time for files, wall time live; at
+    /// least 1).
     #[arg(long, global = true, help_heading = "Output", value_name = "SECS", value_parser = parse_secs)]
     pub stats_interval: Option<u64>,
 
@@ -142,32 +144,38 @@ pub struct Args {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// UDP ports ArduinoOTA devices listen on (ESP32 3232, ESP8266 8266, RP2040 2040).
+    /// UDP ports ArduinoOTA devices listen on (ESP32 3232, ESP8266 8266, RP2040 2040);
+    /// each 1 to 65535.
     #[arg(
         long,
         global = true,
         value_delimiter = ',',
         default_value = "3232,8266,2040",
-        value_name = "PORTS"
+        value_name = "PORTS",
+        value_parser = clap::value_parser!(u16).range(1..)
     )]
     pub ota_ports: Vec<u16>,
 
-    /// Most flows tracked at once; past it the least recently seen flow is ended early.
-    #[arg(long, global = true, default_value_t = 100_000, value_name = "N")]
-    pub max_flows: usize,
+    /// Most flows tracked at once (1 to 100000000); past it the least recently seen flow is
+    /// ended early.
+    #[arg(long, global = true, default_value_t = 100_000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub max_flows: u64,
 
-    /// Seconds of (packet) time after which an idle flow is ended.
-    #[arg(long, global = true, default_value_t = 120, value_name = "SECS")]
+    /// Seconds of (packet) time after which an idle flow is ended (1 to 604800, a week).
+    #[arg(long, global = true, default_value_t = 120, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub flow_timeout: u64,
 
     /// Seed of the Community ID flow hash (must match your other sensors).
     #[arg(long, global = true, default_value_t = 0, value_name = "SEED")]
     pub community_id_seed: u16,
 
-    /// Most entries in each MDT table (default MDTs, PIM neighbours, C-flows, P-groups); past
-    /// it the entries seen longest ago are dropped and counted.
-    #[arg(long, global = true, default_value_t = 10_000, value_name = "N")]
-    pub mdt_max_entries: usize,
+    /// Most entries in each MDT table (default MDTs, PIM neighbours, C-flows, P-groups; 1 to
+    /// 10000000); past it the entries seen longest ago are dropped and counted.
+    #[arg(long, global = true, default_value_t = 10_000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub mdt_max_entries: u64,
     #[command(flatten)]
     pub ota: ota_args::OtaArgs,
     #[command(flatten)]
@@ -186,7 +194,7 @@ pub enum Command {
         reader: watch3232::capture::Reader,
         /// Engines in parallel: one reader thread deals packets to N engines by IP pair (both
         /// directions of every conversation between two hosts on one engine), on one clock.
-        /// Events are merged into one stream, with one `stats` summary.
+        /// Events are merged into one stream, with one `stats` summary. 1 to 256.
         #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
         workers: u16,
     },
@@ -198,19 +206,20 @@ pub enum Command {
         /// BPF filter replacing the default (which passes only what watch3232 classifies).
         #[arg(short, long, value_name = "EXPR")]
         filter: Option<String>,
-        /// Bytes captured per packet.
-        #[arg(long, default_value_t = 65535)]
+        /// Bytes captured per packet (64 to 262144).
+        #[arg(long, default_value_t = 65535, value_parser = clap::value_parser!(i32).range(64..=262_144))]
         snaplen: i32,
-        /// Kernel capture buffer, bytes.
-        #[arg(long, default_value_t = 32 * 1024 * 1024)]
+        /// Kernel capture buffer, bytes (65536 to 2147483647).
+        #[arg(long, default_value_t = 32 * 1024 * 1024, value_parser = clap::value_parser!(i32).range(65_536..))]
         buffer_size: i32,
         /// Put the interface in promiscuous mode (default: yes, as tcpdump does).
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
         promisc: bool,
         /// Worker threads, each with its own socket and flow table; the kernel spreads packets
         /// over them by flow hash (AF_PACKET fanout, Linux). Events are merged into one stream.
-        #[arg(long, default_value_t = 1, value_name = "N")]
-        workers: usize,
+        /// 1 to 256.
+        #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+        workers: u16,
     },
     /// Print the JSON Schema (draft-07) of every event (EVE form).
     Schema,

@@ -25,12 +25,12 @@ pub(super) fn engine_config(args: &Args) -> anyhow::Result<Config> {
         classify: watch3232::classify::Config {
             ota_ports: args.ota_ports.clone(),
             community_id_seed: args.community_id_seed,
-            mdt_max_entries: args.mdt_max_entries,
+            mdt_max_entries: usize::try_from(args.mdt_max_entries).unwrap_or(usize::MAX),
             ota: args.ota.config(),
             watch_ports: args.anomaly.watch_ports.clone(),
             anomaly: args.anomaly.config().map_err(|e| anyhow!(e))?,
         },
-        max_flows: args.max_flows,
+        max_flows: usize::try_from(args.max_flows).unwrap_or(usize::MAX),
         flow_timeout_secs: args.flow_timeout,
         ..Config::default()
     })
@@ -127,7 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     options,
                     user_filter,
                 },
-                *workers,
+                usize::from(*workers),
             )
         }
         _ => unreachable!("handled above"),
@@ -184,10 +184,10 @@ fn open_outputs(args: &Args, live: bool) -> anyhow::Result<Output> {
         args.output.clone()
     };
     let facility = syslog_facility(&args.syslog_facility).ok_or_else(|| {
-        anyhow!(
-            "unknown syslog facility `{}` (user, daemon, auth, local0..local7)",
+        UsageError(format!(
+            "--syslog-facility: unknown facility `{}` (user, daemon, auth, local0..local7)",
             args.syslog_facility
-        )
+        ))
     })?;
     let rotation = Rotation {
         size: args.rotate_size,
