@@ -196,3 +196,95 @@ fn config_mistakes_name_the_file_the_line_and_the_key() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(r.events.len() > 1);
 }
+
+#[test]
+fn each_subcommand_accepts_only_its_options() {
+    let demo = testdata("demo.pcapng");
+    let demo = demo.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let never = dir.path().join("never.json");
+    let never = never.to_str().unwrap();
+    for args in [
+        vec!["schema", "-o", never],
+        vec!["schema", "-F", "ecs"],
+        vec!["audit", "-o", never, "--wordlist", "/dev/null", demo],
+        vec!["audit", "-F", "ecs", "--wordlist", "/dev/null", demo],
+        vec!["capture", "-i", "lo", "--write-matched", never],
+        vec!["completions", "bash", "--max-flows", "5"],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, Some(2), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with("error: unexpected argument '"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.events.is_empty());
+        assert!(!Path::new(never).exists(), "{args:?} wrote nothing");
+    }
+    let help = |sub: &str| {
+        let out = std::process::Command::new(common::bin())
+            .args([sub, "--help"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(!help("schema").contains("--output"));
+    assert!(!help("audit").contains("--rotate-size"));
+    assert!(help("audit").contains("--max-flows"));
+    assert!(help("read").contains("--write-matched") && !help("read").contains("--user"));
+    assert!(help("capture").contains("--user") && !help("capture").contains("--write-matched"));
+}
+
+#[test]
+fn options_before_the_subcommand_still_work_and_config_lists_are_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = testdata("demo.pcapng");
+    let demo = demo.to_str().unwrap();
+    let before = dir.path().join("before.json");
+    let after = dir.path().join("after.json");
+    let r = run(&["-q", "-o", before.to_str().unwrap(), "read", demo]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let r = run(&["read", "-q", "-o", after.to_str().unwrap(), demo]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let (a, b) = (contents(&before), contents(&after));
+    assert!(!a.is_empty());
+    assert!(a == b, "the same events either way");
+
+    // A config file's `output` list is replaced by the outputs typed, and means nothing to
+    // `schema`.
+    let from_file = dir.path().join("from-file.json");
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, format!("output = [\"{}\"]\n", from_file.display())).unwrap();
+    let typed = dir.path().join("typed.json");
+    let cfg = cfg.to_str().unwrap();
+    let r = run(&["--config", cfg, "read", "-o", typed.to_str().unwrap(), demo]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(!from_file.exists());
+    assert!(contents(&typed) == a, "the typed output got every event");
+    let schema = std::process::Command::new(common::bin())
+        .args(["--config", cfg, "schema"])
+        .output()
+        .unwrap();
+    assert_eq!(schema.status.code(), Some(0));
+    assert!(!from_file.exists());
+}
+
+#[test]
+fn the_man_page_lists_the_options_of_read_and_capture() {
+    let out = std::process::Command::new(common::bin())
+        .arg("manpage")
+        .output()
+        .unwrap();
+    let man = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        ".SH \"WATCH3232 READ\"",
+        ".SH \"WATCH3232 CAPTURE\"",
+        "\\-\\-write\\-matched",
+        "\\-\\-rotate\\-size",
+        "\\-\\-max\\-flows",
+        "\\-\\-interface",
+    ] {
+        assert!(man.contains(needle), "man page has {needle}");
+    }
+}

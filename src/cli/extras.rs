@@ -21,12 +21,12 @@ pub struct Terminal {
 }
 
 impl Terminal {
-    pub fn new(args: &super::Args) -> Self {
+    /// `privileges`: the user and group to drop to once the capture is open.
+    pub fn new(no_progress: bool, privileges: Option<(Option<String>, Option<String>)>) -> Self {
         Terminal {
-            no_progress: args.no_progress,
+            no_progress,
             progress: None,
-            privileges: (args.user.is_some() || args.group.is_some())
-                .then(|| (args.user.clone(), args.group.clone())),
+            privileges,
             summary: Summary::default(),
         }
     }

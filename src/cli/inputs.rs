@@ -18,16 +18,28 @@ pub fn refuse_overwriting_inputs(args: &Args) -> Result<(), UsageError> {
             .collect(),
         _ => Vec::new(),
     };
+    let (outputs, write_matched, engine): (&[OutputSpec], _, _) = match &args.command {
+        Command::Read {
+            output,
+            write_matched,
+            engine,
+            ..
+        } => (&output.output, write_matched.as_deref(), Some(engine)),
+        Command::Capture { output, engine, .. } => (&output.output, None, Some(engine)),
+        Command::Audit { engine, .. } => (&[], None, Some(engine)),
+        _ => (&[], None, None),
+    };
+    let extract_firmware = engine.and_then(|e| e.ota.extract_firmware.as_deref());
     let mut targets: Vec<(&str, &Path)> = Vec::new();
-    for spec in &args.output {
+    for spec in outputs {
         if let OutputSpec::File(path) = spec {
             targets.push(("-o", path));
         }
     }
-    if let Some(path) = &args.write_matched {
+    if let Some(path) = write_matched {
         targets.push(("--write-matched", path));
     }
-    if let Some(dir) = &args.ota.extract_firmware {
+    if let Some(dir) = extract_firmware {
         targets.push(("--extract-firmware", dir));
     }
     for (flag, target) in targets {
@@ -41,7 +53,7 @@ pub fn refuse_overwriting_inputs(args: &Args) -> Result<(), UsageError> {
             )));
         }
     }
-    match &args.ota.extract_firmware {
+    match extract_firmware {
         Some(dir) if dir.exists() && !dir.is_dir() => Err(UsageError(format!(
             "--extract-firmware {}: exists and is not a directory",
             dir.display()

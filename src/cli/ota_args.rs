@@ -9,45 +9,44 @@ use watch3232::classify::arduino_ota::OtaConfig;
 #[command(next_help_heading = "OTA updates")]
 pub struct OtaArgs {
     /// Write every complete firmware image seen to DIR/<md5>.bin.
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, value_name = "DIR")]
     pub extract_firmware: Option<PathBuf>,
 
     /// Largest image kept in memory for --extract-firmware (hashing needs none); 1 to
     /// 4294967296.
-    #[arg(long, global = true, default_value_t = 16 * 1024 * 1024, value_name = "BYTES",
+    #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "BYTES",
           value_parser = clap::value_parser!(u64).range(1..=1 << 32))]
     pub max_firmware_bytes: u64,
 
     /// Most OTA sessions tracked at once (each may wait for a connect-back); 1 to 1000000.
-    #[arg(long, global = true, default_value_t = 4096, value_name = "N",
+    #[arg(long, default_value_t = 4096, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_ota_sessions: u64,
 
     /// Seconds (packet time) a session may wait for its next datagram or connect-back; 1 to
     /// 86400.
-    #[arg(long, global = true, default_value_t = 30, value_name = "SECS",
+    #[arg(long, default_value_t = 30, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub ota_session_timeout: u64,
 
     /// `ota_auth_bruteforce` after this many failed password answers from one source (1 to
     /// 1000000)…
-    #[arg(long, global = true, default_value_t = 5, value_name = "N",
+    #[arg(long, default_value_t = 5, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub bruteforce_threshold: u32,
 
     /// …within this many seconds (1 to 86400).
-    #[arg(long, global = true, default_value_t = 60, value_name = "SECS",
+    #[arg(long, default_value_t = 60, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub bruteforce_window: u64,
 
     /// Uploaders allowed to push firmware; any other raises `ota_unexpected_uploader`.
-    #[arg(long, global = true, value_delimiter = ',', value_name = "IPS")]
+    #[arg(long, value_delimiter = ',', value_name = "IPS")]
     pub ota_uploaders: Option<Vec<IpAddr>>,
 
     /// TCP ports of ESPHome native OTA; each 1 to 65535.
     #[arg(
         long,
-        global = true,
         value_delimiter = ',',
         default_value = "3232,8266,2040,8892,8820",
         value_name = "PORTS",

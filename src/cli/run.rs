@@ -3,7 +3,7 @@
 //! small subcommands (`schema`, `completions`, `manpage`).
 
 use super::extras::{self, Terminal};
-use super::{Args, Command, UsageError, EXIT_ERROR};
+use super::{Args, Command, EngineArgs, OutputArgs, UsageError, EXIT_ERROR};
 use anyhow::{anyhow, Context as _};
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
@@ -20,7 +20,7 @@ use watch3232::output::{
 };
 
 /// The engine's configuration from the flags (and config file) every subcommand shares.
-pub(super) fn engine_config(args: &Args) -> anyhow::Result<Config> {
+pub(super) fn engine_config(args: &EngineArgs) -> anyhow::Result<Config> {
     Ok(Config {
         classify: watch3232::classify::Config {
             ota_ports: args.ota_ports.clone(),
@@ -49,32 +49,65 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Manpage => {
             let mut buf = Vec::new();
-            clap_mangen::Man::new(Args::command()).render(&mut buf)?;
+            let command = Args::command();
+            clap_mangen::Man::new(command.clone()).render(&mut buf)?;
+            // One page for all: each subcommand's own options follow, in sections of their own.
+            for sub in command.get_subcommands() {
+                if sub
+                    .get_arguments()
+                    .all(|a| a.is_hide_set() || a.is_positional())
+                {
+                    continue;
+                }
+                let name = format!("watch3232 {}", sub.get_name());
+                writeln!(buf, ".SH \"{}\"", name.to_uppercase())?;
+                let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+                writeln!(buf, "{about}")?;
+                let page = clap_mangen::Man::new(sub.clone().bin_name(name));
+                page.render_synopsis_section(&mut buf)?;
+                page.render_options_section(&mut buf)?;
+            }
             return print_quietly(&String::from_utf8_lossy(&buf));
         }
-        Command::Audit { wordlist, files } => {
+        Command::Audit {
+            wordlist,
+            files,
+            engine,
+        } => {
             super::inputs::refuse_overwriting_inputs(&args)?;
-            return super::audit::run(engine_config(&args)?, wordlist, files);
+            return super::audit::run(engine_config(engine)?, wordlist, files);
         }
         Command::Read { .. } | Command::Capture { .. } => {}
     }
     super::inputs::refuse_overwriting_inputs(&args)?;
-    let config = engine_config(&args)?;
+    let (output_args, engine_args, write_matched, user, group) = match &args.command {
+        Command::Read {
+            output,
+            engine,
+            write_matched,
+            user,
+            group,
+            ..
+        } => (output, engine, write_matched, user, group),
+        Command::Capture {
+            output,
+            engine,
+            user,
+            group,
+            ..
+        } => (output, engine, &None, user, group),
+        _ => unreachable!("handled above"),
+    };
+    let config = engine_config(engine_args)?;
     let live = matches!(args.command, Command::Capture { .. });
-    if live && args.write_matched.is_some() {
-        return Err(UsageError(
-            "--write-matched works on `read` only (run it on the capture files afterwards)".into(),
-        )
-        .into());
-    }
-    if !live && (args.user.is_some() || args.group.is_some()) {
+    if !live && (user.is_some() || group.is_some()) {
         return Err(UsageError(
             "--user/--group apply to `capture` (privileges are dropped once the capture is open)"
                 .into(),
         )
         .into());
     }
-    if let (Some(_), Command::Read { files, .. }) = (&args.write_matched, &args.command) {
+    if let (Some(_), Command::Read { files, .. }) = (write_matched, &args.command) {
         if files.iter().any(|f| f == "-") {
             return Err(UsageError(
                 "--write-matched needs capture files, not standard input (it reads them twice)"
@@ -83,7 +116,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
-    let mut out = open_outputs(&args, live)?;
+    let mut out = open_outputs(output_args, live)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -96,6 +129,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             files,
             reader,
             workers,
+            ..
         } => (
             Input::Files {
                 paths: files.clone(),
@@ -110,6 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             buffer_size,
             promisc,
             workers,
+            ..
         } => {
             let options = LiveOptions {
                 interface: interface.clone(),
@@ -134,14 +169,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let settings = Settings {
         engine: config,
-        stats_interval: args.stats_interval.map(Duration::from_secs),
-        collect_matched: args.write_matched.is_some(),
+        stats_interval: output_args.stats_interval.map(Duration::from_secs),
+        collect_matched: write_matched.is_some(),
         workers,
     };
-    let mut terminal = Terminal::new(&args);
+    let privileges = (user.is_some() || group.is_some()).then(|| (user.clone(), group.clone()));
+    let mut terminal = Terminal::new(output_args.no_progress, privileges);
     let outcome = driver::run(&settings, &input, &mut out, &mut terminal, &stop)?;
     if let (Some(path), Some(keys), Command::Read { files, .. }) =
-        (&args.write_matched, &outcome.matched, &args.command)
+        (write_matched, &outcome.matched, &args.command)
     {
         let n = extras::write_matched(files, keys, path, settings.engine.max_tunnel_depth)
             .map_err(|e| anyhow!(e))?;
@@ -170,7 +206,7 @@ fn print_quietly(s: &str) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn open_outputs(args: &Args, live: bool) -> anyhow::Result<Output> {
+fn open_outputs(args: &OutputArgs, live: bool) -> anyhow::Result<Output> {
     let hostname = nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok());
