@@ -288,3 +288,26 @@ fn the_man_page_lists_the_options_of_read_and_capture() {
         assert!(man.contains(needle), "man page has {needle}");
     }
 }
+
+#[test]
+fn a_capture_without_packets_is_summarised_at_the_wall_clock_and_not_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pcap");
+    // A pcap header (microseconds, little-endian, raw IP) and no packet.
+    let mut header = Vec::new();
+    header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    header.extend_from_slice(&2u16.to_le_bytes());
+    header.extend_from_slice(&4u16.to_le_bytes());
+    header.extend_from_slice(&[0; 8]);
+    header.extend_from_slice(&65535u32.to_le_bytes());
+    header.extend_from_slice(&101u32.to_le_bytes());
+    std::fs::write(&empty, &header).unwrap();
+    let r = run(&["read", empty.to_str().unwrap()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.events.len(), 1);
+    let summary = &r.events[0];
+    assert_eq!(summary["stats"]["packets"], 0);
+    assert!(summary["stats"].get("interrupted").is_none());
+    let stamp = summary["timestamp"].as_str().unwrap();
+    assert!(!stamp.starts_with("1970"), "{stamp}");
+}

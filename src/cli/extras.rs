@@ -18,6 +18,9 @@ pub struct Terminal {
     progress: Option<Progress>,
     privileges: Option<(Option<String>, Option<String>)>,
     pub summary: Summary,
+    /// How far a read got: the file being read and the packets read from all files so far.
+    pub current_file: Option<String>,
+    pub packets_read: u64,
 }
 
 impl Terminal {
@@ -28,16 +31,20 @@ impl Terminal {
             progress: None,
             privileges,
             summary: Summary::default(),
+            current_file: None,
+            packets_read: 0,
         }
     }
 }
 
 impl Frontend for Terminal {
     fn file_started(&mut self, path: &str) {
+        self.current_file = Some(path.to_string());
         self.progress = Progress::for_file(path, self.no_progress);
     }
 
     fn packets_read(&mut self, packets: u64, captured_bytes: u64) {
+        self.packets_read += packets;
         if let Some(bar) = &mut self.progress {
             bar.packets(packets, captured_bytes);
         }

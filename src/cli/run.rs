@@ -118,8 +118,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut out = open_outputs(output_args, live)?;
     let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
+    // Which signal stopped a read decides its exit code (128 + the signal, as shells do).
+    let interrupted_by: Vec<(i32, &str, Arc<AtomicBool>)> = vec![
+        (signal_hook::consts::SIGINT, "SIGINT", Arc::default()),
+        (signal_hook::consts::SIGTERM, "SIGTERM", Arc::default()),
+    ];
+    for (signal, _, raised) in &interrupted_by {
+        signal_hook::flag::register(*signal, Arc::clone(&stop))
+            .context("cannot install signal handler")?;
+        signal_hook::flag::register(*signal, Arc::clone(raised))
             .context("cannot install signal handler")?;
     }
     signal_hook::flag::register(signal_hook::consts::SIGHUP, out.hup_flag())
@@ -176,6 +183,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let privileges = (user.is_some() || group.is_some()).then(|| (user.clone(), group.clone()));
     let mut terminal = Terminal::new(output_args.no_progress, privileges);
     let outcome = driver::run(&settings, &input, &mut out, &mut terminal, &stop)?;
+    let signal = interrupted_by
+        .iter()
+        .find(|(_, _, raised)| raised.load(std::sync::atomic::Ordering::Relaxed));
+    if let (Some((number, name, _)), false) = (signal, live) {
+        // The events of what was read are out (the driver flushed them); the rest is not done.
+        eprintln!(
+            "watch3232: interrupted by {name} while reading {}: {} packets read, their events written",
+            terminal.current_file.as_deref().unwrap_or("(no file yet)"),
+            terminal.packets_read
+        );
+        if std::io::stderr().is_terminal() && !args.quiet {
+            eprint!("{}", terminal.summary.table());
+        }
+        return Ok(ExitCode::from(128 + *number as u8));
+    }
     if let (Some(path), Some(keys), Command::Read { files, .. }) =
         (write_matched, &outcome.matched, &args.command)
     {
