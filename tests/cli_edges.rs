@@ -311,3 +311,44 @@ fn a_capture_without_packets_is_summarised_at_the_wall_clock_and_not_interrupted
     let stamp = summary["timestamp"].as_str().unwrap();
     assert!(!stamp.starts_with("1970"), "{stamp}");
 }
+
+/// On a terminal (a pseudo-terminal from `script`), the end-of-run table says what the run
+/// lost; the events themselves still all reach the output.
+#[test]
+fn the_terminal_summary_shows_evictions() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipped: no `script` to give watch3232 a terminal");
+        return;
+    }
+    let tour = testdata("tour.pcapng");
+    let line = format!(
+        "{} read --max-flows 2 --no-progress -o /dev/null {}",
+        common::bin().display(),
+        tour.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("  not complete:"), "{shown}");
+    assert!(shown.contains("flows evicted (--max-flows)"), "{shown}");
+    // Without evictions, no such section.
+    let line = format!(
+        "{} read --no-progress -o /dev/null {}",
+        common::bin().display(),
+        testdata("demo.pcapng").display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("watch3232 summary"), "{shown}");
+    assert!(!shown.contains("not complete"), "{shown}");
+}
