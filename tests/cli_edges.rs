@@ -352,3 +352,59 @@ fn the_terminal_summary_shows_evictions() {
     assert!(shown.contains("watch3232 summary"), "{shown}");
     assert!(!shown.contains("not complete"), "{shown}");
 }
+
+/// `read` to a socket nobody listens on would drop every event: it stops before reading (and
+/// before truncating any output file), exit 1, one line; `--output-errors warn` reads anyway.
+#[test]
+fn a_read_to_an_unreachable_socket_fails_unless_told_to_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = dir.path().join("nobody.sock");
+    let file = dir.path().join("eve.json");
+    std::fs::write(&file, b"earlier events\n").unwrap();
+    let demo = testdata("demo.pcapng");
+    for (spec, name) in [
+        (format!("unix-dgram:{}", nowhere.display()), "unix-dgram"),
+        (format!("unix-stream:{}", nowhere.display()), "unix-stream"),
+        (format!("syslog:{}", nowhere.display()), "syslog"),
+    ] {
+        let r = run(&[
+            "read",
+            "-o",
+            file.to_str().unwrap(),
+            "-o",
+            &spec,
+            demo.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, Some(1), "{name}: {}", r.stderr);
+        assert_eq!(
+            r.stderr,
+            format!(
+                "watch3232: error: {spec}: No such file or directory (os error 2); nothing read \
+                 (--output-errors warn reads anyway, counting its events as dropped)\n"
+            )
+        );
+        assert_eq!(
+            contents(&file),
+            b"earlier events\n",
+            "{name}: the file was not touched"
+        );
+    }
+    let r = run(&[
+        "read",
+        "--output-errors",
+        "warn",
+        "-o",
+        file.to_str().unwrap(),
+        "-o",
+        &format!("unix-dgram:{}", nowhere.display()),
+        demo.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let written = String::from_utf8(contents(&file)).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(written.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        summary["stats"]["output"]["dropped"].as_u64().unwrap() as usize,
+        written.lines().count() - 1,
+        "every event counted as dropped at the socket"
+    );
+}

@@ -469,6 +469,8 @@ fn socket_without_a_reader_counts_drops_and_goes_on() {
     let out = Command::new(bin())
         .args([
             "read",
+            "--output-errors",
+            "warn",
             "-o",
             &format!("unix-dgram:{}", nowhere.display()),
             "-o",

@@ -73,6 +73,13 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// What `read` does when an output cannot be reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputErrors {
+    Fail,
+    Warn,
+}
+
 /// Where events go and how they look: the options of `read` and `capture`.
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
@@ -189,6 +196,16 @@ pub enum Command {
         #[arg(long, help_heading = "Output", value_name = "FILE.pcap")]
         write_matched: Option<PathBuf>,
 
+        /// When a socket or syslog output cannot be reached at the start: `fail` (exit 1 before
+        /// reading, the default) or `warn` (read anyway; its events are counted as dropped).
+        #[arg(
+            long,
+            value_enum,
+            default_value = "fail",
+            help_heading = "Output",
+            value_name = "HOW"
+        )]
+        output_errors: OutputErrors,
         /// `capture` only: accepted here to say so clearly.
         #[arg(long, hide = true, value_name = "USER")]
         user: Option<String>,

@@ -4,7 +4,7 @@
 
 use super::extras::{self, Terminal};
 use super::{Args, Command, EngineArgs, OutputArgs, UsageError, EXIT_ERROR};
-use anyhow::{anyhow, Context as _};
+use anyhow::{anyhow, bail, Context as _};
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -116,6 +116,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
+    if let Command::Read {
+        output_errors: super::OutputErrors::Fail,
+        ..
+    } = &args.command
+    {
+        reachable_or_fail(&output_args.output)?;
+    }
     let mut out = open_outputs(output_args, live)?;
     let stop = Arc::new(AtomicBool::new(false));
     // Which signal stopped a read decides its exit code (128 + the signal, as shells do).
@@ -217,6 +224,42 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Before a read (and before any output file is truncated): every socket and local syslog
+/// output answers, or the run stops here — a file read would otherwise drop all its events.
+fn reachable_or_fail(specs: &[OutputSpec]) -> anyhow::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    use std::os::unix::net::UnixDatagram;
+    use watch3232::output::sink::SyslogTarget;
+    for spec in specs {
+        let (what, reached) = match spec {
+            // Not connected to: a listener that accepts one connection would get this one.
+            OutputSpec::UnixStream(path) => (
+                format!("unix-stream:{}", path.display()),
+                std::fs::metadata(path).and_then(|m| {
+                    if m.file_type().is_socket() {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::other("not a socket"))
+                    }
+                }),
+            ),
+            OutputSpec::UnixDgram(path) => (
+                format!("unix-dgram:{}", path.display()),
+                UnixDatagram::unbound().and_then(|d| d.connect(path)),
+            ),
+            OutputSpec::Syslog(SyslogTarget::Unix(path)) => (
+                format!("syslog:{}", path.display()),
+                UnixDatagram::unbound().and_then(|d| d.connect(path)),
+            ),
+            _ => continue,
+        };
+        if let Err(e) = reached {
+            bail!("{what}: {e}; nothing read (--output-errors warn reads anyway, counting its events as dropped)");
+        }
+    }
+    Ok(())
 }
 
 /// Prints to stdout; a closed pipe is not an error.
