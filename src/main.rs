@@ -3,15 +3,15 @@
 
 mod cli;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let argv = match cli::args_with_config(std::env::args_os().collect()) {
+    let argv = match cli::args_with_config(std::env::args_os().collect(), &cli::Args::command()) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("watch3232: error: {e}");
-            return ExitCode::from(cli::EXIT_ERROR);
+            eprintln!("watch3232: {e}");
+            return ExitCode::from(cli::EXIT_USAGE);
         }
     };
     let args = cli::Args::parse_from(argv);
@@ -20,7 +20,12 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("watch3232: error: {e:#}");
-            ExitCode::from(cli::EXIT_ERROR)
+            let usage = e.downcast_ref::<cli::UsageError>().is_some();
+            ExitCode::from(if usage {
+                cli::EXIT_USAGE
+            } else {
+                cli::EXIT_ERROR
+            })
         }
     }
 }

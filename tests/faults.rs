@@ -1,6 +1,7 @@
 //! Signals in the middle of a read: of a big capture file, and of a pipe whose writer has gone
-//! quiet (not closed). Every event of the packets read so far is written, the summary follows,
-//! exit 0 — without waiting for another packet. (Closed pipes and a full disk: siem_output.rs.)
+//! quiet (not closed). Every event of the packets read so far is written, the summary follows
+//! (marked `interrupted`), one stderr line says how far the read got, exit 130 (SIGINT) or 143
+//! (SIGTERM) — without waiting for another packet. (Closed pipes and a full disk: siem_output.rs.)
 
 mod common;
 
@@ -63,6 +64,23 @@ fn stderr_of(child: &mut Child) -> String {
     s
 }
 
+/// 128 + the signal's number, as a shell reports a command a signal stopped.
+fn exit_code_of(sig: &str) -> Option<i32> {
+    match sig {
+        "INT" => Some(130),
+        "TERM" => Some(143),
+        _ => unreachable!("only INT and TERM are sent"),
+    }
+}
+
+/// The one line a read stopped by `sig` prints.
+fn interrupted_line(sig: &str, path: &Path, packets: u64) -> String {
+    format!(
+        "watch3232: interrupted by SIG{sig} while reading {}: {packets} packets read, their events written\n",
+        path.display()
+    )
+}
+
 fn parse(lines: &[String]) -> Vec<Value> {
     lines
         .iter()
@@ -97,10 +115,12 @@ fn signal_during_a_big_read_flushes_everything_and_exits_0() {
         let status = wait_with_timeout(&mut child, Duration::from_secs(60));
         let events = parse(&reader.join().unwrap());
         let stderr = stderr_of(&mut child);
-        assert_eq!(status.code(), Some(0), "SIG{sig}: {stderr}");
+        assert_eq!(status.code(), exit_code_of(sig), "SIG{sig}: {stderr}");
         let last = events.last().unwrap();
         assert_eq!(last["kind"], "summary", "SIG{sig}");
+        assert_eq!(last["stats"]["interrupted"], true, "SIG{sig}");
         let packets = last["stats"]["packets"].as_u64().unwrap();
+        assert_eq!(stderr, interrupted_line(sig, &path, packets));
         assert!(
             packets < u64::from(N),
             "SIG{sig} arrived after the whole file was read"
@@ -145,7 +165,8 @@ fn signal_while_a_fifo_is_quiet() {
         out.read_to_string(&mut rest).unwrap();
         drop(writer);
         let stderr = stderr_of(&mut child);
-        assert_eq!(status.code(), Some(0), "SIG{sig}: {stderr}");
+        assert_eq!(status.code(), exit_code_of(sig), "SIG{sig}: {stderr}");
+        assert_eq!(stderr, interrupted_line(sig, &fifo, 10));
         lines.extend(rest.lines().map(str::to_string));
         let events = parse(&lines);
         let invitations = events.iter().filter(|e| e["kind"] == "invitation").count();
@@ -156,11 +177,12 @@ fn signal_while_a_fifo_is_quiet() {
             (Some("stats"), Some("summary"))
         );
         assert_eq!(last["stats"]["packets"], 10);
+        assert_eq!(last["stats"]["interrupted"], true);
         assert_eq!(last["pcap_filename"], fifo.to_str().unwrap());
     }
 }
 
-/// A signal before the capture header has arrived: nothing to report but the summary, exit 0.
+/// A signal before the capture header has arrived: nothing to report but the summary, exit 143.
 #[test]
 fn signal_before_a_fifo_sends_anything() {
     let dir = tempfile::tempdir().unwrap();
@@ -180,10 +202,22 @@ fn signal_before_a_fifo_sends_anything() {
         .unwrap();
     drop(writer);
     let stderr = stderr_of(&mut child);
-    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("watch3232: interrupted by SIGTERM while reading "),
+        "{stderr}"
+    );
     let lines: Vec<String> = out.lines().map(str::to_string).collect();
     let events = parse(&lines);
     assert_eq!(events.len(), 1, "{out}");
     assert_eq!(events[0]["kind"], "summary");
     assert_eq!(events[0]["stats"]["packets"], 0);
+    assert_eq!(events[0]["stats"]["interrupted"], true);
+    // No packet time to go by: the summary carries the wall clock, not 1970.
+    assert!(
+        !events[0]["timestamp"].as_str().unwrap().starts_with("1970"),
+        "{}",
+        events[0]["timestamp"]
+    );
 }

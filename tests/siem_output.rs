@@ -328,7 +328,11 @@ fn sigterm_flushes_everything_and_exits_cleanly() {
     let signalled = Instant::now();
     signal(&child, "TERM");
     let status = wait_with_timeout(&mut child, Duration::from_secs(20));
-    assert!(status.success());
+    assert_eq!(
+        status.code(),
+        Some(143),
+        "a read stopped by SIGTERM says so"
+    );
     assert!(
         signalled.elapsed() < Duration::from_secs(2),
         "stopped {:?} after SIGTERM",
@@ -465,6 +469,8 @@ fn socket_without_a_reader_counts_drops_and_goes_on() {
     let out = Command::new(bin())
         .args([
             "read",
+            "--output-errors",
+            "warn",
             "-o",
             &format!("unix-dgram:{}", nowhere.display()),
             "-o",
@@ -816,13 +822,13 @@ fn a_stalled_stream_reader_costs_drops_not_the_run() {
 fn misplaced_service_and_evidence_flags_are_clear_errors() {
     let demo = testdata("demo.pcapng");
     let r = run(&["read", "--user", "nobody", demo.to_str().unwrap()]);
-    assert_eq!(r.code, Some(1));
+    assert_eq!(r.code, Some(2), "a usage mistake");
     assert_eq!(
         r.stderr,
         "watch3232: error: --user/--group apply to `capture` (privileges are dropped once the capture is open)\n"
     );
     let r = run(&["read", "--write-matched", "/tmp/never-written.pcap", "-"]);
-    assert_eq!(r.code, Some(1));
+    assert_eq!(r.code, Some(2), "a usage mistake");
     assert!(
         r.stderr.contains("--write-matched needs capture files"),
         "{}",

@@ -18,26 +18,33 @@ pub struct Terminal {
     progress: Option<Progress>,
     privileges: Option<(Option<String>, Option<String>)>,
     pub summary: Summary,
+    /// How far a read got: the file being read and the packets read from all files so far.
+    pub current_file: Option<String>,
+    pub packets_read: u64,
 }
 
 impl Terminal {
-    pub fn new(args: &super::Args) -> Self {
+    /// `privileges`: the user and group to drop to once the capture is open.
+    pub fn new(no_progress: bool, privileges: Option<(Option<String>, Option<String>)>) -> Self {
         Terminal {
-            no_progress: args.no_progress,
+            no_progress,
             progress: None,
-            privileges: (args.user.is_some() || args.group.is_some())
-                .then(|| (args.user.clone(), args.group.clone())),
+            privileges,
             summary: Summary::default(),
+            current_file: None,
+            packets_read: 0,
         }
     }
 }
 
 impl Frontend for Terminal {
     fn file_started(&mut self, path: &str) {
+        self.current_file = Some(path.to_string());
         self.progress = Progress::for_file(path, self.no_progress);
     }
 
     fn packets_read(&mut self, packets: u64, captured_bytes: u64) {
+        self.packets_read += packets;
         if let Some(bar) = &mut self.progress {
             bar.packets(packets, captured_bytes);
         }
@@ -172,11 +179,18 @@ fn human(bytes: u64) -> String {
 #[derive(Default)]
 pub struct Summary {
     rows: BTreeMap<(&'static str, &'static str, String), u64>,
+    /// What the run lost or cut short, from the final `stats` (only the non-zero counts).
+    losses: Vec<(String, u64)>,
+    interrupted: bool,
 }
 
 impl Summary {
     pub fn add(&mut self, e: &Event) {
-        if e.event_type == "stats" {
+        if let watch3232::event::Body::Stats(s) = &e.body {
+            if e.kind == "summary" {
+                self.losses = losses(s);
+                self.interrupted = s.interrupted;
+            }
             return;
         }
         let sev = serde_json::to_value(e.severity)
@@ -191,17 +205,51 @@ impl Summary {
         let mut s = String::from("\nwatch3232 summary\n");
         if self.rows.is_empty() {
             s.push_str("  no findings\n");
-            return s;
+        } else {
+            s.push_str(&format!(
+                "  {:<14} {:<22} {:<8} {:>8}\n",
+                "event_type", "kind", "severity", "count"
+            ));
+            for ((t, k, sev), n) in &self.rows {
+                s.push_str(&format!("  {t:<14} {k:<22} {sev:<8} {n:>8}\n"));
+            }
         }
-        s.push_str(&format!(
-            "  {:<14} {:<22} {:<8} {:>8}\n",
-            "event_type", "kind", "severity", "count"
-        ));
-        for ((t, k, sev), n) in &self.rows {
-            s.push_str(&format!("  {t:<14} {k:<22} {sev:<8} {n:>8}\n"));
+        if !self.losses.is_empty() {
+            s.push_str("  not complete:\n");
+            for (what, n) in &self.losses {
+                s.push_str(&format!("  {what:<46} {n:>8}\n"));
+            }
+        }
+        if self.interrupted {
+            s.push_str("  interrupted: the input was not read to its end\n");
         }
         s
     }
+}
+
+/// The non-zero counts of what a run evicted, cut short, could not decode or deliver.
+fn losses(s: &watch3232::event::stats::StatsDetails) -> Vec<(String, u64)> {
+    let mut out = vec![
+        ("flows evicted (--max-flows)".to_string(), s.flows.evicted),
+        ("packets not decoded".to_string(), s.decode_errors),
+        (
+            "files truncated".to_string(),
+            s.files.as_ref().map_or(0, |f| f.truncated),
+        ),
+        (
+            "events not delivered".to_string(),
+            s.output.as_ref().map_or(0, |o| o.dropped),
+        ),
+    ];
+    // OTA sessions, MDT entries, scan windows… each classifier names its own evictions.
+    out.extend(
+        s.classifiers
+            .iter()
+            .filter(|(name, _)| name.contains("evicted"))
+            .map(|(name, n)| (name.to_string(), *n)),
+    );
+    out.retain(|(_, n)| *n > 0);
+    out
 }
 
 /// Switches to `user` / `group` (supplementary groups cleared) for good.

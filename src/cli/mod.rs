@@ -4,6 +4,7 @@ mod anomaly;
 mod audit;
 mod config;
 mod extras;
+mod inputs;
 mod ota_args;
 mod run;
 
@@ -16,6 +17,21 @@ use watch3232::output::{Format, OutputSpec};
 
 /// Some input could not be read (the rest was); or a fatal error.
 pub const EXIT_ERROR: u8 = 1;
+
+/// A mistake in the command line or configuration (clap's own code for usage errors).
+pub const EXIT_USAGE: u8 = 2;
+
+/// A usage mistake found after parsing: reported on one line, exit [`EXIT_USAGE`].
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 const ABOUT: &str = "Passive classifier for port 3232: ArduinoOTA/ESPHome firmware updates, \
 multicast-VPN MDT, and everything else on the port. Writes one JSON event per finding.";
@@ -44,79 +60,9 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Where events go (repeatable): -, PATH, file:PATH, unix-stream:PATH, unix-dgram:PATH,
-    /// syslog, syslog:PATH, syslog:udp:HOST:PORT. Default: standard output.
-    #[arg(
-        short,
-        long,
-        global = true,
-        help_heading = "Output",
-        value_name = "OUTPUT"
-    )]
-    pub output: Vec<OutputSpec>,
-
-    /// Event format: eve (Suricata-compatible JSON), ecs (Elastic Common Schema), text.
-    /// Default: text when standard output is a terminal, eve otherwise.
-    #[arg(
-        short = 'F',
-        long,
-        global = true,
-        help_heading = "Output",
-        value_enum,
-        value_name = "FORMAT"
-    )]
-    pub format: Option<Format>,
-
-    /// Rotate output files before they pass SIZE (bytes; K, M, G suffixes), into PATH.N.
-    #[arg(long, global = true, help_heading = "Output", value_name = "SIZE", value_parser = parse_size)]
-    pub rotate_size: Option<u64>,
-
-    /// Rotate output files every SECS seconds (s, m, h, d suffixes; wall time).
-    #[arg(long, global = true, help_heading = "Output", value_name = "SECS", value_parser = parse_secs)]
-    pub rotate_interval: Option<u64>,
-
-    /// Append to existing output files instead of truncating them (always on for `capture`).
-    #[arg(long, global = true, help_heading = "Output")]
-    pub append: bool,
-
-    /// Write a `stats` event every SECS seconds (packet time for files, wall time live).
-    #[arg(long, global = true, help_heading = "Output", value_name = "SECS", value_parser = parse_secs)]
-    pub stats_interval: Option<u64>,
-
-    /// Name of this sensor: `host` in EVE, `observer.name` in ECS.
-    #[arg(long, global = true, help_heading = "Output", value_name = "NAME")]
-    pub sensor_name: Option<String>,
-
-    /// Syslog facility of syslog outputs (user, daemon, local0..local7).
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Output",
-        default_value = "local0",
-        value_name = "FACILITY"
-    )]
-    pub syslog_facility: String,
-
     /// TOML configuration file (default /etc/watch3232/config.toml when it exists).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-
-    /// Never show the progress bar (it only appears when stderr is a terminal).
-    #[arg(long, global = true)]
-    pub no_progress: bool,
-
-    /// Also write the packets of every flow that produced an event to FILE (pcap; `read` only:
-    /// a second pass over the inputs).
-    #[arg(long, global = true, help_heading = "Output", value_name = "FILE.pcap")]
-    pub write_matched: Option<PathBuf>,
-
-    /// Drop privileges to USER once the capture is open (`capture` only).
-    #[arg(long, global = true, value_name = "USER")]
-    pub user: Option<String>,
-
-    /// Drop privileges to GROUP (default: USER's primary group).
-    #[arg(long, global = true, value_name = "GROUP")]
-    pub group: Option<String>,
 
     /// More log detail on stderr (-v debug, -vv trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -125,33 +71,104 @@ pub struct Args {
     /// Only errors on stderr.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+}
 
-    /// UDP ports ArduinoOTA devices listen on (ESP32 3232, ESP8266 8266, RP2040 2040).
+/// What `read` does when an output cannot be reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputErrors {
+    Fail,
+    Warn,
+}
+
+/// Where events go and how they look: the options of `read` and `capture`.
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// Where events go (repeatable): -, PATH, file:PATH, unix-stream:PATH, unix-dgram:PATH,
+    /// syslog, syslog:PATH, syslog:udp:HOST:PORT. Default: standard output.
+    #[arg(short, long, help_heading = "Output", value_name = "OUTPUT")]
+    pub output: Vec<OutputSpec>,
+
+    /// Event format: eve (Suricata-compatible JSON), ecs (Elastic Common Schema), text.
+    /// Default: text when standard output is a terminal, eve otherwise.
+    #[arg(
+        short = 'F',
+        long,
+        help_heading = "Output",
+        value_enum,
+        value_name = "FORMAT"
+    )]
+    pub format: Option<Format>,
+
+    /// Rotate output files before they pass SIZE (bytes; K, M, G suffixes; at least 1), into
+    /// PATH.N.
+    #[arg(long, help_heading = "Output", value_name = "SIZE", value_parser = parse_size)]
+    pub rotate_size: Option<u64>,
+
+    /// Rotate output files every SECS seconds (s, m, h, d suffixes; wall time; at least 1).
+    #[arg(long, help_heading = "Output", value_name = "SECS", value_parser = parse_secs)]
+    pub rotate_interval: Option<u64>,
+
+    /// Append to existing output files instead of truncating them (always on for `capture`).
+    #[arg(long, help_heading = "Output")]
+    pub append: bool,
+
+    /// Write a `stats` event every SECS seconds (packet time for files, wall time live; at
+    /// least 1).
+    #[arg(long, help_heading = "Output", value_name = "SECS", value_parser = parse_secs)]
+    pub stats_interval: Option<u64>,
+
+    /// Name of this sensor: `host` in EVE, `observer.name` in ECS.
+    #[arg(long, help_heading = "Output", value_name = "NAME")]
+    pub sensor_name: Option<String>,
+
+    /// Syslog facility of syslog outputs (user, daemon, local0..local7).
     #[arg(
         long,
-        global = true,
+        help_heading = "Output",
+        default_value = "local0",
+        value_name = "FACILITY"
+    )]
+    pub syslog_facility: String,
+
+    /// Never show the progress bar (it only appears when stderr is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// How the engine classifies: the options of every subcommand that runs it.
+#[derive(Debug, clap::Args)]
+pub struct EngineArgs {
+    /// UDP ports ArduinoOTA devices listen on (ESP32 3232, ESP8266 8266, RP2040 2040);
+    /// each 1 to 65535.
+    #[arg(
+        long,
         value_delimiter = ',',
         default_value = "3232,8266,2040",
-        value_name = "PORTS"
+        value_name = "PORTS",
+        value_parser = clap::value_parser!(u16).range(1..)
     )]
     pub ota_ports: Vec<u16>,
 
-    /// Most flows tracked at once; past it the least recently seen flow is ended early.
-    #[arg(long, global = true, default_value_t = 100_000, value_name = "N")]
-    pub max_flows: usize,
+    /// Most flows tracked at once (1 to 100000000); past it the least recently seen flow is
+    /// ended early.
+    #[arg(long, default_value_t = 100_000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub max_flows: u64,
 
-    /// Seconds of (packet) time after which an idle flow is ended.
-    #[arg(long, global = true, default_value_t = 120, value_name = "SECS")]
+    /// Seconds of (packet) time after which an idle flow is ended (1 to 604800, a week).
+    #[arg(long, default_value_t = 120, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub flow_timeout: u64,
 
     /// Seed of the Community ID flow hash (must match your other sensors).
-    #[arg(long, global = true, default_value_t = 0, value_name = "SEED")]
+    #[arg(long, default_value_t = 0, value_name = "SEED")]
     pub community_id_seed: u16,
 
-    /// Most entries in each MDT table (default MDTs, PIM neighbours, C-flows, P-groups); past
-    /// it the entries seen longest ago are dropped and counted.
-    #[arg(long, global = true, default_value_t = 10_000, value_name = "N")]
-    pub mdt_max_entries: usize,
+    /// Most entries in each MDT table (default MDTs, PIM neighbours, C-flows, P-groups; 1 to
+    /// 10000000); past it the entries seen longest ago are dropped and counted.
+    #[arg(long, default_value_t = 10_000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub mdt_max_entries: u64,
     #[command(flatten)]
     pub ota: ota_args::OtaArgs,
     #[command(flatten)]
@@ -161,6 +178,7 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read pcap or pcapng files (in the order given; `-` is standard input).
+    #[command(args_override_self = true)]
     Read {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
@@ -170,11 +188,37 @@ pub enum Command {
         reader: watch3232::capture::Reader,
         /// Engines in parallel: one reader thread deals packets to N engines by IP pair (both
         /// directions of every conversation between two hosts on one engine), on one clock.
-        /// Events are merged into one stream, with one `stats` summary.
+        /// Events are merged into one stream, with one `stats` summary. 1 to 256.
         #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
         workers: u16,
+        /// Also write the packets of every flow that produced an event to FILE (pcap; `read` only:
+        /// a second pass over the inputs).
+        #[arg(long, help_heading = "Output", value_name = "FILE.pcap")]
+        write_matched: Option<PathBuf>,
+
+        /// When a socket or syslog output cannot be reached at the start: `fail` (exit 1 before
+        /// reading, the default) or `warn` (read anyway; its events are counted as dropped).
+        #[arg(
+            long,
+            value_enum,
+            default_value = "fail",
+            help_heading = "Output",
+            value_name = "HOW"
+        )]
+        output_errors: OutputErrors,
+        /// `capture` only: accepted here to say so clearly.
+        #[arg(long, hide = true, value_name = "USER")]
+        user: Option<String>,
+        /// `capture` only: accepted here to say so clearly.
+        #[arg(long, hide = true, value_name = "GROUP")]
+        group: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
     /// Capture live from an interface (needs root or CAP_NET_RAW).
+    #[command(args_override_self = true)]
     Capture {
         /// Interface to capture on (e.g. eth0, or `any`).
         #[arg(short, long, value_name = "IFACE")]
@@ -182,19 +226,32 @@ pub enum Command {
         /// BPF filter replacing the default (which passes only what watch3232 classifies).
         #[arg(short, long, value_name = "EXPR")]
         filter: Option<String>,
-        /// Bytes captured per packet.
-        #[arg(long, default_value_t = 65535)]
+        /// Bytes captured per packet (64 to 262144).
+        #[arg(long, default_value_t = 65535, value_parser = clap::value_parser!(i32).range(64..=262_144))]
         snaplen: i32,
-        /// Kernel capture buffer, bytes.
-        #[arg(long, default_value_t = 32 * 1024 * 1024)]
+        /// Kernel capture buffer, bytes (65536 to 2147483647).
+        #[arg(long, default_value_t = 32 * 1024 * 1024, value_parser = clap::value_parser!(i32).range(65_536..))]
         buffer_size: i32,
         /// Put the interface in promiscuous mode (default: yes, as tcpdump does).
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
         promisc: bool,
         /// Worker threads, each with its own socket and flow table; the kernel spreads packets
         /// over them by flow hash (AF_PACKET fanout, Linux). Events are merged into one stream.
-        #[arg(long, default_value_t = 1, value_name = "N")]
-        workers: usize,
+        /// 1 to 256.
+        #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+        workers: u16,
+        /// Drop privileges to USER once the capture is open (`capture` only).
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
+
+        /// Drop privileges to GROUP (default: USER's primary group).
+        #[arg(long, value_name = "GROUP")]
+        group: Option<String>,
+
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
     /// Print the JSON Schema (draft-07) of every event (EVE form).
     Schema,
@@ -207,12 +264,15 @@ pub enum Command {
     Manpage,
     /// Audit OTA passwords: try each word of a list against every challenge/response captured
     /// (ArduinoOTA MD5 and PBKDF2 eras, ESPHome) and report which devices use one of them.
+    #[command(args_override_self = true)]
     Audit {
         /// One candidate password per line.
         #[arg(long, value_name = "FILE")]
         wordlist: PathBuf,
         #[arg(required = true, value_name = "CAPTURE")]
         files: Vec<String>,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
 }
 

@@ -3,7 +3,7 @@
 //! small subcommands (`schema`, `completions`, `manpage`).
 
 use super::extras::{self, Terminal};
-use super::{Args, Command, EXIT_ERROR};
+use super::{Args, Command, EngineArgs, OutputArgs, UsageError, EXIT_ERROR};
 use anyhow::{anyhow, bail, Context as _};
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
@@ -20,17 +20,17 @@ use watch3232::output::{
 };
 
 /// The engine's configuration from the flags (and config file) every subcommand shares.
-pub(super) fn engine_config(args: &Args) -> anyhow::Result<Config> {
+pub(super) fn engine_config(args: &EngineArgs) -> anyhow::Result<Config> {
     Ok(Config {
         classify: watch3232::classify::Config {
             ota_ports: args.ota_ports.clone(),
             community_id_seed: args.community_id_seed,
-            mdt_max_entries: args.mdt_max_entries,
+            mdt_max_entries: usize::try_from(args.mdt_max_entries).unwrap_or(usize::MAX),
             ota: args.ota.config(),
             watch_ports: args.anomaly.watch_ports.clone(),
             anomaly: args.anomaly.config().map_err(|e| anyhow!(e))?,
         },
-        max_flows: args.max_flows,
+        max_flows: usize::try_from(args.max_flows).unwrap_or(usize::MAX),
         flow_timeout_secs: args.flow_timeout,
         ..Config::default()
     })
@@ -49,33 +49,91 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Manpage => {
             let mut buf = Vec::new();
-            clap_mangen::Man::new(Args::command()).render(&mut buf)?;
+            let command = Args::command();
+            clap_mangen::Man::new(command.clone()).render(&mut buf)?;
+            // One page for all: each subcommand's own options follow, in sections of their own.
+            for sub in command.get_subcommands() {
+                if sub
+                    .get_arguments()
+                    .all(|a| a.is_hide_set() || a.is_positional())
+                {
+                    continue;
+                }
+                let name = format!("watch3232 {}", sub.get_name());
+                writeln!(buf, ".SH \"{}\"", name.to_uppercase())?;
+                let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+                writeln!(buf, "{about}")?;
+                let page = clap_mangen::Man::new(sub.clone().bin_name(name));
+                page.render_synopsis_section(&mut buf)?;
+                page.render_options_section(&mut buf)?;
+            }
             return print_quietly(&String::from_utf8_lossy(&buf));
         }
-        Command::Audit { wordlist, files } => {
-            return super::audit::run(engine_config(&args)?, wordlist, files);
+        Command::Audit {
+            wordlist,
+            files,
+            engine,
+        } => {
+            super::inputs::refuse_overwriting_inputs(&args)?;
+            return super::audit::run(engine_config(engine)?, wordlist, files);
         }
         Command::Read { .. } | Command::Capture { .. } => {}
     }
-    let config = engine_config(&args)?;
+    super::inputs::refuse_overwriting_inputs(&args)?;
+    let (output_args, engine_args, write_matched, user, group) = match &args.command {
+        Command::Read {
+            output,
+            engine,
+            write_matched,
+            user,
+            group,
+            ..
+        } => (output, engine, write_matched, user, group),
+        Command::Capture {
+            output,
+            engine,
+            user,
+            group,
+            ..
+        } => (output, engine, &None, user, group),
+        _ => unreachable!("handled above"),
+    };
+    let config = engine_config(engine_args)?;
     let live = matches!(args.command, Command::Capture { .. });
-    if live && args.write_matched.is_some() {
-        bail!("--write-matched works on `read` only (run it on the capture files afterwards)");
-    }
-    if !live && (args.user.is_some() || args.group.is_some()) {
-        bail!(
+    if !live && (user.is_some() || group.is_some()) {
+        return Err(UsageError(
             "--user/--group apply to `capture` (privileges are dropped once the capture is open)"
-        );
+                .into(),
+        )
+        .into());
     }
-    if let (Some(_), Command::Read { files, .. }) = (&args.write_matched, &args.command) {
+    if let (Some(_), Command::Read { files, .. }) = (write_matched, &args.command) {
         if files.iter().any(|f| f == "-") {
-            bail!("--write-matched needs capture files, not standard input (it reads them twice)");
+            return Err(UsageError(
+                "--write-matched needs capture files, not standard input (it reads them twice)"
+                    .into(),
+            )
+            .into());
         }
     }
-    let mut out = open_outputs(&args, live)?;
+    if let Command::Read {
+        output_errors: super::OutputErrors::Fail,
+        ..
+    } = &args.command
+    {
+        reachable_or_fail(&output_args.output)?;
+    }
+    let mut out = open_outputs(output_args, live)?;
     let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
+    // Which signal stopped a read decides its exit code (128 + the signal, as shells do).
+    let interrupted_by: Vec<(i32, &str, Arc<AtomicBool>)> = vec![
+        (signal_hook::consts::SIGINT, "SIGINT", Arc::default()),
+        (signal_hook::consts::SIGTERM, "SIGTERM", Arc::default()),
+    ];
+    for (signal, _, raised) in &interrupted_by {
+        signal_hook::flag::register(*signal, Arc::clone(&stop))
+            .context("cannot install signal handler")?;
+        signal_hook::flag::register(*signal, Arc::clone(raised))
             .context("cannot install signal handler")?;
     }
     signal_hook::flag::register(signal_hook::consts::SIGHUP, out.hup_flag())
@@ -85,6 +143,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             files,
             reader,
             workers,
+            ..
         } => (
             Input::Files {
                 paths: files.clone(),
@@ -99,6 +158,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             buffer_size,
             promisc,
             workers,
+            ..
         } => {
             let options = LiveOptions {
                 interface: interface.clone(),
@@ -116,21 +176,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     options,
                     user_filter,
                 },
-                *workers,
+                usize::from(*workers),
             )
         }
         _ => unreachable!("handled above"),
     };
     let settings = Settings {
         engine: config,
-        stats_interval: args.stats_interval.map(Duration::from_secs),
-        collect_matched: args.write_matched.is_some(),
+        stats_interval: output_args.stats_interval.map(Duration::from_secs),
+        collect_matched: write_matched.is_some(),
         workers,
     };
-    let mut terminal = Terminal::new(&args);
+    let privileges = (user.is_some() || group.is_some()).then(|| (user.clone(), group.clone()));
+    let mut terminal = Terminal::new(output_args.no_progress, privileges);
     let outcome = driver::run(&settings, &input, &mut out, &mut terminal, &stop)?;
+    let signal = interrupted_by
+        .iter()
+        .find(|(_, _, raised)| raised.load(std::sync::atomic::Ordering::Relaxed));
+    if let (Some((number, name, _)), false) = (signal, live) {
+        // The events of what was read are out (the driver flushed them); the rest is not done.
+        eprintln!(
+            "watch3232: interrupted by {name} while reading {}: {} packets read, their events written",
+            terminal.current_file.as_deref().unwrap_or("(no file yet)"),
+            terminal.packets_read
+        );
+        if std::io::stderr().is_terminal() && !args.quiet {
+            eprint!("{}", terminal.summary.table());
+        }
+        return Ok(ExitCode::from(128 + *number as u8));
+    }
     if let (Some(path), Some(keys), Command::Read { files, .. }) =
-        (&args.write_matched, &outcome.matched, &args.command)
+        (write_matched, &outcome.matched, &args.command)
     {
         let n = extras::write_matched(files, keys, path, settings.engine.max_tunnel_depth)
             .map_err(|e| anyhow!(e))?;
@@ -150,6 +226,42 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Before a read (and before any output file is truncated): every socket and local syslog
+/// output answers, or the run stops here — a file read would otherwise drop all its events.
+fn reachable_or_fail(specs: &[OutputSpec]) -> anyhow::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    use std::os::unix::net::UnixDatagram;
+    use watch3232::output::sink::SyslogTarget;
+    for spec in specs {
+        let (what, reached) = match spec {
+            // Not connected to: a listener that accepts one connection would get this one.
+            OutputSpec::UnixStream(path) => (
+                format!("unix-stream:{}", path.display()),
+                std::fs::metadata(path).and_then(|m| {
+                    if m.file_type().is_socket() {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::other("not a socket"))
+                    }
+                }),
+            ),
+            OutputSpec::UnixDgram(path) => (
+                format!("unix-dgram:{}", path.display()),
+                UnixDatagram::unbound().and_then(|d| d.connect(path)),
+            ),
+            OutputSpec::Syslog(SyslogTarget::Unix(path)) => (
+                format!("syslog:{}", path.display()),
+                UnixDatagram::unbound().and_then(|d| d.connect(path)),
+            ),
+            _ => continue,
+        };
+        if let Err(e) = reached {
+            bail!("{what}: {e}; nothing read (--output-errors warn reads anyway, counting its events as dropped)");
+        }
+    }
+    Ok(())
+}
+
 /// Prints to stdout; a closed pipe is not an error.
 fn print_quietly(s: &str) -> anyhow::Result<ExitCode> {
     let mut o = std::io::stdout().lock();
@@ -159,7 +271,7 @@ fn print_quietly(s: &str) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn open_outputs(args: &Args, live: bool) -> anyhow::Result<Output> {
+fn open_outputs(args: &OutputArgs, live: bool) -> anyhow::Result<Output> {
     let hostname = nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok());
@@ -173,10 +285,10 @@ fn open_outputs(args: &Args, live: bool) -> anyhow::Result<Output> {
         args.output.clone()
     };
     let facility = syslog_facility(&args.syslog_facility).ok_or_else(|| {
-        anyhow!(
-            "unknown syslog facility `{}` (user, daemon, auth, local0..local7)",
+        UsageError(format!(
+            "--syslog-facility: unknown facility `{}` (user, daemon, auth, local0..local7)",
             args.syslog_facility
-        )
+        ))
     })?;
     let rotation = Rotation {
         size: args.rotate_size,

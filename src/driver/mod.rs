@@ -179,7 +179,7 @@ pub fn run(
     stop: &Arc<AtomicBool>,
 ) -> Result<Outcome, Error> {
     let live = matches!(input, Input::Live { .. });
-    let mut writer = Writer::new(settings, live, sink, frontend);
+    let mut writer = Writer::new(settings, live, sink, frontend, stop);
     let workers = settings.workers.max(1);
     let input_failed = match input {
         Input::Files { paths, reader } if workers > 1 => {
@@ -265,6 +265,8 @@ struct Writer<'a> {
     live: bool,
     stats: StatsSchedule,
     matched: Option<HashSet<FlowKey>>,
+    /// Raised by SIGINT/SIGTERM: a file read's summary then says it was interrupted.
+    stop: Arc<AtomicBool>,
 }
 
 impl<'a> Writer<'a> {
@@ -273,11 +275,13 @@ impl<'a> Writer<'a> {
         live: bool,
         sink: &'a mut dyn EventSink,
         frontend: &'a mut dyn Frontend,
+        stop: &Arc<AtomicBool>,
     ) -> Self {
         Writer {
             sink,
             frontend,
             live,
+            stop: Arc::clone(stop),
             stats: StatsSchedule::new(settings.stats_interval),
             matched: settings.collect_matched.then(HashSet::new),
         }
@@ -292,6 +296,14 @@ impl<'a> Writer<'a> {
             }
             if let Some(output) = self.sink.output_stats() {
                 s.output = Some(Box::new(output));
+            }
+            if event.kind == "summary" {
+                // A live capture ends by a signal as a matter of course; a file read does not.
+                s.interrupted = !self.live && self.stop.load(std::sync::atomic::Ordering::Relaxed);
+                // No packet, no packet time: the summary still says when the run ended.
+                if event.timestamp.micros() == 0 {
+                    event.timestamp = wall_clock();
+                }
             }
         }
         self.frontend.event_written(event);

@@ -72,6 +72,14 @@ pub struct StatsDetails {
     /// What the outputs did (filled in by the CLI).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Box<OutputStats>>,
+    /// Reading files only: the run was stopped by a signal (SIGINT/SIGTERM) before its input
+    /// ended; `packets` says how far it got (omitted when the input was read to its end).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub interrupted: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Memory of the process (from /proc/self/statm on Linux).
