@@ -95,7 +95,7 @@ const DONE: At = At {
 /// N threads, each with its own AF_PACKET socket in one fanout group (by IP pair: every flow
 /// between two hosts, both directions, reaches the same worker, so an OTA invitation and its
 /// connect-back meet), its own worker engine, flow table and kernel filter. Events come back
-/// over a channel and are written as one stream. What spans flows (scans, brute force, beacons,
+/// over a channel and are written as one stream. What spans flows (scans, brute force,
 /// MDT tables, device inventories) lives in ONE aggregator here, on the writer's thread: the
 /// workers' observations are stamped by their own clock (packet time in µs, the wall clock when
 /// idle) and applied in time order up to the slowest worker's clock. Each worker ends with its
