@@ -190,8 +190,9 @@ impl Drop for Netns {
 }
 
 impl Netns {
-    fn create() -> Netns {
-        let name = format!("w3232-parity-{}", std::process::id());
+    /// `label` keeps the namespaces of tests running at once apart.
+    fn create(label: &str) -> Netns {
+        let name = format!("w3232-{label}-{}", std::process::id());
         let ip = |args: &[&str]| {
             let ok = Command::new("ip")
                 .args(args)
@@ -265,10 +266,13 @@ fn replay_script(pcap: &Path) -> String {
     )
 }
 
-#[test]
-#[ignore = "needs root and network namespaces"]
-fn a_live_capture_with_workers_gives_the_findings_of_reading_what_was_captured() {
-    let ns = Netns::create();
+/// Replays `captures` over a veth pair into `capture --workers 2` while tcpdump records what
+/// crossed it; returns the live events and those of `read` over the recording.
+fn capture_with_two_workers_and_read_back(
+    label: &str,
+    captures: &[&str],
+) -> (Vec<Value>, Vec<Value>) {
+    let ns = Netns::create(label);
     let recorded = ns.dir.path().join("recorded.pcap");
     let events = ns.dir.path().join("events.json");
     let mut tcpdump = ns.spawn(
@@ -293,12 +297,7 @@ fn a_live_capture_with_workers_gives_the_findings_of_reading_what_was_captured()
     );
     std::thread::sleep(Duration::from_millis(1500));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for capture in [
-        "testdata/ota/esp32_pbkdf2_reordered.pcap",
-        "testdata/ota/esp8266_md5_failed.pcap",
-        "testdata/ota/esp32_noauth_aborted.pcap",
-        "testdata/ota/esphome_sha256.pcap",
-    ] {
+    for capture in captures {
         let script = replay_script(&root.join(capture));
         let sent = Command::new("ip")
             .args(["netns", "exec", &ns.name, "python3", "-c", &script])
@@ -320,22 +319,87 @@ fn a_live_capture_with_workers_gives_the_findings_of_reading_what_was_captured()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // Where the packets came from, and their position in it, differ by design; and each
-    // socket stamps its copy of a packet itself, microseconds apart, so times (and what is
-    // computed from them) are left out.
-    let source_fields = [
-        "pcap_filename",
-        "in_iface",
-        "pcap_cnt",
-        "timestamp",
-        "first_seen",
-        "last_seen",
-        "duration_s",
-        "throughput_bps",
-    ];
-    let live = findings(&lines(&events), &source_fields);
-    let offline = findings(&read, &source_fields);
+    (lines(&events), read)
+}
+
+// Where the packets came from, and their position in it, differ by design; and each socket
+// stamps its copy of a packet itself, microseconds apart, so times (and what is computed from
+// them, a scan window's bounds too) are left out.
+const SOURCE_FIELDS: [&str; 10] = [
+    "pcap_filename",
+    "in_iface",
+    "pcap_cnt",
+    "timestamp",
+    "first_seen",
+    "last_seen",
+    "duration_s",
+    "throughput_bps",
+    "window_start",
+    "window_end",
+];
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn a_live_capture_with_workers_gives_the_findings_of_reading_what_was_captured() {
+    let (live, read) = capture_with_two_workers_and_read_back(
+        "ota",
+        &[
+            "testdata/ota/esp32_pbkdf2_reordered.pcap",
+            "testdata/ota/esp8266_md5_failed.pcap",
+            "testdata/ota/esp32_noauth_aborted.pcap",
+            "testdata/ota/esphome_sha256.pcap",
+        ],
+    );
+    let live = findings(&live, &SOURCE_FIELDS);
+    let offline = findings(&read, &SOURCE_FIELDS);
     assert!(!offline.is_empty(), "nothing was recorded");
+    assert_eq!(
+        live,
+        offline,
+        "differ in {:?}",
+        differing_kinds(&live, &offline)
+    );
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn a_live_scan_spread_over_workers_is_one_scan_with_every_host() {
+    // nmap -sS of port 3232 on 20 hosts: the fanout by IP pair deals the hosts to both workers.
+    let (live, read) = capture_with_two_workers_and_read_back(
+        "scan",
+        &["testdata/real/anomaly/nmap_syn_horizontal.pcap"],
+    );
+    let worker_packets: Vec<u64> = live
+        .iter()
+        .filter(|e| e["event_type"] == "stats" && e["kind"] == "summary")
+        .map(|e| e["stats"]["packets"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(worker_packets.len(), 2, "one summary per worker");
+    assert!(
+        worker_packets.iter().all(|&p| p > 0),
+        "the probes reached both workers: {worker_packets:?}"
+    );
+    let scans = |events: &[Value]| -> Vec<Value> {
+        events
+            .iter()
+            .filter(|e| e["event_type"] == "anomaly" && e["kind"] == "scan")
+            .cloned()
+            .collect()
+    };
+    let (live_scans, read_scans) = (scans(&live), scans(&read));
+    assert_eq!(
+        live_scans.len(),
+        1,
+        "one scan, not one per worker: {live_scans:?}"
+    );
+    assert_eq!(live_scans[0]["anomaly"]["scan"]["host_count"], 20);
+    assert_eq!(
+        findings(&live_scans, &SOURCE_FIELDS),
+        findings(&read_scans, &SOURCE_FIELDS),
+        "the scan read back from the recording"
+    );
+    let live = findings(&live, &SOURCE_FIELDS);
+    let offline = findings(&read, &SOURCE_FIELDS);
     assert_eq!(
         live,
         offline,

@@ -1,12 +1,16 @@
 //! A live interface: one socket and engine, or N AF_PACKET fanout sockets each with its own
-//! engine (`capture --workers N`). Time is the wall clock on a quiet link.
+//! worker engine and one aggregator of the cross-flow tables on the writer's thread
+//! (`capture --workers N`). Time is the wall clock on a quiet link.
 
 use super::live_filter::LiveFilter;
-use super::{kernel_drops, wall_clock, Error, Settings, Writer};
+use super::observation_merge::ObservationMerge;
+use super::{kernel_drops, merge_stats, wall_clock, Error, Settings, Writer};
+use crate::aggregate::{Aggregator, At, Observation, Phase};
 use crate::capture::{LiveOptions, LiveSource, Next};
 use crate::engine::{Config, Engine};
-use crate::event::stats::KernelDrops;
-use crate::event::{Event, Origin};
+use crate::event::stats::{KernelDrops, StatsKind};
+use crate::event::{Body, Event, Origin};
+use crate::time::Timestamp;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Arc;
@@ -67,15 +71,36 @@ pub(super) fn capture(
 
 /// What a fanout worker tells the writer.
 enum FromWorker {
-    Events(Vec<Event>),
+    /// What the worker produced since its last batch.
+    Batch {
+        worker: usize,
+        /// The worker's clock as a stamp: nothing it sends later is stamped before it.
+        watermark: At,
+        events: Vec<Event>,
+        /// Facts for the cross-flow tables, stamped by the worker's clock.
+        observations: Vec<(At, Observation)>,
+    },
     KernelDrops(usize, KernelDrops),
+    /// The worker's own `stats` summary, written after the aggregator's last events.
+    Finished(Box<Event>),
 }
+
+/// Past every stamp a worker can send: a finished worker holds nobody back.
+const DONE: At = At {
+    index: u64::MAX,
+    phase: Phase::Packet,
+    order: i64::MAX,
+};
 
 /// N threads, each with its own AF_PACKET socket in one fanout group (by IP pair: every flow
 /// between two hosts, both directions, reaches the same worker, so an OTA invitation and its
-/// connect-back meet), its own engine, flow table and kernel filter. Events come back over a
-/// channel and are written as one stream; each worker ends with its own `stats` summary (its
-/// packets, flows and kernel counters).
+/// connect-back meet), its own worker engine, flow table and kernel filter. Events come back
+/// over a channel and are written as one stream. What spans flows (scans, brute force,
+/// MDT tables, device inventories) lives in ONE aggregator here, on the writer's thread: the
+/// workers' observations are stamped by their own clock (packet time in µs, the wall clock when
+/// idle) and applied in time order up to the slowest worker's clock. Each worker ends with its
+/// own `stats` summary (its packets, flows and kernel counters); the last one also carries the
+/// aggregator's counters.
 pub(super) fn capture_workers(
     settings: &Settings,
     w: &mut Writer<'_>,
@@ -96,6 +121,7 @@ pub(super) fn capture_workers(
         sources.push(source);
     }
     w.frontend.capture_opened().map_err(Error::Setup)?;
+    let origin = Origin::interface(sources[0].name());
     let (tx, rx) = sync_channel::<FromWorker>(CHANNEL_BATCHES);
     let mut handles = Vec::with_capacity(workers);
     for (n, source) in sources.into_iter().enumerate() {
@@ -121,22 +147,40 @@ pub(super) fn capture_workers(
         fanout_group = group,
         "capturing"
     );
+    let mut aggregator = Aggregator::new(
+        &settings
+            .engine
+            .classify
+            .aggregate_settings(settings.engine.flow_timeout_secs),
+    );
+    aggregator.set_origin(origin);
+    let mut merged = ObservationMerge::new(workers, aggregator);
+    let mut summaries = Vec::with_capacity(workers);
     let mut failed_write = None;
     for message in rx {
-        match message {
-            FromWorker::Events(batch) => {
-                for mut event in batch {
-                    if failed_write.is_none() {
-                        if let Err(e) = w.emit(&mut event) {
-                            failed_write = Some(e);
-                        }
-                    }
-                }
-                if let Err(e) = w.flush() {
-                    failed_write.get_or_insert(e);
-                }
+        if failed_write.is_some() {
+            continue; // drain, so the workers are never blocked on a full channel
+        }
+        let written = match message {
+            FromWorker::Batch {
+                worker,
+                watermark,
+                events,
+                observations,
+            } => emit_all(w, events)
+                .and_then(|()| merged.take(w, worker, watermark, observations))
+                .and_then(|()| w.flush()),
+            FromWorker::KernelDrops(n, k) => {
+                w.frontend.kernel_drops(Some(n), &k);
+                Ok(())
             }
-            FromWorker::KernelDrops(n, k) => w.frontend.kernel_drops(Some(n), &k),
+            FromWorker::Finished(summary) => {
+                summaries.push(*summary);
+                Ok(())
+            }
+        };
+        if let Err(e) = written {
+            failed_write = Some(e);
         }
         if failed_write.is_some() || w.sink.is_closed() {
             stop.store(true, Ordering::Relaxed);
@@ -146,8 +190,25 @@ pub(super) fn capture_workers(
     if let Some(e) = failed_write {
         return Err(e);
     }
+    // Every worker is done: what is left applies in stamp order, then the tables close (once,
+    // whether or not a worker's end of input already closed them).
+    merged.apply(w, None)?;
+    merged.aggregator.finish(wall_clock());
+    merged.write_aggregated(w)?;
+    let aggregator_stats = merged.aggregator_stats();
+    if let Some(Body::Stats(last)) = summaries.last_mut().map(|s| &mut s.body) {
+        **last = merge_stats([&**last, &aggregator_stats]);
+    }
+    emit_all(w, summaries)?;
     w.flush()?;
     first_error.map_or(Ok(()), |e| Err(Error::Setup(e)))
+}
+
+fn emit_all(w: &mut Writer<'_>, events: Vec<Event>) -> Result<(), Error> {
+    for mut event in events {
+        w.emit(&mut event)?;
+    }
+    Ok(())
 }
 
 /// Joins every thread; the first error (or panic) wins.
@@ -169,8 +230,8 @@ pub(super) fn join_all(
     first_error
 }
 
-/// One worker: its socket, engine and flow table. Its kernel filter follows the connect-back
-/// ports its own OTA sessions hold; fanout by IP pair brings it those connections.
+/// One worker: its socket, worker engine and flow table. Its kernel filter follows the
+/// connect-back ports its own OTA sessions hold; fanout by IP pair brings it those connections.
 fn worker(
     n: usize,
     mut source: LiveSource,
@@ -179,43 +240,79 @@ fn worker(
     stop: &AtomicBool,
     tx: &SyncSender<FromWorker>,
 ) -> Result<(), String> {
-    let mut engine = Engine::new(config);
+    let mut engine = Engine::new_worker(config);
     let mut live_filter = LiveFilter::new(user_filter, &engine);
     engine.set_origin(Origin::interface(source.name()));
     tracing::debug!(worker = n, "worker capturing");
+    // The worker's clock in µs, never back: its packets' times, or the wall clock when idle.
+    // Its observations are stamped with it, so the writer merges every worker's in time order.
+    let mut clock: u64 = 0;
     // Files first: the events name them.
-    let send = |engine: &mut Engine| {
+    let send = |engine: &mut Engine, watermark: At| {
         super::write_artifacts(engine);
-        let events = engine.drain_events().collect();
-        tx.send(FromWorker::Events(events)).is_ok()
+        let message = FromWorker::Batch {
+            worker: n,
+            watermark,
+            events: engine.drain_events().collect(),
+            observations: engine.drain_observations().collect(),
+        };
+        tx.send(message).is_ok()
     };
+    let mut last_sent = Instant::now();
     while !stop.load(Ordering::Relaxed) {
-        match source.next_packet() {
-            Ok(Next::Packet(p)) => engine.process(&p),
+        let idle = match source.next_packet() {
+            Ok(Next::Packet(p)) => {
+                let stamp = advance(&mut clock, p.ts);
+                engine.process_numbered(&p, stamp);
+                false
+            }
             // The source waits up to its poll interval: a quiet link still sees the stop flag.
-            Ok(Next::Idle) => engine.advance_to(wall_clock()),
+            Ok(Next::Idle) => {
+                let now = wall_clock();
+                let stamp = advance(&mut clock, now);
+                engine.advance_at(now, stamp);
+                true
+            }
             Ok(Next::End) => break,
             Err(e) => return Err(format!("worker {n}: {e}")),
-        }
+        };
         live_filter.refresh(&mut engine, &mut source);
-        if engine.has_events() && !send(&mut engine) {
-            return Ok(()); // the writer is gone
+        // The watermark travels even without news, so the other workers' observations are
+        // not held back by a quiet (or busy but uneventful) worker.
+        let due = idle || last_sent.elapsed() >= LIVE_FLUSH;
+        if due || engine.has_events() || engine.has_observations() {
+            // A packet at the same µs may still follow: its housekeeping is not yet past.
+            if !send(&mut engine, At::new(clock, Phase::Housekeeping)) {
+                return Ok(()); // the writer is gone
+            }
+            last_sent = Instant::now();
         }
     }
     if let Some(k) = kernel_drops(&mut source) {
         let _ = tx.send(FromWorker::KernelDrops(n, k.clone()));
         engine.set_kernel_stats(k);
     }
+    // The end-of-run flush is stamped past every packet (`u64::MAX`): it waits in the writer
+    // until every worker is done.
+    let ending = At::new(clock, Phase::Housekeeping);
     while engine.flush_flows(super::FLUSH_BATCH) {
-        if !send(&mut engine) {
+        if !send(&mut engine, ending) {
             return Ok(());
         }
     }
+    engine.finish_without_summary();
     // The last batch too, before the summary counts what its files became.
-    if engine.has_events() && !send(&mut engine) {
+    if !send(&mut engine, DONE) {
         return Ok(());
     }
-    engine.finish();
-    send(&mut engine);
+    let _ = tx.send(FromWorker::Finished(Box::new(
+        engine.stats_event(StatsKind::Summary),
+    )));
     Ok(())
+}
+
+/// Moves a worker's clock (µs) to `now`, never back; returns it.
+fn advance(clock: &mut u64, now: Timestamp) -> u64 {
+    *clock = (*clock).max(u64::try_from(now.micros()).unwrap_or(0));
+    *clock
 }

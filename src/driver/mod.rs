@@ -14,6 +14,8 @@ mod live;
 #[cfg(feature = "capture")]
 mod live_filter;
 #[cfg(feature = "capture")]
+mod observation_merge;
+#[cfg(feature = "capture")]
 mod offline;
 #[cfg(feature = "capture")]
 mod sharded;

@@ -15,6 +15,7 @@
 //! global packet index can ride in the same batch, and a k-way merge by index, releasing what
 //! is below every shard's watermark, replays them in capture order.
 
+use super::observation_merge::ObservationMerge;
 use super::offline::{stop_requested, STREAM_FLUSH};
 use super::{live::join_all, merge_stats, Error, Settings, StatsSchedule, Writer};
 use crate::aggregate::{Aggregator, At, Observation, Phase};
@@ -27,7 +28,7 @@ use crate::event::stats::{FileStats, StatsDetails, StatsKind};
 use crate::event::{Body, Event, Origin, Severity};
 use crate::packet::{LinkType, Packet};
 use crate::time::Timestamp;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::Arc;
@@ -249,11 +250,8 @@ pub(super) fn read(
 /// shards' observations merged by stamp into the one aggregator of the cross-flow tables.
 struct Merge {
     workers: usize,
-    /// Each shard's progress: nothing it sends later is stamped before it.
-    watermarks: Vec<At>,
-    /// Each shard's observations not yet applied, in stamp order.
-    pending: Vec<VecDeque<(At, Observation)>>,
-    aggregator: Aggregator,
+    /// The shards' observations, merged by stamp into the one aggregator.
+    observations: ObservationMerge,
     /// Periodic reports waiting for every shard's counters.
     periodic: BTreeMap<u64, Vec<StatsDetails>>,
     finished: Vec<StatsDetails>,
@@ -268,9 +266,7 @@ impl Merge {
     fn new(workers: usize, aggregator: Aggregator) -> Self {
         Merge {
             workers,
-            watermarks: vec![At::new(0, Phase::Packet); workers],
-            pending: (0..workers).map(|_| VecDeque::new()).collect(),
-            aggregator,
+            observations: ObservationMerge::new(workers, aggregator),
             periodic: BTreeMap::new(),
             finished: Vec::with_capacity(workers),
             stats_written: 0,
@@ -282,13 +278,11 @@ impl Merge {
     fn take(&mut self, w: &mut Writer<'_>, message: ToWriter) -> Result<(), Error> {
         match message {
             ToWriter::Shard(batch) => {
-                self.watermarks[batch.shard] = batch.watermark;
-                self.pending[batch.shard].extend(batch.observations);
                 for mut event in batch.events {
                     w.emit(&mut event)?;
                 }
-                let below = self.watermarks.iter().min().copied();
-                self.apply(w, below)?;
+                self.observations
+                    .take(w, batch.shard, batch.watermark, batch.observations)?;
             }
             ToWriter::Periodic {
                 seq,
@@ -300,20 +294,20 @@ impl Merge {
                 let parts = self.periodic.entry(seq).or_default();
                 parts.push(stats);
                 if parts.len() == self.workers {
-                    let below = self.watermarks.iter().min().copied();
-                    self.apply(w, below)?;
-                    self.aggregator.set_origin(origin.clone());
-                    self.aggregator.report(now);
-                    self.write_aggregated(w)?;
+                    let merged = &mut self.observations;
+                    merged.apply_released(w)?;
+                    merged.aggregator.set_origin(origin.clone());
+                    merged.aggregator.report(now);
+                    merged.write_aggregated(w)?;
                     let mut parts = self.periodic.remove(&seq).unwrap_or_default();
-                    parts.push(self.aggregator_stats());
+                    parts.push(merged.aggregator_stats());
                     self.stats_event(w, &parts, now, origin, files, StatsKind::Periodic)?;
                 }
             }
             ToWriter::Finished(stats) => self.finished.push(stats),
             ToWriter::FileStarted(path, origin) => {
                 // The aggregator's own events (scans, inventories) name the file being read.
-                self.aggregator.set_origin(origin);
+                self.observations.aggregator.set_origin(origin);
                 w.frontend.file_started(&path);
             }
             ToWriter::Progress { packets, bytes } => w.frontend.packets_read(packets, bytes),
@@ -332,51 +326,16 @@ impl Merge {
         Ok(())
     }
 
-    /// Applies, in stamp order, every pending observation stamped before `below` (all of them
-    /// when `None`: every shard is done), and writes what the aggregator made of them.
-    fn apply(&mut self, w: &mut Writer<'_>, below: Option<At>) -> Result<(), Error> {
-        loop {
-            let next = (0..self.workers)
-                .filter_map(|s| self.pending[s].front().map(|(at, _)| (*at, s)))
-                .min();
-            let Some((at, s)) = next else { break };
-            if below.is_some_and(|b| at >= b) {
-                break;
-            }
-            if let Some((at, obs)) = self.pending[s].pop_front() {
-                self.aggregator.observe(at, obs);
-            }
-        }
-        self.write_aggregated(w)
-    }
-
-    fn write_aggregated(&mut self, w: &mut Writer<'_>) -> Result<(), Error> {
-        let events: Vec<Event> = self.aggregator.drain_events().collect();
-        for mut event in events {
-            w.emit(&mut event)?;
-        }
-        Ok(())
-    }
-
-    /// The aggregator's counters, as one more part of the merged `stats`.
-    fn aggregator_stats(&self) -> StatsDetails {
-        let c = self.aggregator.counters();
-        StatsDetails {
-            classifiers: c.classifier_map(),
-            events: c.events.to_map(),
-            ..StatsDetails::default()
-        }
-    }
-
     /// The run's one summary.
     fn summary(&mut self, w: &mut Writer<'_>) -> Result<(), Error> {
         let (now, origin, files) = self.end.take().unwrap_or_default();
-        self.aggregator.set_origin(origin.clone());
-        self.apply(w, None)?;
-        self.aggregator.finish(now);
-        self.write_aggregated(w)?;
+        let merged = &mut self.observations;
+        merged.aggregator.set_origin(origin.clone());
+        merged.apply(w, None)?;
+        merged.aggregator.finish(now);
+        merged.write_aggregated(w)?;
         let mut parts = std::mem::take(&mut self.finished);
-        parts.push(self.aggregator_stats());
+        parts.push(merged.aggregator_stats());
         self.stats_event(w, &parts, now, origin, files, StatsKind::Summary)
     }
 
