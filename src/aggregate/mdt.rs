@@ -11,10 +11,12 @@ use crate::event::mdt::{
     PimDetails,
 };
 use crate::event::{Body, Event, EventKind, FlowFields, Severity, TunnelFields};
+use crate::flow::BoundedMap;
 use crate::time::Timestamp;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
+use std::time::Duration;
 
 #[derive(Clone, Copy, Debug)]
 struct Seen {
@@ -118,7 +120,8 @@ pub struct MdtTables {
     /// GRE to multicast groups: (PE, P-group) → traffic.
     p_groups: BTreeMap<(IpAddr, IpAddr), GroupTraffic>,
     /// GRE that did not decode, sent to a multicast group: (PE, P-group, reason), reported once.
-    gre_errors: BTreeMap<(IpAddr, IpAddr, &'static str), Seen>,
+    /// Never expires: an entry only stops a repeat; the least recently seen is evicted.
+    gre_errors: BoundedMap<(IpAddr, IpAddr, &'static str), Seen>,
     /// A PE's address inside its MDTs (inner source of its hellos and joins in GRE) → the PE
     /// (outer source), where the two differ: bare joins from it are that PE's.
     in_mdt: BTreeMap<IpAddr, (IpAddr, Seen)>,
@@ -159,7 +162,7 @@ impl MdtTables {
             data_mdts: BTreeMap::new(),
             join_prunes: BTreeMap::new(),
             p_groups: BTreeMap::new(),
-            gre_errors: BTreeMap::new(),
+            gre_errors: BoundedMap::new(max_entries, Duration::MAX),
             in_mdt: BTreeMap::new(),
             evictions: Evictions::default(),
         }
@@ -469,20 +472,17 @@ impl MdtTables {
         sink: &mut Sink<'_>,
     ) {
         let key = (pe, group, reason);
-        if let Some(seen) = self.gre_errors.get_mut(&key) {
+        if let Some(seen) = self.gre_errors.touch(&key, event.timestamp) {
             seen.last = event.timestamp;
             return;
         }
-        let dropped = insert_bounded(
-            &mut self.gre_errors,
-            self.cap,
-            key,
-            Seen::at(event.timestamp),
-            |s| s.last,
-        );
-        if dropped > 0 {
-            self.evictions.gre_errors += dropped;
-            sink.counters.mdt.evicted_gre_errors += dropped;
+        if self
+            .gre_errors
+            .insert(key, Seen::at(event.timestamp), event.timestamp)
+            .is_some()
+        {
+            self.evictions.gre_errors += 1;
+            sink.counters.mdt.evicted_gre_errors += 1;
         }
         sink.emit(event);
     }
