@@ -116,7 +116,8 @@ pub struct MdtTables {
     /// (PE, C-source, C-group) → P-group.
     data_mdts: BTreeMap<(IpAddr, IpAddr, IpAddr), DataMdt>,
     /// (MDT, sender, upstream) → digest of the last Join/Prune's groups and last seen.
-    join_prunes: BTreeMap<(Option<IpAddr>, IpAddr, IpAddr), (u64, Timestamp)>,
+    /// Never expires: an entry only stops a repeat; the least recently seen is evicted.
+    join_prunes: BoundedMap<(Option<IpAddr>, IpAddr, IpAddr), (u64, Timestamp)>,
     /// GRE to multicast groups: (PE, P-group) → traffic.
     p_groups: BTreeMap<(IpAddr, IpAddr), GroupTraffic>,
     /// GRE that did not decode, sent to a multicast group: (PE, P-group, reason), reported once.
@@ -160,7 +161,7 @@ impl MdtTables {
             default_mdts: BTreeMap::new(),
             neighbors: BTreeMap::new(),
             data_mdts: BTreeMap::new(),
-            join_prunes: BTreeMap::new(),
+            join_prunes: BoundedMap::new(max_entries, Duration::MAX),
             p_groups: BTreeMap::new(),
             gre_errors: BoundedMap::new(max_entries, Duration::MAX),
             in_mdt: BTreeMap::new(),
@@ -288,7 +289,7 @@ impl MdtTables {
     ) {
         let key = (base.default_mdt, base.neighbor, jp.upstream_neighbor);
         let dg = digest(&jp);
-        match self.join_prunes.get_mut(&key) {
+        match self.join_prunes.touch(&key, flow.ts) {
             Some(entry) if entry.0 == dg => {
                 entry.1 = flow.ts;
                 sink.counters.mdt.pim_join_prune_refreshes += 1;
@@ -296,11 +297,13 @@ impl MdtTables {
             }
             Some(entry) => *entry = (dg, flow.ts),
             None => {
-                let dropped =
-                    insert_bounded(&mut self.join_prunes, self.cap, key, (dg, flow.ts), |e| e.1);
-                if dropped > 0 {
-                    self.evictions.join_prunes += dropped;
-                    sink.counters.mdt.evicted_join_prunes += dropped;
+                if self
+                    .join_prunes
+                    .insert(key, (dg, flow.ts), flow.ts)
+                    .is_some()
+                {
+                    self.evictions.join_prunes += 1;
+                    sink.counters.mdt.evicted_join_prunes += 1;
                 }
             }
         }
