@@ -119,7 +119,8 @@ pub struct MdtTables {
     /// Never expires: an entry only stops a repeat; the least recently seen is evicted.
     join_prunes: BoundedMap<(Option<IpAddr>, IpAddr, IpAddr), (u64, Timestamp)>,
     /// GRE to multicast groups: (PE, P-group) → traffic.
-    p_groups: BTreeMap<(IpAddr, IpAddr), GroupTraffic>,
+    /// Never expires; the least recently seen is evicted. Reported in key order.
+    p_groups: BoundedMap<(IpAddr, IpAddr), GroupTraffic>,
     /// GRE that did not decode, sent to a multicast group: (PE, P-group, reason), reported once.
     /// Never expires: an entry only stops a repeat; the least recently seen is evicted.
     gre_errors: BoundedMap<(IpAddr, IpAddr, &'static str), Seen>,
@@ -162,7 +163,7 @@ impl MdtTables {
             neighbors: BTreeMap::new(),
             data_mdts: BTreeMap::new(),
             join_prunes: BoundedMap::new(max_entries, Duration::MAX),
-            p_groups: BTreeMap::new(),
+            p_groups: BoundedMap::new(max_entries, Duration::MAX),
             gre_errors: BoundedMap::new(max_entries, Duration::MAX),
             in_mdt: BTreeMap::new(),
             evictions: Evictions::default(),
@@ -399,7 +400,7 @@ impl MdtTables {
         now: Timestamp,
         sink: &mut Sink<'_>,
     ) {
-        match self.p_groups.get_mut(&(pe, group)) {
+        match self.p_groups.touch(&(pe, group), now) {
             Some(g) => {
                 g.packets += 1;
                 g.mpls_packets += u64::from(mpls);
@@ -411,12 +412,9 @@ impl MdtTables {
                     mpls_packets: u64::from(mpls),
                     seen: Seen::at(now),
                 };
-                let dropped = insert_bounded(&mut self.p_groups, self.cap, (pe, group), g, |g| {
-                    g.seen.last
-                });
-                if dropped > 0 {
-                    self.evictions.p_groups += dropped;
-                    sink.counters.mdt.evicted_p_groups += dropped;
+                if self.p_groups.insert((pe, group), g, now).is_some() {
+                    self.evictions.p_groups += 1;
+                    sink.counters.mdt.evicted_p_groups += 1;
                 }
             }
         }
@@ -603,10 +601,10 @@ impl MdtTables {
             .iter()
             .map(|(k, e)| (k.0, e.p_group))
             .collect();
-        let p_groups = self
+        let mut p_groups: Vec<PGroupEntry> = self
             .p_groups
             .iter()
-            .map(|(&(pe, p_group), g)| {
+            .map(|(&(pe, p_group), g, _)| {
                 let role = if self.default_mdts.contains_key(&(pe, p_group)) {
                     PGroupRole::Default
                 } else if data_groups.contains(&(pe, p_group)) {
@@ -625,6 +623,7 @@ impl MdtTables {
                 }
             })
             .collect();
+        p_groups.sort_unstable_by_key(|g| (g.pe, g.p_group));
         Inventory {
             pes: pes.into_values().collect(),
             default_mdts: groups.into_values().collect(),
