@@ -111,7 +111,9 @@ type NeighborKey = (Option<IpAddr>, IpAddr);
 
 pub struct MdtTables {
     cap: usize,
-    default_mdts: BTreeMap<(IpAddr, IpAddr), Seen>,
+    /// (PE, default-MDT group). Never expires; the least recently seen is evicted. Reported
+    /// in key order.
+    default_mdts: BoundedMap<(IpAddr, IpAddr), Seen>,
     neighbors: BTreeMap<NeighborKey, Neighbor>,
     /// (PE, C-source, C-group) → P-group.
     data_mdts: BTreeMap<(IpAddr, IpAddr, IpAddr), DataMdt>,
@@ -159,7 +161,7 @@ impl MdtTables {
     pub fn new(max_entries: usize) -> Self {
         MdtTables {
             cap: max_entries,
-            default_mdts: BTreeMap::new(),
+            default_mdts: BoundedMap::new(max_entries, Duration::MAX),
             neighbors: BTreeMap::new(),
             data_mdts: BTreeMap::new(),
             join_prunes: BoundedMap::new(max_entries, Duration::MAX),
@@ -181,16 +183,13 @@ impl MdtTables {
     ) {
         let key = (pe, p_group);
         let now = event.timestamp;
-        if let Some(seen) = self.default_mdts.get_mut(&key) {
+        if let Some(seen) = self.default_mdts.touch(&key, now) {
             seen.last = now;
             return;
         }
-        let dropped = insert_bounded(&mut self.default_mdts, self.cap, key, Seen::at(now), |s| {
-            s.last
-        });
-        if dropped > 0 {
-            self.evictions.default_mdts += dropped;
-            sink.counters.mdt.evicted_default_mdts += dropped;
+        if self.default_mdts.insert(key, Seen::at(now), now).is_some() {
+            self.evictions.default_mdts += 1;
+            sink.counters.mdt.evicted_default_mdts += 1;
         }
         sink.emit(event);
     }
@@ -491,7 +490,13 @@ impl MdtTables {
     fn inventory(&self, now: Timestamp) -> Inventory {
         let mut pes: BTreeMap<IpAddr, PeEntry> = BTreeMap::new();
         let mut groups: BTreeMap<IpAddr, DefaultMdtEntry> = BTreeMap::new();
-        for (&(pe, group), seen) in &self.default_mdts {
+        let mut default_mdts: Vec<((IpAddr, IpAddr), Seen)> = self
+            .default_mdts
+            .iter()
+            .map(|(&key, &seen, _)| (key, seen))
+            .collect();
+        default_mdts.sort_unstable_by_key(|&(key, _)| key);
+        for ((pe, group), seen) in default_mdts {
             let p = pes.entry(pe).or_insert_with(|| PeEntry {
                 pe,
                 in_mdt_addresses: Vec::new(),
