@@ -116,7 +116,8 @@ pub struct MdtTables {
     default_mdts: BoundedMap<(IpAddr, IpAddr), Seen>,
     neighbors: BTreeMap<NeighborKey, Neighbor>,
     /// (PE, C-source, C-group) → P-group.
-    data_mdts: BTreeMap<(IpAddr, IpAddr, IpAddr), DataMdt>,
+    /// Never expires; the least recently joined is evicted. Reported in key order.
+    data_mdts: BoundedMap<(IpAddr, IpAddr, IpAddr), DataMdt>,
     /// (MDT, sender, upstream) → digest of the last Join/Prune's groups and last seen.
     /// Never expires: an entry only stops a repeat; the least recently seen is evicted.
     join_prunes: BoundedMap<(Option<IpAddr>, IpAddr, IpAddr), (u64, Timestamp)>,
@@ -163,7 +164,7 @@ impl MdtTables {
             cap: max_entries,
             default_mdts: BoundedMap::new(max_entries, Duration::MAX),
             neighbors: BTreeMap::new(),
-            data_mdts: BTreeMap::new(),
+            data_mdts: BoundedMap::new(max_entries, Duration::MAX),
             join_prunes: BoundedMap::new(max_entries, Duration::MAX),
             p_groups: BoundedMap::new(max_entries, Duration::MAX),
             gre_errors: BoundedMap::new(max_entries, Duration::MAX),
@@ -343,7 +344,7 @@ impl MdtTables {
         let pe = d.pe;
         let (tlv_type, now) = (d.tlv_type, flow.ts);
         let key = (pe, c_source, c_group);
-        match self.data_mdts.get_mut(&key) {
+        match self.data_mdts.touch(&key, now) {
             Some(e) if e.p_group == p_group => {
                 e.joins += 1;
                 e.seen.last = now;
@@ -371,11 +372,9 @@ impl MdtTables {
                     data_packets: 0,
                     seen: Seen::at(now),
                 };
-                let dropped =
-                    insert_bounded(&mut self.data_mdts, self.cap, key, e, |e| e.seen.last);
-                if dropped > 0 {
-                    self.evictions.data_mdts += dropped;
-                    sink.counters.mdt.evicted_data_mdts += dropped;
+                if self.data_mdts.insert(key, e, now).is_some() {
+                    self.evictions.data_mdts += 1;
+                    sink.counters.mdt.evicted_data_mdts += 1;
                 }
             }
         }
@@ -518,7 +517,7 @@ impl MdtTables {
             g.first_seen = g.first_seen.min(seen.first);
             g.last_seen = g.last_seen.max(seen.last);
         }
-        for (&(pe, _, _), e) in &self.data_mdts {
+        for (&(pe, _, _), e, _) in self.data_mdts.iter() {
             let p = pes.entry(pe).or_insert_with(|| PeEntry {
                 pe,
                 in_mdt_addresses: Vec::new(),
@@ -586,10 +585,10 @@ impl MdtTables {
                 last_seen: n.seen.last,
             })
             .collect();
-        let data_mdts = self
+        let mut data_mdts: Vec<DataMdtEntry> = self
             .data_mdts
             .iter()
-            .map(|(&(pe, c_source, c_group), e)| DataMdtEntry {
+            .map(|(&(pe, c_source, c_group), e, _)| DataMdtEntry {
                 pe,
                 c_source,
                 c_group,
@@ -601,10 +600,11 @@ impl MdtTables {
                 last_seen: e.seen.last,
             })
             .collect();
+        data_mdts.sort_unstable_by_key(|e| (e.pe, e.c_source, e.c_group));
         let data_groups: std::collections::BTreeSet<(IpAddr, IpAddr)> = self
             .data_mdts
             .iter()
-            .map(|(k, e)| (k.0, e.p_group))
+            .map(|(k, e, _)| (k.0, e.p_group))
             .collect();
         let mut p_groups: Vec<PGroupEntry> = self
             .p_groups
