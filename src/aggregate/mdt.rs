@@ -114,7 +114,9 @@ pub struct MdtTables {
     /// (PE, default-MDT group). Never expires; the least recently seen is evicted. Reported
     /// in key order.
     default_mdts: BoundedMap<(IpAddr, IpAddr), Seen>,
-    neighbors: BTreeMap<NeighborKey, Neighbor>,
+    /// Never expires on its own: a neighbour's holdtime is its own, so `expire_neighbors`
+    /// walks them. The least recently heard is evicted. Reported in key order.
+    neighbors: BoundedMap<NeighborKey, Neighbor>,
     /// (PE, C-source, C-group) → P-group.
     /// Never expires; the least recently joined is evicted. Reported in key order.
     data_mdts: BoundedMap<(IpAddr, IpAddr, IpAddr), DataMdt>,
@@ -163,7 +165,7 @@ impl MdtTables {
         MdtTables {
             cap: max_entries,
             default_mdts: BoundedMap::new(max_entries, Duration::MAX),
-            neighbors: BTreeMap::new(),
+            neighbors: BoundedMap::new(max_entries, Duration::MAX),
             data_mdts: BoundedMap::new(max_entries, Duration::MAX),
             join_prunes: BoundedMap::new(max_entries, Duration::MAX),
             p_groups: BoundedMap::new(max_entries, Duration::MAX),
@@ -209,7 +211,7 @@ impl MdtTables {
             fields: flow.fields.clone(),
             tunnel: flow.tunnel.clone(),
         };
-        let change = match self.neighbors.get_mut(&key) {
+        let change = match self.neighbors.touch(&key, now) {
             None => {
                 let n = Neighbor {
                     hello: h.clone(),
@@ -224,11 +226,9 @@ impl MdtTables {
                     seen: Seen::at(now),
                     flow: hello_flow(&flow),
                 };
-                let dropped =
-                    insert_bounded(&mut self.neighbors, self.cap, key, n, |n| n.seen.last);
-                if dropped > 0 {
-                    self.evictions.pim_neighbors += dropped;
-                    sink.counters.mdt.evicted_pim_neighbors += dropped;
+                if self.neighbors.insert(key, n, now).is_some() {
+                    self.evictions.pim_neighbors += 1;
+                    sink.counters.mdt.evicted_pim_neighbors += 1;
                 }
                 Some(if leaving {
                     PimChange::Leaving
@@ -543,15 +543,18 @@ impl MdtTables {
         // DR election per MDT and address family (RFC 7761 §4.3.2): highest priority, then
         // highest address; by address alone if any neighbour omits the priority option.
         let link = |ctx: Option<IpAddr>, addr: IpAddr| (ctx, addr.is_ipv4());
+        let mut neighbors: Vec<(NeighborKey, &Neighbor)> =
+            self.neighbors.iter().map(|(&key, n, _)| (key, n)).collect();
+        neighbors.sort_unstable_by_key(|&(key, _)| key);
         let mut all_have_priority: BTreeMap<(Option<IpAddr>, bool), bool> = BTreeMap::new();
-        for (&(ctx, addr), n) in &self.neighbors {
+        for &((ctx, addr), n) in &neighbors {
             if state(n) == NeighborState::Up {
                 let all = all_have_priority.entry(link(ctx, addr)).or_insert(true);
                 *all &= n.hello.dr_priority.is_some();
             }
         }
         let mut dr: BTreeMap<(Option<IpAddr>, bool), (u32, IpAddr)> = BTreeMap::new();
-        for (&(ctx, addr), n) in &self.neighbors {
+        for &((ctx, addr), n) in &neighbors {
             if state(n) != NeighborState::Up {
                 continue;
             }
@@ -566,10 +569,9 @@ impl MdtTables {
                 *best = (prio, addr);
             }
         }
-        let pim_neighbors = self
-            .neighbors
+        let pim_neighbors = neighbors
             .iter()
-            .map(|(&(ctx, addr), n)| NeighborEntry {
+            .map(|&((ctx, addr), n)| NeighborEntry {
                 neighbor: addr,
                 default_mdt: ctx,
                 pe: n.pe,
@@ -642,10 +644,17 @@ impl MdtTables {
     /// Neighbours whose holdtime ran out by `now` leave with a `pim` `expired` event, stamped
     /// with the moment the holdtime ended.
     pub(super) fn expire_neighbors(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
-        for (&(default_mdt, neighbor), n) in self.neighbors.iter_mut() {
-            if n.state != NeighborState::Up || !n.expired(now) {
-                continue;
-            }
+        let mut expired: Vec<NeighborKey> = self
+            .neighbors
+            .iter()
+            .filter(|(_, n, _)| n.state == NeighborState::Up && n.expired(now))
+            .map(|(&key, _, _)| key)
+            .collect();
+        expired.sort_unstable();
+        for key in expired {
+            let (default_mdt, neighbor) = key;
+            // Not a sighting: the entry keeps its place in the recency order.
+            let n = self.neighbors.get_mut(&key).expect("listed above");
             n.state = NeighborState::Expired;
             sink.counters.mdt.pim_neighbors_expired += 1;
             let d = PimDetails {
