@@ -81,36 +81,10 @@ struct GroupTraffic {
     seen: Seen,
 }
 
-/// Inserts into a bounded table. When it is full, the eighth of the entries seen longest ago
-/// makes room (one pass per batch, so a flood of new keys costs O(log n) per insert, amortised).
-/// Returns how many entries were dropped.
-fn insert_bounded<K: Ord + Clone, V>(
-    map: &mut BTreeMap<K, V>,
-    cap: usize,
-    key: K,
-    value: V,
-    last: impl Fn(&V) -> Timestamp,
-) -> u64 {
-    let cap = cap.max(1);
-    let mut evicted = 0;
-    if !map.contains_key(&key) && map.len() >= cap {
-        let batch = (cap / 8).max(1).min(map.len());
-        let mut ages: Vec<(Timestamp, K)> = map.iter().map(|(k, v)| (last(v), k.clone())).collect();
-        ages.select_nth_unstable_by(batch - 1, |a, b| a.0.cmp(&b.0));
-        for (_, k) in ages.drain(..batch) {
-            map.remove(&k);
-            evicted += 1;
-        }
-    }
-    map.insert(key, value);
-    evicted
-}
-
 /// Neighbours are per MDT: (default-MDT group or `None` for bare PIM, sender).
 type NeighborKey = (Option<IpAddr>, IpAddr);
 
 pub struct MdtTables {
-    cap: usize,
     /// (PE, default-MDT group). Never expires; the least recently seen is evicted. Reported
     /// in key order.
     default_mdts: BoundedMap<(IpAddr, IpAddr), Seen>,
@@ -131,7 +105,8 @@ pub struct MdtTables {
     gre_errors: BoundedMap<(IpAddr, IpAddr, &'static str), Seen>,
     /// A PE's address inside its MDTs (inner source of its hellos and joins in GRE) → the PE
     /// (outer source), where the two differ: bare joins from it are that PE's.
-    in_mdt: BTreeMap<IpAddr, (IpAddr, Seen)>,
+    /// Never expires; the least recently seen is evicted.
+    in_mdt: BoundedMap<IpAddr, (IpAddr, Seen)>,
     evictions: Evictions,
 }
 
@@ -163,14 +138,13 @@ impl MdtTables {
     /// `max_entries`: the bound on each table.
     pub fn new(max_entries: usize) -> Self {
         MdtTables {
-            cap: max_entries,
             default_mdts: BoundedMap::new(max_entries, Duration::MAX),
             neighbors: BoundedMap::new(max_entries, Duration::MAX),
             data_mdts: BoundedMap::new(max_entries, Duration::MAX),
             join_prunes: BoundedMap::new(max_entries, Duration::MAX),
             p_groups: BoundedMap::new(max_entries, Duration::MAX),
             gre_errors: BoundedMap::new(max_entries, Duration::MAX),
-            in_mdt: BTreeMap::new(),
+            in_mdt: BoundedMap::new(max_entries, Duration::MAX),
             evictions: Evictions::default(),
         }
     }
@@ -438,7 +412,7 @@ impl MdtTables {
         if inner == pe {
             return;
         }
-        if let Some(entry) = self.in_mdt.get_mut(&inner) {
+        if let Some(entry) = self.in_mdt.touch(&inner, now) {
             *entry = (
                 pe,
                 Seen {
@@ -448,15 +422,12 @@ impl MdtTables {
             );
             return;
         }
-        let dropped = insert_bounded(
-            &mut self.in_mdt,
-            self.cap,
-            inner,
-            (pe, Seen::at(now)),
-            |e| e.1.last,
-        );
-        if dropped > 0 {
-            sink.counters.mdt.evicted_in_mdt_addresses += dropped;
+        if self
+            .in_mdt
+            .insert(inner, (pe, Seen::at(now)), now)
+            .is_some()
+        {
+            sink.counters.mdt.evicted_in_mdt_addresses += 1;
         }
     }
 
@@ -530,11 +501,13 @@ impl MdtTables {
             p.first_seen = p.first_seen.min(e.seen.first);
             p.last_seen = p.last_seen.max(e.seen.last);
         }
-        // Keyed by address: each PE's list comes out sorted.
-        for (&inner, &(pe, _)) in &self.in_mdt {
+        for (&inner, &(pe, _), _) in self.in_mdt.iter() {
             if let Some(p) = pes.get_mut(&pe) {
                 p.in_mdt_addresses.push(inner);
             }
+        }
+        for p in pes.values_mut() {
+            p.in_mdt_addresses.sort_unstable();
         }
         let state = |n: &Neighbor| match n.state {
             NeighborState::Up if n.expired(now) => NeighborState::Expired,
@@ -713,25 +686,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_full_table_drops_its_oldest_eighth() {
-        let mut m: BTreeMap<u32, Timestamp> = BTreeMap::new();
-        for k in 0..16u32 {
-            // Key k last seen at 100 - k: the highest keys are the oldest.
-            assert_eq!(
-                insert_bounded(&mut m, 16, k, Timestamp(100 - i64::from(k)), |t| *t),
-                0
+    fn a_full_table_drops_its_least_recently_seen_entry() {
+        let origin = crate::event::Origin::default();
+        let mut counters = crate::stats::Counters::default();
+        let mut events = Vec::new();
+        let mut sink = Sink {
+            counters: &mut counters,
+            events: &mut events,
+            origin: &origin,
+        };
+        let mut tables = MdtTables::new(4);
+        let ip = |n: u8| IpAddr::from([192, 0, 2, n]);
+        let group = IpAddr::from([239, 1, 1, 1]);
+        for n in 1..=4u8 {
+            tables.group_traffic(
+                ip(n),
+                group,
+                None,
+                false,
+                Timestamp(i64::from(n)),
+                &mut sink,
             );
         }
-        // Updating a present key never evicts.
-        assert_eq!(insert_bounded(&mut m, 16, 3, Timestamp(500), |t| *t), 0);
-        assert_eq!(insert_bounded(&mut m, 16, 99, Timestamp(1000), |t| *t), 2);
-        assert_eq!(m.len(), 15);
-        assert!(!m.contains_key(&15) && !m.contains_key(&14) && m.contains_key(&13));
-        // A cap of 1 (or 0) keeps exactly the newest entry.
-        let mut one: BTreeMap<u32, Timestamp> = BTreeMap::new();
-        insert_bounded(&mut one, 0, 1, Timestamp(1), |t| *t);
-        assert_eq!(insert_bounded(&mut one, 0, 2, Timestamp(2), |t| *t), 1);
-        assert_eq!(one.keys().copied().collect::<Vec<_>>(), [2]);
+        // Seeing the oldest again saves it: the next oldest goes, one at a time.
+        tables.group_traffic(ip(1), group, None, false, Timestamp(10), &mut sink);
+        tables.group_traffic(ip(9), group, None, false, Timestamp(11), &mut sink);
+        let mut kept: Vec<IpAddr> = tables.p_groups.iter().map(|(k, _, _)| k.0).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [ip(1), ip(3), ip(4), ip(9)]);
+        assert_eq!(tables.evictions.p_groups, 1);
+        assert_eq!(sink.counters.mdt.evicted_p_groups, 1);
+        // A bound of 0 keeps exactly the newest entry.
+        let mut one = MdtTables::new(0);
+        one.group_traffic(ip(1), group, None, false, Timestamp(1), &mut sink);
+        one.group_traffic(ip(2), group, None, false, Timestamp(2), &mut sink);
+        assert_eq!((one.p_groups.len(), one.evictions.p_groups), (1, 1));
+        assert!(one.p_groups.contains_key(&(ip(2), group)));
     }
 
     #[test]
