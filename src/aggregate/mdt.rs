@@ -11,10 +11,12 @@ use crate::event::mdt::{
     PimDetails,
 };
 use crate::event::{Body, Event, EventKind, FlowFields, Severity, TunnelFields};
+use crate::flow::BoundedMap;
 use crate::time::Timestamp;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
+use std::time::Duration;
 
 #[derive(Clone, Copy, Debug)]
 struct Seen {
@@ -79,49 +81,32 @@ struct GroupTraffic {
     seen: Seen,
 }
 
-/// Inserts into a bounded table. When it is full, the eighth of the entries seen longest ago
-/// makes room (one pass per batch, so a flood of new keys costs O(log n) per insert, amortised).
-/// Returns how many entries were dropped.
-fn insert_bounded<K: Ord + Clone, V>(
-    map: &mut BTreeMap<K, V>,
-    cap: usize,
-    key: K,
-    value: V,
-    last: impl Fn(&V) -> Timestamp,
-) -> u64 {
-    let cap = cap.max(1);
-    let mut evicted = 0;
-    if !map.contains_key(&key) && map.len() >= cap {
-        let batch = (cap / 8).max(1).min(map.len());
-        let mut ages: Vec<(Timestamp, K)> = map.iter().map(|(k, v)| (last(v), k.clone())).collect();
-        ages.select_nth_unstable_by(batch - 1, |a, b| a.0.cmp(&b.0));
-        for (_, k) in ages.drain(..batch) {
-            map.remove(&k);
-            evicted += 1;
-        }
-    }
-    map.insert(key, value);
-    evicted
-}
-
 /// Neighbours are per MDT: (default-MDT group or `None` for bare PIM, sender).
 type NeighborKey = (Option<IpAddr>, IpAddr);
 
 pub struct MdtTables {
-    cap: usize,
-    default_mdts: BTreeMap<(IpAddr, IpAddr), Seen>,
-    neighbors: BTreeMap<NeighborKey, Neighbor>,
+    /// (PE, default-MDT group). Never expires; the least recently seen is evicted. Reported
+    /// in key order.
+    default_mdts: BoundedMap<(IpAddr, IpAddr), Seen>,
+    /// Never expires on its own: a neighbour's holdtime is its own, so `expire_neighbors`
+    /// walks them. The least recently heard is evicted. Reported in key order.
+    neighbors: BoundedMap<NeighborKey, Neighbor>,
     /// (PE, C-source, C-group) → P-group.
-    data_mdts: BTreeMap<(IpAddr, IpAddr, IpAddr), DataMdt>,
+    /// Never expires; the least recently joined is evicted. Reported in key order.
+    data_mdts: BoundedMap<(IpAddr, IpAddr, IpAddr), DataMdt>,
     /// (MDT, sender, upstream) → digest of the last Join/Prune's groups and last seen.
-    join_prunes: BTreeMap<(Option<IpAddr>, IpAddr, IpAddr), (u64, Timestamp)>,
+    /// Never expires: an entry only stops a repeat; the least recently seen is evicted.
+    join_prunes: BoundedMap<(Option<IpAddr>, IpAddr, IpAddr), (u64, Timestamp)>,
     /// GRE to multicast groups: (PE, P-group) → traffic.
-    p_groups: BTreeMap<(IpAddr, IpAddr), GroupTraffic>,
+    /// Never expires; the least recently seen is evicted. Reported in key order.
+    p_groups: BoundedMap<(IpAddr, IpAddr), GroupTraffic>,
     /// GRE that did not decode, sent to a multicast group: (PE, P-group, reason), reported once.
-    gre_errors: BTreeMap<(IpAddr, IpAddr, &'static str), Seen>,
+    /// Never expires: an entry only stops a repeat; the least recently seen is evicted.
+    gre_errors: BoundedMap<(IpAddr, IpAddr, &'static str), Seen>,
     /// A PE's address inside its MDTs (inner source of its hellos and joins in GRE) → the PE
     /// (outer source), where the two differ: bare joins from it are that PE's.
-    in_mdt: BTreeMap<IpAddr, (IpAddr, Seen)>,
+    /// Never expires; the least recently seen is evicted.
+    in_mdt: BoundedMap<IpAddr, (IpAddr, Seen)>,
     evictions: Evictions,
 }
 
@@ -153,14 +138,13 @@ impl MdtTables {
     /// `max_entries`: the bound on each table.
     pub fn new(max_entries: usize) -> Self {
         MdtTables {
-            cap: max_entries,
-            default_mdts: BTreeMap::new(),
-            neighbors: BTreeMap::new(),
-            data_mdts: BTreeMap::new(),
-            join_prunes: BTreeMap::new(),
-            p_groups: BTreeMap::new(),
-            gre_errors: BTreeMap::new(),
-            in_mdt: BTreeMap::new(),
+            default_mdts: BoundedMap::new(max_entries, Duration::MAX),
+            neighbors: BoundedMap::new(max_entries, Duration::MAX),
+            data_mdts: BoundedMap::new(max_entries, Duration::MAX),
+            join_prunes: BoundedMap::new(max_entries, Duration::MAX),
+            p_groups: BoundedMap::new(max_entries, Duration::MAX),
+            gre_errors: BoundedMap::new(max_entries, Duration::MAX),
+            in_mdt: BoundedMap::new(max_entries, Duration::MAX),
             evictions: Evictions::default(),
         }
     }
@@ -176,16 +160,13 @@ impl MdtTables {
     ) {
         let key = (pe, p_group);
         let now = event.timestamp;
-        if let Some(seen) = self.default_mdts.get_mut(&key) {
+        if let Some(seen) = self.default_mdts.touch(&key, now) {
             seen.last = now;
             return;
         }
-        let dropped = insert_bounded(&mut self.default_mdts, self.cap, key, Seen::at(now), |s| {
-            s.last
-        });
-        if dropped > 0 {
-            self.evictions.default_mdts += dropped;
-            sink.counters.mdt.evicted_default_mdts += dropped;
+        if self.default_mdts.insert(key, Seen::at(now), now).is_some() {
+            self.evictions.default_mdts += 1;
+            sink.counters.mdt.evicted_default_mdts += 1;
         }
         sink.emit(event);
     }
@@ -204,7 +185,7 @@ impl MdtTables {
             fields: flow.fields.clone(),
             tunnel: flow.tunnel.clone(),
         };
-        let change = match self.neighbors.get_mut(&key) {
+        let change = match self.neighbors.touch(&key, now) {
             None => {
                 let n = Neighbor {
                     hello: h.clone(),
@@ -219,11 +200,9 @@ impl MdtTables {
                     seen: Seen::at(now),
                     flow: hello_flow(&flow),
                 };
-                let dropped =
-                    insert_bounded(&mut self.neighbors, self.cap, key, n, |n| n.seen.last);
-                if dropped > 0 {
-                    self.evictions.pim_neighbors += dropped;
-                    sink.counters.mdt.evicted_pim_neighbors += dropped;
+                if self.neighbors.insert(key, n, now).is_some() {
+                    self.evictions.pim_neighbors += 1;
+                    sink.counters.mdt.evicted_pim_neighbors += 1;
                 }
                 Some(if leaving {
                     PimChange::Leaving
@@ -285,7 +264,7 @@ impl MdtTables {
     ) {
         let key = (base.default_mdt, base.neighbor, jp.upstream_neighbor);
         let dg = digest(&jp);
-        match self.join_prunes.get_mut(&key) {
+        match self.join_prunes.touch(&key, flow.ts) {
             Some(entry) if entry.0 == dg => {
                 entry.1 = flow.ts;
                 sink.counters.mdt.pim_join_prune_refreshes += 1;
@@ -293,11 +272,13 @@ impl MdtTables {
             }
             Some(entry) => *entry = (dg, flow.ts),
             None => {
-                let dropped =
-                    insert_bounded(&mut self.join_prunes, self.cap, key, (dg, flow.ts), |e| e.1);
-                if dropped > 0 {
-                    self.evictions.join_prunes += dropped;
-                    sink.counters.mdt.evicted_join_prunes += dropped;
+                if self
+                    .join_prunes
+                    .insert(key, (dg, flow.ts), flow.ts)
+                    .is_some()
+                {
+                    self.evictions.join_prunes += 1;
+                    sink.counters.mdt.evicted_join_prunes += 1;
                 }
             }
         }
@@ -337,7 +318,7 @@ impl MdtTables {
         let pe = d.pe;
         let (tlv_type, now) = (d.tlv_type, flow.ts);
         let key = (pe, c_source, c_group);
-        match self.data_mdts.get_mut(&key) {
+        match self.data_mdts.touch(&key, now) {
             Some(e) if e.p_group == p_group => {
                 e.joins += 1;
                 e.seen.last = now;
@@ -365,11 +346,9 @@ impl MdtTables {
                     data_packets: 0,
                     seen: Seen::at(now),
                 };
-                let dropped =
-                    insert_bounded(&mut self.data_mdts, self.cap, key, e, |e| e.seen.last);
-                if dropped > 0 {
-                    self.evictions.data_mdts += dropped;
-                    sink.counters.mdt.evicted_data_mdts += dropped;
+                if self.data_mdts.insert(key, e, now).is_some() {
+                    self.evictions.data_mdts += 1;
+                    sink.counters.mdt.evicted_data_mdts += 1;
                 }
             }
         }
@@ -393,7 +372,7 @@ impl MdtTables {
         now: Timestamp,
         sink: &mut Sink<'_>,
     ) {
-        match self.p_groups.get_mut(&(pe, group)) {
+        match self.p_groups.touch(&(pe, group), now) {
             Some(g) => {
                 g.packets += 1;
                 g.mpls_packets += u64::from(mpls);
@@ -405,12 +384,9 @@ impl MdtTables {
                     mpls_packets: u64::from(mpls),
                     seen: Seen::at(now),
                 };
-                let dropped = insert_bounded(&mut self.p_groups, self.cap, (pe, group), g, |g| {
-                    g.seen.last
-                });
-                if dropped > 0 {
-                    self.evictions.p_groups += dropped;
-                    sink.counters.mdt.evicted_p_groups += dropped;
+                if self.p_groups.insert((pe, group), g, now).is_some() {
+                    self.evictions.p_groups += 1;
+                    sink.counters.mdt.evicted_p_groups += 1;
                 }
             }
         }
@@ -436,7 +412,7 @@ impl MdtTables {
         if inner == pe {
             return;
         }
-        if let Some(entry) = self.in_mdt.get_mut(&inner) {
+        if let Some(entry) = self.in_mdt.touch(&inner, now) {
             *entry = (
                 pe,
                 Seen {
@@ -446,15 +422,12 @@ impl MdtTables {
             );
             return;
         }
-        let dropped = insert_bounded(
-            &mut self.in_mdt,
-            self.cap,
-            inner,
-            (pe, Seen::at(now)),
-            |e| e.1.last,
-        );
-        if dropped > 0 {
-            sink.counters.mdt.evicted_in_mdt_addresses += dropped;
+        if self
+            .in_mdt
+            .insert(inner, (pe, Seen::at(now)), now)
+            .is_some()
+        {
+            sink.counters.mdt.evicted_in_mdt_addresses += 1;
         }
     }
 
@@ -469,20 +442,17 @@ impl MdtTables {
         sink: &mut Sink<'_>,
     ) {
         let key = (pe, group, reason);
-        if let Some(seen) = self.gre_errors.get_mut(&key) {
+        if let Some(seen) = self.gre_errors.touch(&key, event.timestamp) {
             seen.last = event.timestamp;
             return;
         }
-        let dropped = insert_bounded(
-            &mut self.gre_errors,
-            self.cap,
-            key,
-            Seen::at(event.timestamp),
-            |s| s.last,
-        );
-        if dropped > 0 {
-            self.evictions.gre_errors += dropped;
-            sink.counters.mdt.evicted_gre_errors += dropped;
+        if self
+            .gre_errors
+            .insert(key, Seen::at(event.timestamp), event.timestamp)
+            .is_some()
+        {
+            self.evictions.gre_errors += 1;
+            sink.counters.mdt.evicted_gre_errors += 1;
         }
         sink.emit(event);
     }
@@ -490,7 +460,13 @@ impl MdtTables {
     fn inventory(&self, now: Timestamp) -> Inventory {
         let mut pes: BTreeMap<IpAddr, PeEntry> = BTreeMap::new();
         let mut groups: BTreeMap<IpAddr, DefaultMdtEntry> = BTreeMap::new();
-        for (&(pe, group), seen) in &self.default_mdts {
+        let mut default_mdts: Vec<((IpAddr, IpAddr), Seen)> = self
+            .default_mdts
+            .iter()
+            .map(|(&key, &seen, _)| (key, seen))
+            .collect();
+        default_mdts.sort_unstable_by_key(|&(key, _)| key);
+        for ((pe, group), seen) in default_mdts {
             let p = pes.entry(pe).or_insert_with(|| PeEntry {
                 pe,
                 in_mdt_addresses: Vec::new(),
@@ -512,7 +488,7 @@ impl MdtTables {
             g.first_seen = g.first_seen.min(seen.first);
             g.last_seen = g.last_seen.max(seen.last);
         }
-        for (&(pe, _, _), e) in &self.data_mdts {
+        for (&(pe, _, _), e, _) in self.data_mdts.iter() {
             let p = pes.entry(pe).or_insert_with(|| PeEntry {
                 pe,
                 in_mdt_addresses: Vec::new(),
@@ -525,11 +501,13 @@ impl MdtTables {
             p.first_seen = p.first_seen.min(e.seen.first);
             p.last_seen = p.last_seen.max(e.seen.last);
         }
-        // Keyed by address: each PE's list comes out sorted.
-        for (&inner, &(pe, _)) in &self.in_mdt {
+        for (&inner, &(pe, _), _) in self.in_mdt.iter() {
             if let Some(p) = pes.get_mut(&pe) {
                 p.in_mdt_addresses.push(inner);
             }
+        }
+        for p in pes.values_mut() {
+            p.in_mdt_addresses.sort_unstable();
         }
         let state = |n: &Neighbor| match n.state {
             NeighborState::Up if n.expired(now) => NeighborState::Expired,
@@ -538,15 +516,18 @@ impl MdtTables {
         // DR election per MDT and address family (RFC 7761 §4.3.2): highest priority, then
         // highest address; by address alone if any neighbour omits the priority option.
         let link = |ctx: Option<IpAddr>, addr: IpAddr| (ctx, addr.is_ipv4());
+        let mut neighbors: Vec<(NeighborKey, &Neighbor)> =
+            self.neighbors.iter().map(|(&key, n, _)| (key, n)).collect();
+        neighbors.sort_unstable_by_key(|&(key, _)| key);
         let mut all_have_priority: BTreeMap<(Option<IpAddr>, bool), bool> = BTreeMap::new();
-        for (&(ctx, addr), n) in &self.neighbors {
+        for &((ctx, addr), n) in &neighbors {
             if state(n) == NeighborState::Up {
                 let all = all_have_priority.entry(link(ctx, addr)).or_insert(true);
                 *all &= n.hello.dr_priority.is_some();
             }
         }
         let mut dr: BTreeMap<(Option<IpAddr>, bool), (u32, IpAddr)> = BTreeMap::new();
-        for (&(ctx, addr), n) in &self.neighbors {
+        for &((ctx, addr), n) in &neighbors {
             if state(n) != NeighborState::Up {
                 continue;
             }
@@ -561,10 +542,9 @@ impl MdtTables {
                 *best = (prio, addr);
             }
         }
-        let pim_neighbors = self
-            .neighbors
+        let pim_neighbors = neighbors
             .iter()
-            .map(|(&(ctx, addr), n)| NeighborEntry {
+            .map(|&((ctx, addr), n)| NeighborEntry {
                 neighbor: addr,
                 default_mdt: ctx,
                 pe: n.pe,
@@ -580,10 +560,10 @@ impl MdtTables {
                 last_seen: n.seen.last,
             })
             .collect();
-        let data_mdts = self
+        let mut data_mdts: Vec<DataMdtEntry> = self
             .data_mdts
             .iter()
-            .map(|(&(pe, c_source, c_group), e)| DataMdtEntry {
+            .map(|(&(pe, c_source, c_group), e, _)| DataMdtEntry {
                 pe,
                 c_source,
                 c_group,
@@ -595,15 +575,16 @@ impl MdtTables {
                 last_seen: e.seen.last,
             })
             .collect();
+        data_mdts.sort_unstable_by_key(|e| (e.pe, e.c_source, e.c_group));
         let data_groups: std::collections::BTreeSet<(IpAddr, IpAddr)> = self
             .data_mdts
             .iter()
-            .map(|(k, e)| (k.0, e.p_group))
+            .map(|(k, e, _)| (k.0, e.p_group))
             .collect();
-        let p_groups = self
+        let mut p_groups: Vec<PGroupEntry> = self
             .p_groups
             .iter()
-            .map(|(&(pe, p_group), g)| {
+            .map(|(&(pe, p_group), g, _)| {
                 let role = if self.default_mdts.contains_key(&(pe, p_group)) {
                     PGroupRole::Default
                 } else if data_groups.contains(&(pe, p_group)) {
@@ -622,6 +603,7 @@ impl MdtTables {
                 }
             })
             .collect();
+        p_groups.sort_unstable_by_key(|g| (g.pe, g.p_group));
         Inventory {
             pes: pes.into_values().collect(),
             default_mdts: groups.into_values().collect(),
@@ -635,10 +617,17 @@ impl MdtTables {
     /// Neighbours whose holdtime ran out by `now` leave with a `pim` `expired` event, stamped
     /// with the moment the holdtime ended.
     pub(super) fn expire_neighbors(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
-        for (&(default_mdt, neighbor), n) in self.neighbors.iter_mut() {
-            if n.state != NeighborState::Up || !n.expired(now) {
-                continue;
-            }
+        let mut expired: Vec<NeighborKey> = self
+            .neighbors
+            .iter()
+            .filter(|(_, n, _)| n.state == NeighborState::Up && n.expired(now))
+            .map(|(&key, _, _)| key)
+            .collect();
+        expired.sort_unstable();
+        for key in expired {
+            let (default_mdt, neighbor) = key;
+            // Not a sighting: the entry keeps its place in the recency order.
+            let n = self.neighbors.get_mut(&key).expect("listed above");
             n.state = NeighborState::Expired;
             sink.counters.mdt.pim_neighbors_expired += 1;
             let d = PimDetails {
@@ -697,25 +686,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_full_table_drops_its_oldest_eighth() {
-        let mut m: BTreeMap<u32, Timestamp> = BTreeMap::new();
-        for k in 0..16u32 {
-            // Key k last seen at 100 - k: the highest keys are the oldest.
-            assert_eq!(
-                insert_bounded(&mut m, 16, k, Timestamp(100 - i64::from(k)), |t| *t),
-                0
+    fn a_full_table_drops_its_least_recently_seen_entry() {
+        let origin = crate::event::Origin::default();
+        let mut counters = crate::stats::Counters::default();
+        let mut events = Vec::new();
+        let mut sink = Sink {
+            counters: &mut counters,
+            events: &mut events,
+            origin: &origin,
+        };
+        let mut tables = MdtTables::new(4);
+        let ip = |n: u8| IpAddr::from([192, 0, 2, n]);
+        let group = IpAddr::from([239, 1, 1, 1]);
+        for n in 1..=4u8 {
+            tables.group_traffic(
+                ip(n),
+                group,
+                None,
+                false,
+                Timestamp(i64::from(n)),
+                &mut sink,
             );
         }
-        // Updating a present key never evicts.
-        assert_eq!(insert_bounded(&mut m, 16, 3, Timestamp(500), |t| *t), 0);
-        assert_eq!(insert_bounded(&mut m, 16, 99, Timestamp(1000), |t| *t), 2);
-        assert_eq!(m.len(), 15);
-        assert!(!m.contains_key(&15) && !m.contains_key(&14) && m.contains_key(&13));
-        // A cap of 1 (or 0) keeps exactly the newest entry.
-        let mut one: BTreeMap<u32, Timestamp> = BTreeMap::new();
-        insert_bounded(&mut one, 0, 1, Timestamp(1), |t| *t);
-        assert_eq!(insert_bounded(&mut one, 0, 2, Timestamp(2), |t| *t), 1);
-        assert_eq!(one.keys().copied().collect::<Vec<_>>(), [2]);
+        // Seeing the oldest again saves it: the next oldest goes, one at a time.
+        tables.group_traffic(ip(1), group, None, false, Timestamp(10), &mut sink);
+        tables.group_traffic(ip(9), group, None, false, Timestamp(11), &mut sink);
+        let mut kept: Vec<IpAddr> = tables.p_groups.iter().map(|(k, _, _)| k.0).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [ip(1), ip(3), ip(4), ip(9)]);
+        assert_eq!(tables.evictions.p_groups, 1);
+        assert_eq!(sink.counters.mdt.evicted_p_groups, 1);
+        // A bound of 0 keeps exactly the newest entry.
+        let mut one = MdtTables::new(0);
+        one.group_traffic(ip(1), group, None, false, Timestamp(1), &mut sink);
+        one.group_traffic(ip(2), group, None, false, Timestamp(2), &mut sink);
+        assert_eq!((one.p_groups.len(), one.evictions.p_groups), (1, 1));
+        assert!(one.p_groups.contains_key(&(ip(2), group)));
     }
 
     #[test]

@@ -16,9 +16,11 @@
 
 use crate::event::anomaly::{ScanDetails, ScanKind};
 use crate::event::Event;
+use crate::flow::BoundedMap;
 use crate::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
+use std::time::Duration;
 
 /// Distinct (host, port) targets remembered per window.
 pub const MAX_TARGETS: usize = 4096;
@@ -72,7 +74,9 @@ pub struct Closed {
 
 pub struct ScanTracker {
     cfg: ScanConfig,
-    windows: HashMap<(IpAddr, u8), Window>,
+    /// The open windows. A window's life is set by its start, not by when it was last seen,
+    /// so the map never evicts or expires on its own: `order` picks the victim first.
+    windows: BoundedMap<(IpAddr, u8), Window>,
     /// The open windows by start time: eviction and expiry without scanning them all.
     order: BTreeSet<(Timestamp, IpAddr, u8)>,
     pub evicted: u64,
@@ -85,8 +89,8 @@ fn proto_name(p: u8) -> &'static str {
 impl ScanTracker {
     pub fn new(cfg: ScanConfig) -> Self {
         ScanTracker {
+            windows: BoundedMap::new(cfg.max_sources, Duration::MAX),
             cfg,
-            windows: HashMap::new(),
             order: BTreeSet::new(),
             evicted: 0,
         }
@@ -137,18 +141,21 @@ impl ScanTracker {
                 self.order.insert((w.start, key.0, key.1));
             }
         }
-        let w = self.windows.entry(key).or_insert_with(|| Window {
-            start: p.first_seen,
-            last: p.last_seen,
-            targets: HashSet::new(),
-            per_host: HashMap::new(),
-            max_ports_per_host: 0,
-            target_count: 0,
-            truncated: false,
-            answered: 0,
-            held: Vec::new(),
-            folded_early: 0,
-        });
+        let (w, displaced) = self
+            .windows
+            .touch_or_insert_with(key, p.last_seen, || Window {
+                start: p.first_seen,
+                last: p.last_seen,
+                targets: HashSet::new(),
+                per_host: HashMap::new(),
+                max_ports_per_host: 0,
+                target_count: 0,
+                truncated: false,
+                answered: 0,
+                held: Vec::new(),
+                folded_early: 0,
+            });
+        debug_assert!(displaced.is_none(), "room was made by window start above");
         w.last = w.last.max(p.last_seen);
         let target = (p.dst, p.port);
         if !w.targets.contains(&target) {
@@ -257,7 +264,7 @@ impl ScanTracker {
 
     /// Removes an open window from both indexes.
     fn take(&mut self, key: (IpAddr, u8)) -> Window {
-        let w = self.windows.remove(&key).expect("an open window");
+        let w = self.windows.remove(&key).expect("an open window").value;
         self.order.remove(&(w.start, key.0, key.1));
         w
     }

@@ -10,9 +10,11 @@
 
 use super::behaviour::{self, Record};
 use crate::event::anomaly::Beacon;
+use crate::flow::BoundedMap;
 use crate::time::Timestamp;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::time::Duration;
 
 /// Flows remembered per pair.
 pub const HISTORY: usize = 16;
@@ -20,24 +22,21 @@ pub const HISTORY: usize = 16;
 pub type PairKey = (IpAddr, IpAddr, u16, u8);
 
 struct Pair {
-    last: Timestamp,
     /// (start µs, client payload bytes), in start order.
     flows: VecDeque<(i64, u64)>,
 }
 
 pub struct PairTracker {
-    max_pairs: usize,
-    pairs: HashMap<PairKey, Pair>,
-    order: BTreeSet<(Timestamp, PairKey)>,
+    /// A pair is seen when one of its flows ends; pairs never expire, only the least
+    /// recently updated is evicted when the map is full.
+    pairs: BoundedMap<PairKey, Pair>,
     pub evicted: u64,
 }
 
 impl PairTracker {
     pub fn new(max_pairs: usize) -> Self {
         PairTracker {
-            max_pairs: max_pairs.max(1),
-            pairs: HashMap::new(),
-            order: BTreeSet::new(),
+            pairs: BoundedMap::new(max_pairs, Duration::MAX),
             evicted: 0,
         }
     }
@@ -51,20 +50,12 @@ impl PairTracker {
         now: Timestamp,
         bytes: u64,
     ) -> Option<Beacon> {
-        if !self.pairs.contains_key(&key) && self.pairs.len() >= self.max_pairs {
-            if let Some(&(t, oldest)) = self.order.first() {
-                self.order.remove(&(t, oldest));
-                self.pairs.remove(&oldest);
-                self.evicted += 1;
-            }
-        }
-        let pair = self.pairs.entry(key).or_insert_with(|| Pair {
-            last: now,
+        let (pair, evicted) = self.pairs.touch_or_insert_with(key, now, || Pair {
             flows: VecDeque::new(),
         });
-        self.order.remove(&(pair.last, key));
-        pair.last = now;
-        self.order.insert((now, key));
+        if evicted.is_some() {
+            self.evicted += 1;
+        }
         let at = pair.flows.partition_point(|&(s, _)| s <= start.micros());
         pair.flows.insert(at, (start.micros(), bytes));
         if pair.flows.len() > HISTORY {
