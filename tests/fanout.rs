@@ -21,26 +21,15 @@ const PER_FLOW: u32 = 2;
 /// Workers pick a socket by IP pair: the flows come from this many source addresses.
 const SOURCES: u32 = 8;
 
-fn ip(args: &[&str]) -> bool {
-    Command::new("ip")
-        .args(args)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
+/// The test's namespace (`wa` → `wb`) with sources 10.99.0.11–18 on `wa`, and frames for
+/// 10.99.0.2 addressed to `wb`, where watch3232 listens.
+struct Netns(common::VethNamespace);
 
-/// A namespace with a veth pair `wa` (sources 10.99.0.11–18) → `wb` (where watch3232 listens;
-/// frames for 10.99.0.2 are addressed to it). Removed on drop.
-struct Netns {
-    name: String,
-    dir: tempfile::TempDir,
-}
+impl std::ops::Deref for Netns {
+    type Target = common::VethNamespace;
 
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
+    fn deref(&self) -> &common::VethNamespace {
+        &self.0
     }
 }
 
@@ -50,32 +39,14 @@ impl Netns {
             .arg("-V")
             .output()
             .is_ok_and(|o| o.status.success());
-        common::require(common::is_root(), "root (network namespaces)");
         common::require(python, "python3");
-        common::require(ip(&["-V"]), "iproute2 (ip)");
-        let name = format!("w3232-{tag}-{}", std::process::id());
-        common::require(
-            ip(&["netns", "add", &name]),
-            "permission to create a network namespace",
-        );
-        let ns = Netns {
-            name: name.clone(),
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let veth = ["link", "add", "wa", "type", "veth", "peer", "name", "wb"];
-        for args in [
-            &veth[..],
-            &["link", "set", "wa", "up"],
-            &["link", "set", "wb", "up"],
-        ] {
-            assert!(ip(&[&["-n", &name][..], args].concat()), "ip {args:?}");
-        }
+        let ns = common::VethNamespace::create(tag);
         for i in 1..=SOURCES {
             let addr = format!("10.99.0.{}/24", 10 + i);
-            assert!(ip(&["-n", &name, "addr", "add", &addr, "dev", "wa"]));
+            assert!(ns.ip(&["addr", "add", &addr, "dev", "wa"]));
         }
         let link = Command::new("ip")
-            .args(["-n", &name, "-o", "link", "show", "wb"])
+            .args(["-n", &ns.name, "-o", "link", "show", "wb"])
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&link.stdout);
@@ -85,9 +56,8 @@ impl Netns {
             .nth(1)
             .expect("wb's MAC")
             .to_string();
-        let neigh = ["neigh", "add", "10.99.0.2", "lladdr", &mac, "dev", "wa"];
-        assert!(ip(&[&["-n", &name][..], &neigh[..]].concat()));
-        ns
+        assert!(ns.ip(&["neigh", "add", "10.99.0.2", "lladdr", &mac, "dev", "wa"]));
+        Netns(ns)
     }
 
     fn events_path(&self) -> PathBuf {
@@ -240,7 +210,7 @@ fn ota_connect_backs_are_followed_by_the_worker_that_saw_the_invitation() {
     let pcap = ns.dir.path().join("uploads.pcap");
     write_pcap(&pcap, &t);
     let child = ns.start(2);
-    ns.python(&replay_script(&pcap));
+    ns.python(&common::replay_script(&pcap));
     let events = ns.stop(child);
     let transfers: Vec<&Value> = events
         .iter()
@@ -273,23 +243,4 @@ fn write_pcap(path: &Path, t: &Timeline) {
     for r in &t.records {
         w.write(r).unwrap();
     }
-}
-
-/// Python that sends each frame of a classic pcap out of `wa`, keeping the capture's gaps.
-fn replay_script(pcap: &Path) -> String {
-    format!(
-        "import socket, struct, time\n\
-         data = open({path:?}, 'rb').read()\n\
-         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n\
-         s.bind(('wa', 0))\n\
-         at, last = 24, None\n\
-         while at + 16 <= len(data):\n \
-          sec, usec, incl, orig = struct.unpack('<IIII', data[at:at + 16])\n \
-          ts = sec + usec / 1e6\n \
-          if last is not None and ts > last: time.sleep(ts - last)\n \
-          last = ts\n \
-          s.send(data[at + 16:at + 16 + incl])\n \
-          at += 16 + incl\n",
-        path = pcap.to_str().unwrap()
-    )
 }

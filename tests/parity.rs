@@ -8,7 +8,7 @@ mod common;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 /// `(event_type, kind)`.
@@ -175,55 +175,6 @@ fn a_sharded_read_ends_with_one_summary_of_every_packet() {
     );
 }
 
-/// A namespace with a veth pair `wa` → `wb`, removed on drop.
-struct Netns {
-    name: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
-impl Netns {
-    /// `label` keeps the namespaces of tests running at once apart.
-    fn create(label: &str) -> Netns {
-        let name = format!("w3232-{label}-{}", std::process::id());
-        let ip = |args: &[&str]| {
-            let ok = Command::new("ip")
-                .args(args)
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "ip {args:?}");
-        };
-        ip(&["netns", "add", &name]);
-        let ns = Netns {
-            name: name.clone(),
-            dir: tempfile::tempdir().unwrap(),
-        };
-        ip(&[
-            "-n", &name, "link", "add", "wa", "type", "veth", "peer", "name", "wb",
-        ]);
-        ip(&["-n", &name, "link", "set", "wa", "up"]);
-        ip(&["-n", &name, "link", "set", "wb", "up"]);
-        ns
-    }
-
-    fn spawn(&self, program: &str, args: &[&str]) -> Child {
-        Command::new("ip")
-            .args(["netns", "exec", &self.name, program])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    }
-}
-
 fn interrupt(child: &mut Child) {
     // `ip netns exec` execs the program: the child's pid is its own.
     let _ = Command::new("kill")
@@ -247,32 +198,13 @@ fn lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// Python that sends each frame of a classic pcap out of `wa`, keeping the capture's gaps.
-fn replay_script(pcap: &Path) -> String {
-    format!(
-        "import socket, struct, time\n\
-         data = open({path:?}, 'rb').read()\n\
-         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n\
-         s.bind(('wa', 0))\n\
-         at, last = 24, None\n\
-         while at + 16 <= len(data):\n \
-          sec, usec, incl, orig = struct.unpack('<IIII', data[at:at + 16])\n \
-          ts = sec + usec / 1e6\n \
-          if last is not None and ts > last: time.sleep(ts - last)\n \
-          last = ts\n \
-          s.send(data[at + 16:at + 16 + incl])\n \
-          at += 16 + incl\n",
-        path = pcap.to_str().unwrap()
-    )
-}
-
 /// Replays `captures` over a veth pair into `capture --workers 2` while tcpdump records what
 /// crossed it; returns the live events and those of `read` over the recording.
 fn capture_with_two_workers_and_read_back(
     label: &str,
     captures: &[&str],
 ) -> (Vec<Value>, Vec<Value>) {
-    let ns = Netns::create(label);
+    let ns = common::VethNamespace::create(label);
     let recorded = ns.dir.path().join("recorded.pcap");
     let events = ns.dir.path().join("events.json");
     let mut tcpdump = ns.spawn(
@@ -298,7 +230,7 @@ fn capture_with_two_workers_and_read_back(
     std::thread::sleep(Duration::from_millis(1500));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for capture in captures {
-        let script = replay_script(&root.join(capture));
+        let script = common::replay_script(&root.join(capture));
         let sent = Command::new("ip")
             .args(["netns", "exec", &ns.name, "python3", "-c", &script])
             .status()

@@ -211,3 +211,88 @@ pub fn bundled_captures(which: Captures) -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// A network namespace of the test's own with a veth pair `wa` → `wb`, both up; removed on drop.
+/// Needs root and iproute2: the tests that use it are `#[ignore = "needs root …"]`.
+pub struct VethNamespace {
+    pub name: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for VethNamespace {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+impl VethNamespace {
+    /// `label` keeps the namespaces of tests running at once apart.
+    pub fn create(label: &str) -> VethNamespace {
+        require(is_root(), "root (network namespaces)");
+        require(ip(&["-V"]), "iproute2 (ip)");
+        let name = format!("w3232-{label}-{}", std::process::id());
+        require(
+            ip(&["netns", "add", &name]),
+            "permission to create a network namespace",
+        );
+        let ns = VethNamespace {
+            name,
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let veth = ["link", "add", "wa", "type", "veth", "peer", "name", "wb"];
+        for args in [
+            &veth[..],
+            &["link", "set", "wa", "up"],
+            &["link", "set", "wb", "up"],
+        ] {
+            assert!(ns.ip(args), "ip {args:?}");
+        }
+        ns
+    }
+
+    /// `ip -n NAME ARGS…`; whether it succeeded.
+    pub fn ip(&self, args: &[&str]) -> bool {
+        ip(&[&["-n", self.name.as_str()][..], args].concat())
+    }
+
+    /// A program inside the namespace, its output discarded.
+    pub fn spawn(&self, program: &str, args: &[&str]) -> std::process::Child {
+        Command::new("ip")
+            .args(["netns", "exec", &self.name, program])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+}
+
+fn ip(args: &[&str]) -> bool {
+    Command::new("ip")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Python that sends each frame of a classic pcap out of `wa`, keeping the capture's gaps.
+pub fn replay_script(pcap: &Path) -> String {
+    format!(
+        "import socket, struct, time\n\
+         data = open({path:?}, 'rb').read()\n\
+         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n\
+         s.bind(('wa', 0))\n\
+         at, last = 24, None\n\
+         while at + 16 <= len(data):\n \
+          sec, usec, incl, orig = struct.unpack('<IIII', data[at:at + 16])\n \
+          ts = sec + usec / 1e6\n \
+          if last is not None and ts > last: time.sleep(ts - last)\n \
+          last = ts\n \
+          s.send(data[at + 16:at + 16 + incl])\n \
+          at += 16 + incl\n",
+        path = pcap.to_str().unwrap()
+    )
+}
