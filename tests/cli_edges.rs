@@ -315,15 +315,12 @@ fn a_capture_without_packets_is_summarised_at_the_wall_clock_and_not_interrupted
 /// On a terminal (a pseudo-terminal from `script`), the end-of-run table says what the run
 /// lost; the events themselves still all reach the output.
 #[test]
+#[ignore = "needs util-linux script (a pseudo-terminal)"]
 fn the_terminal_summary_shows_evictions() {
-    let has_script = std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_script {
-        eprintln!("skipped: no `script` to give watch3232 a terminal");
-        return;
-    }
+    common::require(
+        common::have("script", "--version"),
+        "util-linux script (a pseudo-terminal)",
+    );
     let tour = testdata("tour.pcapng");
     let line = format!(
         "{} read --max-flows 2 --no-progress -o /dev/null {}",
