@@ -33,6 +33,31 @@ struct LiveRun {
     _dir: tempfile::TempDir,
 }
 
+/// Reads the child's stderr on a thread, one line a message, and waits (at most 10 s) for the
+/// line saying the capture is open (fails with what it said otherwise). Returns the rest of
+/// the log and the lines read so far.
+fn follow_until_capturing(
+    child: &mut std::process::Child,
+) -> (mpsc::Receiver<String>, Vec<String>) {
+    let (tx, log) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut lines = Vec::new();
+    while Instant::now() < deadline && !lines.iter().any(|l: &String| l.contains("capturing")) {
+        lines.extend(log.recv_timeout(Duration::from_millis(100)));
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("capturing")),
+        "never started: {lines:?}"
+    );
+    (log, lines)
+}
+
 impl LiveRun {
     fn start(args: &[&str]) -> LiveRun {
         let dir = tempfile::tempdir().unwrap();
@@ -45,22 +70,7 @@ impl LiveRun {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let (tx, log) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut lines = Vec::new();
-        while Instant::now() < deadline && !lines.iter().any(|l: &String| l.contains("capturing")) {
-            lines.extend(log.recv_timeout(Duration::from_millis(100)));
-        }
-        assert!(
-            lines.iter().any(|l| l.contains("capturing")),
-            "never started: {lines:?}"
-        );
+        let (log, _) = follow_until_capturing(&mut child);
         LiveRun {
             child,
             log,
@@ -417,19 +427,7 @@ fn live_ota_upload_between_namespaces_with_the_default_filter() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, log) = mpsc::channel();
-    let stderr = watch.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut lines = Vec::new();
-    while Instant::now() < deadline && !lines.iter().any(|l: &String| l.contains("capturing")) {
-        lines.extend(log.recv_timeout(Duration::from_millis(100)));
-    }
-    assert!(lines.iter().any(|l| l.contains("capturing")), "{lines:?}");
+    let (log, lines) = follow_until_capturing(&mut watch);
     let fake_esp = common::testdata("real/make/fake_esp.py");
     let mut device = Command::new("ip")
         .args(["netns", "exec", &dev, "python3"])
