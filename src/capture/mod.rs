@@ -10,11 +10,12 @@ mod native;
 mod offline;
 #[cfg(feature = "capture")]
 mod pipe;
+pub mod savefile;
 
 pub use fanout::{ip_pair_hash, worker_of};
 #[cfg(feature = "capture")]
 pub use live::{LiveOptions, LiveSource};
-pub use native::NativeSource;
+pub use native::{NativeSource, Origin};
 #[cfg(feature = "capture")]
 pub use offline::OfflineSource;
 #[cfg(feature = "capture")]

@@ -49,6 +49,28 @@ struct Iface {
     /// Timestamp units per second.
     units: u64,
     offset_secs: i64,
+    /// As declared (0: none), and `if_tsresol` as written (6: the default, microseconds).
+    snaplen: u32,
+    tsresol: u8,
+}
+
+/// Where the last packet came from, as the file declared it: what a writer needs to keep
+/// every interface and exact timestamps (`--write-matched` pcapng).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// pcapng: which section (from 1; interface ids restart in each); pcap: 0.
+    pub section: u32,
+    /// The interface id within the section (pcap: 0).
+    pub interface: u32,
+    pub linktype: i32,
+    /// As the file declared it (0: none).
+    pub snaplen: u32,
+    /// Timestamp resolution, pcapng `if_tsresol` encoding (6: µs, 9: ns, high bit: base 2).
+    pub tsresol: u8,
+    /// Seconds added to every timestamp (pcapng `if_tsoffset`).
+    pub tsoffset: i64,
+    /// The packet's timestamp in `tsresol` units, before `tsoffset` (0: the block had none).
+    pub raw_ts: u64,
 }
 
 enum Format {
@@ -79,6 +101,10 @@ pub struct NativeSource {
     format: Format,
     read: u64,
     link: LinkType,
+    /// The last packet's interface and raw timestamp ([`NativeSource::origin`]).
+    last_iface: u32,
+    last_raw_ts: u64,
+    sections: u32,
 }
 
 /// Why [`NativeSource::fill`] could not provide the bytes asked for.
@@ -110,6 +136,9 @@ impl NativeSource {
             },
             read: 0,
             link: LinkType::Ethernet,
+            last_iface: 0,
+            last_raw_ts: 0,
+            sections: 0,
         };
         match s.fill(4) {
             Ok(()) => {}
@@ -146,6 +175,41 @@ impl NativeSource {
     /// The link type of the file (pcapng: of its first interface).
     pub fn link(&self) -> LinkType {
         self.link
+    }
+
+    /// Where the packet last returned came from.
+    pub fn origin(&self) -> Origin {
+        let mut origin = Origin {
+            section: 0,
+            interface: self.last_iface,
+            linktype: self.link.linktype(),
+            snaplen: 0,
+            tsresol: 6,
+            tsoffset: 0,
+            raw_ts: self.last_raw_ts,
+        };
+        match &self.format {
+            Format::Pcap {
+                nanos,
+                link,
+                snaplen,
+                ..
+            } => {
+                origin.linktype = link.linktype();
+                origin.snaplen = *snaplen;
+                origin.tsresol = if *nanos { 9 } else { 6 };
+            }
+            Format::Pcapng { ifaces, .. } => {
+                origin.section = self.sections;
+                if let Some(iface) = ifaces.get(self.last_iface as usize) {
+                    origin.linktype = iface.linktype;
+                    origin.snaplen = iface.snaplen;
+                    origin.tsresol = iface.tsresol;
+                    origin.tsoffset = iface.offset_secs;
+                }
+            }
+        }
+        origin
     }
 
     fn open_error(&self, reason: String) -> CaptureError {
@@ -296,6 +360,8 @@ impl NativeSource {
         // Longer than the snap length: libpcap keeps the first `snaplen` bytes.
         let kept = caplen.min(snaplen as usize);
         self.read += 1;
+        self.last_raw_ts =
+            u64::from(sec) * if nanos { 1_000_000_000 } else { 1_000_000 } + u64::from(frac);
         let usec = if nanos { frac / 1000 } else { frac };
         Ok(Next::Packet(Packet {
             ts: Timestamp::from_timeval(i64::from(sec), i64::from(usec)),
@@ -446,6 +512,7 @@ impl NativeSource {
                 if let Format::Pcapng { ifaces, .. } = &mut self.format {
                     ifaces.clear();
                 }
+                self.sections += 1;
                 Ok(true)
             }
             1 => {
@@ -459,6 +526,8 @@ impl NativeSource {
                     linktype,
                     units: 1_000_000,
                     offset_secs: 0,
+                    snaplen,
+                    tsresol: 6,
                 };
                 let mut at = body.start + 8;
                 while at + 4 <= body.end {
@@ -470,6 +539,7 @@ impl NativeSource {
                     match (code, olen) {
                         (9, 1) => {
                             let r = self.buf[value.start];
+                            iface.tsresol = r;
                             let exp = u32::from(r & 0x7f);
                             let base: u64 = if r & 0x80 != 0 { 2 } else { 10 };
                             iface.units = base.checked_pow(exp).ok_or_else(|| {
@@ -583,6 +653,7 @@ impl NativeSource {
                 linktype: iface.linktype,
             });
         };
+        let raw_ts = ts;
         let ts = ts.map_or(Timestamp(0), |t| {
             // The common microsecond case divides by a constant (a multiply, not a `div`).
             let (sec, frac) = if iface.units == 1_000_000 {
@@ -601,6 +672,8 @@ impl NativeSource {
         });
         self.pos += len;
         self.read += 1;
+        self.last_iface = iface_id;
+        self.last_raw_ts = raw_ts.unwrap_or(0);
         Ok(Next::Packet(Packet {
             ts,
             wire_len,

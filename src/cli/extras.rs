@@ -1,7 +1,7 @@
 //! For the person at the terminal and for the service: progress bar, end-of-run summary,
-//! memory use, privilege drop, and the `--write-matched` second pass.
+//! memory use and privilege drop.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -9,7 +9,6 @@ use watch3232::capture::CaptureError;
 use watch3232::driver::Frontend;
 use watch3232::event::stats::KernelDrops;
 use watch3232::event::Event;
-use watch3232::flow::FlowKey;
 
 /// What a `read` or `capture` shows the person at the terminal: the progress bar, one line per
 /// input that failed, the kernel's drop counters, and the summary table's counts.
@@ -288,58 +287,4 @@ pub fn drop_privileges(user: Option<&str>, group: Option<&str>) -> Result<(), St
         "privileges dropped"
     );
     Ok(())
-}
-
-/// The second pass of `--write-matched`: copies every packet of a matched flow from `files`
-/// into `out` (pcap, the link type of the first file; files of another link type are skipped
-/// with a warning). Returns the number of packets written.
-pub fn write_matched(
-    files: &[String],
-    keys: &HashSet<FlowKey>,
-    out: &Path,
-    max_depth: u8,
-) -> Result<u64, String> {
-    use watch3232::decode::{decode, Outcome};
-    use watch3232::packet::LinkType;
-    let mut save: Option<(pcap::Savefile, i32)> = None;
-    let mut written = 0;
-    for path in files {
-        if path == "-" {
-            return Err("--write-matched needs capture files, not standard input".into());
-        }
-        let Ok(mut cap) = pcap::Capture::from_file(path) else {
-            continue;
-        };
-        let dl = cap.get_datalink().0;
-        let Some(link) = LinkType::from_linktype(dl) else {
-            continue;
-        };
-        if save.is_none() {
-            let s = cap
-                .savefile(out)
-                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-            save = Some((s, dl));
-        }
-        let (s, first_dl) = save.as_mut().expect("opened above");
-        if *first_dl != dl {
-            tracing::warn!("{path}: link type {dl} differs from the first file's; not copied to --write-matched");
-            continue;
-        }
-        while let Ok(p) = cap.next_packet() {
-            let Ok(Outcome::Ip(d)) = decode(link, p.data, max_depth) else {
-                continue;
-            };
-            let (sp, dp) = d.ports().unwrap_or((0, 0));
-            let (key, _) = FlowKey::new(d.net.src, d.net.dst, sp, dp, d.net.proto);
-            if keys.contains(&key) {
-                s.write(&p);
-                written += 1;
-            }
-        }
-    }
-    if let Some((mut s, _)) = save {
-        s.flush()
-            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    }
-    Ok(written)
 }

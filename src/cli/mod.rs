@@ -191,8 +191,9 @@ pub enum Command {
         /// Events are merged into one stream, with one `stats` summary. 1 to 256.
         #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
         workers: u16,
-        /// Also write the packets of every flow that produced an event to FILE (pcap; `read` only:
-        /// a second pass over the inputs).
+        /// Also write the packets of every flow that produced an event to FILE (`read` only: a
+        /// second pass over the inputs): pcap when all share one link type, else pcapng with
+        /// every input interface.
         #[arg(long, help_heading = "Output", value_name = "FILE.pcap")]
         write_matched: Option<PathBuf>,
 

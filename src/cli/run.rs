@@ -2,7 +2,7 @@
 //! driver its configuration, then writes `--write-matched` and the summary table. Also the
 //! small subcommands (`schema`, `completions`, `manpage`).
 
-use super::extras::{self, Terminal};
+use super::extras::Terminal;
 use super::{Args, Command, EngineArgs, OutputArgs, UsageError, EXIT_ERROR};
 use anyhow::{anyhow, bail, Context as _};
 use clap::CommandFactory;
@@ -208,12 +208,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let (Some(path), Some(keys), Command::Read { files, .. }) =
         (write_matched, &outcome.matched, &args.command)
     {
-        let n = extras::write_matched(files, keys, path, settings.engine.max_tunnel_depth)
-            .map_err(|e| anyhow!(e))?;
+        let written =
+            driver::matched::write_matched(files, keys, path, settings.engine.max_tunnel_depth)?;
+        for (file, why) in &written.incomplete {
+            tracing::warn!("{file}: {why}; its later packets are not in --write-matched");
+        }
         tracing::info!(
-            "{n} packets of {} flows written to {}",
+            "{} packets of {} flows written to {} ({:?})",
+            written.packets,
             keys.len(),
-            path.display()
+            path.display(),
+            written.format
         );
     }
     if std::io::stderr().is_terminal() && !args.quiet {

@@ -13,6 +13,7 @@
 mod live;
 #[cfg(feature = "capture")]
 mod live_filter;
+pub mod matched;
 #[cfg(feature = "capture")]
 mod observation_merge;
 #[cfg(feature = "capture")]
