@@ -121,7 +121,13 @@ counter_group!(
 
 counter_group!(
     /// ESPHome native OTA flows and sessions.
-    EsphomeOtaCounters, "esphome_ota" { flows, sessions }
+    EsphomeOtaCounters, "esphome_ota" {
+        firmware_extracted,
+        firmware_not_extracted,
+        firmware_write_errors,
+        flows,
+        sessions,
+    }
 );
 
 counter_group!(

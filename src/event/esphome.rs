@@ -56,6 +56,13 @@ pub struct EsphomeDetails {
     /// The first step the bytes did not fit, e.g. `no ESPHome magic`; absent when all parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub malformed: Option<&'static str>,
+    /// With `--extract-firmware`, when an upload began: the file written (`DIR/<received_md5>.bin`,
+    /// the bytes as sent, gzip when `compressed`), or why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extracted: Option<String>,
+    /// With `--extract-firmware`: the upload was larger than `--max-firmware-bytes`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub firmware_over_cap: bool,
 }
 
 /// The `kind` of an `esphome_ota` event.

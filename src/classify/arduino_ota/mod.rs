@@ -658,28 +658,15 @@ fn extract(
     md5: Option<&str>,
     over_cap: bool,
 ) -> String {
-    let (Some(image), Some(md5)) = (image, md5) else {
-        cx.counters.arduino_ota.firmware_not_extracted += 1;
-        return if over_cap {
-            "not written: larger than --max-firmware-bytes"
-        } else {
-            "not written: image incomplete"
-        }
-        .to_string();
-    };
-    let path = dir.join(format!("{md5}.bin"));
-    let shown = path.display().to_string();
-    match cx.queue_artifact(Artifact { path, bytes: image }) {
-        Ok(()) => {
-            cx.counters.arduino_ota.firmware_extracted += 1;
-            shown
-        }
-        Err(_) => {
-            tracing::warn!("cannot write firmware {shown}: too many images waiting to be written");
-            cx.counters.arduino_ota.firmware_write_errors += 1;
-            "not written: too many images waiting to be written".to_string()
-        }
+    use super::ota::extract::{queue_image, Extraction};
+    let (shown, how) = queue_image(cx, dir, image, md5, over_cap, &"ArduinoOTA transfer");
+    let counters = &mut cx.counters.arduino_ota;
+    match how {
+        Extraction::Queued => counters.firmware_extracted += 1,
+        Extraction::NotExtracted => counters.firmware_not_extracted += 1,
+        Extraction::QueueFull => counters.firmware_write_errors += 1,
     }
+    shown
 }
 
 /// The driver could not write `artifact`: the transfer event that names it (still among

@@ -1,6 +1,8 @@
 //! ESPHome native OTA (shared/docs/arduino-ota.md §3.3): the uploader (`espota2.py`) connects
 //! to the device's TCP OTA port and opens with the magic `6C 26 F7 5C 45`. Such flows are
 //! claimed (never anomalies) and reported once, at their end, as an `esphome_ota` `session`.
+//! With `--extract-firmware` the upload's bytes are kept (bounded) and written like an
+//! ArduinoOTA image.
 
 pub mod parser;
 pub mod probe;
@@ -36,6 +38,8 @@ pub struct EsphomeFlow {
 pub struct Esphome {
     ports: Vec<u16>,
     max_ooo: usize,
+    extract_dir: Option<std::path::PathBuf>,
+    max_firmware_bytes: usize,
 }
 
 impl Esphome {
@@ -43,6 +47,8 @@ impl Esphome {
         Esphome {
             ports: c.esphome_ports.clone(),
             max_ooo: c.max_out_of_order_bytes,
+            extract_dir: c.extract_dir.clone(),
+            max_firmware_bytes: usize::try_from(c.max_firmware_bytes).unwrap_or(usize::MAX),
         }
     }
 
@@ -70,6 +76,27 @@ impl Esphome {
                     .is_some_and(|f| f & parser::FEATURE_COMPRESSION != 0);
         let whole = s.image_size.is_some_and(|n| u64::from(n) == s.bytes) && !st.up.has_gap();
         let received = (s.bytes > 0).then(|| s.received_md5());
+        // Only an upload that began has an image to extract (or to miss).
+        let extracted = match &self.extract_dir {
+            Some(dir) if s.image_size.is_some() || s.bytes > 0 => {
+                let image = if whole { st.session.image.take() } else { None };
+                let s = &st.session;
+                let what = format!(
+                    "ESPHome upload from {}:{} (flow {})",
+                    client.0, client.1, flow.id
+                );
+                Some(extract(
+                    cx,
+                    dir,
+                    image,
+                    received.as_deref(),
+                    s.image_over_cap,
+                    &what,
+                ))
+            }
+            _ => None,
+        };
+        let s = &st.session;
         let details = EsphomeDetails {
             ota_version: s.version,
             features: s.features,
@@ -100,6 +127,8 @@ impl Esphome {
             duration_s: round6(flow.last_seen.secs_since(st.started)),
             firmware: (!s.head.is_empty()).then(|| firmware::parse(&s.head)),
             malformed: s.malformed,
+            extracted,
+            firmware_over_cap: s.image_over_cap,
         };
         let auth = s.auth;
         let accepted = s.accepted;
@@ -195,6 +224,50 @@ impl Esphome {
     }
 }
 
+/// Queues a whole upload for the driver, counted; returns the event's `extracted`.
+fn extract(
+    cx: &mut Context<'_>,
+    dir: &std::path::Path,
+    image: Option<Vec<u8>>,
+    md5: Option<&str>,
+    over_cap: bool,
+    what: &str,
+) -> String {
+    use super::ota::extract::{queue_image, Extraction};
+    let (shown, how) = queue_image(cx, dir, image, md5, over_cap, &what);
+    let counters = &mut cx.counters.esphome_ota;
+    match how {
+        Extraction::Queued => counters.firmware_extracted += 1,
+        Extraction::NotExtracted => counters.firmware_not_extracted += 1,
+        Extraction::QueueFull => counters.firmware_write_errors += 1,
+    }
+    shown
+}
+
+/// The driver could not write `artifact`: if an ESPHome `session` event (not drained yet) names
+/// it, that event says why instead and it counts as a write error. Returns whether one did.
+pub fn firmware_not_written(
+    events: &mut [crate::event::Event],
+    counters: &mut crate::stats::Counters,
+    artifact: &crate::artifact::Artifact,
+    error: &std::io::Error,
+) -> bool {
+    let shown = artifact.path.display().to_string();
+    for event in events.iter_mut().rev() {
+        if let Body::EsphomeOta(d) = &mut event.body {
+            if d.extracted.as_deref() == Some(shown.as_str()) {
+                tracing::warn!("cannot write firmware {shown}: {error}");
+                d.extracted = Some(format!("not written: {error}"));
+                let c = &mut counters.esphome_ota;
+                c.firmware_extracted = c.firmware_extracted.saturating_sub(1);
+                c.firmware_write_errors += 1;
+                return true;
+            }
+        }
+    }
+    false
+}
+
 impl Classifier for Esphome {
     fn name(&self) -> &'static str {
         "esphome_ota"
@@ -228,11 +301,15 @@ impl Classifier for Esphome {
                 };
             }
             cx.counters.esphome_ota.flows += 1;
+            let mut session = parser::Session::default();
+            if self.extract_dir.is_some() {
+                session.keep_image(self.max_firmware_bytes);
+            }
             flow.app = AppState::Esphome(Box::new(EsphomeFlow {
                 client: src,
                 up: Stream::new(self.max_ooo),
                 down: Stream::new(64 * 1024),
-                session: parser::Session::default(),
+                session,
                 started: flow.first_seen,
                 fin: [false; 2],
                 finished: false,

@@ -122,6 +122,11 @@ pub struct Session {
     pub bytes: u64,
     md5: Md5,
     pub head: Vec<u8>,
+    /// With [`Session::keep_image`]: every upload byte so far, up to the bound given.
+    pub image: Option<Vec<u8>>,
+    keep_at_most: usize,
+    /// The upload outgrew the bound: `image` was dropped.
+    pub image_over_cap: bool,
     pub chunk_acks: u32,
     pub receive_ok: bool,
     pub update_end_ok: bool,
@@ -153,6 +158,9 @@ impl Default for Session {
             bytes: 0,
             md5: Md5::new(),
             head: Vec::new(),
+            image: None,
+            keep_at_most: 0,
+            image_over_cap: false,
             chunk_acks: 0,
             receive_ok: false,
             update_end_ok: false,
@@ -219,8 +227,22 @@ impl Session {
         }
     }
 
+    /// Keeps the upload's bytes (for `--extract-firmware`), at most `max_bytes` of them.
+    pub fn keep_image(&mut self, max_bytes: usize) {
+        self.image = Some(Vec::new());
+        self.keep_at_most = max_bytes;
+    }
+
     fn data(&mut self, b: &[u8]) {
         self.md5.update(b);
+        if let Some(image) = &mut self.image {
+            if image.len() + b.len() > self.keep_at_most {
+                self.image = None;
+                self.image_over_cap = true;
+            } else {
+                image.extend_from_slice(b);
+            }
+        }
         if self.head.len() < firmware::HEAD_LEN {
             let n = (firmware::HEAD_LEN - self.head.len()).min(b.len());
             self.head.extend_from_slice(&b[..n]);
@@ -486,6 +508,34 @@ mod tests {
     use super::*;
 
     /// The exchange of the reference ESPHome capture (espota2.py @33fdbbe, OTA v2, MD5 auth).
+    #[test]
+    fn a_kept_image_is_the_upload_and_stays_under_its_bound() {
+        let image: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        let upload = |keep: usize| {
+            let mut s = Session::default();
+            s.keep_image(keep);
+            s.client_bytes(&MAGIC);
+            s.device_bytes(&[0x00, 0x02]);
+            s.client_bytes(&[0x00]);
+            s.device_bytes(&[HEADER_OK, AUTH_OK]);
+            s.client_bytes(&(image.len() as u32).to_be_bytes());
+            s.device_bytes(&[PREPARE_OK]);
+            s.client_bytes(crate::classify::ota::hex(&Md5::digest(&image)).as_bytes());
+            s.device_bytes(&[BIN_MD5_OK]);
+            s.client_bytes(&image);
+            s
+        };
+        let whole = upload(image.len());
+        assert_eq!(whole.image.as_deref(), Some(&image[..]));
+        assert!(!whole.image_over_cap);
+        let capped = upload(image.len() - 1);
+        assert_eq!(
+            (capped.image.is_none(), capped.image_over_cap),
+            (true, true)
+        );
+        assert_eq!(capped.bytes, image.len() as u64, "still hashed whole");
+    }
+
     #[test]
     fn md5_auth_upload_as_espota2_sends_it() {
         let mut s = Session::default();

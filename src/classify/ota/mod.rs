@@ -1,9 +1,10 @@
 //! What both OTA families (ArduinoOTA `arduino_ota`, ESPHome `esphome`) share: their settings,
-//! the firmware image parser, the subject of their `alert` events, and number formatting.
+//! the firmware image parser, `--extract-firmware`, the subject of their `alert` events, and number formatting.
 //! Neither family imports the other; both import this.
 
 pub mod alert;
 pub mod config;
+pub mod extract;
 pub mod firmware;
 
 pub use config::OtaConfig;
