@@ -239,6 +239,10 @@ fn losses(s: &watch3232::event::stats::StatsDetails) -> Vec<(String, u64)> {
             "events not delivered".to_string(),
             s.output.as_ref().map_or(0, |o| o.dropped),
         ),
+        (
+            "files not reopened on SIGHUP".to_string(),
+            s.output.as_ref().map_or(0, |o| o.reopen_failures),
+        ),
     ];
     // OTA sessions, MDT entries, scan windows… each classifier names its own evictions.
     out.extend(
@@ -251,9 +255,12 @@ fn losses(s: &watch3232::event::stats::StatsDetails) -> Vec<(String, u64)> {
     out
 }
 
-/// Switches to `user` / `group` (supplementary groups cleared) for good.
-pub fn drop_privileges(user: Option<&str>, group: Option<&str>) -> Result<(), String> {
-    use nix::unistd::{setgid, setgroups, setuid, Gid, Group, Uid, User};
+/// The account `--user` / `--group` name: the user, and the group (the user's own by default).
+fn lookup(
+    user: Option<&str>,
+    group: Option<&str>,
+) -> Result<(Option<nix::unistd::User>, Option<nix::unistd::Gid>), String> {
+    use nix::unistd::{Group, User};
     let u = match user {
         Some(name) => Some(
             User::from_name(name)
@@ -262,7 +269,7 @@ pub fn drop_privileges(user: Option<&str>, group: Option<&str>) -> Result<(), St
         ),
         None => None,
     };
-    let gid: Option<Gid> = match group {
+    let gid = match group {
         Some(name) => Some(
             Group::from_name(name)
                 .map_err(|e| format!("cannot look up group {name}: {e}"))?
@@ -271,6 +278,151 @@ pub fn drop_privileges(user: Option<&str>, group: Option<&str>) -> Result<(), St
         ),
         None => u.as_ref().map(|u| u.gid),
     };
+    Ok((u, gid))
+}
+
+/// Where a capture that drops privileges will create or reopen files: (what the user typed, the
+/// path the dropped user must reach).
+pub enum WriteTarget {
+    /// Files are created here (rotation, a reopen after logrotate moved the file, images).
+    Directory {
+        flag: String,
+        dir: std::path::PathBuf,
+    },
+    /// An existing file a SIGHUP reopens for appending.
+    File {
+        flag: String,
+        file: std::path::PathBuf,
+    },
+}
+
+/// The write targets of `-o FILE` outputs and `--extract-firmware DIR`. An existing output
+/// that is not a regular file (`/dev/null`, a FIFO) is only reopened, never created or rotated;
+/// an extraction directory not there yet is created in its nearest existing ancestor.
+pub fn write_targets(files: &[&Path], extract_dir: Option<&Path>) -> Vec<WriteTarget> {
+    let mut targets = Vec::new();
+    for file in files {
+        let flag = format!("-o {}", file.display());
+        let existing = std::fs::metadata(file).ok();
+        if existing.as_ref().is_some_and(|m| !m.is_file()) {
+            targets.push(WriteTarget::File {
+                flag,
+                file: file.to_path_buf(),
+            });
+            continue;
+        }
+        let dir = match file.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        targets.push(WriteTarget::Directory {
+            flag: flag.clone(),
+            dir,
+        });
+        if existing.is_some() {
+            targets.push(WriteTarget::File {
+                flag,
+                file: file.to_path_buf(),
+            });
+        }
+    }
+    if let Some(dir) = extract_dir {
+        let reachable = dir
+            .ancestors()
+            .find(|a| a.exists())
+            .unwrap_or(Path::new("."));
+        let reachable = if reachable.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            reachable
+        };
+        targets.push(WriteTarget::Directory {
+            flag: format!("--extract-firmware {}", dir.display()),
+            dir: reachable.to_path_buf(),
+        });
+    }
+    targets
+}
+
+/// Before anything is opened: can `user` (and `group`) create files in every directory of
+/// `targets` and reopen every file? A real attempt, not a reading of mode bits (ACLs, read-only
+/// mounts, SELinux all count): the effective ids are switched to theirs, a file is created and
+/// removed (or the file opened for appending), and the ids switched back. Needs root, as
+/// dropping does. The error is one line naming the user, the path and the option.
+pub fn check_writable_as(
+    user: Option<&str>,
+    group: Option<&str>,
+    targets: &[WriteTarget],
+) -> Result<(), String> {
+    use nix::unistd::{getegid, geteuid, getgroups, setegid, seteuid, setgroups};
+    let (u, gid) = lookup(user, group)?;
+    if targets.is_empty() || (u.is_none() && gid.is_none()) {
+        return Ok(());
+    }
+    let who = match (user, group) {
+        (Some(u), Some(g)) => format!("user {u} (group {g})"),
+        (Some(u), None) => format!("user {u}"),
+        (None, Some(g)) => format!("group {g}"),
+        (None, None) => unreachable!("checked above"),
+    };
+    let (euid, egid) = (geteuid(), getegid());
+    let groups = getgroups().map_err(|e| format!("cannot read supplementary groups: {e}"))?;
+    let switch = || -> nix::Result<()> {
+        if let Some(gid) = gid {
+            setgroups(&[gid])?;
+            setegid(gid)?;
+        }
+        if let Some(u) = &u {
+            seteuid(u.uid)?;
+        }
+        Ok(())
+    };
+    let switched = switch();
+    let attempt = switched
+        .map_err(|e| format!("cannot switch to {who} to check the outputs: {e}"))
+        .and_then(|()| targets.iter().try_for_each(|t| try_as_user(t, &who)));
+    // Back to root whatever happened; failing that, nothing may run with mixed ids.
+    seteuid(euid)
+        .and_then(|()| setegid(egid))
+        .and_then(|()| setgroups(&groups))
+        .map_err(|e| format!("cannot switch back after checking the outputs: {e}"))?;
+    attempt
+}
+
+/// One target, with the effective ids already switched.
+fn try_as_user(target: &WriteTarget, who: &str) -> Result<(), String> {
+    match target {
+        WriteTarget::Directory { flag, dir } => {
+            let probe = dir.join(format!(".watch3232-write-check.{}", std::process::id()));
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&probe)
+                .and_then(|_| std::fs::remove_file(&probe))
+                .map_err(|e| {
+                    format!(
+                        "{who} cannot create files in {} ({flag}): {e}; not started",
+                        dir.display()
+                    )
+                })
+        }
+        WriteTarget::File { flag, file } => std::fs::OpenOptions::new()
+            .append(true)
+            .open(file)
+            .map(drop)
+            .map_err(|e| {
+                format!(
+                    "{who} cannot reopen {} ({flag}): {e}; not started",
+                    file.display()
+                )
+            }),
+    }
+}
+
+/// Switches to `user` / `group` (supplementary groups cleared) for good.
+pub fn drop_privileges(user: Option<&str>, group: Option<&str>) -> Result<(), String> {
+    use nix::unistd::{setgid, setgroups, setuid, Uid};
+    let (u, gid) = lookup(user, group)?;
     if let Some(gid) = gid {
         setgroups(&[gid]).map_err(|e| format!("cannot drop supplementary groups: {e}"))?;
         setgid(gid).map_err(|e| format!("cannot switch to group {gid}: {e}"))?;

@@ -241,7 +241,8 @@ pub enum Command {
         /// 1 to 256.
         #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
         workers: u16,
-        /// Drop privileges to USER once the capture is open (`capture` only).
+        /// Drop privileges to USER once the capture is open (`capture` only). First checks, as
+        /// USER, that it can create files in every output directory; exits 1 if not.
         #[arg(long, value_name = "USER")]
         user: Option<String>,
 

@@ -2,7 +2,7 @@
 //! driver its configuration, then writes `--write-matched` and the summary table. Also the
 //! small subcommands (`schema`, `completions`, `manpage`).
 
-use super::extras::Terminal;
+use super::extras::{self, Terminal};
 use super::{Args, Command, EngineArgs, OutputArgs, UsageError, EXIT_ERROR};
 use anyhow::{anyhow, bail, Context as _};
 use clap::CommandFactory;
@@ -106,6 +106,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .into(),
         )
         .into());
+    }
+    if live && (user.is_some() || group.is_some()) {
+        let files: Vec<&std::path::Path> = output_args
+            .output
+            .iter()
+            .filter_map(|o| match o {
+                OutputSpec::File(path) => Some(path.as_path()),
+                _ => None,
+            })
+            .collect();
+        let extract_dir = engine_args.ota.extract_firmware.as_deref();
+        let targets = extras::write_targets(&files, extract_dir);
+        extras::check_writable_as(user.as_deref(), group.as_deref(), &targets)
+            .map_err(|e| anyhow!(e))?;
     }
     if let (Some(_), Command::Read { files, .. }) = (write_matched, &args.command) {
         if files.iter().any(|f| f == "-") {

@@ -119,6 +119,7 @@ impl EventSink for Output {
             events: c.events,
             dropped: c.dropped,
             reopens: c.reopens,
+            reopen_failures: c.reopen_failures,
         })
     }
 }

@@ -101,6 +101,13 @@ pub struct OutputStats {
     pub dropped: u64,
     /// SIGHUPs handled (files reopened).
     pub reopens: u64,
+    /// Files a SIGHUP could not reopen (they go on in the file opened before); omitted when 0.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub reopen_failures: u64,
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]

@@ -77,6 +77,8 @@ pub struct OutputCounters {
     pub dropped: u64,
     /// SIGHUPs handled (files reopened).
     pub reopens: u64,
+    /// Files a SIGHUP could not reopen.
+    pub reopen_failures: u64,
 }
 
 struct Slot {
@@ -160,7 +162,15 @@ impl Output {
     fn check_hup(&mut self) -> io::Result<()> {
         if self.hup.load(Ordering::Relaxed) && self.hup.swap(false, Ordering::Relaxed) {
             for slot in &mut self.slots {
-                slot.sink.reopen().map_err(|e| named(&*slot.sink, e))?;
+                // Not fatal (e.g. a directory the user privileges were dropped to cannot write):
+                // the sink goes on with the file it had.
+                if let Err(e) = slot.sink.reopen() {
+                    tracing::warn!(
+                        "cannot reopen {} after SIGHUP: {e}; still writing to the file opened before",
+                        slot.sink.describe()
+                    );
+                    self.counters.reopen_failures += 1;
+                }
             }
             self.counters.reopens += 1;
         }
