@@ -107,7 +107,7 @@ impl Netns {
         }
         let output = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{stderr}");
+        assert_eq!(output.status.code(), Some(130), "SIGINT: 128 + 2; {stderr}");
         std::fs::read_to_string(self.events_path())
             .unwrap()
             .lines()

@@ -97,7 +97,7 @@ impl LiveRun {
             .unwrap();
         assert!(status.success());
         let exit = self.child.wait().unwrap();
-        assert_eq!(exit.code(), Some(0), "SIGTERM is a clean stop");
+        assert_eq!(exit.code(), Some(143), "SIGTERM: a clean stop, 128 + 15");
         std::thread::sleep(Duration::from_millis(100));
         let rest: Vec<String> = self.log.try_iter().collect();
         let text = std::fs::read_to_string(&self.out).unwrap();
@@ -464,7 +464,7 @@ fn live_ota_upload_between_namespaces_with_the_default_filter() {
     std::thread::sleep(Duration::from_millis(500));
     common::signal(&watch, "TERM");
     let status = common::wait_with_timeout(&mut watch, Duration::from_secs(10));
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(status.code(), Some(143));
     let rest: Vec<String> = log.try_iter().collect();
     let events: Vec<serde_json::Value> = std::fs::read_to_string(&out)
         .unwrap()

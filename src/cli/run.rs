@@ -207,13 +207,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let signal = interrupted_by
         .iter()
         .find(|(_, _, raised)| raised.load(std::sync::atomic::Ordering::Relaxed));
-    if let (Some((number, name, _)), false) = (signal, live) {
+    if let Some((number, name, _)) = signal {
         // The events of what was read are out (the driver flushed them); the rest is not done.
-        eprintln!(
-            "watch3232: interrupted by {name} while reading {}: {} packets read, their events written",
-            terminal.current_file.as_deref().unwrap_or("(no file yet)"),
-            terminal.packets_read
-        );
+        match &args.command {
+            Command::Capture { interface, .. } => eprintln!(
+                "watch3232: interrupted by {name}: capture on {interface} stopped, every flow ended and its events written"
+            ),
+            _ => eprintln!(
+                "watch3232: interrupted by {name} while reading {}: {} packets read, their events written",
+                terminal.current_file.as_deref().unwrap_or("(no file yet)"),
+                terminal.packets_read
+            ),
+        }
         if std::io::stderr().is_terminal() && !args.quiet {
             eprint!("{}", terminal.summary.table());
         }

@@ -6,7 +6,7 @@ use super::live_filter::LiveFilter;
 use super::observation_merge::ObservationMerge;
 use super::{kernel_drops, merge_stats, wall_clock, Error, Settings, Writer};
 use crate::aggregate::{Aggregator, At, Observation, Phase};
-use crate::capture::{LiveOptions, LiveSource, Next};
+use crate::capture::{CaptureError, LiveOptions, LiveSource, Next};
 use crate::engine::{Config, Engine};
 use crate::event::stats::{KernelDrops, StatsKind};
 use crate::event::{Body, Event, Origin};
@@ -28,9 +28,10 @@ pub(super) fn capture(
     opts: &LiveOptions,
     user_filter: &Option<String>,
     stop: &AtomicBool,
-) -> Result<(), Error> {
+) -> Result<Option<CaptureError>, Error> {
     let mut source = LiveSource::open(opts)?;
     w.frontend.capture_opened().map_err(Error::Setup)?;
+    let mut lost = None;
     engine.set_origin(Origin::interface(source.name()));
     tracing::info!(
         interface = source.name(),
@@ -44,7 +45,11 @@ pub(super) fn capture(
             Ok(Next::Packet(p)) => engine.process(&p),
             Ok(Next::Idle) => engine.advance_to(wall_clock()),
             Ok(Next::End) => break,
-            Err(e) => return Err(e.into()),
+            // The capture failed (the interface went away): the caller ends the flows first.
+            Err(e) => {
+                lost = Some(e);
+                break;
+            }
         }
         // An invitation announced a connect-back port (or a session ended): the kernel filter
         // follows, so the device's TCP connection reaches us without passing all TCP.
@@ -66,7 +71,7 @@ pub(super) fn capture(
         w.frontend.kernel_drops(None, &k);
         engine.set_kernel_stats(k);
     }
-    Ok(())
+    Ok(lost)
 }
 
 /// What a fanout worker tells the writer.

@@ -207,8 +207,12 @@ pub fn run(
             user_filter,
         } => {
             let mut engine = Engine::new(settings.engine.clone());
-            live::capture(&mut engine, &mut writer, options, user_filter, stop)?;
+            let lost = live::capture(&mut engine, &mut writer, options, user_filter, stop)?;
+            // The interface went away: what was captured is still reported, then the error.
             writer.finish(&mut engine)?;
+            if let Some(e) = lost {
+                return Err(e.into());
+            }
             false
         }
     };
@@ -269,7 +273,7 @@ struct Writer<'a> {
     live: bool,
     stats: StatsSchedule,
     matched: Option<HashSet<FlowKey>>,
-    /// Raised by SIGINT/SIGTERM: a file read's summary then says it was interrupted.
+    /// Raised by SIGINT/SIGTERM: the summary then says the run was interrupted.
     stop: Arc<AtomicBool>,
 }
 
@@ -302,8 +306,8 @@ impl<'a> Writer<'a> {
                 s.output = Some(Box::new(output));
             }
             if event.kind == "summary" {
-                // A live capture ends by a signal as a matter of course; a file read does not.
-                s.interrupted = !self.live && self.stop.load(std::sync::atomic::Ordering::Relaxed);
+                // A signal ended the run (a live capture too: it says so, and exits 128 + signal).
+                s.interrupted = self.stop.load(std::sync::atomic::Ordering::Relaxed);
                 // No packet, no packet time: the summary still says when the run ended.
                 if event.timestamp.micros() == 0 {
                     event.timestamp = wall_clock();

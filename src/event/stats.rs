@@ -72,8 +72,9 @@ pub struct StatsDetails {
     /// What the outputs did (filled in by the CLI).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Box<OutputStats>>,
-    /// Reading files only: the run was stopped by a signal (SIGINT/SIGTERM) before its input
-    /// ended; `packets` says how far it got (omitted when the input was read to its end).
+    /// The run was stopped by a signal (SIGINT/SIGTERM): a read before its input ended
+    /// (`packets` says how far it got), a capture as it is stopped (every flow ended first);
+    /// omitted otherwise.
     #[serde(default, skip_serializing_if = "is_false")]
     pub interrupted: bool,
 }

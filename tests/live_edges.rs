@@ -1,0 +1,146 @@
+//! How a live capture ends (issue 14): SIGINT/SIGTERM end it as they end a read (every flow
+//! ended, its events and the summary written, the summary marked `interrupted`, exit 130/143,
+//! one stderr line), and an interface that goes away mid-capture is exit 1 with one line, after
+//! what was captured is written. On a veth pair in a namespace of the test's own (root).
+
+mod common;
+
+use common::{replay_script, signal, testdata, wait_with_timeout, VethNamespace};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use watch3232::capture::savefile::PcapWriter;
+use watch3232::capture::{NativeSource, Next};
+
+/// The first second of the bundled Ethernet capture (DNS, HTTP and six OTA invitations).
+fn first_second(out: &Path) {
+    let file = std::fs::File::open(testdata("links/ethernet.pcap")).unwrap();
+    let mut src = NativeSource::open("eth", Box::new(file)).unwrap().unwrap();
+    let mut w = PcapWriter::new(std::fs::File::create(out).unwrap(), 1, 65535).unwrap();
+    let mut start = None;
+    while let Next::Packet(p) = src.next_packet().unwrap() {
+        let t0 = *start.get_or_insert(p.ts.micros());
+        if p.ts.micros() - t0 < 1_000_000 {
+            w.write(p.ts, p.wire_len, p.data).unwrap();
+        }
+    }
+    w.finish().unwrap();
+}
+
+/// `watch3232 capture -i wb -v -o DIR/eve.json` in the namespace, its stderr lines on a channel,
+/// started once it says it is capturing.
+fn start(ns: &VethNamespace) -> (Child, PathBuf, mpsc::Receiver<String>, Vec<String>) {
+    let eve = ns.dir.path().join("eve.json");
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .arg(common::bin())
+        .args(["capture", "-i", "wb", "-v", "-o", eve.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, log) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && !lines.iter().any(|l: &String| l.contains("capturing")) {
+        lines.extend(log.recv_timeout(Duration::from_millis(100)));
+    }
+    assert!(lines.iter().any(|l| l.contains("capturing")), "{lines:?}");
+    (child, eve, log, lines)
+}
+
+/// Sends the first second of OTA traffic out of `wa` and waits for it to be sent.
+fn replay(ns: &VethNamespace) {
+    let pcap = ns.dir.path().join("first-second.pcap");
+    first_second(&pcap);
+    let mut sender = ns.spawn("python3", &["-c", &replay_script(&pcap)]);
+    assert!(wait_with_timeout(&mut sender, Duration::from_secs(10)).success());
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+fn events(eve: &Path) -> Vec<Value> {
+    std::fs::read_to_string(eve)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The lines watch3232 itself printed, besides the kernel's counters (not the `-v` log).
+fn own_lines(lines: &[String]) -> Vec<&String> {
+    lines
+        .iter()
+        .filter(|l| l.starts_with("watch3232:"))
+        .filter(|l| !l.contains("packets received by filter"))
+        .collect()
+}
+
+#[test]
+#[ignore = "needs root: network namespace, iproute2, python3"]
+fn sigint_and_sigterm_end_a_capture_as_they_end_a_read() {
+    for (name, code) in [("INT", 130), ("TERM", 143)] {
+        let ns = VethNamespace::create(&format!("sig{name}"));
+        let (mut child, eve, log, mut lines) = start(&ns);
+        replay(&ns);
+        signal(&child, name);
+        let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(100));
+        lines.extend(log.try_iter());
+        assert_eq!(status.code(), Some(code), "SIG{name}: {lines:?}");
+        assert_eq!(
+            own_lines(&lines),
+            [&format!(
+                "watch3232: interrupted by SIG{name}: capture on wb stopped, every flow ended and its events written"
+            )],
+            "{lines:?}"
+        );
+        let events = events(&eve);
+        let invitations = events
+            .iter()
+            .filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "invitation")
+            .count();
+        assert_eq!(invitations, 6, "SIG{name}");
+        let summary = events.last().unwrap();
+        assert_eq!(summary["kind"], "summary");
+        assert_eq!(summary["stats"]["interrupted"], true);
+    }
+}
+
+#[test]
+#[ignore = "needs root: network namespace, iproute2, python3"]
+fn an_interface_that_goes_away_is_exit_1_with_one_line_after_its_events() {
+    let ns = VethNamespace::create("gone");
+    let (mut child, eve, log, mut lines) = start(&ns);
+    replay(&ns);
+    assert!(ns.ip(&["link", "del", "wa"]), "veth deleted");
+    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(100));
+    lines.extend(log.try_iter());
+    assert_eq!(status.code(), Some(1), "{lines:?}");
+    let own = own_lines(&lines);
+    assert_eq!(own.len(), 1, "{lines:?}");
+    assert!(
+        own[0].starts_with("watch3232: error: wb: read failed after packet ")
+            && own[0].ends_with("The interface disappeared"),
+        "{}",
+        own[0]
+    );
+    let events = events(&eve);
+    let invitations = events
+        .iter()
+        .filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "invitation")
+        .count();
+    assert_eq!(invitations, 6);
+    let summary = events.last().unwrap();
+    assert_eq!(summary["kind"], "summary");
+    assert_eq!(summary["stats"].get("interrupted"), None);
+}
