@@ -219,16 +219,7 @@ impl Engine {
 
     /// `artifact` could not be written: its event (not drained yet) and the counters say so.
     pub fn artifact_not_written(&mut self, artifact: &Artifact, error: &std::io::Error) {
-        let events = &mut self.shared.events;
-        if classify::esphome::firmware_not_written(
-            events,
-            &mut self.shared.counters,
-            artifact,
-            error,
-        ) {
-            return;
-        }
-        classify::arduino_ota::firmware_not_written(
+        classify::ota::extract::firmware_not_written(
             &mut self.shared.events,
             &mut self.shared.counters,
             artifact,

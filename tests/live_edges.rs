@@ -7,11 +7,10 @@ mod common;
 
 use common::{replay_script, signal, testdata, wait_with_timeout, VethNamespace};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use watch3232::capture::savefile::PcapWriter;
 use watch3232::capture::{NativeSource, Next};
 
@@ -42,19 +41,9 @@ fn start(ns: &VethNamespace) -> (Child, PathBuf, mpsc::Receiver<String>, Vec<Str
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, log) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let log = common::stderr_lines(&mut child);
     let mut lines = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline && !lines.iter().any(|l: &String| l.contains("capturing")) {
-        lines.extend(log.recv_timeout(Duration::from_millis(100)));
-    }
-    assert!(lines.iter().any(|l| l.contains("capturing")), "{lines:?}");
+    common::wait_for_line(&log, &mut lines, "capturing");
     (child, eve, log, lines)
 }
 

@@ -4,13 +4,11 @@
 
 mod common;
 
-use common::{is_root, require, run, signal, wait_with_timeout};
-use std::io::{BufRead, BufReader};
+use common::{is_root, require, run, signal, stderr_lines, wait_for_line, wait_with_timeout};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -82,31 +80,15 @@ fn a_reopen_that_fails_after_the_drop_keeps_the_old_file() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, log) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let wait_for = |what: &str, lines: &mut Vec<String>| {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline && !lines.iter().any(|l| l.contains(what)) {
-            lines.extend(log.recv_timeout(Duration::from_millis(100)));
-        }
-        assert!(
-            lines.iter().any(|l| l.contains(what)),
-            "no {what:?}: {lines:?}"
-        );
-    };
+    let log = stderr_lines(&mut child);
     let mut lines = Vec::new();
-    wait_for("privileges dropped", &mut lines);
+    wait_for_line(&log, &mut lines, "privileges dropped");
     // logrotate moves the file away; nobody may no longer create one in the directory.
     let moved = dir.path().join("eve.json.1");
     std::fs::rename(&eve, &moved).unwrap();
     chmod(dir.path(), 0o755);
     signal(&child, "HUP");
-    wait_for("cannot reopen", &mut lines);
+    wait_for_line(&log, &mut lines, "cannot reopen");
     signal(&child, "TERM");
     let status = wait_with_timeout(&mut child, Duration::from_secs(10));
     lines.extend(log.try_iter());

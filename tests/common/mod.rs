@@ -296,3 +296,31 @@ pub fn replay_script(pcap: &Path) -> String {
         path = pcap.to_str().unwrap()
     )
 }
+
+/// Follows `child`'s stderr on a thread of its own: each line arrives on the receiver.
+pub fn stderr_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, log) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr piped");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    log
+}
+
+/// Moves lines from `log` into `lines` until one contains `what`; fails after 10 s.
+pub fn wait_for_line(log: &std::sync::mpsc::Receiver<String>, lines: &mut Vec<String>, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline && !lines.iter().any(|l| l.contains(what)) {
+        lines.extend(log.recv_timeout(std::time::Duration::from_millis(100)));
+    }
+    assert!(
+        lines.iter().any(|l| l.contains(what)),
+        "no {what:?} in {lines:?}"
+    );
+}

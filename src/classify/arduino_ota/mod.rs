@@ -16,7 +16,6 @@ use super::ota::{round6, OtaConfig};
 
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::aggregate::Observation;
-use crate::artifact::Artifact;
 use crate::decode::Transport;
 use crate::event::alert::{AlertDetails, AlertKind};
 use crate::event::arduino_ota::{
@@ -658,38 +657,15 @@ fn extract(
     md5: Option<&str>,
     over_cap: bool,
 ) -> String {
-    use super::ota::extract::{queue_image, Extraction};
-    let (shown, how) = queue_image(cx, dir, image, md5, over_cap, &"ArduinoOTA transfer");
-    let counters = &mut cx.counters.arduino_ota;
-    match how {
-        Extraction::Queued => counters.firmware_extracted += 1,
-        Extraction::NotExtracted => counters.firmware_not_extracted += 1,
-        Extraction::QueueFull => counters.firmware_write_errors += 1,
-    }
+    let (shown, how) =
+        super::ota::extract::queue_image(cx, dir, image, md5, over_cap, &"ArduinoOTA transfer");
+    let c = &mut cx.counters.arduino_ota;
+    how.count([
+        &mut c.firmware_extracted,
+        &mut c.firmware_not_extracted,
+        &mut c.firmware_write_errors,
+    ]);
     shown
-}
-
-/// The driver could not write `artifact`: the transfer event that names it (still among
-/// `events`) says why instead, and it counts as a write error, not an extracted image.
-pub fn firmware_not_written(
-    events: &mut [Event],
-    counters: &mut crate::stats::Counters,
-    artifact: &Artifact,
-    error: &std::io::Error,
-) {
-    tracing::warn!("cannot write firmware {}: {error}", artifact.path.display());
-    counters.arduino_ota.firmware_extracted =
-        counters.arduino_ota.firmware_extracted.saturating_sub(1);
-    counters.arduino_ota.firmware_write_errors += 1;
-    let shown = artifact.path.display().to_string();
-    for event in events.iter_mut().rev() {
-        if let Body::ArduinoOta(OtaDetails::Transfer(d)) = &mut event.body {
-            if d.extracted.as_deref() == Some(shown.as_str()) {
-                d.extracted = Some(format!("not written: {error}"));
-                return;
-            }
-        }
-    }
 }
 
 impl Classifier for ArduinoOta {

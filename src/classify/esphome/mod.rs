@@ -233,39 +233,14 @@ fn extract(
     over_cap: bool,
     what: &str,
 ) -> String {
-    use super::ota::extract::{queue_image, Extraction};
-    let (shown, how) = queue_image(cx, dir, image, md5, over_cap, &what);
-    let counters = &mut cx.counters.esphome_ota;
-    match how {
-        Extraction::Queued => counters.firmware_extracted += 1,
-        Extraction::NotExtracted => counters.firmware_not_extracted += 1,
-        Extraction::QueueFull => counters.firmware_write_errors += 1,
-    }
+    let (shown, how) = super::ota::extract::queue_image(cx, dir, image, md5, over_cap, &what);
+    let c = &mut cx.counters.esphome_ota;
+    how.count([
+        &mut c.firmware_extracted,
+        &mut c.firmware_not_extracted,
+        &mut c.firmware_write_errors,
+    ]);
     shown
-}
-
-/// The driver could not write `artifact`: if an ESPHome `session` event (not drained yet) names
-/// it, that event says why instead and it counts as a write error. Returns whether one did.
-pub fn firmware_not_written(
-    events: &mut [crate::event::Event],
-    counters: &mut crate::stats::Counters,
-    artifact: &crate::artifact::Artifact,
-    error: &std::io::Error,
-) -> bool {
-    let shown = artifact.path.display().to_string();
-    for event in events.iter_mut().rev() {
-        if let Body::EsphomeOta(d) = &mut event.body {
-            if d.extracted.as_deref() == Some(shown.as_str()) {
-                tracing::warn!("cannot write firmware {shown}: {error}");
-                d.extracted = Some(format!("not written: {error}"));
-                let c = &mut counters.esphome_ota;
-                c.firmware_extracted = c.firmware_extracted.saturating_sub(1);
-                c.firmware_write_errors += 1;
-                return true;
-            }
-        }
-    }
-    false
 }
 
 impl Classifier for Esphome {
