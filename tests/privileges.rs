@@ -21,49 +21,30 @@ fn a_capture_whose_user_cannot_write_an_output_directory_does_not_start() {
     let closed = tempfile::tempdir().unwrap(); // 0700, root's
     let open = tempfile::tempdir().unwrap();
     chmod(open.path(), 0o777);
-    let eve = closed.path().join("eve.json");
-    let r = run(&[
-        "capture",
-        "-i",
-        "lo",
-        "--user",
-        "nobody",
-        "-o",
-        eve.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, Some(1));
     let d = closed.path().display();
-    assert_eq!(
-        r.stderr,
-        format!(
-            "watch3232: error: user nobody cannot create files in {d} (-o {}): Permission denied (os error 13); not started\n",
-            eve.display()
-        )
-    );
-    assert!(!eve.exists(), "nothing opened");
+    let refused = |extra: &[&str], eve: &Path, option: String| {
+        let mut args = vec!["capture", "-i", "lo", "--user", "nobody"];
+        args.extend(["-o", eve.to_str().unwrap()]);
+        args.extend(extra);
+        let r = run(&args);
+        assert_eq!(r.code, Some(1));
+        assert_eq!(
+            r.stderr,
+            format!(
+                "watch3232: error: user nobody cannot create files in {d} ({option}): Permission denied (os error 13); not started\n"
+            )
+        );
+        assert!(!eve.exists(), "nothing opened");
+    };
+    let eve = closed.path().join("eve.json");
+    refused(&[], &eve, format!("-o {}", eve.display()));
     // The output can be written, the image directory (not there yet) cannot be created.
-    let eve = open.path().join("eve.json");
     let images = closed.path().join("firmware");
-    let r = run(&[
-        "capture",
-        "-i",
-        "lo",
-        "--user",
-        "nobody",
-        "-o",
-        eve.to_str().unwrap(),
-        "--extract-firmware",
-        images.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, Some(1));
-    assert_eq!(
-        r.stderr,
-        format!(
-            "watch3232: error: user nobody cannot create files in {d} (--extract-firmware {}): Permission denied (os error 13); not started\n",
-            images.display()
-        )
+    refused(
+        &["--extract-firmware", images.to_str().unwrap()],
+        &open.path().join("eve.json"),
+        format!("--extract-firmware {}", images.display()),
     );
-    assert!(!eve.exists());
 }
 
 #[test]

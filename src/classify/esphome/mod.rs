@@ -85,14 +85,21 @@ impl Esphome {
                     "ESPHome upload from {}:{} (flow {})",
                     client.0, client.1, flow.id
                 );
-                Some(extract(
+                let (shown, how) = super::ota::extract::queue_image(
                     cx,
                     dir,
                     image,
                     received.as_deref(),
                     s.image_over_cap,
                     &what,
-                ))
+                );
+                let c = &mut cx.counters.esphome_ota;
+                how.count([
+                    &mut c.firmware_extracted,
+                    &mut c.firmware_not_extracted,
+                    &mut c.firmware_write_errors,
+                ]);
+                Some(shown)
             }
             _ => None,
         };
@@ -222,25 +229,6 @@ impl Esphome {
             });
         }
     }
-}
-
-/// Queues a whole upload for the driver, counted; returns the event's `extracted`.
-fn extract(
-    cx: &mut Context<'_>,
-    dir: &std::path::Path,
-    image: Option<Vec<u8>>,
-    md5: Option<&str>,
-    over_cap: bool,
-    what: &str,
-) -> String {
-    let (shown, how) = super::ota::extract::queue_image(cx, dir, image, md5, over_cap, &what);
-    let c = &mut cx.counters.esphome_ota;
-    how.count([
-        &mut c.firmware_extracted,
-        &mut c.firmware_not_extracted,
-        &mut c.firmware_write_errors,
-    ]);
-    shown
 }
 
 impl Classifier for Esphome {
