@@ -194,9 +194,9 @@ impl Output {
                 return Err(named(
                     &*slot.sink,
                     io::Error::other(format!(
-                        "{} events could not be delivered (the receiver was away and {} were \
-                         already queued; --output-errors warn counts them instead)",
-                        d.dropped, d.buffered
+                        "{} events could not be delivered (the receiver is away; \
+                         --output-errors warn counts them instead)",
+                        d.dropped
                     )),
                 ));
             }
