@@ -20,16 +20,33 @@ struct Rsyslog {
 
 impl Rsyslog {
     fn start() -> Rsyslog {
+        Rsyslog::start_with(false)
+    }
+
+    /// With `tls`, its TCP port speaks TLS (RFC 5425) with a certificate for `localhost` signed
+    /// by the CA `ca.pem` of its directory (made with openssl).
+    fn start_with(tls: bool) -> Rsyslog {
         require(have("rsyslogd", "-v"), "rsyslogd (apt-get install rsyslog)");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let d = dir.path().display();
+        let (tls_global, tls_module) = if tls {
+            make_certificates(dir.path());
+            (
+                format!(
+                    r#" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="{d}/ca.pem" DefaultNetstreamDriverCertFile="{d}/server.pem" DefaultNetstreamDriverKeyFile="{d}/server.key""#
+                ),
+                r#" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon""#,
+            )
+        } else {
+            (String::new(), "")
+        };
         let conf = format!(
-            r#"global(workDirectory="{d}" maxMessageSize="64k")
+            r#"global(workDirectory="{d}" maxMessageSize="64k"{tls_global})
 module(load="imuxsock" SysSock.Use="off")
 input(type="imuxsock" Socket="{d}/log" RateLimit.Interval="0")
 input(type="imuxsock" Socket="{d}/log5424" RateLimit.Interval="0" UseSpecialParser="off")
-module(load="imtcp")
+module(load="imtcp"{tls_module})
 input(type="imtcp" port="{port}" address="127.0.0.1")
 template(name="fields" type="string" string="%app-name%|%programname%|%procid%|%msg%\n")
 action(type="omfile" file="{d}/out" template="fields")
@@ -103,6 +120,75 @@ impl Drop for Rsyslog {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A CA (`ca.pem`) and a server certificate for `localhost` and 127.0.0.1 that it signed
+/// (`server.pem`, `server.key`), and a second CA that signed nothing (`other-ca.pem`).
+fn make_certificates(dir: &Path) {
+    require(have("openssl", "version"), "openssl");
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for ca in ["ca", "other-ca"] {
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=watch3232 test CA",
+            "-keyout",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.pem"),
+        ]);
+    }
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("san.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.cnf",
+        "-out",
+        "server.pem",
+    ]);
 }
 
 fn free_port() -> u16 {
@@ -297,6 +383,59 @@ fn warn_counts_the_events_an_absent_receiver_lost() {
     assert!(
         stderr.contains(&format!(
             "watch3232: output {spec}: 0 events written, 161 dropped, "
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+#[ignore = "needs rsyslogd with rsyslog-gnutls, openssl"]
+fn rfc5425_tls_to_rsyslog_checks_the_server_and_delivers_every_event() {
+    let rsyslog = Rsyslog::start_with(true);
+    let file = rsyslog.dir.path().join("eve.json");
+    let spec = format!("syslog:tls:localhost:{}", rsyslog.port);
+    let ca = rsyslog.dir.path().join("ca.pem");
+    let tour = testdata("tour.pcapng");
+    let (pid, code, stderr, events) = read_to(
+        &file,
+        &[
+            "--syslog-ca",
+            ca.to_str().unwrap(),
+            "-o",
+            &spec,
+            tour.to_str().unwrap(),
+        ],
+    );
+    assert_eq!((code, stderr.as_str()), (Some(0), ""));
+    let got = rsyslog.received(events.len());
+    assert_eq!(got.len(), events.len(), "every event exactly once");
+    for (g, e) in got.iter().zip(&events) {
+        assert_eq!(
+            (g[0].as_str(), g[1].as_str(), g[2].as_str(), g[3].as_str()),
+            (
+                "watch3232",
+                "watch3232",
+                pid.to_string().as_str(),
+                e.as_str()
+            )
+        );
+    }
+    // A server whose certificate another CA signed is refused before anything is read.
+    let other = rsyslog.dir.path().join("other-ca.pem");
+    let (_, code, stderr, _) = read_to(
+        &rsyslog.dir.path().join("eve2.json"),
+        &[
+            "--syslog-ca",
+            other.to_str().unwrap(),
+            "-o",
+            &spec,
+            tour.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.starts_with(&format!(
+            "watch3232: error: {spec}: invalid peer certificate: "
         )),
         "{stderr}"
     );

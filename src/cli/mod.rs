@@ -85,6 +85,7 @@ pub enum OutputErrors {
 pub struct OutputArgs {
     /// Where events go (repeatable): -, PATH, file:PATH, unix-stream:PATH, unix-dgram:PATH,
     /// syslog (/dev/log), syslog:PATH, syslog:tcp:HOST:PORT (RFC 5424, octet-counted),
+    /// syslog:tls:HOST:PORT (the same over TLS, RFC 5425; --syslog-ca),
     /// syslog:udp:HOST:PORT (lossy: a busy receiver drops datagrams and nobody is told),
     /// redis://[:PASSWORD@]HOST:PORT/KEY?mode=list|rpush|channel|stream. Default: standard
     /// output.
@@ -132,6 +133,10 @@ pub struct OutputArgs {
         value_name = "FACILITY"
     )]
     pub syslog_facility: String,
+
+    /// CA certificates (PEM) that a `syslog:tls:` server's certificate must chain to.
+    #[arg(long, help_heading = "Output", value_name = "FILE.pem")]
+    pub syslog_ca: Option<PathBuf>,
 
     /// Syslog message format: rfc3164 (`<PRI>Mmm dd hh:mm:ss watch3232[PID]: MSG`, what
     /// rsyslog and journald expect on /dev/log) or rfc5424. Default: rfc3164 for local sockets,

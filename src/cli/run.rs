@@ -356,9 +356,23 @@ fn open_outputs(args: &OutputArgs, live: bool, strict: bool) -> anyhow::Result<O
                 let format = args
                     .syslog_format
                     .unwrap_or_else(|| SyslogFormat::default_for(&target));
-                let network = matches!(target, watch3232::output::SyslogTarget::Tcp(_));
+                use watch3232::output::SyslogTarget;
+                let tls = matches!(target, SyslogTarget::Tls(_));
+                let network = tls || matches!(target, SyslogTarget::Tcp(_));
                 let mut sink =
                     SyslogSink::open(target, format, facility, hostname.as_deref(), backlog);
+                if tls {
+                    let ca = args.syslog_ca.as_deref().ok_or_else(|| {
+                        UsageError(format!(
+                            "{}: needs --syslog-ca FILE.pem (the CA that signed the server's \
+                             certificate)",
+                            sink.describe()
+                        ))
+                    })?;
+                    let config = watch3232::output::sink::tls_trusting(ca)
+                        .map_err(|e| anyhow!("--syslog-ca {e}"))?;
+                    sink.link_mut().trust(config);
+                }
                 if strict && network {
                     sink.connect_now()
                         .map_err(|e| reach_error(&sink.describe(), &e))?;

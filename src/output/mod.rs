@@ -34,7 +34,8 @@ pub enum OutputSpec {
     UnixStream(PathBuf),
     /// `unix-dgram:PATH`.
     UnixDgram(PathBuf),
-    /// `syslog` (= /dev/log), `syslog:PATH`, `syslog:udp:HOST:PORT`, `syslog:tcp:HOST:PORT`.
+    /// `syslog` (= /dev/log), `syslog:PATH`, `syslog:udp:HOST:PORT`, `syslog:tcp:HOST:PORT`,
+    /// `syslog:tls:HOST:PORT`.
     Syslog(SyslogTarget),
     /// `redis://HOST:PORT/KEY?mode=…`.
     Redis(RedisTarget),
@@ -70,12 +71,9 @@ impl std::str::FromStr for OutputSpec {
                         .ok_or_else(|| format!("syslog address `{a}` resolves to nothing"))?;
                     OutputSpec::Syslog(SyslogTarget::Udp(addr))
                 } else if let Some(a) = s.strip_prefix("syslog:tcp:") {
-                    match a.rsplit_once(':') {
-                        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
-                            OutputSpec::Syslog(SyslogTarget::Tcp(a.to_string()))
-                        }
-                        _ => return Err(format!("syslog address `{a}`: expected HOST:PORT")),
-                    }
+                    OutputSpec::Syslog(SyslogTarget::Tcp(host_port(a)?))
+                } else if let Some(a) = s.strip_prefix("syslog:tls:") {
+                    OutputSpec::Syslog(SyslogTarget::Tls(host_port(a)?))
                 } else if s.starts_with("redis://") || s.starts_with("rediss://") {
                     OutputSpec::Redis(RedisTarget::parse(s)?)
                 } else if let Some(p) = s.strip_prefix("syslog:") {
@@ -85,6 +83,14 @@ impl std::str::FromStr for OutputSpec {
                 }
             }
         })
+    }
+}
+
+/// `HOST:PORT`, checked for its form (resolved at each connection).
+fn host_port(a: &str) -> Result<String, String> {
+    match a.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(a.to_string()),
+        _ => Err(format!("syslog address `{a}`: expected HOST:PORT")),
     }
 }
 

@@ -15,7 +15,8 @@ mod unix;
 pub use self::redis::{RedisMode, RedisSink, RedisTarget};
 pub use reliable::{Delivery, DEFAULT_BACKLOG};
 pub use syslog::{
-    syslog_facility, syslog_severity, SyslogFormat, SyslogLink, SyslogSink, SyslogTarget,
+    syslog_facility, syslog_severity, tls_trusting, SyslogFormat, SyslogLink, SyslogSink,
+    SyslogTarget,
 };
 pub use unix::UnixSink;
 

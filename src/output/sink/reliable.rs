@@ -86,6 +86,10 @@ impl<L: Link> Reliable<L> {
         &self.link
     }
 
+    pub fn link_mut(&mut self) -> &mut L {
+        &mut self.link
+    }
+
     /// Delivers what is queued while the link works; returns when the backlog is empty or the
     /// receiver is away (then retried on a later call, at most once a second).
     fn pump(&mut self) {

@@ -2,7 +2,8 @@
 //! - to a local socket (`/dev/log`): RFC 3164-style `<PRI>Mmm dd hh:mm:ss watch3232[PID]: MSG`,
 //!   the form syslog(3) sends and rsyslog's imuxsock and journald parse, unless RFC 5424 is
 //!   asked for;
-//! - over TCP: RFC 5424 with octet-counting framing (RFC 6587 §3.4.1), `LEN SP MSG`;
+//! - over TCP: RFC 5424 with octet-counting framing (RFC 6587 §3.4.1), `LEN SP MSG`, and the
+//!   same over TLS (RFC 5425), the server checked against the CAs of a PEM file;
 //! - over UDP (RFC 5426): RFC 5424, one datagram each; lossy, nothing tells us what was lost.
 
 use super::reliable::{Link, Reliable};
@@ -12,7 +13,8 @@ use crate::event::{Event, Severity};
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::unix::net::UnixDatagram;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The APP-NAME (RFC 5424) or TAG (RFC 3164) of every message.
 pub const APP_NAME: &str = "watch3232";
@@ -28,6 +30,8 @@ pub enum SyslogTarget {
     /// A syslog server over TCP (RFC 6587 octet counting), `HOST:PORT` resolved at each
     /// connection.
     Tcp(String),
+    /// The same over TLS (RFC 5425), `HOST:PORT`; HOST is the name the certificate must carry.
+    Tls(String),
 }
 
 /// The message format (`--syslog-format`).
@@ -46,7 +50,9 @@ impl SyslogFormat {
     pub fn default_for(target: &SyslogTarget) -> Self {
         match target {
             SyslogTarget::Unix(_) => SyslogFormat::Rfc3164,
-            SyslogTarget::Udp(_) | SyslogTarget::Tcp(_) => SyslogFormat::Rfc5424,
+            SyslogTarget::Udp(_) | SyslogTarget::Tcp(_) | SyslogTarget::Tls(_) => {
+                SyslogFormat::Rfc5424
+            }
         }
     }
 }
@@ -107,12 +113,59 @@ pub struct SyslogLink {
     pid: u32,
     conn: Option<Conn>,
     buf: Vec<u8>,
+    /// `syslog:tls:`: who we trust ([`SyslogLink::trust`]).
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 enum Conn {
     Unix(UnixDatagram),
     Udp(UdpSocket),
     Tcp(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+/// A TLS client configuration trusting the CA certificates of the PEM file `ca_file`.
+pub fn tls_trusting(ca_file: &Path) -> io::Result<Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let what = |e: &dyn std::fmt::Display| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {e}", ca_file.display()),
+        )
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca_file).map_err(|e| what(&e))? {
+        roots
+            .add(cert.map_err(|e| what(&e))?)
+            .map_err(|e| what(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(what(&"no PEM certificate in it"));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| what(&e))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// A TCP connection to the first address of `host_port` that answers.
+fn connect_tcp(host_port: &str) -> io::Result<TcpStream> {
+    let mut last = io::Error::other(format!("`{host_port}` resolves to nothing"));
+    for addr in host_port.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
+            Ok(s) => {
+                s.set_write_timeout(Some(SOCKET_WRITE_TIMEOUT))?;
+                s.set_read_timeout(Some(SOCKET_WRITE_TIMEOUT))?;
+                s.set_nodelay(true)?;
+                return Ok(s);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 impl SyslogLink {
@@ -139,7 +192,13 @@ impl SyslogLink {
             pid: std::process::id(),
             conn: None,
             buf: Vec::new(),
+            tls: None,
         }
+    }
+
+    /// `syslog:tls:`: the CAs the server's certificate must chain to.
+    pub fn trust(&mut self, config: Arc<rustls::ClientConfig>) {
+        self.tls = Some(config);
     }
 
     /// One event's syslog message around `msg` (its trailing newline left out), without the
@@ -197,22 +256,24 @@ impl Link for SyslogLink {
                 s.connect(addr)?;
                 Conn::Udp(s)
             }
-            SyslogTarget::Tcp(host_port) => {
-                let mut last = io::Error::other(format!("`{host_port}` resolves to nothing"));
-                let mut stream = None;
-                for addr in host_port.to_socket_addrs()? {
-                    match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
-                        Ok(s) => {
-                            stream = Some(s);
-                            break;
-                        }
-                        Err(e) => last = e,
-                    }
+            SyslogTarget::Tcp(host_port) => Conn::Tcp(connect_tcp(host_port)?),
+            SyslogTarget::Tls(host_port) => {
+                let config = self.tls.clone().ok_or_else(|| {
+                    io::Error::other("syslog over TLS needs --syslog-ca (the CA's PEM file)")
+                })?;
+                let host = host_port
+                    .rsplit_once(':')
+                    .map_or(host_port.as_str(), |(h, _)| h);
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                let name = rustls::pki_types::ServerName::try_from(host.to_string())
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                let tls = rustls::ClientConnection::new(config, name).map_err(io::Error::other)?;
+                let mut stream = rustls::StreamOwned::new(tls, connect_tcp(host_port)?);
+                // The handshake now, so a certificate the CA does not vouch for fails here.
+                while stream.conn.is_handshaking() {
+                    stream.conn.complete_io(&mut stream.sock)?;
                 }
-                let s = stream.ok_or(last)?;
-                s.set_write_timeout(Some(SOCKET_WRITE_TIMEOUT))?;
-                s.set_nodelay(true)?;
-                Conn::Tcp(s)
+                Conn::Tls(Box::new(stream))
             }
         });
         Ok(())
@@ -223,7 +284,7 @@ impl Link for SyslogLink {
     }
 
     fn frame(&self, event: &Event, line: &[u8], out: &mut Vec<u8>) {
-        if let SyslogTarget::Tcp(_) = self.target {
+        if let SyslogTarget::Tcp(_) | SyslogTarget::Tls(_) = self.target {
             let mut msg = Vec::with_capacity(line.len() + 80);
             self.message(event, line, &mut msg);
             let _ = write!(out, "{} ", msg.len());
@@ -249,6 +310,14 @@ impl Link for SyslogLink {
                 }
                 s.write_all(&self.buf)
             }
+            Some(Conn::Tls(s)) => {
+                self.buf.clear();
+                for r in records {
+                    self.buf.extend_from_slice(r);
+                }
+                s.write_all(&self.buf)?;
+                s.flush()
+            }
             None => Err(io::Error::from(io::ErrorKind::NotConnected)),
         }
     }
@@ -262,6 +331,7 @@ impl Link for SyslogLink {
             SyslogTarget::Unix(p) => format!("syslog:{}", p.display()),
             SyslogTarget::Udp(a) => format!("syslog:udp:{a}"),
             SyslogTarget::Tcp(a) => format!("syslog:tcp:{a}"),
+            SyslogTarget::Tls(a) => format!("syslog:tls:{a}"),
         }
     }
 }
