@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bin, have, require, testdata, wait_with_timeout};
+use common::{bin, have, make_certificates, require, testdata, wait_with_timeout};
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
@@ -16,10 +16,16 @@ struct Redis {
     child: Option<Child>,
     dir: tempfile::TempDir,
     port: u16,
+    /// Speaks TLS only, with a certificate for `localhost` signed by `ca.pem` of its directory.
+    tls: bool,
 }
 
 impl Redis {
     fn start() -> Redis {
+        Redis::start_with(false)
+    }
+
+    fn start_with(tls: bool) -> Redis {
         require(
             have("redis-server", "--version"),
             "redis-server (apt-get install redis-server)",
@@ -32,17 +38,43 @@ impl Redis {
                 .local_addr()
                 .unwrap()
                 .port(),
+            tls,
         };
+        if tls {
+            make_certificates(r.dir.path());
+        }
         r.restart();
         r
     }
 
     /// Starts the server (again), loading what a `SHUTDOWN SAVE` left in its directory.
     fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+        let port = self.port.to_string();
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--bind", "127.0.0.1"]);
+        if self.tls {
+            cmd.args([
+                "--port",
+                "0",
+                "--tls-port",
+                &port,
+                "--tls-auth-clients",
+                "no",
+            ])
+            .args([
+                "--tls-cert-file",
+                "server.pem",
+                "--tls-key-file",
+                "server.key",
+            ])
+            .args(["--tls-ca-cert-file", "ca.pem"]);
+        } else {
+            cmd.args(["--port", &port]);
+        }
+        let child = cmd
             .args(["--save", "", "--appendonly", "no", "--dir"])
             .arg(self.dir.path())
+            .current_dir(self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -72,8 +104,16 @@ impl Redis {
     }
 
     fn connection(&self) -> redis::RedisResult<redis::Connection> {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))?
-            .get_connection_with_timeout(Duration::from_secs(2))
+        let client = if self.tls {
+            let certs = redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(std::fs::read(self.dir.path().join("ca.pem")).unwrap()),
+            };
+            redis::Client::build_with_tls(format!("rediss://localhost:{}/", self.port), certs)?
+        } else {
+            redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))?
+        };
+        client.get_connection_with_timeout(Duration::from_secs(2))
     }
 
     fn list(&self, key: &str) -> Vec<String> {
@@ -321,4 +361,33 @@ fn what_overflows_the_buffer_while_redis_is_down_is_counted() {
         )),
         "{stderr}"
     );
+}
+
+#[test]
+#[ignore = "needs redis-server built with TLS, openssl"]
+fn rediss_checks_the_server_against_the_ca_and_delivers_every_event() {
+    let redis = Redis::start_with(true);
+    let file = redis.dir.path().join("eve.json");
+    let ca = redis.dir.path().join("ca.pem");
+    let url = format!(
+        "rediss://localhost:{}/eve?mode=rpush&ca={}",
+        redis.port,
+        ca.display()
+    );
+    let (code, stderr, events) = read_tour(&file, &["-o", &url]);
+    assert_eq!((code, stderr.as_str()), (Some(0), ""));
+    assert_eq!(redis.list("eve"), events);
+    // A server whose certificate another CA signed is refused before anything is read.
+    let other = format!(
+        "rediss://localhost:{}/eve?mode=rpush&ca={}",
+        redis.port,
+        redis.dir.path().join("other-ca.pem").display()
+    );
+    let (code, stderr, _) = read_tour(&redis.dir.path().join("eve2.json"), &["-o", &other]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("watch3232: error: {other}: ")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("certificate"), "{stderr}");
 }

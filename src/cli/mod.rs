@@ -87,8 +87,8 @@ pub struct OutputArgs {
     /// syslog (/dev/log), syslog:PATH, syslog:tcp:HOST:PORT (RFC 5424, octet-counted),
     /// syslog:tls:HOST:PORT (the same over TLS, RFC 5425; --syslog-ca),
     /// syslog:udp:HOST:PORT (lossy: a busy receiver drops datagrams and nobody is told),
-    /// redis://[:PASSWORD@]HOST:PORT/KEY?mode=list|rpush|channel|stream. Default: standard
-    /// output.
+    /// redis://[:PASSWORD@]HOST:PORT/KEY?mode=list|rpush|channel|stream (rediss://…&ca=FILE.pem
+    /// for TLS). Default: standard output.
     #[arg(short, long, help_heading = "Output", value_name = "OUTPUT")]
     pub output: Vec<OutputSpec>,
 

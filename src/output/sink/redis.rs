@@ -1,7 +1,9 @@
 //! Redis output, like Suricata's EVE `redis` filetype: every event pushed to a list, published
 //! on a channel, or appended to a stream, in pipelined batches.
 //!
-//! `redis://[[USER]:PASSWORD@]HOST[:PORT]/KEY[?mode=list|rpush|channel|stream][&maxlen=N]`
+//! `redis://[[USER]:PASSWORD@]HOST[:PORT]/KEY[?mode=list|rpush|channel|stream][&maxlen=N]`, or
+//! `rediss://…` for TLS, the server's certificate checked against the system's CAs or those of
+//! `&ca=FILE.pem`.
 //! - `list` (the default, Suricata's `list`/`lpush`): `LPUSH KEY event…`, one command per
 //!   batch; a consumer takes the oldest with `RPOP`/`BRPOP`.
 //! - `rpush`: `RPUSH KEY event…` (Logstash's and Filebeat's list end).
@@ -43,6 +45,8 @@ pub struct RedisTarget {
     userinfo: Option<String>,
     pub key: String,
     pub mode: RedisMode,
+    /// `rediss://`: TLS, with the CAs of this PEM file (`ca=`) or else the system's.
+    pub tls: Option<Option<std::path::PathBuf>>,
 }
 
 impl std::fmt::Debug for RedisTarget {
@@ -53,19 +57,17 @@ impl std::fmt::Debug for RedisTarget {
 }
 
 impl RedisTarget {
-    /// Parses `redis://…` (see the module's documentation). `rediss://` (TLS) is refused with
-    /// a message: this build speaks plain TCP only.
+    /// Parses `redis://…` or `rediss://…` (see the module's documentation).
     pub fn parse(url: &str) -> Result<Self, String> {
-        if url.starts_with("rediss://") {
-            return Err(format!(
-                "`{}`: TLS to Redis is not supported by this build; use redis:// over a trusted \
-                 link or a TLS tunnel (stunnel, spiped)",
-                redact(url)
-            ));
-        }
-        let rest = url
-            .strip_prefix("redis://")
-            .ok_or_else(|| format!("`{}`: expected redis://HOST:PORT/KEY", redact(url)))?;
+        let (rest, tls) = match url.strip_prefix("rediss://") {
+            Some(rest) => (rest, true),
+            None => (
+                url.strip_prefix("redis://")
+                    .ok_or_else(|| format!("`{}`: expected redis://HOST:PORT/KEY", redact(url)))?,
+                false,
+            ),
+        };
+        let mut ca = None;
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
         let (key, query) = path.split_once('?').unwrap_or((path, ""));
         let (userinfo, host_port) = match authority.rsplit_once('@') {
@@ -92,6 +94,9 @@ impl RedisTarget {
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             match pair.split_once('=') {
                 Some(("mode", m)) => mode = m,
+                Some(("ca", path)) if tls && !path.is_empty() => {
+                    ca = Some(std::path::PathBuf::from(path))
+                }
                 Some(("maxlen", n)) => {
                     maxlen = n
                         .parse()
@@ -99,7 +104,11 @@ impl RedisTarget {
                         .filter(|&n| n > 0)
                         .ok_or_else(|| bad("maxlen must be a number of entries, at least 1"))?
                 }
-                _ => return Err(bad(&format!("unknown parameter `{pair}` (mode, maxlen)"))),
+                _ => {
+                    return Err(bad(&format!(
+                        "unknown parameter `{pair}` (mode, maxlen; ca with rediss://)"
+                    )))
+                }
             }
         }
         let mode = match mode {
@@ -119,6 +128,7 @@ impl RedisTarget {
             userinfo,
             key: key.to_string(),
             mode,
+            tls: tls.then_some(ca),
         })
     }
 
@@ -130,8 +140,13 @@ impl RedisTarget {
             RedisMode::Publish => "channel".to_string(),
             RedisMode::Stream { maxlen } => format!("stream&maxlen={maxlen}"),
         };
+        let (scheme, ca) = match &self.tls {
+            None => ("redis", String::new()),
+            Some(None) => ("rediss", String::new()),
+            Some(Some(ca)) => ("rediss", format!("&ca={}", ca.display())),
+        };
         format!(
-            "redis://{}:{}/{}?mode={mode}",
+            "{scheme}://{}:{}/{}?mode={mode}{ca}",
             self.host, self.port, self.key
         )
     }
@@ -143,7 +158,12 @@ impl RedisTarget {
             .as_deref()
             .map(|u| format!("{u}@"))
             .unwrap_or_default();
-        format!("redis://{auth}{}:{}/0", self.host, self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://{auth}{}:{}/0", self.host, self.port)
     }
 }
 
@@ -183,7 +203,20 @@ fn io_error(e: redis::RedisError) -> io::Error {
 
 impl Link for RedisLink {
     fn connect(&mut self) -> io::Result<()> {
-        let client = redis::Client::open(self.target.client_url()).map_err(io_error)?;
+        let url = self.target.client_url();
+        let client = match &self.target.tls {
+            Some(Some(ca)) => {
+                let root_cert = std::fs::read(ca)
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", ca.display())))?;
+                let certs = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                };
+                redis::Client::build_with_tls(url, certs)
+            }
+            _ => redis::Client::open(url),
+        }
+        .map_err(io_error)?;
         let conn = client
             .get_connection_with_timeout(CONNECT_TIMEOUT)
             .map_err(io_error)?;
@@ -279,7 +312,11 @@ mod tests {
         );
         assert!(RedisTarget::parse("redis://h:1").is_err());
         assert!(RedisTarget::parse("redis://h/k?mode=set").is_err());
-        let e = RedisTarget::parse("rediss://u:pw@h/k").unwrap_err();
+        let e = RedisTarget::parse("rediss://u:pw@h/k?mode=x").unwrap_err();
         assert!(e.contains("rediss://u:***@h/k") && !e.contains("pw"), "{e}");
+        let t = RedisTarget::parse("rediss://u:pw@h:6380/k?ca=/etc/ca.pem").unwrap();
+        assert_eq!(t.client_url(), "rediss://u:pw@h:6380/0");
+        assert_eq!(t.describe(), "rediss://h:6380/k?mode=list&ca=/etc/ca.pem");
+        assert!(RedisTarget::parse("redis://h/k?ca=/etc/ca.pem").is_err());
     }
 }
