@@ -4,7 +4,9 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use watch3232::engine::{Config, Engine};
 use watch3232::event::Event;
 use watch3232::output::format::{render, Format, Sensor};
-use watch3232::output::{SyslogSink, SyslogTarget};
+use watch3232::output::sink::reliable::Link as _;
+use watch3232::output::sink::SyslogLink;
+use watch3232::output::{SyslogFormat, SyslogTarget};
 use watch3232::packet::{LinkType, Packet};
 use watch3232::time::Timestamp;
 use watch3232_testgen::frame::{Link, ESPRESSIF_MAC, LAPTOP_MAC};
@@ -54,7 +56,12 @@ fn formats(c: &mut Criterion) {
             })
         });
     }
-    let syslog = SyslogSink::new(SyslogTarget::Unix("/dev/log".into()), 16, Some("sensor"));
+    let syslog = SyslogLink::new(
+        SyslogTarget::Unix("/dev/log".into()),
+        SyslogFormat::Rfc5424,
+        16,
+        Some("sensor"),
+    );
     let mut line = Vec::new();
     render(Format::Eve, &event, &sensor, &mut line).unwrap();
     g.bench_function("syslog_frame", |b| {

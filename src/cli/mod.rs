@@ -84,7 +84,11 @@ pub enum OutputErrors {
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
     /// Where events go (repeatable): -, PATH, file:PATH, unix-stream:PATH, unix-dgram:PATH,
-    /// syslog, syslog:PATH, syslog:udp:HOST:PORT. Default: standard output.
+    /// syslog (/dev/log), syslog:PATH, syslog:tcp:HOST:PORT (RFC 5424, octet-counted),
+    /// syslog:tls:HOST:PORT (the same over TLS, RFC 5425; --syslog-ca),
+    /// syslog:udp:HOST:PORT (lossy: a busy receiver drops datagrams and nobody is told),
+    /// redis://[:PASSWORD@]HOST:PORT/KEY?mode=list|rpush|channel|stream (rediss://…&ca=FILE.pem
+    /// for TLS). Default: standard output.
     #[arg(short, long, help_heading = "Output", value_name = "OUTPUT")]
     pub output: Vec<OutputSpec>,
 
@@ -129,6 +133,23 @@ pub struct OutputArgs {
         value_name = "FACILITY"
     )]
     pub syslog_facility: String,
+
+    /// CA certificates (PEM) that a `syslog:tls:` server's certificate must chain to.
+    #[arg(long, help_heading = "Output", value_name = "FILE.pem")]
+    pub syslog_ca: Option<PathBuf>,
+
+    /// Syslog message format: rfc3164 (`<PRI>Mmm dd hh:mm:ss watch3232[PID]: MSG`, what
+    /// rsyslog and journald expect on /dev/log) or rfc5424. Default: rfc3164 for local sockets,
+    /// rfc5424 over TCP and UDP.
+    #[arg(long, help_heading = "Output", value_enum, value_name = "FORMAT")]
+    pub syslog_format: Option<watch3232::output::SyslogFormat>,
+
+    /// Events each socket, syslog or Redis output keeps while its receiver is away (1 to
+    /// 1000000); past it the oldest are dropped and counted in `stats.outputs`.
+    #[arg(long, help_heading = "Output", value_name = "EVENTS",
+          default_value_t = watch3232::output::sink::DEFAULT_BACKLOG as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub output_buffer: u64,
 
     /// Never show the progress bar (it only appears when stderr is a terminal).
     #[arg(long)]
@@ -197,8 +218,10 @@ pub enum Command {
         #[arg(long, help_heading = "Output", value_name = "FILE.pcap")]
         write_matched: Option<PathBuf>,
 
-        /// When a socket or syslog output cannot be reached at the start: `fail` (exit 1 before
-        /// reading, the default) or `warn` (read anyway; its events are counted as dropped).
+        /// When a socket, syslog or Redis output cannot be reached: `fail` (the default: exit 1
+        /// before reading, or as soon as an event is lost; events wait in the backlog while the
+        /// receiver is briefly away) or `warn` (read anyway, counting lost events in
+        /// `stats.outputs` and on stderr).
         #[arg(
             long,
             value_enum,

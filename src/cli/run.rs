@@ -14,9 +14,10 @@ use std::time::Duration;
 use watch3232::capture::LiveOptions;
 use watch3232::driver::{self, Input, Settings};
 use watch3232::engine::Config;
-use watch3232::output::sink::syslog_facility;
+use watch3232::output::sink::{syslog_facility, Sink};
 use watch3232::output::{
-    FileSink, Format, Output, OutputSpec, Rotation, Sensor, Stdout, SyslogSink, UnixSink,
+    FileSink, Format, Output, OutputSpec, RedisSink, Rotation, Sensor, Stdout, SyslogFormat,
+    SyslogSink, UnixSink,
 };
 
 /// The engine's configuration from the flags (and config file) every subcommand shares.
@@ -130,14 +131,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
-    if let Command::Read {
-        output_errors: super::OutputErrors::Fail,
-        ..
-    } = &args.command
-    {
+    let strict = matches!(
+        args.command,
+        Command::Read {
+            output_errors: super::OutputErrors::Fail,
+            ..
+        }
+    );
+    if strict {
         reachable_or_fail(&output_args.output)?;
     }
-    let mut out = open_outputs(output_args, live)?;
+    let mut out = open_outputs(output_args, live, strict)?;
+    out.fail_on_drop(strict);
     let stop = Arc::new(AtomicBool::new(false));
     // Which signal stopped a read decides its exit code (128 + the signal, as shells do).
     let interrupted_by: Vec<(i32, &str, Arc<AtomicBool>)> = vec![
@@ -204,6 +209,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let privileges = (user.is_some() || group.is_some()).then(|| (user.clone(), group.clone()));
     let mut terminal = Terminal::new(output_args.no_progress, privileges);
     let outcome = driver::run(&settings, &input, &mut out, &mut terminal, &stop)?;
+    // The summary itself (what came before it was delivered before it was written).
+    out.drain(std::time::Instant::now() + watch3232::output::DRAIN_TIMEOUT);
+    let undelivered = report_undelivered(&out);
+    if strict && undelivered > 0 {
+        bail!("{undelivered} events could not be delivered (--output-errors warn counts them instead)");
+    }
     let signal = interrupted_by
         .iter()
         .find(|(_, _, raised)| raised.load(std::sync::atomic::Ordering::Relaxed));
@@ -280,10 +291,28 @@ fn reachable_or_fail(specs: &[OutputSpec]) -> anyhow::Result<()> {
             _ => continue,
         };
         if let Err(e) = reached {
-            bail!("{what}: {e}; nothing read (--output-errors warn reads anyway, counting its events as dropped)");
+            return Err(reach_error(&what, &e));
         }
     }
     Ok(())
+}
+
+fn reach_error(what: &str, e: &std::io::Error) -> anyhow::Error {
+    anyhow!("{what}: {e}; nothing read (--output-errors warn reads anyway, counting its events as dropped)")
+}
+
+/// One stderr line per socket, syslog or Redis output that lost events; returns how many were
+/// lost in all.
+fn report_undelivered(out: &Output) -> u64 {
+    let mut lost = 0;
+    for d in out.deliveries().iter().filter(|d| d.dropped > 0) {
+        eprintln!(
+            "watch3232: output {}: {} events written, {} dropped, {} reconnection attempts",
+            d.output, d.written, d.dropped, d.retried
+        );
+        lost += d.dropped;
+    }
+    lost
 }
 
 /// Prints to stdout; a closed pipe is not an error.
@@ -295,7 +324,9 @@ fn print_quietly(s: &str) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn open_outputs(args: &OutputArgs, live: bool) -> anyhow::Result<Output> {
+/// Opens every `-o` output. `strict` (`read --output-errors fail`): a TCP syslog or Redis
+/// receiver must answer now.
+fn open_outputs(args: &OutputArgs, live: bool, strict: bool) -> anyhow::Result<Output> {
     let hostname = nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok());
@@ -318,6 +349,7 @@ fn open_outputs(args: &OutputArgs, live: bool) -> anyhow::Result<Output> {
         size: args.rotate_size,
         interval: args.rotate_interval.map(Duration::from_secs),
     };
+    let backlog = usize::try_from(args.output_buffer).unwrap_or(usize::MAX);
     for spec in specs {
         let explicit = args.format;
         match spec {
@@ -336,16 +368,47 @@ fn open_outputs(args: &OutputArgs, live: bool) -> anyhow::Result<Output> {
             }
             OutputSpec::UnixStream(path) => out.add(
                 explicit.unwrap_or(Format::Eve),
-                Box::new(UnixSink::new(&path, true)),
+                Box::new(UnixSink::open(&path, true, backlog)),
                 false,
             ),
             OutputSpec::UnixDgram(path) => out.add(
                 explicit.unwrap_or(Format::Eve),
-                Box::new(UnixSink::new(&path, false)),
+                Box::new(UnixSink::open(&path, false, backlog)),
                 false,
             ),
             OutputSpec::Syslog(target) => {
-                let sink = SyslogSink::new(target, facility, hostname.as_deref());
+                let format = args
+                    .syslog_format
+                    .unwrap_or_else(|| SyslogFormat::default_for(&target));
+                use watch3232::output::SyslogTarget;
+                let tls = matches!(target, SyslogTarget::Tls(_));
+                let network = tls || matches!(target, SyslogTarget::Tcp(_));
+                let mut sink =
+                    SyslogSink::open(target, format, facility, hostname.as_deref(), backlog);
+                if tls {
+                    let ca = args.syslog_ca.as_deref().ok_or_else(|| {
+                        UsageError(format!(
+                            "{}: needs --syslog-ca FILE.pem (the CA that signed the server's \
+                             certificate)",
+                            sink.describe()
+                        ))
+                    })?;
+                    let config = watch3232::output::sink::tls_trusting(ca)
+                        .map_err(|e| anyhow!("--syslog-ca {e}"))?;
+                    sink.link_mut().trust(config);
+                }
+                if strict && network {
+                    sink.connect_now()
+                        .map_err(|e| reach_error(&sink.describe(), &e))?;
+                }
+                out.add(explicit.unwrap_or(Format::Eve), Box::new(sink), false);
+            }
+            OutputSpec::Redis(target) => {
+                let mut sink = RedisSink::open(target, backlog);
+                if strict {
+                    sink.connect_now()
+                        .map_err(|e| reach_error(&sink.describe(), &e))?;
+                }
                 out.add(explicit.unwrap_or(Format::Eve), Box::new(sink), false);
             }
         }

@@ -28,7 +28,7 @@ pub use stats_merge::merge_stats;
 
 use crate::capture::CaptureError;
 use crate::engine::{Config, Engine};
-use crate::event::stats::{KernelDrops, MemoryStats, OutputStats, StatsKind};
+use crate::event::stats::{KernelDrops, MemoryStats, OutputDelivery, OutputStats, StatsKind};
 use crate::event::{Body, Event};
 use crate::flow::FlowKey;
 use crate::output::Output;
@@ -98,6 +98,13 @@ pub trait EventSink {
     fn output_stats(&self) -> Option<OutputStats> {
         None
     }
+    /// Each socket, syslog or Redis output's delivery, for `stats.outputs` (empty: omitted).
+    fn output_deliveries(&self) -> Vec<OutputDelivery> {
+        Vec::new()
+    }
+    /// Before the summary: delivers what outputs still queue (waiting a little for receivers
+    /// that are away), so the summary counts what was lost.
+    fn drain(&mut self) {}
 }
 
 impl EventSink for Output {
@@ -121,6 +128,17 @@ impl EventSink for Output {
             reopens: c.reopens,
             reopen_failures: c.reopen_failures,
         })
+    }
+
+    fn output_deliveries(&self) -> Vec<OutputDelivery> {
+        self.deliveries()
+    }
+
+    fn drain(&mut self) {
+        Output::drain(
+            self,
+            std::time::Instant::now() + crate::output::DRAIN_TIMEOUT,
+        );
     }
 }
 
@@ -298,12 +316,19 @@ impl<'a> Writer<'a> {
     /// Writes one event, adding memory and output counters to `stats` events.
     fn emit(&mut self, event: &mut Event) -> Result<(), Error> {
         if let Body::Stats(s) = &mut event.body {
+            if event.kind == "summary" {
+                self.sink.drain();
+            }
             // Memory varies from run to run: kept out of an offline summary, which replays exactly.
             if self.live || event.kind == "periodic" {
                 s.memory = memory().map(Box::new);
             }
             if let Some(output) = self.sink.output_stats() {
                 s.output = Some(Box::new(output));
+            }
+            let deliveries = self.sink.output_deliveries();
+            if !deliveries.is_empty() {
+                s.outputs = Some(deliveries);
             }
             if event.kind == "summary" {
                 // A signal ended the run (a live capture too: it says so, and exits 128 + signal).

@@ -72,6 +72,10 @@ pub struct StatsDetails {
     /// What the outputs did (filled in by the CLI).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Box<OutputStats>>,
+    /// Each output's delivery (omitted when every output is standard output or a file, whose
+    /// write errors end the run instead).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Vec<OutputDelivery>>,
     /// The run was stopped by a signal (SIGINT/SIGTERM): a read before its input ended
     /// (`packets` says how far it got), a capture as it is stopped (every flow ended first);
     /// omitted otherwise.
@@ -109,6 +113,22 @@ pub struct OutputStats {
 
 fn is_zero_u64(n: &u64) -> bool {
     *n == 0
+}
+
+/// What one socket, syslog or Redis output did with the events handed to it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct OutputDelivery {
+    /// The output as given to `-o` (without a password).
+    pub output: String,
+    /// Events the receiver accepted.
+    pub written: u64,
+    /// Events lost: the backlog (`--output-buffer`) overflowed while the receiver was away, or
+    /// the run ended before it came back.
+    pub dropped: u64,
+    /// Connection attempts after a failure.
+    pub retried: u64,
+    /// Events waiting in the backlog for the receiver.
+    pub buffered: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]

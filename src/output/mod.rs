@@ -1,18 +1,27 @@
 //! Outputs: each event is formatted (EVE, ECS or text) and written to every configured sink
-//! (standard output, rotating files, Unix sockets, syslog), several at once.
+//! (standard output, rotating files, Unix sockets, syslog, Redis), several at once.
 
 pub mod format;
 pub mod schema;
 pub mod sink;
 
 pub use format::{Format, Sensor};
-pub use sink::{FileSink, Rotation, Sent, Sink, Stdout, SyslogSink, SyslogTarget, UnixSink};
+pub use sink::{
+    Delivery, FileSink, RedisSink, RedisTarget, Rotation, Sent, Sink, Stdout, SyslogFormat,
+    SyslogSink, SyslogTarget, UnixSink,
+};
 
+use crate::event::stats::OutputDelivery;
 use crate::event::Event;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
+
+/// How long the end of a run waits for a socket, syslog or Redis receiver that is away, to
+/// deliver what its output queued.
+pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One `-o/--output` value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +34,11 @@ pub enum OutputSpec {
     UnixStream(PathBuf),
     /// `unix-dgram:PATH`.
     UnixDgram(PathBuf),
-    /// `syslog` (= /dev/log), `syslog:PATH`, `syslog:udp:HOST:PORT`.
+    /// `syslog` (= /dev/log), `syslog:PATH`, `syslog:udp:HOST:PORT`, `syslog:tcp:HOST:PORT`,
+    /// `syslog:tls:HOST:PORT`.
     Syslog(SyslogTarget),
+    /// `redis://HOST:PORT/KEY?mode=…`.
+    Redis(RedisTarget),
 }
 
 impl std::str::FromStr for OutputSpec {
@@ -58,6 +70,12 @@ impl std::str::FromStr for OutputSpec {
                         .next()
                         .ok_or_else(|| format!("syslog address `{a}` resolves to nothing"))?;
                     OutputSpec::Syslog(SyslogTarget::Udp(addr))
+                } else if let Some(a) = s.strip_prefix("syslog:tcp:") {
+                    OutputSpec::Syslog(SyslogTarget::Tcp(host_port(a)?))
+                } else if let Some(a) = s.strip_prefix("syslog:tls:") {
+                    OutputSpec::Syslog(SyslogTarget::Tls(host_port(a)?))
+                } else if s.starts_with("redis://") || s.starts_with("rediss://") {
+                    OutputSpec::Redis(RedisTarget::parse(s)?)
                 } else if let Some(p) = s.strip_prefix("syslog:") {
                     OutputSpec::Syslog(SyslogTarget::Unix(nonempty(p, "syslog:")?))
                 } else {
@@ -68,12 +86,20 @@ impl std::str::FromStr for OutputSpec {
     }
 }
 
+/// `HOST:PORT`, checked for its form (resolved at each connection).
+fn host_port(a: &str) -> Result<String, String> {
+    match a.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(a.to_string()),
+        _ => Err(format!("syslog address `{a}`: expected HOST:PORT")),
+    }
+}
+
 /// Counters of what the outputs did, reported in `stats` events.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OutputCounters {
     /// Events handed to the outputs.
     pub events: u64,
-    /// Event copies a socket or syslog output could not deliver.
+    /// Event copies a socket, syslog or Redis output could not deliver.
     pub dropped: u64,
     /// SIGHUPs handled (files reopened).
     pub reopens: u64,
@@ -94,6 +120,8 @@ pub struct Output {
     hup: Arc<AtomicBool>,
     line: Vec<u8>,
     counters: OutputCounters,
+    /// `read --output-errors fail`: an event that cannot be delivered ends the run.
+    fail_on_drop: bool,
 }
 
 impl Output {
@@ -104,7 +132,13 @@ impl Output {
             hup: Arc::new(AtomicBool::new(false)),
             line: Vec::with_capacity(1024),
             counters: OutputCounters::default(),
+            fail_on_drop: false,
         }
+    }
+
+    /// Makes an undelivered event an error (`read --output-errors fail`) instead of a count.
+    pub fn fail_on_drop(&mut self, fail: bool) {
+        self.fail_on_drop = fail;
     }
 
     /// Adds a sink writing `format`.
@@ -122,7 +156,60 @@ impl Output {
     }
 
     pub fn counters(&self) -> OutputCounters {
-        self.counters
+        OutputCounters {
+            dropped: self
+                .slots
+                .iter()
+                .filter_map(|s| s.sink.delivery())
+                .map(|d| d.dropped)
+                .sum(),
+            ..self.counters
+        }
+    }
+
+    /// What each socket, syslog and Redis output delivered, queued and dropped (files and
+    /// standard output are left out: their write errors end the run).
+    pub fn deliveries(&self) -> Vec<OutputDelivery> {
+        self.slots
+            .iter()
+            .filter_map(|s| {
+                s.sink.delivery().map(|d| OutputDelivery {
+                    output: s.sink.describe(),
+                    written: d.written,
+                    dropped: d.dropped,
+                    retried: d.retried,
+                    buffered: d.buffered,
+                })
+            })
+            .collect()
+    }
+
+    /// End of run: each output delivers what it still queues, waiting for its receiver until
+    /// `deadline`; what is left is counted as dropped.
+    pub fn drain(&mut self, deadline: Instant) {
+        for slot in &mut self.slots {
+            slot.sink.drain(deadline);
+        }
+    }
+
+    /// With [`Output::fail_on_drop`]: the first output that dropped an event, as an error.
+    fn check_dropped(&self) -> io::Result<()> {
+        if !self.fail_on_drop {
+            return Ok(());
+        }
+        for slot in &self.slots {
+            if let Some(d) = slot.sink.delivery().filter(|d| d.dropped > 0) {
+                return Err(named(
+                    &*slot.sink,
+                    io::Error::other(format!(
+                        "{} events could not be delivered (the receiver is away; \
+                         --output-errors warn counts them instead)",
+                        d.dropped
+                    )),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Writes `event` to every sink. An `Err` names the sink and is fatal.
@@ -137,16 +224,11 @@ impl Output {
                 self.line.push(b'\n');
                 rendered = Some(slot.format);
             }
-            match slot
-                .sink
+            slot.sink
                 .send(event, &self.line)
-                .map_err(|e| named(&*slot.sink, e))?
-            {
-                Sent::Dropped => self.counters.dropped += 1,
-                Sent::Written | Sent::Closed => {}
-            }
+                .map_err(|e| named(&*slot.sink, e))?;
         }
-        Ok(())
+        self.check_dropped()
     }
 
     /// Flushes buffers, reopens after SIGHUP and rotates files that are due.
@@ -156,7 +238,7 @@ impl Output {
             slot.sink.poll().map_err(|e| named(&*slot.sink, e))?;
             slot.sink.flush().map_err(|e| named(&*slot.sink, e))?;
         }
-        Ok(())
+        self.check_dropped()
     }
 
     fn check_hup(&mut self) -> io::Result<()> {
@@ -222,6 +304,17 @@ mod tests {
             )))
         );
         assert!(p("syslog:udp:127.0.0.1").is_err());
+        assert_eq!(
+            p("syslog:tcp:logs.example:6514"),
+            Ok(OutputSpec::Syslog(SyslogTarget::Tcp(
+                "logs.example:6514".into()
+            )))
+        );
+        assert!(p("syslog:tcp:logs.example").is_err());
+        assert_eq!(
+            p("redis://127.0.0.1:6379/eve?mode=stream").map(|s| matches!(s, OutputSpec::Redis(_))),
+            Ok(true)
+        );
         assert!(p("unix-dgram:").is_err());
     }
 
