@@ -44,7 +44,10 @@ pub fn peek(link: LinkType, frame: &[u8]) -> Peek {
             return match be16(frame, 0) {
                 ETHERTYPE_IPV4 => ipv4(&frame[20..]),
                 ETHERTYPE_IPV6 => ipv6(&frame[20..]),
-                _ => Peek::NotIp,
+                // Linux's own protocol numbers and the devices whose protocol field is no
+                // EtherType (netlink, radiotap, Frame Relay) are the decoder's to count.
+                p if p >= 0x0600 && !matches!(be16(frame, 8), 770 | 803 | 824) => Peek::NotIp,
+                _ => Peek::Slow,
             };
         }
         LinkType::Raw => {
