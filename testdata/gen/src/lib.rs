@@ -6,6 +6,7 @@
 //! - [`ota`]: whole OTA sessions (auth of both eras, TCP data phase, ESPHome) for `testdata/ota/`.
 //! - [`scenarios`]: the bundled captures in `testdata/`.
 //! - [`anomaly`]: `testdata/anomaly/` (what the anomaly path must and must not report).
+//! - [`relink`]: reference OTA sessions on cooked and 802.11 links (`testdata/links/`).
 //! - [`corrupt`]: damaged and hostile mutants of valid captures (built at test time).
 //! - [`bench`]: the large benchmark captures (`testgen bench-mixed|bench-small OUT`).
 //!
@@ -19,5 +20,6 @@ pub mod espota;
 pub mod frame;
 pub mod mdt;
 pub mod ota;
+pub mod relink;
 pub mod rng;
 pub mod scenarios;

@@ -112,6 +112,14 @@ fn main() -> io::Result<()> {
         &[eth.linktype(), second.linktype()],
         &a,
     )?;
+    // Reference OTA sessions carried on cooked (loopback, PPP, tun, GRE) and 802.11 links.
+    for (name, carrier) in watch3232_testgen::relink::variants() {
+        write_pcap(
+            &dir.join("links").join(format!("{name}.pcap")),
+            carrier.linktype(),
+            &watch3232_testgen::relink::carried(carrier),
+        )?;
+    }
     // Multicast-VPN MDT: the mdt.md examples, a three-PE core, and bad input.
     fs::create_dir_all(dir.join("mdt"))?;
     let eth_link = watch3232_testgen::capture::linktype::ETHERNET;
