@@ -390,6 +390,32 @@ mod tests {
     }
 
     #[test]
+    fn damaged_capture_headers_never_panic() {
+        let inner = data_frame(8, 3);
+        let mut ppi_frame = vec![0, 0, 8, 0];
+        ppi_frame.extend_from_slice(&DLT_IEEE802_11.to_le_bytes());
+        ppi_frame.extend_from_slice(&inner);
+        for (frame, parse) in [
+            (
+                radiotap_frame(RADIOTAP_FLAG_FCS, &inner),
+                radiotap as fn(&[u8]) -> _,
+            ),
+            (ppi_frame, ppi),
+        ] {
+            for cut in 0..=frame.len() {
+                let _ = parse(&frame[..cut]);
+            }
+            for at in 0..frame.len().min(40) {
+                for value in [0x00, 0x01, 0x7F, 0x80, 0xFF] {
+                    let mut damaged = frame.clone();
+                    damaged[at] = value;
+                    let _ = parse(&damaged);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn ppi_length_and_common_flags() {
         let inner = data_frame(0, 1);
         let mut f = vec![0, 0, 32, 0];
