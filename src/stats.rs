@@ -90,10 +90,13 @@ macro_rules! counter_group {
 }
 
 counter_group!(
-    /// Run-time changes of the live kernel filter (it follows the OTA connect-back ports).
+    /// Run-time changes of the live kernel filter (it follows the OTA connect-back ports), and
+    /// packets a capture file's reader skipped (`capture::SkippedPackets`).
     CaptureCounters, "capture" {
         filter_updates,
         filter_update_failures,
+        unsupported_link_packets,
+        bad_packet_blocks,
     }
 );
 

@@ -68,6 +68,7 @@ fn bundled_captures_are_what_the_generator_writes() {
         "links/two-interfaces.pcapng",
         "links/cooked-loopback.pcap",
         "links/wifi-radiotap.pcap",
+        "pcapng/skips.pcapng",
     ] {
         assert_eq!(
             fs::read(dir.path().join(rel)).unwrap(),

@@ -120,6 +120,12 @@ fn main() -> io::Result<()> {
             &watch3232_testgen::relink::carried(carrier),
         )?;
     }
+    // A pcapng with packets a reader must skip (and count) without losing the others.
+    fs::create_dir_all(dir.join("pcapng"))?;
+    fs::write(
+        dir.join("pcapng").join("skips.pcapng"),
+        watch3232_testgen::pcapng_skips::build()?,
+    )?;
     // Multicast-VPN MDT: the mdt.md examples, a three-PE core, and bad input.
     fs::create_dir_all(dir.join("mdt"))?;
     let eth_link = watch3232_testgen::capture::linktype::ETHERNET;
