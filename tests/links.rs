@@ -296,3 +296,68 @@ fn an_unsupported_link_type_is_named_by_both_readers() {
         );
     }
 }
+
+/// `capture -i any` (Linux cooked): the default filter (whose `vlan` half libpcap refuses on
+/// cooked links) is installed, and an invitation over loopback is decoded and reported.
+#[test]
+#[ignore = "needs root: live capture on any"]
+fn capture_on_any_reads_cooked_loopback_with_the_default_filter() {
+    use std::io::{BufRead, BufReader};
+    use std::net::UdpSocket;
+    use std::time::{Duration, Instant};
+    common::require(common::is_root(), "root (live capture on any)");
+    let device = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let device_port = device.local_addr().unwrap().port();
+    let port = device_port.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("any.json");
+    let mut child = Command::new(common::bin())
+        .args(["capture", "-i", "any", "-v", "--ota-ports", &port])
+        .args(["--watch-ports", &port, "-o", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, log) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut lines: Vec<String> = Vec::new();
+    while Instant::now() < deadline && !lines.iter().any(|l| l.contains("capturing")) {
+        lines.extend(log.recv_timeout(Duration::from_millis(100)));
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("capturing")),
+        "never started: {lines:?}"
+    );
+    let uploader = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let md5 = "1eaf36edb0f7f408b7f33c18eb4e85d4";
+    let invitation = watch3232_testgen::espota::invitation(0, 40_123, 4096, md5);
+    uploader
+        .send_to(&invitation, device.local_addr().unwrap())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let invitations: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["kind"] == "invitation" && e["dest_port"] == device_port)
+        .collect();
+    assert!(!invitations.is_empty(), "{text}");
+    assert_eq!(invitations[0]["arduino_ota"]["host_port"], 40_123);
+    let stats = events.iter().rfind(|e| e["event_type"] == "stats").unwrap();
+    assert_eq!(stats["stats"]["decode_errors"], 0, "{stats}");
+}
