@@ -282,3 +282,16 @@ pub(crate) fn describe_open_error(err: &pcap::Error) -> String {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::linktype_label;
+
+    #[test]
+    fn link_types_are_named_for_people() {
+        assert_eq!(linktype_label(187), "LINKTYPE_BLUETOOTH_HCI_H4 (187)");
+        assert_eq!(linktype_label(127), "LINKTYPE_IEEE802_11_RADIOTAP (127)");
+        assert_eq!(linktype_label(150), "LINKTYPE_USER3 (150)");
+        assert_eq!(linktype_label(4000), "link type 4000");
+    }
+}

@@ -143,6 +143,21 @@ mod tests {
     }
 
     #[test]
+    fn a_monitor_interface_under_any_is_read_as_radiotap() {
+        // Radiotap (no fields), then an 802.11 data frame to the AP with SNAP IPv4.
+        let mut frame = sll_header(ARPHRD_IEEE80211_RADIOTAP, 0, 0x0019);
+        frame.extend_from_slice(&[0, 0, 8, 0, 0, 0, 0, 0]);
+        frame.extend_from_slice(&[0x08, 0x01, 0, 0]);
+        frame.extend_from_slice(&[0; 20]);
+        frame.extend_from_slice(&[0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00]);
+        let i = sll(&frame).unwrap();
+        assert_eq!(
+            (i.ethertype, i.offset, i.skipped),
+            (ETHERTYPE_IPV4, 16 + 8 + 24 + 8, None)
+        );
+    }
+
+    #[test]
     fn short_headers_are_truncated() {
         assert_eq!(
             sll(&[0; 15]).unwrap_err(),
