@@ -54,19 +54,11 @@ pub(super) fn bare(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
 
 /// LINKTYPE_IEEE802_11_RADIOTAP: version(1) pad(1) length(2, LE) present(4, LE)…, fields.
 pub(super) fn radiotap(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
-    if frame.len() < 8 {
-        return Err(DecodeError::truncated(Layer::Link, 0, 8, frame.len()));
-    }
-    if frame[0] != 0 {
-        return Err(malformed(0, "radiotap version is not 0"));
-    }
-    let len = usize::from(le16(frame, 2));
-    if len < 8 {
-        return Err(malformed(0, "radiotap length below 8"));
-    }
-    if len > frame.len() {
-        return Err(DecodeError::truncated(Layer::Link, 0, len, frame.len()));
-    }
+    let len = header_len(
+        frame,
+        "radiotap version is not 0",
+        "radiotap length below 8",
+    )?;
     let present = le32(frame, 4);
     // Further presence words follow while bit 31 is set; the fields start after the last.
     let mut fields = 8;
@@ -102,19 +94,7 @@ pub(super) fn radiotap(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
 
 /// LINKTYPE_PPI: version(1) flags(1) length(2, LE) DLT(4, LE), then fields of type(2) length(2).
 pub(super) fn ppi(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
-    if frame.len() < 8 {
-        return Err(DecodeError::truncated(Layer::Link, 0, 8, frame.len()));
-    }
-    if frame[0] != 0 {
-        return Err(malformed(0, "PPI version is not 0"));
-    }
-    let len = usize::from(le16(frame, 2));
-    if len < 8 {
-        return Err(malformed(0, "PPI length below 8"));
-    }
-    if len > frame.len() {
-        return Err(DecodeError::truncated(Layer::Link, 0, len, frame.len()));
-    }
+    let len = header_len(frame, "PPI version is not 0", "PPI length below 8")?;
     let mut options = FrameOptions::default();
     let mut at = 8;
     while at + 4 <= len {
@@ -145,6 +125,29 @@ pub(super) fn ppi(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
         }
         _ => Ok(LinkInfo::skipped(Skip::UnsupportedProtocol)),
     }
+}
+
+/// The length of a radiotap or PPI header: both start with version 0, a pad or flags byte and
+/// their own length (16 bits, little-endian, at least the 8 bytes of the fixed part).
+fn header_len(
+    frame: &[u8],
+    bad_version: &'static str,
+    too_short: &'static str,
+) -> Result<usize, DecodeError> {
+    if frame.len() < 8 {
+        return Err(DecodeError::truncated(Layer::Link, 0, 8, frame.len()));
+    }
+    if frame[0] != 0 {
+        return Err(malformed(0, bad_version));
+    }
+    let len = usize::from(le16(frame, 2));
+    if len < 8 {
+        return Err(malformed(0, too_short));
+    }
+    if len > frame.len() {
+        return Err(DecodeError::truncated(Layer::Link, 0, len, frame.len()));
+    }
+    Ok(len)
 }
 
 /// The 802.11 frame at `start`.
