@@ -274,6 +274,11 @@ impl Engine {
                 self.shared.counters.not_ip += 1;
                 return;
             }
+            Ok(Outcome::Skipped(why)) => {
+                self.shared.counters.link_skips.count(why);
+                tracing::debug!(skip = why.name(), "frame skipped at the link layer");
+                return;
+            }
             Err(e) => {
                 self.count_decode_error(&e);
                 let mut cx = self.shared.context();

@@ -16,6 +16,12 @@ pub enum LinkType {
     LinuxSll2,
     Ipv4,
     Ipv6,
+    /// IEEE 802.11 frames, no capture header (LINKTYPE_IEEE802_11 105).
+    Ieee80211,
+    /// 802.11 behind a radiotap header (LINKTYPE_IEEE802_11_RADIOTAP 127).
+    Radiotap,
+    /// Per-Packet Information header, then its own link type (LINKTYPE_PPI 192).
+    Ppi,
 }
 
 impl LinkType {
@@ -30,6 +36,9 @@ impl LinkType {
             276 => LinkType::LinuxSll2,
             228 => LinkType::Ipv4,
             229 => LinkType::Ipv6,
+            105 => LinkType::Ieee80211,
+            127 => LinkType::Radiotap,
+            192 => LinkType::Ppi,
             _ => return None,
         })
     }
@@ -44,6 +53,9 @@ impl LinkType {
             LinkType::LinuxSll2 => 276,
             LinkType::Ipv4 => 228,
             LinkType::Ipv6 => 229,
+            LinkType::Ieee80211 => 105,
+            LinkType::Radiotap => 127,
+            LinkType::Ppi => 192,
         }
     }
 }
@@ -66,10 +78,10 @@ mod tests {
 
     #[test]
     fn linktypes_round_trip() {
-        for lt in [0, 1, 101, 108, 113, 276, 228, 229] {
+        for lt in [0, 1, 101, 108, 113, 276, 228, 229, 105, 127, 192] {
             assert_eq!(LinkType::from_linktype(lt).unwrap().linktype(), lt);
         }
         assert_eq!(LinkType::from_linktype(12), Some(LinkType::Raw));
-        assert_eq!(LinkType::from_linktype(127), None);
+        assert_eq!(LinkType::from_linktype(187), None);
     }
 }

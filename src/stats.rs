@@ -3,6 +3,7 @@
 //! On the packet path every counter is a named field (`counters.mdt.pim_hellos += 1`); the
 //! string-keyed maps of the `stats` event are built only when one is written.
 
+use crate::decode::link::Skip;
 use crate::decode::{DecodeError, ErrorKind, Layer};
 use crate::event::anomaly::Reason;
 use crate::event::Body;
@@ -14,6 +15,8 @@ pub struct Counters {
     pub packets: u64,
     pub bytes: u64,
     pub not_ip: u64,
+    /// Well-formed frames whose link layer carries nothing we read, by why (`wifi.encrypted`).
+    pub link_skips: LinkSkipCounts,
     pub fragments: u64,
     /// Packets whose IP payload was cut by the capture's snap length.
     pub snaplen_cut: u64,
@@ -45,6 +48,7 @@ impl Counters {
     pub fn classifier_map(&self) -> BTreeMap<&'static str, u64> {
         let mut map = BTreeMap::new();
         self.capture.export_fields(&mut map);
+        self.link_skips.export(&mut map);
         self.arduino_ota.export_fields(&mut map);
         self.esphome_ota.export_fields(&mut map);
         self.mdns.export_fields(&mut map);
@@ -86,10 +90,13 @@ macro_rules! counter_group {
 }
 
 counter_group!(
-    /// Run-time changes of the live kernel filter (it follows the OTA connect-back ports).
+    /// Run-time changes of the live kernel filter (it follows the OTA connect-back ports), and
+    /// packets a capture file's reader skipped (`capture::SkippedPackets`).
     CaptureCounters, "capture" {
         filter_updates,
         filter_update_failures,
+        unsupported_link_packets,
+        bad_packet_blocks,
     }
 );
 
@@ -270,6 +277,30 @@ impl DecodeErrorCounts {
             }
         }
         map
+    }
+}
+
+/// Frames skipped at the link layer, by [`Skip`].
+#[derive(Clone, Debug, Default)]
+pub struct LinkSkipCounts {
+    counts: [u64; Skip::ALL.len()],
+}
+
+impl LinkSkipCounts {
+    pub fn count(&mut self, why: Skip) {
+        self.counts[why as usize] += 1;
+    }
+
+    pub fn get(&self, why: Skip) -> u64 {
+        self.counts[why as usize]
+    }
+
+    fn export(&self, map: &mut BTreeMap<&'static str, u64>) {
+        for why in Skip::ALL {
+            if self.get(why) > 0 {
+                map.insert(why.name(), self.get(why));
+            }
+        }
     }
 }
 

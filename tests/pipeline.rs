@@ -66,6 +66,9 @@ fn bundled_captures_are_what_the_generator_writes() {
         "links/ethernet.pcap",
         "links/sll2.pcap",
         "links/two-interfaces.pcapng",
+        "links/cooked-loopback.pcap",
+        "links/wifi-radiotap.pcap",
+        "pcapng/skips.pcapng",
     ] {
         assert_eq!(
             fs::read(dir.path().join(rel)).unwrap(),

@@ -4,7 +4,7 @@
 use watch3232::packet::LinkType;
 
 /// Every link type the decoder accepts, indexed by an input byte (modulo the length).
-pub const LINKS: [LinkType; 8] = [
+pub const LINKS: [LinkType; 11] = [
     LinkType::Null,
     LinkType::Ethernet,
     LinkType::Raw,
@@ -13,6 +13,9 @@ pub const LINKS: [LinkType; 8] = [
     LinkType::LinuxSll2,
     LinkType::Ipv4,
     LinkType::Ipv6,
+    LinkType::Ieee80211,
+    LinkType::Radiotap,
+    LinkType::Ppi,
 ];
 
 pub fn link(selector: u8) -> LinkType {

@@ -89,6 +89,7 @@ impl LiveSource {
 
     /// Installs a BPF program in the kernel; an invalid expression is an error naming it.
     pub fn set_filter(&mut self, expr: &str) -> Result<(), CaptureError> {
+        let expr = for_link(self.link, expr);
         self.capture
             .filter(expr, true)
             .map_err(|e| CaptureError::Filter {
@@ -109,6 +110,7 @@ impl LiveSource {
         if matches!(self.link, LinkType::LinuxSll | LinkType::LinuxSll2) {
             return self.set_filter(expr);
         }
+        let expr = for_link(self.link, expr);
         let program = self
             .capture
             .compile(expr, true)
@@ -221,6 +223,16 @@ impl LiveSource {
     }
 }
 
+/// `expr` as libpcap compiles it on `link`: our default filter's `vlan` half only where libpcap
+/// has `vlan` (Ethernet, 802.11); cooked `any`, tun (raw IP) and loopback captures see frames
+/// whose tags the kernel already took off, and libpcap refuses `vlan` for them.
+fn for_link(link: LinkType, expr: &str) -> &str {
+    match link {
+        LinkType::Ethernet | LinkType::Ieee80211 | LinkType::Radiotap | LinkType::Ppi => expr,
+        _ => crate::prefilter::bpf::without_vlan_half(expr),
+    }
+}
+
 /// libpcap's instructions as the kernel's `sock_filter`s. The pcap crate shows an instruction only
 /// through `Display` ("code jt jf k", the fields of `struct bpf_insn`), which we parse rather
 /// than transmute; `None` if that ever changes.
@@ -293,5 +305,43 @@ fn describe_live_error(err: &pcap::Error) -> String {
         format!("no permission to capture ({text}); run as root or grant CAP_NET_RAW: `sudo setcap cap_net_raw,cap_net_admin=eip $(command -v watch3232)`")
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `tcpdump -i any -d` and `-i tun0 -d` check: the default filter compiles on every
+    /// link a live interface may have, cooked `any` (SLL, SLL2), tun (raw IP) and loopback
+    /// included, and keeps its `vlan` half where libpcap has one.
+    #[test]
+    fn the_default_filter_compiles_on_every_live_link() {
+        let expr = crate::prefilter::bpf::default_filter(&[3232, 8266]);
+        for link in [
+            LinkType::Ethernet,
+            LinkType::LinuxSll,
+            LinkType::LinuxSll2,
+            LinkType::Raw,
+            LinkType::Null,
+            LinkType::Radiotap,
+        ] {
+            // libpcap opens DLT numbers: raw IP is DLT_RAW (12 on Linux), not LINKTYPE_RAW.
+            let dlt = if link == LinkType::Raw {
+                12
+            } else {
+                link.linktype()
+            };
+            let dead = Capture::dead(pcap::Linktype(dlt)).unwrap();
+            let text = for_link(link, &expr);
+            assert_eq!(
+                text.contains("vlan"),
+                matches!(link, LinkType::Ethernet | LinkType::Radiotap),
+                "{link:?}"
+            );
+            if let Err(e) = dead.compile(text, true) {
+                panic!("{link:?}: {e}");
+            }
+        }
     }
 }

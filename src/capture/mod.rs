@@ -15,7 +15,7 @@ pub mod savefile;
 pub use fanout::{ip_pair_hash, worker_of};
 #[cfg(feature = "capture")]
 pub use live::{LiveOptions, LiveSource};
-pub use native::{NativeSource, Origin};
+pub use native::{NativeSource, Origin, SkippedPackets};
 #[cfg(feature = "capture")]
 pub use offline::OfflineSource;
 #[cfg(feature = "capture")]
@@ -102,6 +102,14 @@ impl FileSource {
             FileSource::Libpcap(s) => s.next_packet(),
         }
     }
+
+    /// Packets skipped so far rather than returned (libpcap skips none: it refuses instead).
+    pub fn skipped(&self) -> SkippedPackets {
+        match self {
+            FileSource::Native(s) => s.skipped(),
+            FileSource::Libpcap(_) => SkippedPackets::default(),
+        }
+    }
 }
 
 /// What `read` reads: a file directly, or an input that can block (a pipe) on a helper thread.
@@ -139,6 +147,14 @@ impl Input {
         matches!(self, Input::Pipe(_))
     }
 
+    /// Packets skipped rather than returned (a pipe's: once it has ended).
+    pub fn skipped(&self) -> SkippedPackets {
+        match self {
+            Input::File(s) => s.skipped(),
+            Input::Pipe(s) => s.skipped(),
+        }
+    }
+
     /// The next packet, `End`, `Idle` (a pipe had nothing for [`IDLE_WAKE`]) or an error.
     #[inline]
     pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
@@ -168,7 +184,7 @@ impl<'a> Packet<'a> {
 pub enum CaptureError {
     #[error("{name}: {reason}")]
     Open { name: String, reason: String },
-    #[error("{name}: link type {linktype} ({}) is not supported; supported: Ethernet, Linux SLL/SLL2, raw IPv4/IPv6, BSD loopback", linktype_name(*linktype))]
+    #[error("{name}: {} is not supported; supported: {SUPPORTED_LINKS}", linktype_label(*linktype))]
     UnsupportedLink { name: String, linktype: i32 },
     #[error("{name}: capture ends in the middle of a record after packet {after}: {reason}")]
     Truncated {
@@ -186,11 +202,64 @@ pub enum CaptureError {
     Filter { name: String, reason: String },
 }
 
-#[cfg(feature = "capture")]
-fn linktype_name(value: i32) -> String {
-    pcap::Linktype(value)
-        .get_name()
-        .unwrap_or_else(|_| "unknown".to_string())
+/// The link layers we decode, for error messages.
+pub const SUPPORTED_LINKS: &str =
+    "Ethernet, Linux SLL/SLL2, raw IPv4/IPv6, BSD loopback, IEEE 802.11 (bare, radiotap, PPI)";
+
+/// LINKTYPE_* names of the link types a capture is likely to have (tcpdump.org's list).
+const LINKTYPE_NAMES: [(i32, &str); 40] = [
+    (0, "NULL"),
+    (1, "ETHERNET"),
+    (6, "IEEE802_5"),
+    (8, "SLIP"),
+    (9, "PPP"),
+    (10, "FDDI"),
+    (50, "PPP_HDLC"),
+    (51, "PPP_ETHER"),
+    (101, "RAW"),
+    (104, "C_HDLC"),
+    (105, "IEEE802_11"),
+    (107, "FRELAY"),
+    (108, "LOOP"),
+    (113, "LINUX_SLL"),
+    (119, "IEEE802_11_PRISM"),
+    (127, "IEEE802_11_RADIOTAP"),
+    (138, "APPLE_IP_OVER_IEEE1394"),
+    (140, "MTP2"),
+    (143, "DOCSIS"),
+    (163, "IEEE802_11_AVS"),
+    (187, "BLUETOOTH_HCI_H4"),
+    (189, "USB_LINUX"),
+    (192, "PPI"),
+    (195, "IEEE802_15_4_WITHFCS"),
+    (201, "BLUETOOTH_HCI_H4_WITH_PHDR"),
+    (215, "IEEE802_15_4_NONASK_PHY"),
+    (220, "USB_LINUX_MMAPPED"),
+    (227, "CAN_SOCKETCAN"),
+    (228, "IPV4"),
+    (229, "IPV6"),
+    (230, "IEEE802_15_4_NOFCS"),
+    (239, "NFLOG"),
+    (249, "USBPCAP"),
+    (251, "BLUETOOTH_LE_LL"),
+    (253, "NETLINK"),
+    (254, "BLUETOOTH_LINUX_MONITOR"),
+    (256, "BLUETOOTH_LE_LL_WITH_PHDR"),
+    (276, "LINUX_SLL2"),
+    (279, "ETW"),
+    (294, "IEEE802_15_4_TAP"),
+];
+
+/// A link type as a person reads it: `LINKTYPE_BLUETOOTH_HCI_H4 (187)`, or `link type 300`
+/// (`LINKTYPE_USER5 (152)` for the private range).
+pub fn linktype_label(value: i32) -> String {
+    if let Some((_, name)) = LINKTYPE_NAMES.iter().find(|(v, _)| *v == value) {
+        return format!("LINKTYPE_{name} ({value})");
+    }
+    if (147..=162).contains(&value) {
+        return format!("LINKTYPE_USER{} ({value})", value - 147);
+    }
+    format!("link type {value}")
 }
 
 /// What a read returned: a packet, nothing yet (live timeout), or the end of the source.
@@ -198,11 +267,6 @@ pub enum Next<'a> {
     Packet(Packet<'a>),
     Idle,
     End,
-}
-
-#[cfg(not(feature = "capture"))]
-fn linktype_name(_value: i32) -> String {
-    "unknown".to_string()
 }
 
 /// Turns libpcap's message for a bad file into one line a user can act on.
@@ -217,5 +281,18 @@ pub(crate) fn describe_open_error(err: &pcap::Error) -> String {
         "permission denied".to_string()
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::linktype_label;
+
+    #[test]
+    fn link_types_are_named_for_people() {
+        assert_eq!(linktype_label(187), "LINKTYPE_BLUETOOTH_HCI_H4 (187)");
+        assert_eq!(linktype_label(127), "LINKTYPE_IEEE802_11_RADIOTAP (127)");
+        assert_eq!(linktype_label(150), "LINKTYPE_USER3 (150)");
+        assert_eq!(linktype_label(4000), "link type 4000");
     }
 }

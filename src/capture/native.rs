@@ -13,19 +13,27 @@
 //! - pcapng: Section Header (either byte order; a new section resets the interfaces),
 //!   Interface Description (`if_tsresol`, `if_tsoffset`), Enhanced, Simple and obsolete Packet
 //!   Blocks; other blocks are skipped. Unlike libpcap, interfaces may have different link types:
-//!   each packet carries its own interface's.
+//!   each packet carries its own interface's. An interface of a link type we do not decode is
+//!   named in one warning and its packets are skipped and counted
+//!   ([`SkippedPackets::unsupported_link`]); the other interfaces are read. A packet block whose
+//!   capture length exceeds its interface's snap length or 256 KiB, whose wire length exceeds
+//!   256 KiB, or whose time lies past the year 9999 (a bogus option or damaged block) is
+//!   skipped and counted ([`SkippedPackets::bad_blocks`]) with one warning per file.
 //!
 //! A file that ends inside a record yields every complete packet, then
 //! [`CaptureError::Truncated`] with libpcap's wording.
 
-use super::{CaptureError, LinkType, Next, Packet, Timestamp};
+use super::{linktype_label, CaptureError, LinkType, Next, Packet, Timestamp, SUPPORTED_LINKS};
 use std::io::{self, Read};
+use std::ops::Range;
 
 /// libpcap's MAXIMUM_SNAPLEN: larger pcap records are damage, not data.
 const MAXIMUM_SNAPLEN: u32 = 262_144;
 /// libpcap's bound on one pcapng block.
 const MAX_BLOCK: usize = 16 * 1024 * 1024;
 const READ_CHUNK: usize = 1 << 20;
+/// 9999-12-31T23:59:59Z: a later packet time is damage (EVE writes four-digit years).
+const LAST_VALID_SECOND: i64 = 253_402_300_799;
 
 const PCAP_MICRO: u32 = 0xA1B2_C3D4;
 const PCAP_NANO: u32 = 0xA1B2_3C4D;
@@ -41,16 +49,27 @@ pub fn recognises(magic: [u8; 4]) -> bool {
         || le == PCAPNG_SHB
 }
 
+/// Packets a reader skipped rather than hand over, by why.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SkippedPackets {
+    /// On a pcapng interface of a link type we do not decode.
+    pub unsupported_link: u64,
+    /// Packet blocks with an impossible length or time.
+    pub bad_blocks: u64,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Iface {
-    /// `None`: a link type we do not decode (its packets are an error when they arrive).
+    /// `None`: a link type we do not decode (its packets are skipped and counted).
     link: Option<LinkType>,
+    /// The link type as declared (kept for `--write-matched`).
     linktype: i32,
+    /// The interface's snap length as declared; 0: none given.
+    snaplen: u32,
     /// Timestamp units per second.
     units: u64,
     offset_secs: i64,
-    /// As declared (0: none), and `if_tsresol` as written (6: the default, microseconds).
-    snaplen: u32,
+    /// `if_tsresol` as written (6: the default, microseconds).
     tsresol: u8,
 }
 
@@ -105,6 +124,15 @@ pub struct NativeSource {
     last_iface: u32,
     last_raw_ts: u64,
     sections: u32,
+    skipped: SkippedPackets,
+}
+
+/// Where a packet block's packet is in the buffer, and what it says.
+struct Located {
+    ts: Timestamp,
+    wire_len: u32,
+    data: Range<usize>,
+    link: LinkType,
 }
 
 /// Why [`NativeSource::fill`] could not provide the bytes asked for.
@@ -139,6 +167,7 @@ impl NativeSource {
             last_iface: 0,
             last_raw_ts: 0,
             sections: 0,
+            skipped: SkippedPackets::default(),
         };
         match s.fill(4) {
             Ok(()) => {}
@@ -172,7 +201,7 @@ impl NativeSource {
         &self.name
     }
 
-    /// The link type of the file (pcapng: of its first interface).
+    /// The link type of the file (pcapng: of its first interface we decode; Ethernet when none).
     pub fn link(&self) -> LinkType {
         self.link
     }
@@ -210,6 +239,11 @@ impl NativeSource {
             }
         }
         origin
+    }
+
+    /// What was skipped so far (pcapng only).
+    pub fn skipped(&self) -> SkippedPackets {
+        self.skipped
     }
 
     fn open_error(&self, reason: String) -> CaptureError {
@@ -383,7 +417,17 @@ impl NativeSource {
                 return Err(self.block_error(e));
             }
             match block_type {
-                2 | 3 | 6 => return self.packet_block(block_type, len),
+                2 | 3 | 6 => {
+                    if let Some(p) = self.packet_block(block_type, len)? {
+                        return Ok(Next::Packet(Packet {
+                            ts: p.ts,
+                            wire_len: p.wire_len,
+                            data: &self.buf[p.data],
+                            link: p.link,
+                            index: self.read,
+                        }));
+                    }
+                }
                 _ => match self.control_block(block_type, len) {
                     Ok(_) => self.pos += len,
                     Err(e) => return Err(self.read_error(e)),
@@ -524,9 +568,9 @@ impl NativeSource {
                 let mut iface = Iface {
                     link: LinkType::from_linktype(linktype),
                     linktype,
+                    snaplen,
                     units: 1_000_000,
                     offset_secs: 0,
-                    snaplen,
                     tsresol: 6,
                 };
                 let mut at = body.start + 8;
@@ -559,13 +603,18 @@ impl NativeSource {
                     }
                     at = value.start + olen.div_ceil(4) * 4;
                 }
-                let first =
-                    matches!(&self.format, Format::Pcapng { ifaces, .. } if ifaces.is_empty());
-                if first {
-                    let link = iface.link.ok_or(String::new()).map_err(|_| {
-                        format!("link type {linktype} is not supported; supported: Ethernet, Linux SLL/SLL2, raw IPv4/IPv6, BSD loopback")
-                    })?;
-                    self.link = link;
+                let index = match &self.format {
+                    Format::Pcapng { ifaces, .. } => ifaces.len(),
+                    Format::Pcap { .. } => 0,
+                };
+                match iface.link {
+                    Some(link) if index == 0 => self.link = link,
+                    Some(_) => {}
+                    None => tracing::warn!(
+                        "{}: interface {index} is {}, which is not decoded (supported: {SUPPORTED_LINKS}); its packets are skipped and counted as capture.unsupported_link_packets",
+                        self.name,
+                        linktype_label(linktype)
+                    ),
                 }
                 if let Format::Pcapng {
                     ifaces, snaplen: s, ..
@@ -588,7 +637,12 @@ impl NativeSource {
     }
 
     /// Enhanced (6), Simple (3) or obsolete (2) Packet Block at `pos`, already in the buffer.
-    fn packet_block(&mut self, block_type: u32, len: usize) -> Result<Next<'_>, CaptureError> {
+    /// `None`: skipped and counted (an unsupported interface, an impossible length or time).
+    fn packet_block(
+        &mut self,
+        block_type: u32,
+        len: usize,
+    ) -> Result<Option<Located>, CaptureError> {
         let Format::Pcapng {
             ifaces, snaplen, ..
         } = &self.format
@@ -647,13 +701,27 @@ impl NativeSource {
                 "pcapng packet block: capture length {caplen} exceeds the block"
             )));
         }
+        // Skipped packets keep their number, so `pcap_cnt` stays Wireshark's frame number.
         let Some(link) = iface.link else {
-            return Err(CaptureError::UnsupportedLink {
-                name: self.name.clone(),
-                linktype: iface.linktype,
-            });
+            self.skipped.unsupported_link += 1;
+            self.read += 1;
+            self.pos += len;
+            return Ok(None);
         };
         let raw_ts = ts;
+        let limit = if iface.snaplen == 0 {
+            MAXIMUM_SNAPLEN
+        } else {
+            iface.snaplen.min(MAXIMUM_SNAPLEN)
+        };
+        if caplen > limit as usize || wire_len > MAXIMUM_SNAPLEN {
+            let what = if caplen > limit as usize {
+                format!("capture length {caplen} exceeds the interface's limit of {limit}")
+            } else {
+                format!("wire length {wire_len} exceeds {MAXIMUM_SNAPLEN}")
+            };
+            return Ok(self.bad_block(len, &what));
+        }
         let ts = ts.map_or(Timestamp(0), |t| {
             // The common microsecond case divides by a constant (a multiply, not a `div`).
             let (sec, frac) = if iface.units == 1_000_000 {
@@ -668,19 +736,46 @@ impl NativeSource {
                 u if 1_000_000 % u == 0 => frac * (1_000_000 / u),
                 u => (u128::from(frac) * 1_000_000 / u128::from(u)) as u64,
             };
-            Timestamp::from_timeval((sec as i64).saturating_add(iface.offset_secs), usec as i64)
+            Timestamp::from_timeval(
+                i64::try_from(sec)
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(iface.offset_secs),
+                usec as i64,
+            )
         });
+        if ts.micros() / 1_000_000 > LAST_VALID_SECOND {
+            let what = format!(
+                "time {}s after 1970 lies past the year 9999",
+                ts.micros() / 1_000_000
+            );
+            return Ok(self.bad_block(len, &what));
+        }
         self.pos += len;
         self.read += 1;
         self.last_iface = iface_id;
         self.last_raw_ts = raw_ts.unwrap_or(0);
-        Ok(Next::Packet(Packet {
+        Ok(Some(Located {
             ts,
             wire_len,
-            data: &self.buf[data_at..data_at + caplen.min(snaplen)],
+            data: data_at..data_at + caplen.min(snaplen),
             link,
-            index: self.read,
         }))
+    }
+
+    /// Skips the packet block at `pos` of `len` bytes, counted; the file's first one is named
+    /// in a warning.
+    fn bad_block(&mut self, len: usize, what: &str) -> Option<Located> {
+        if self.skipped.bad_blocks == 0 {
+            tracing::warn!(
+                "{}: packet block after packet {}: {what}; skipped (such blocks are counted as capture.bad_packet_blocks)",
+                self.name,
+                self.read
+            );
+        }
+        self.skipped.bad_blocks += 1;
+        self.read += 1;
+        self.pos += len;
+        None
     }
 
     fn truncated(&self, reason: String) -> CaptureError {

@@ -2,7 +2,7 @@
 //! so that the run wakes up every [`IDLE_WAKE`] to look at its stop flag and flush its events
 //! even while the writer is silent. A regular file never blocks and is read directly.
 
-use super::{CaptureError, FileSource, LinkType, Next, Packet, Reader, Timestamp};
+use super::{CaptureError, FileSource, LinkType, Next, Packet, Reader, SkippedPackets, Timestamp};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
@@ -61,6 +61,8 @@ struct State {
     ended: Option<Result<(), CaptureError>>,
     /// The run dropped its [`PipeSource`]: the reader stops at its next packet.
     abandoned: bool,
+    /// What the reader skipped, set when the input ends.
+    skipped: SkippedPackets,
 }
 
 /// Double buffering between the reader thread and the run: the reader appends to the shared
@@ -138,6 +140,11 @@ impl PipeSource {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// What the reader skipped (known once the input has ended).
+    pub fn skipped(&self) -> SkippedPackets {
+        self.shared.lock().skipped
     }
 
     /// The next packet, `Idle` after [`IDLE_WAKE`] without one, `End`, or the reader's error.
@@ -234,11 +241,13 @@ fn read_all(path: &str, reader: Reader, shared: &Shared) {
             }
             Ok(Next::Idle) => {}
             Ok(Next::End) => {
+                state.skipped = source.skipped();
                 state.ended = Some(Ok(()));
                 shared.readable.notify_one();
                 return;
             }
             Err(e) => {
+                state.skipped = source.skipped();
                 state.ended = Some(Err(e));
                 shared.readable.notify_one();
                 return;

@@ -1,5 +1,5 @@
 //! The cheapest look at a frame: for the common well-formed case (Ethernet with at most one
-//! 802.1Q tag, Linux cooked v2, or raw IP; IPv4 without options or IPv6 without extension headers, not fragmented, not cut short,
+//! 802.1Q tag, Linux cooked v1 or v2, or raw IP; IPv4 without options or IPv6 without extension headers, not fragmented, not cut short,
 //! carrying UDP or TCP) read the protocol and ports straight from fixed offsets, so the engine
 //! can reject background traffic without running the full decoder.
 //!
@@ -36,15 +36,25 @@ fn be16(b: &[u8], at: usize) -> u16 {
 pub fn peek(link: LinkType, frame: &[u8]) -> Peek {
     match link {
         LinkType::Ethernet => {}
-        // Linux cooked v2 (`tcpdump -i any`): protocol first, network header at 20.
-        LinkType::LinuxSll2 => {
-            if frame.len() < 20 {
+        // Linux cooked v1 and v2 (`capture -i any`): (protocol, device type, network header).
+        LinkType::LinuxSll | LinkType::LinuxSll2 => {
+            let (protocol_at, hatype_at, network_at) = if link == LinkType::LinuxSll {
+                (14, 2, 16)
+            } else {
+                (0, 8, 20)
+            };
+            if frame.len() < network_at {
                 return Peek::Slow;
             }
-            return match be16(frame, 0) {
-                ETHERTYPE_IPV4 => ipv4(&frame[20..]),
-                ETHERTYPE_IPV6 => ipv6(&frame[20..]),
-                _ => Peek::NotIp,
+            return match be16(frame, protocol_at) {
+                ETHERTYPE_IPV4 => ipv4(&frame[network_at..]),
+                ETHERTYPE_IPV6 => ipv6(&frame[network_at..]),
+                // Linux's own protocol numbers and the devices whose protocol field is no
+                // EtherType (Frame Relay, radiotap, netlink) are the decoder's to count.
+                p if p >= 0x0600 && !matches!(be16(frame, hatype_at), 770 | 803 | 824) => {
+                    Peek::NotIp
+                }
+                _ => Peek::Slow,
             };
         }
         LinkType::Raw => {
@@ -230,6 +240,19 @@ mod tests {
         );
         sll2[0..2].copy_from_slice(&[0x08, 0x06]);
         assert_eq!(agrees(LinkType::LinuxSll2, &sll2), Peek::NotIp);
+        // Linux cooked v1 from loopback (ARPHRD 772), then 802.2 and a netlink device: the
+        // decoder's to count.
+        let mut sll = vec![0, 0, 0x03, 0x04, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0];
+        sll.extend_from_slice(&udp);
+        assert_eq!(
+            agrees(LinkType::LinuxSll, &sll),
+            Peek::Ports(17, 12345, 3232)
+        );
+        sll[14..16].copy_from_slice(&[0x00, 0x04]);
+        assert_eq!(agrees(LinkType::LinuxSll, &sll), Peek::Slow);
+        sll[2..4].copy_from_slice(&824u16.to_be_bytes());
+        sll[14..16].copy_from_slice(&[0x08, 0x06]);
+        assert_eq!(agrees(LinkType::LinuxSll, &sll), Peek::Slow);
     }
 
     /// Every frame of the bundled captures and of generated benchmark traffic (and every
@@ -303,7 +326,7 @@ mod tests {
         let mut gre = ipv4_udp(0, 0, 12, 4);
         gre[9] = 47;
         slow(&eth(0x0800, &gre));
-        // Link types without a fast path.
+        // Link types without a fast path, and a cooked protocol 0 (no EtherType).
         assert_eq!(agrees(LinkType::LinuxSll, &[0; 60]), Peek::Slow);
         assert_eq!(agrees(LinkType::Null, &[2, 0, 0, 0]), Peek::Slow);
         assert_eq!(agrees(LinkType::Raw, &[0x50; 30]), Peek::Slow);

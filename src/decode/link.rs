@@ -1,10 +1,14 @@
 //! Link-layer headers: Ethernet with any number of 802.1Q/802.1ad tags, Linux cooked capture
-//! v1 and v2, BSD/OpenBSD loopback, and raw IP. Each parser returns where the network layer
-//! starts and which protocol it carries.
+//! v1 and v2 (`cooked.rs`), 802.11 bare, with radiotap or PPI (`wifi.rs`), BSD/OpenBSD
+//! loopback, and raw IP. Each parser returns where the network layer starts and which protocol
+//! it carries, or why a well-formed frame carries none we read ([`Skip`]).
+
+mod cooked;
+mod wifi;
 
 use super::{DecodeError, Layer};
 use crate::packet::LinkType;
-use etherparse::{Ethernet2HeaderSlice, LinuxSllHeaderSlice, SingleVlanHeaderSlice};
+use etherparse::{Ethernet2HeaderSlice, SingleVlanHeaderSlice};
 
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
 pub const ETHERTYPE_IPV6: u16 = 0x86DD;
@@ -26,13 +30,73 @@ pub struct LinkInfo {
     pub dst_mac: Option<[u8; 6]>,
     /// The outermost VLAN ID, when tagged.
     pub vlan: Option<u16>,
+    /// Bytes at the end of the frame that are not the network layer's (an 802.11 FCS).
+    pub trailer: usize,
+    /// Set when the frame is well formed but carries no network layer we read; `ethertype`
+    /// is then 0.
+    pub skipped: Option<Skip>,
+}
+
+impl LinkInfo {
+    fn skipped(why: Skip) -> Self {
+        LinkInfo {
+            skipped: Some(why),
+            ..LinkInfo::default()
+        }
+    }
+}
+
+/// Why a well-formed frame was not decoded further: counted by kind, never an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Skip {
+    /// A cooked capture's protocol that is no EtherType (Linux's 802.3/802.2/CAN… values), a
+    /// netlink or Frame Relay device, or a PPI header around a link type we do not read.
+    UnsupportedProtocol,
+    /// 802.11 data with the Protected bit: encrypted payload.
+    WifiEncrypted,
+    WifiManagement,
+    WifiControl,
+    /// 802.11 data frames without a body (Null, QoS Null, CF-Ack…).
+    WifiNoData,
+    /// A non-first 802.11 fragment (no LLC header to read).
+    WifiFragment,
+    /// An 802.11 A-MSDU, an extension frame, or a frame radiotap marks as failing its FCS.
+    WifiOther,
+}
+
+impl Skip {
+    pub const ALL: [Skip; 7] = [
+        Skip::UnsupportedProtocol,
+        Skip::WifiEncrypted,
+        Skip::WifiManagement,
+        Skip::WifiControl,
+        Skip::WifiNoData,
+        Skip::WifiFragment,
+        Skip::WifiOther,
+    ];
+
+    /// The key of its counter in the `stats` event.
+    pub fn name(self) -> &'static str {
+        match self {
+            Skip::UnsupportedProtocol => "link.unsupported",
+            Skip::WifiEncrypted => "wifi.encrypted",
+            Skip::WifiManagement => "wifi.management",
+            Skip::WifiControl => "wifi.control",
+            Skip::WifiNoData => "wifi.no_data",
+            Skip::WifiFragment => "wifi.fragments",
+            Skip::WifiOther => "wifi.other",
+        }
+    }
 }
 
 pub fn parse(link: LinkType, frame: &[u8]) -> Result<LinkInfo, DecodeError> {
     match link {
         LinkType::Ethernet => ethernet(frame),
-        LinkType::LinuxSll => sll(frame),
-        LinkType::LinuxSll2 => sll2(frame),
+        LinkType::LinuxSll => cooked::sll(frame),
+        LinkType::LinuxSll2 => cooked::sll2(frame),
+        LinkType::Ieee80211 => wifi::bare(frame),
+        LinkType::Radiotap => wifi::radiotap(frame),
+        LinkType::Ppi => wifi::ppi(frame),
         LinkType::Null => bsd_loopback(frame, false),
         LinkType::Loop => bsd_loopback(frame, true),
         LinkType::Raw => raw(frame),
@@ -47,7 +111,7 @@ pub fn parse(link: LinkType, frame: &[u8]) -> Result<LinkInfo, DecodeError> {
     }
 }
 
-fn ethernet(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
+pub(super) fn ethernet(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
     let eth = Ethernet2HeaderSlice::from_slice(frame)
         .map_err(|e| DecodeError::truncated(Layer::Link, 0, e.required_len, frame.len()))?;
     let mut info = LinkInfo {
@@ -55,7 +119,7 @@ fn ethernet(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
         offset: eth.slice().len(),
         src_mac: Some(eth.source()),
         dst_mac: Some(eth.destination()),
-        vlan: None,
+        ..LinkInfo::default()
     };
     let mut tags = 0;
     while matches!(
@@ -79,39 +143,6 @@ fn ethernet(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
         info.offset += tag.slice().len();
     }
     Ok(info)
-}
-
-fn sll(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
-    let hdr = LinuxSllHeaderSlice::from_slice(frame)
-        .map_err(|_| DecodeError::truncated(Layer::Link, 0, 16, frame.len()))?;
-    let mac = sll_mac(hdr.sender_address_valid_length(), hdr.sender_address());
-    let ethertype = u16::from_be_bytes([frame[14], frame[15]]);
-    Ok(LinkInfo {
-        ethertype,
-        offset: 16,
-        src_mac: mac,
-        ..LinkInfo::default()
-    })
-}
-
-/// LINKTYPE_LINUX_SLL2: protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8).
-fn sll2(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
-    const LEN: usize = 20;
-    if frame.len() < LEN {
-        return Err(DecodeError::truncated(Layer::Link, 0, LEN, frame.len()));
-    }
-    let ethertype = u16::from_be_bytes([frame[0], frame[1]]);
-    let mac = sll_mac(u16::from(frame[11]), &frame[12..20]);
-    Ok(LinkInfo {
-        ethertype,
-        offset: LEN,
-        src_mac: mac,
-        ..LinkInfo::default()
-    })
-}
-
-fn sll_mac(len: u16, addr: &[u8]) -> Option<[u8; 6]> {
-    (len == 6 && addr.len() >= 6).then(|| [addr[0], addr[1], addr[2], addr[3], addr[4], addr[5]])
 }
 
 /// BSD loopback: a 4-byte address family, in the writer's byte order for NULL and network order

@@ -252,6 +252,8 @@ pub enum Outcome<'a> {
     Ip(Decoded<'a>),
     /// ARP, LLDP, STP…: the EtherType (0 when the link layer had none).
     NotIp(u16),
+    /// A well-formed frame whose link layer carries nothing we read (encrypted 802.11…).
+    Skipped(link::Skip),
 }
 
 /// Decodes one frame. `max_depth` bounds GRE nesting.
@@ -261,9 +263,13 @@ pub fn decode(
     max_depth: u8,
 ) -> Result<Outcome<'_>, DecodeError> {
     let link = link::parse(link_type, frame)?;
+    if let Some(why) = link.skipped {
+        return Ok(Outcome::Skipped(why));
+    }
     if link.ethertype != ETHERTYPE_IPV4 && link.ethertype != ETHERTYPE_IPV6 {
         return Ok(Outcome::NotIp(link.ethertype));
     }
+    let frame = &frame[..frame.len() - link.trailer];
     let mut offset = link.offset;
     let mut ethertype = link.ethertype;
     let mut tunnel: Option<Tunnel> = None;

@@ -25,6 +25,7 @@ fn decoded(frame: &[u8]) -> Decoded<'_> {
     match decode(LinkType::Ethernet, frame, DEFAULT_MAX_TUNNEL_DEPTH).unwrap() {
         Outcome::Ip(d) => d,
         Outcome::NotIp(t) => panic!("not IP: {t:#06x}"),
+        Outcome::Skipped(why) => panic!("skipped: {why:?}"),
     }
 }
 

@@ -83,6 +83,10 @@ pub(super) fn read(
                 }
             }
         }
+        let skipped = source.skipped();
+        let c = &mut engine.counters_mut().capture;
+        c.unsupported_link_packets += skipped.unsupported_link;
+        c.bad_packet_blocks += skipped.bad_blocks;
         w.frontend.file_finished();
         w.write_events(engine)?;
         if stop_requested(stop, w.sink.is_closed()) {

@@ -85,6 +85,9 @@ struct RejectedCounts {
     packets: u64,
     bytes: u64,
     not_ip: u64,
+    /// What the file reader skipped (`capture::SkippedPackets`), never handed to a shard.
+    unsupported_link_packets: u64,
+    bad_packet_blocks: u64,
 }
 
 /// Steps for one shard and the bytes of their packets; sent back empty for reuse.
@@ -417,7 +420,8 @@ impl ReaderJob {
         let broadcast = |queues: &mut Vec<ShardQueue>,
                          rejected: &mut RejectedCounts,
                          item: &dyn Fn() -> Item| {
-            if rejected.packets > 0 {
+            if rejected.packets + rejected.unsupported_link_packets + rejected.bad_packet_blocks > 0
+            {
                 queues[0]
                     .current
                     .items
@@ -526,6 +530,9 @@ impl ReaderJob {
                     break;
                 }
             }
+            let skipped = source.skipped();
+            rejected.unsupported_link_packets += skipped.unsupported_link;
+            rejected.bad_packet_blocks += skipped.bad_blocks;
             tell(ToWriter::Progress { packets, bytes });
             tell(ToWriter::FileFinished);
             if stop_requested(&self.stop, self.halt.load(Ordering::Relaxed)) {
@@ -607,6 +614,8 @@ fn shard(
                     c.packets += r.packets;
                     c.bytes += r.bytes;
                     c.not_ip += r.not_ip;
+                    c.capture.unsupported_link_packets += r.unsupported_link_packets;
+                    c.capture.bad_packet_blocks += r.bad_packet_blocks;
                 }
                 Item::Origin(origin) => engine.set_origin(origin),
                 Item::Report { seq, now, files } => {

@@ -162,9 +162,39 @@ impl PortCover {
     }
 }
 
+/// The filter [`filter_for`] wrote, without its `vlan and (…)` half: for the links libpcap has
+/// no `vlan` for (Linux cooked `any`, raw IP of a tun device, loopback), where the kernel has
+/// already taken the tags off. Any other expression (a user's) is returned unchanged.
+pub fn without_vlan_half(expr: &str) -> &str {
+    let Some(at) = expr.find(") or (vlan and (") else {
+        return expr;
+    };
+    let (plain, tagged) = (&expr[..=at], &expr[at + ") or ".len()..]);
+    if tagged
+        .strip_prefix("(vlan and ")
+        .and_then(|t| t.strip_suffix(')'))
+        == Some(plain)
+    {
+        plain
+    } else {
+        expr
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_vlan_half_comes_off_only_our_own_filters() {
+        let f = default_filter(&[3232]);
+        let plain = without_vlan_half(&f);
+        assert!(!plain.contains("vlan"), "{plain}");
+        assert_eq!(format!("{plain} or (vlan and {plain})"), f);
+        let user = "(udp port 3232) or (vlan and (udp port 1))";
+        assert_eq!(without_vlan_half(user), user);
+        assert_eq!(without_vlan_half("udp"), "udp");
+    }
 
     #[test]
     fn the_default_filter_keeps_its_shape() {

@@ -6,6 +6,8 @@
 //! - [`ota`]: whole OTA sessions (auth of both eras, TCP data phase, ESPHome) for `testdata/ota/`.
 //! - [`scenarios`]: the bundled captures in `testdata/`.
 //! - [`anomaly`]: `testdata/anomaly/` (what the anomaly path must and must not report).
+//! - [`relink`]: reference OTA sessions on cooked and 802.11 links (`testdata/links/`).
+//! - [`pcapng_skips`]: a pcapng with an unsupported interface and impossible blocks.
 //! - [`corrupt`]: damaged and hostile mutants of valid captures (built at test time).
 //! - [`bench`]: the large benchmark captures (`testgen bench-mixed|bench-small OUT`).
 //!
@@ -19,5 +21,7 @@ pub mod espota;
 pub mod frame;
 pub mod mdt;
 pub mod ota;
+pub mod pcapng_skips;
+pub mod relink;
 pub mod rng;
 pub mod scenarios;

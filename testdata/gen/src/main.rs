@@ -112,6 +112,20 @@ fn main() -> io::Result<()> {
         &[eth.linktype(), second.linktype()],
         &a,
     )?;
+    // Reference OTA sessions carried on cooked (loopback, PPP, tun, GRE) and 802.11 links.
+    for (name, carrier) in watch3232_testgen::relink::variants() {
+        write_pcap(
+            &dir.join("links").join(format!("{name}.pcap")),
+            carrier.linktype(),
+            &watch3232_testgen::relink::carried(carrier),
+        )?;
+    }
+    // A pcapng with packets a reader must skip (and count) without losing the others.
+    fs::create_dir_all(dir.join("pcapng"))?;
+    fs::write(
+        dir.join("pcapng").join("skips.pcapng"),
+        watch3232_testgen::pcapng_skips::build()?,
+    )?;
     // Multicast-VPN MDT: the mdt.md examples, a three-PE core, and bad input.
     fs::create_dir_all(dir.join("mdt"))?;
     let eth_link = watch3232_testgen::capture::linktype::ETHERNET;
