@@ -77,7 +77,7 @@ FAILED=0
 MISSED=0
 bench_one() { # name, file
     local name=$1 f=$2
-    local size; size=$(stat -c %s "$f")
+    local size; size=$(stat -L -c %s "$f")
     echo
     echo "== $name: $f ($((size / 1000000)) MB, $(python3 -c "import json;print(json.load(open('$f.json'))['packets'])") packets)"
     cat "$f" >/dev/null # warm the page cache
