@@ -106,6 +106,7 @@ counter_group!(
         alerts,
         auth_answers,
         connect_backs,
+        connect_backs_not_held,
         firmware_extracted,
         firmware_not_extracted,
         firmware_write_errors,

@@ -11,6 +11,7 @@
 use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 use super::{IPPROTO_TCP, IPPROTO_UDP};
 use crate::packet::LinkType;
+use std::net::IpAddr;
 
 const ETHERTYPE_VLAN: u16 = 0x8100;
 const ETHERTYPE_QINQ: u16 = 0x88A8;
@@ -142,6 +143,35 @@ fn transport(proto: u8, l4: &[u8]) -> Peek {
     }
 }
 
+/// The address pair of a frame [`peek`] answered [`Peek::Ports`] for, read from the same
+/// offsets: the pre-filter's exact check of a held port needs it before decoding. `None` for a
+/// link type it does not read (the full decoder decides then).
+#[inline]
+pub fn addresses(link: LinkType, frame: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    let ip = match link {
+        LinkType::Ethernet if frame.get(12..14)? == ETHERTYPE_VLAN.to_be_bytes() => {
+            frame.get(18..)?
+        }
+        LinkType::Ethernet => frame.get(14..)?,
+        LinkType::LinuxSll2 => frame.get(20..)?,
+        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => frame,
+        _ => return None,
+    };
+    match ip.first()? >> 4 {
+        4 => {
+            let src: [u8; 4] = ip.get(12..16)?.try_into().ok()?;
+            let dst: [u8; 4] = ip.get(16..20)?.try_into().ok()?;
+            Some((IpAddr::from(src), IpAddr::from(dst)))
+        }
+        6 => {
+            let src: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
+            let dst: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
+            Some((IpAddr::from(src), IpAddr::from(dst)))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +189,7 @@ mod tests {
                 assert!(d.tunnel.is_none());
                 assert_eq!(d.net.proto, proto);
                 assert_eq!(d.ports(), Some((s, dport)));
+                assert_eq!(addresses(link, frame), Some((d.net.src, d.net.dst)));
                 assert!(!matches!(
                     d.transport,
                     Transport::Fragment | Transport::Other(_)

@@ -8,14 +8,19 @@
 //! raises its `last_seen`. Eviction takes the head; expiry walks from the head and stops at
 //! the first entry still fresh.
 
+use super::hash::SeededState;
 use crate::time::Timestamp;
-use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::time::Duration;
 
 /// No slot: the end of the recency list or of the free list.
-const NIL: usize = usize::MAX;
+const NIL: u32 = u32::MAX;
+
+/// Where an entry sits in the map, valid until that entry leaves: lets a caller that looked a
+/// key up once reach the entry again without hashing it ([`BoundedMap::at_mut`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handle(u32);
 
 /// Why an entry left the map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,32 +65,34 @@ struct Entry<K, V> {
     last_seen: Timestamp,
 }
 
+/// Links are `u32` slab positions: half the size of `usize`, and a table is bounded far below
+/// 4 G entries.
 struct Slot<K, V> {
     /// `None` while the slot is on the free list.
     entry: Option<Entry<K, V>>,
     /// Towards the least recently seen end; unused on the free list.
-    prev: usize,
+    prev: u32,
     /// Towards the most recently seen end, or the next free slot.
-    next: usize,
+    next: u32,
 }
 
 /// A map with a hard capacity, least-recently-seen eviction and idle expiry.
 ///
-/// The hasher defaults to std's `RandomState` (SipHash with a per-process random key) on
-/// purpose: the keys are addresses and ports an attacker picks, and a fixed-key fast hash
-/// would let them aim every key at one bucket.
+/// The hasher defaults to [`SeededState`] (foldhash with a random seed per map) on purpose: the
+/// keys are addresses and ports an attacker picks, and a fixed-key fast hash would let them aim
+/// every key at one bucket.
 ///
 /// Time is whatever the caller says it is (packet time). If it steps backwards, `last_seen`
 /// never decreases, and an idle entry queued behind a fresher one expires when it reaches
 /// the head: late, never lost, and the capacity still holds.
-pub struct BoundedMap<K, V, S = RandomState> {
-    index: HashMap<K, usize, S>,
+pub struct BoundedMap<K, V, S = SeededState> {
+    index: HashMap<K, u32, S>,
     slots: Vec<Slot<K, V>>,
     /// Least recently seen entry.
-    head: usize,
+    head: u32,
     /// Most recently seen entry.
-    tail: usize,
-    free: usize,
+    tail: u32,
+    free: u32,
     capacity: usize,
     idle_timeout_us: i64,
     stats: BoundedStats,
@@ -96,13 +103,14 @@ impl<K: Eq + Hash + Clone, V> BoundedMap<K, V> {
     /// always hold the entry it is asked to insert), expiring entries idle for longer than
     /// `idle_timeout`.
     pub fn new(capacity: usize, idle_timeout: Duration) -> Self {
-        Self::with_hasher(capacity, idle_timeout, RandomState::new())
+        Self::with_hasher(capacity, idle_timeout, SeededState::default())
     }
 }
 
 impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
     pub fn with_hasher(capacity: usize, idle_timeout: Duration, hasher: S) -> Self {
-        let capacity = capacity.max(1);
+        // Slab positions are u32, one value kept for NIL.
+        let capacity = capacity.clamp(1, NIL as usize - 1);
         // Memory grows with use, not with the configured bound.
         let initial = capacity.min(1 << 16);
         BoundedMap {
@@ -195,13 +203,31 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
         now: Timestamp,
         make: impl FnOnce() -> V,
     ) -> (&mut V, Option<Departed<K, V>>) {
+        let (at, evicted) = self.find_or_insert_with(key, now, make);
+        (self.at_mut(at), evicted)
+    }
+
+    /// [`BoundedMap::touch_or_insert_with`] that hands back where the entry is instead of a
+    /// borrow, so the caller can deal with the evicted entry first: one hash lookup for a key
+    /// that is present (the per-packet case), two for a new one.
+    pub fn find_or_insert_with(
+        &mut self,
+        key: K,
+        now: Timestamp,
+        make: impl FnOnce() -> V,
+    ) -> (Handle, Option<Departed<K, V>>) {
         if let Some(&i) = self.index.get(&key) {
             self.mark_seen(i, now);
-            return (&mut self.entry_mut(i).value, None);
+            return (Handle(i), None);
         }
         let evicted = self.make_room();
         let i = self.insert_new(key, make(), now);
-        (&mut self.entry_mut(i).value, evicted)
+        (Handle(i), evicted)
+    }
+
+    /// The value at `at`, from [`BoundedMap::find_or_insert_with`] (no entry has left since).
+    pub fn at_mut(&mut self, at: Handle) -> &mut V {
+        &mut self.entry_mut(at.0).value
     }
 
     /// Removes the entry under `key` and hands it back.
@@ -242,6 +268,13 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
         self.drain_some(usize::MAX, out);
     }
 
+    /// Bytes one entry costs when the map is full: its slab slot, and its index bucket (key,
+    /// slab position, one control byte). The index has 8/7 buckets per entry or more, up to
+    /// the next power of two; the slab has exactly one slot per entry.
+    pub fn entry_bytes() -> usize {
+        std::mem::size_of::<Slot<K, V>>() + std::mem::size_of::<(K, u32)>() + 1
+    }
+
     /// Slots the slab ever allocated: never more than the capacity.
     #[cfg(test)]
     pub(crate) fn slots_allocated(&self) -> usize {
@@ -263,22 +296,22 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
             if at == NIL {
                 return None;
             }
-            let slot = &self.slots[at];
+            let slot = &self.slots[at as usize];
             at = slot.next;
             let e = slot.entry.as_ref().expect("linked slot is occupied");
             Some((&e.key, &e.value, e.last_seen))
         })
     }
 
-    fn entry(&self, i: usize) -> &Entry<K, V> {
-        self.slots[i]
+    fn entry(&self, i: u32) -> &Entry<K, V> {
+        self.slots[i as usize]
             .entry
             .as_ref()
             .expect("indexed slot is occupied")
     }
 
-    fn entry_mut(&mut self, i: usize) -> &mut Entry<K, V> {
-        self.slots[i]
+    fn entry_mut(&mut self, i: u32) -> &mut Entry<K, V> {
+        self.slots[i as usize]
             .entry
             .as_mut()
             .expect("indexed slot is occupied")
@@ -294,7 +327,7 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
     }
 
     /// Stores an entry whose key is absent, with room for it, at the most recent end.
-    fn insert_new(&mut self, key: K, value: V, now: Timestamp) -> usize {
+    fn insert_new(&mut self, key: K, value: V, now: Timestamp) -> u32 {
         let entry = Some(Entry {
             key: key.clone(),
             value,
@@ -302,16 +335,23 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
         });
         let i = if self.free != NIL {
             let i = self.free;
-            self.free = self.slots[i].next;
-            self.slots[i].entry = entry;
+            self.free = self.slots[i as usize].next;
+            self.slots[i as usize].entry = entry;
             i
         } else {
+            if self.slots.len() == self.slots.capacity() {
+                // Grow by doubling, but never past the capacity: a full table of 100 000
+                // flows takes 100 000 slots, not the next power of two.
+                let room = self.capacity - self.slots.len();
+                self.slots
+                    .reserve_exact(self.slots.len().clamp(1, room.max(1)));
+            }
             self.slots.push(Slot {
                 entry,
                 prev: NIL,
                 next: NIL,
             });
-            self.slots.len() - 1
+            (self.slots.len() - 1) as u32
         };
         self.link_at_tail(i);
         self.index.insert(key, i);
@@ -320,7 +360,7 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
         i
     }
 
-    fn mark_seen(&mut self, i: usize, now: Timestamp) {
+    fn mark_seen(&mut self, i: u32, now: Timestamp) {
         let entry = self.entry_mut(i);
         entry.last_seen = entry.last_seen.max(now);
         if self.tail != i {
@@ -332,19 +372,22 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
     fn pop_head(&mut self, by: Departure) -> Departed<K, V> {
         let i = self.head;
         // Field by field, so the key is borrowed from the slab while the index changes.
-        let entry = self.slots[i].entry.as_ref().expect("head slot is occupied");
+        let entry = self.slots[i as usize]
+            .entry
+            .as_ref()
+            .expect("head slot is occupied");
         self.index.remove(&entry.key);
         self.release(i, by)
     }
 
     /// Unlinks slot `i` (already gone from the index), frees it and hands its entry back.
-    fn release(&mut self, i: usize, by: Departure) -> Departed<K, V> {
+    fn release(&mut self, i: u32, by: Departure) -> Departed<K, V> {
         self.unlink(i);
-        let entry = self.slots[i]
+        let entry = self.slots[i as usize]
             .entry
             .take()
             .expect("released slot is occupied");
-        self.slots[i].next = self.free;
+        self.slots[i as usize].next = self.free;
         self.free = i;
         Departed {
             key: entry.key,
@@ -354,24 +397,24 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
         }
     }
 
-    fn unlink(&mut self, i: usize) {
-        let (prev, next) = (self.slots[i].prev, self.slots[i].next);
+    fn unlink(&mut self, i: u32) {
+        let (prev, next) = (self.slots[i as usize].prev, self.slots[i as usize].next);
         match prev {
             NIL => self.head = next,
-            p => self.slots[p].next = next,
+            p => self.slots[p as usize].next = next,
         }
         match next {
             NIL => self.tail = prev,
-            n => self.slots[n].prev = prev,
+            n => self.slots[n as usize].prev = prev,
         }
     }
 
-    fn link_at_tail(&mut self, i: usize) {
-        self.slots[i].prev = self.tail;
-        self.slots[i].next = NIL;
+    fn link_at_tail(&mut self, i: u32) {
+        self.slots[i as usize].prev = self.tail;
+        self.slots[i as usize].next = NIL;
         match self.tail {
             NIL => self.head = i,
-            t => self.slots[t].next = i,
+            t => self.slots[t as usize].next = i,
         }
         self.tail = i;
     }

@@ -4,22 +4,47 @@
 
 mod bounded;
 pub mod community_id;
+mod hash;
 pub mod reasm;
 mod table;
 
-pub use bounded::{BoundedMap, BoundedStats, Departed, Departure};
+pub use bounded::{BoundedMap, BoundedStats, Departed, Departure, Handle};
+pub use hash::{FastMap, FastSet, SeededState};
 pub use table::{FlowTable, Removed, RemovedBy, TableStats};
 
 use std::net::IpAddr;
 
 /// A conversation's identity, independent of direction: the lower (address, port) end first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FlowKey {
     pub lo_addr: IpAddr,
     pub hi_addr: IpAddr,
     pub lo_port: u16,
     pub hi_port: u16,
     pub proto: u8,
+}
+
+/// Packed into 38 bytes and hashed in one write (a derived `Hash` makes nine calls into the
+/// hasher, two of them for enum tags): the flow table hashes a key on every wanted packet.
+impl std::hash::Hash for FlowKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut packed = [0u8; 38];
+        let mut v6 = false;
+        for (at, addr) in [(0, self.lo_addr), (16, self.hi_addr)] {
+            match addr {
+                IpAddr::V4(a) => packed[at..at + 4].copy_from_slice(&a.octets()),
+                IpAddr::V6(a) => {
+                    packed[at..at + 16].copy_from_slice(&a.octets());
+                    v6 = true;
+                }
+            }
+        }
+        packed[32..34].copy_from_slice(&self.lo_port.to_ne_bytes());
+        packed[34..36].copy_from_slice(&self.hi_port.to_ne_bytes());
+        packed[36] = self.proto;
+        packed[37] = u8::from(v6);
+        state.write(&packed);
+    }
 }
 
 /// Which way a packet travels relative to the flow's first packet.

@@ -2,7 +2,7 @@
 //! the least-recently-seen flow when full, all O(1)), each flow numbered, and every flow that
 //! leaves handed back with the reason.
 
-use super::bounded::{BoundedMap, Departed, Departure};
+use super::bounded::{BoundedMap, Departed, Departure, Handle};
 use super::FlowKey;
 use crate::time::Timestamp;
 use std::time::Duration;
@@ -89,6 +89,12 @@ impl<V> FlowTable<V> {
         self.map.capacity()
     }
 
+    /// Bytes one flow costs in a full table, before whatever its state allocates
+    /// ([`BoundedMap::entry_bytes`]).
+    pub fn entry_bytes() -> usize {
+        BoundedMap::<FlowKey, Slot<V>>::entry_bytes()
+    }
+
     pub fn stats(&self) -> TableStats {
         let s = self.map.stats();
         TableStats {
@@ -132,6 +138,34 @@ impl<V> FlowTable<V> {
         };
         let evicted = self.map.insert(key, slot, now);
         (id, evicted.map(Removed::from_departed))
+    }
+
+    /// The flow under `key` marked seen at `now`, or a new one built from its id; with the
+    /// flow evicted to make room, if the table was full. One hash lookup for a known flow;
+    /// reach the flow with [`FlowTable::at_mut`] once the evicted one is dealt with.
+    pub fn find_or_insert(
+        &mut self,
+        key: FlowKey,
+        now: Timestamp,
+        make: impl FnOnce(u64) -> V,
+    ) -> (Handle, Option<Removed<V>>) {
+        let next_id = &mut self.next_id;
+        let (at, evicted) = self.map.find_or_insert_with(key, now, || {
+            let id = *next_id;
+            *next_id += 1;
+            Slot {
+                id,
+                value: make(id),
+            }
+        });
+        (at, evicted.map(Removed::from_departed))
+    }
+
+    /// The flow's id and state at `at` (from [`FlowTable::find_or_insert`]; no flow has left
+    /// since).
+    pub fn at_mut(&mut self, at: Handle) -> (u64, &mut V) {
+        let slot = self.map.at_mut(at);
+        (slot.id, &mut slot.value)
     }
 
     /// Removes a flow whose conversation is over.

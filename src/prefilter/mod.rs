@@ -4,13 +4,31 @@
 //! path (`decode::fast::peek`'s ports), on the slow path (the full decoder's result), and
 //! mirrored by the live kernel filter ([`Interest::kernel_filter`], written by [`bpf`]), which passes a superset
 //! of it so that nothing the engine wants is dropped in the kernel.
+//!
+//! Run-time interest is exact: a classifier holds a [`ConnectBack`] (an address pair and a TCP
+//! port), not a port. The port goes into the TCP bitmap, so most background traffic is still
+//! rejected by one array read; a packet whose only claim is a held port is then wanted only if
+//! its addresses and port name a hold ([`Interest::held`]), before any decoding.
 
 pub mod bpf;
 
 use crate::decode::{IPPROTO_TCP, IPPROTO_UDP};
+use crate::flow::FastMap;
 pub use bpf::{filter_for, FilterSpec, PortCover};
+use std::collections::hash_map::Entry;
+use std::net::IpAddr;
 
 const WORDS: usize = 65536 / 64;
+
+/// A TCP connection a classifier waits for: `device` connects, from any port, to
+/// `uploader:port` (an espota connect-back, arduino-ota.md §1.1). Packets of it either way are
+/// wanted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConnectBack {
+    pub device: IpAddr,
+    pub uploader: IpAddr,
+    pub port: u16,
+}
 
 #[derive(Clone)]
 pub struct Interest {
@@ -21,8 +39,11 @@ pub struct Interest {
     protocols: [bool; 256],
     /// Everything that arrived inside GRE (the MDT classifier wants tunnels, whatever they carry).
     pub tunnelled: bool,
-    /// Ports registered at run time (e.g. an OTA connect-back) with their reference counts.
-    dynamic_tcp: std::collections::HashMap<u16, u32>,
+    /// Ports of the run-time holds with their reference counts (the bitmap and the live kernel
+    /// filter, which cannot name address pairs for thousands of holds).
+    dynamic_tcp: FastMap<u16, u32>,
+    /// The run-time holds themselves, with their reference counts: the exact check.
+    held: FastMap<ConnectBack, u32>,
     /// Bumped whenever the set of dynamic ports changes (a live capture re-filters then).
     dynamic_generation: u64,
 }
@@ -36,6 +57,7 @@ impl Default for Interest {
             protocols: [false; 256],
             tunnelled: false,
             dynamic_tcp: Default::default(),
+            held: Default::default(),
             dynamic_generation: 0,
         }
     }
@@ -63,8 +85,10 @@ fn get(map: &[u64; WORDS], port: u16) -> bool {
 }
 
 impl Interest {
-    /// The pre-filter's decision for a packet of IP protocol `proto`, with its transport ports
-    /// when it has them (UDP, TCP), that came out of a tunnel or not.
+    /// The pre-filter's decision by ports for a packet of IP protocol `proto`, with its
+    /// transport ports when it has them (UDP, TCP), that came out of a tunnel or not. A TCP
+    /// port that only a run-time hold names passes here; [`Interest::wants_from`] then checks
+    /// the addresses.
     #[inline]
     pub fn wants(&self, proto: u8, ports: Option<(u16, u16)>, tunnelled: bool) -> bool {
         let by_port = match (proto, ports) {
@@ -73,6 +97,51 @@ impl Interest {
             _ => false,
         };
         by_port || self.protocol(proto) || (tunnelled && self.tunnelled)
+    }
+
+    /// The whole decision for a packet from `src` to `dst`: [`Interest::wants`], and for TCP
+    /// that passed on a held port alone, whether a hold names this address pair and port.
+    #[inline]
+    pub fn wants_from(
+        &self,
+        proto: u8,
+        (src, dst): (IpAddr, IpAddr),
+        ports: Option<(u16, u16)>,
+        tunnelled: bool,
+    ) -> bool {
+        if !self.wants(proto, ports, tunnelled) {
+            return false;
+        }
+        match (proto, ports) {
+            (IPPROTO_TCP, Some((sp, dp))) if self.only_held(sp, dp) => {
+                self.held(src, dst, sp, dp) || self.protocol(proto) || (tunnelled && self.tunnelled)
+            }
+            _ => true,
+        }
+    }
+
+    /// Whether a TCP packet that [`Interest::wants`] passed did so on a run-time hold alone
+    /// (neither port is declared): its addresses decide.
+    #[inline]
+    pub fn only_held(&self, src_port: u16, dst_port: u16) -> bool {
+        !(get(&self.tcp_static, src_port) || get(&self.tcp_static, dst_port))
+    }
+
+    /// Whether a TCP packet from `src:src_port` to `dst:dst_port` belongs to a held
+    /// connect-back: device → uploader:port, or uploader:port → device.
+    #[inline]
+    pub fn held(&self, src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> bool {
+        let to_uploader = ConnectBack {
+            device: src,
+            uploader: dst,
+            port: dst_port,
+        };
+        let to_device = ConnectBack {
+            device: dst,
+            uploader: src,
+            port: src_port,
+        };
+        self.held.contains_key(&to_uploader) || self.held.contains_key(&to_device)
     }
 
     /// What the kernel filter of a live capture passes for this pre-filter: the declared
@@ -127,28 +196,41 @@ impl Interest {
         self.protocols[usize::from(proto)]
     }
 
-    /// Watches a TCP port until [`Interest::release_tcp_port`] is called as often.
-    pub fn hold_tcp_port(&mut self, port: u16) {
-        let held = self.dynamic_tcp.entry(port).or_insert(0);
-        if *held == 0 {
+    /// Watches a connect-back until [`Interest::release`] is called as often.
+    pub fn hold(&mut self, c: ConnectBack) {
+        *self.held.entry(c).or_insert(0) += 1;
+        let port = self.dynamic_tcp.entry(c.port).or_insert(0);
+        if *port == 0 {
             self.dynamic_generation += 1;
         }
-        *held += 1;
-        set(&mut self.tcp, port, true);
+        *port += 1;
+        set(&mut self.tcp, c.port, true);
     }
 
-    pub fn release_tcp_port(&mut self, port: u16) {
-        if let std::collections::hash_map::Entry::Occupied(mut held) = self.dynamic_tcp.entry(port)
-        {
-            *held.get_mut() -= 1;
-            if *held.get() == 0 {
-                held.remove();
+    /// Ends one [`Interest::hold`] of `c`; a release of what is not held does nothing.
+    pub fn release(&mut self, c: ConnectBack) {
+        let Entry::Occupied(mut held) = self.held.entry(c) else {
+            return;
+        };
+        *held.get_mut() -= 1;
+        if *held.get() == 0 {
+            held.remove();
+        }
+        if let Entry::Occupied(mut port) = self.dynamic_tcp.entry(c.port) {
+            *port.get_mut() -= 1;
+            if *port.get() == 0 {
+                port.remove();
                 self.dynamic_generation += 1;
-                if !get(&self.tcp_static, port) {
-                    set(&mut self.tcp, port, false);
+                if !get(&self.tcp_static, c.port) {
+                    set(&mut self.tcp, c.port, false);
                 }
             }
         }
+    }
+
+    /// How many distinct connect-backs are held.
+    pub fn held_count(&self) -> usize {
+        self.held.len()
     }
 
     /// Changes whenever a dynamic port is added or dropped.
@@ -227,22 +309,73 @@ mod tests {
         assert!(i.udp(0, 1) && i.udp(1, 65535));
     }
 
+    fn hold_at(port: u16) -> ConnectBack {
+        ConnectBack {
+            device: "192.0.2.50".parse().unwrap(),
+            uploader: "192.0.2.10".parse().unwrap(),
+            port,
+        }
+    }
+
     #[test]
-    fn dynamic_ports_are_reference_counted() {
+    fn holds_are_reference_counted() {
         let mut i = Interest::default();
-        i.hold_tcp_port(40000);
-        i.hold_tcp_port(40000);
-        i.release_tcp_port(40000);
+        i.hold(hold_at(40000));
+        i.hold(hold_at(40000));
+        i.release(hold_at(40000));
         assert!(i.tcp(40000, 1));
         let generation = i.dynamic_generation();
-        i.release_tcp_port(40000);
+        i.release(hold_at(40000));
         assert!(!i.tcp(40000, 1));
         assert_eq!(i.dynamic_generation(), generation + 1, "the set changed");
+        assert_eq!(i.held_count(), 0);
+        i.release(hold_at(40000));
+        assert_eq!(
+            i.dynamic_tcp_ports().count(),
+            0,
+            "an extra release does nothing"
+        );
         // A static port survives a dynamic hold and release.
         i.add_tcp_port(3232);
-        i.hold_tcp_port(3232);
-        i.release_tcp_port(3232);
+        i.hold(hold_at(3232));
+        i.release(hold_at(3232));
         assert!(i.tcp(3232, 1));
+    }
+
+    #[test]
+    fn a_held_port_is_wanted_only_between_device_and_uploader() {
+        let mut i = Interest::default();
+        i.add_tcp_port(3232);
+        let c = hold_at(41000);
+        i.hold(c);
+        let other: IpAddr = "203.0.113.7".parse().unwrap();
+        let tcp = |a, b, sp, dp| i.wants_from(IPPROTO_TCP, (a, b), Some((sp, dp)), false);
+        assert!(
+            tcp(c.device, c.uploader, 50000, 41000),
+            "device -> uploader:port"
+        );
+        assert!(
+            tcp(c.uploader, c.device, 41000, 50000),
+            "uploader:port -> device"
+        );
+        assert!(
+            !tcp(other, c.uploader, 50000, 41000),
+            "another host to the port"
+        );
+        assert!(
+            !tcp(c.uploader, c.device, 50000, 41000),
+            "the port on the device's side"
+        );
+        assert!(!tcp(c.device, other, 50000, 41000));
+        assert!(
+            tcp(other, c.uploader, 50000, 3232),
+            "a declared port is wanted from anyone"
+        );
+        assert!(
+            i.wants(IPPROTO_TCP, Some((50000, 41000)), false),
+            "by port: a superset"
+        );
+        assert!(!i.wants_from(IPPROTO_UDP, (c.device, c.uploader), Some((1, 41000)), false));
     }
 
     /// An Ethernet frame (optionally 802.1Q-tagged) with IPv4 protocol `proto` and, for UDP and

@@ -92,6 +92,9 @@ pub struct AnomalyFlow {
     pub handshake_completed: bool,
     /// The client's sample holds a whole ClientHello (or is not one): stop checking.
     hello_complete: bool,
+    /// The client's sample cannot hold a whole ClientHello before this length (what the last
+    /// parse said it lacked): a hello spread over many segments is parsed again only then.
+    hello_parse_at: usize,
     pub last_index: u64,
     /// The early report went out; the end brings an update.
     pub reported_early: bool,
@@ -187,11 +190,14 @@ impl Anomaly {
         let s = &mut st.sample[side];
         let mut cap = self.cfg.sample_bytes;
         if side == 0 && s.len() >= cap && s.first() == Some(&22) && !st.hello_complete {
-            // Let a TLS ClientHello complete, up to MAX_HELLO.
-            if matches!(
-                guess::tls::parse_client_hello(s),
-                Err(guess::tls::TlsError::Truncated { .. })
-            ) {
+            // Let a TLS ClientHello complete, up to MAX_HELLO. Parsed once its length is
+            // reached, not on every segment: `needed` may count one record header too many.
+            if s.len() < st.hello_parse_at {
+                cap = MAX_HELLO;
+            } else if let Err(guess::tls::TlsError::Truncated { needed }) =
+                guess::tls::parse_client_hello(s)
+            {
+                st.hello_parse_at = needed.saturating_sub(5).max(s.len() + 1);
                 cap = MAX_HELLO;
             } else {
                 st.hello_complete = true;
@@ -698,6 +704,28 @@ mod tests {
         a.sample(&mut st, 0, None, false, &[8; 300]);
         assert_eq!(st.sample[0].len(), 512);
         assert_eq!(st.sample[0][511], 8);
+    }
+
+    #[test]
+    fn a_client_hello_over_many_segments_is_parsed_once_it_can_be_whole() {
+        let a = Anomaly::new(&[3232], &AnomalyConfig::default());
+        let ciphers: Vec<u16> = (0x1000..0x1190).collect();
+        let hello =
+            guess::tls::tests::client_hello(Some("ota.example"), &[], &ciphers, &[29], true);
+        assert!(hello.len() > 512 + 300, "{}", hello.len());
+        let mut st = AnomalyFlow::default();
+        // 8-byte segments: 512 is a multiple, so the sample stays whole at the cap.
+        for chunk in hello.chunks(8) {
+            a.sample(&mut st, 0, None, false, chunk);
+            if st.sample[0].len() > 512 {
+                // Parsed once past the cap; it told the whole length, so no parse until then.
+                assert_eq!(st.hello_parse_at, hello.len());
+            }
+        }
+        assert!(!st.hello_complete);
+        a.sample(&mut st, 0, None, false, b"after");
+        assert!(st.hello_complete);
+        assert_eq!(st.sample[0], hello);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use crate::event::{Body, Event, Severity, TunnelFields};
 use crate::flow::RemovedBy;
 use crate::time::Timestamp;
 use parser::{parse_auth_answer, parse_device_reply, parse_invitation, AuthScheme, DeviceReply};
-use session::{FlowRef, Session, SessionKey, Sessions, Stage};
+use session::{FlowRef, Hold, Session, SessionKey, Sessions, Stage};
 use transfer::{TransferFlow, TransferSummary};
 
 /// What we know of one espota flow: a UDP exchange, or the TCP connection back.
@@ -159,7 +159,6 @@ impl ArduinoOta {
                 image_md5: md5,
                 session_id: id,
             };
-            cx.interest.hold_tcp_port(inv.host_port);
             cx.counters.arduino_ota.sessions += 1;
             let evicted = self.sessions.insert(Session {
                 id,
@@ -175,6 +174,7 @@ impl ArduinoOta {
                 last_seen: pkt.ts,
                 last_pcap_cnt: pkt.index,
                 udp,
+                holds_connect_back: false,
             });
             if let Some(old) = evicted {
                 cx.counters.arduino_ota.sessions_evicted += 1;
@@ -268,6 +268,16 @@ impl ArduinoOta {
             pkt.decoded.link.src_mac,
             pkt.ts,
         ));
+        if matches!(reply, DeviceReply::Ok | DeviceReply::Auth { .. })
+            && self.sessions.hold(&key, cx.interest) == Hold::OverBound
+        {
+            cx.counters.arduino_ota.connect_backs_not_held += 1;
+            tracing::debug!(
+                device = %key.device,
+                held = self.sessions.held(),
+                "connect-back not followed: too many held"
+            );
+        }
         let Some(s) = self.sessions.touch(&key, pkt.ts) else {
             cx.counters.arduino_ota.orphan_replies += 1;
             return;
@@ -551,8 +561,8 @@ impl ArduinoOta {
 
     /// A session that ended before any TCP connection: its `transfer` event, written against
     /// the invitation's UDP flow.
-    fn end_session(&mut self, cx: &mut Context<'_>, s: Session, _now: Timestamp) {
-        cx.interest.release_tcp_port(s.invitation.host_port);
+    fn end_session(&mut self, cx: &mut Context<'_>, mut s: Session, _now: Timestamp) {
+        self.sessions.release(&mut s, cx.interest);
         let details = transfer_details(&s, None, None);
         record(cx, &s, &details, s.last_seen);
         cx.counters.arduino_ota.transfers += 1;
@@ -738,10 +748,9 @@ impl Classifier for ArduinoOta {
         }
         let last = flow.last_seen;
         self.end_transfer(cx, flow, last, None);
-        if let super::AppState::ArduinoOta(st) = &flow.app {
-            if let Some(tf) = &st.transfer {
-                cx.interest
-                    .release_tcp_port(tf.session.invitation.host_port);
+        if let super::AppState::ArduinoOta(st) = &mut flow.app {
+            if let Some(tf) = &mut st.transfer {
+                self.sessions.release(&mut tf.session, cx.interest);
             }
         }
     }

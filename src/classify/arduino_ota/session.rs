@@ -8,15 +8,41 @@
 //! is expected at (device IP → uploader IP : host_port) (§1.1). The table is bounded; the
 //! least recently active session is ended first when it is full, and every session that leaves
 //! is handed back to be ended.
+//!
+//! The pre-filter follows a connect-back only once the device has answered the invitation (`OK`
+//! or `AUTH`): a device connects back only after it said `OK` (§1.1), so an invitation nobody
+//! answers — a spoofed spray — costs one session entry and never widens the pre-filter or the
+//! live kernel filter. At most [`MAX_HELD_PER_DEVICE`] connect-backs per device and
+//! [`MAX_HELD`] in all are followed at once; past that a session is counted
+//! (`arduino_ota.connect_backs_not_held`) and its connect-back goes unseen.
 
 use super::parser::AuthScheme;
 use crate::event::arduino_ota::InvitationDetails;
 use crate::event::{FlowFields, TunnelFields};
-use crate::flow::BoundedMap;
+use crate::flow::{BoundedMap, FastMap};
+use crate::prefilter::{ConnectBack, Interest};
 use crate::time::Timestamp;
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
+
+/// Most connect-backs followed at once for one device: an ESP uploads one image at a time, a
+/// few cover retries to new host ports.
+pub const MAX_HELD_PER_DEVICE: u32 = 4;
+
+/// Most connect-backs followed at once in all (each one is a TCP port the pre-filter passes
+/// for one address pair, and a port the live kernel filter passes).
+pub const MAX_HELD: usize = 1024;
+
+/// What [`Sessions::hold`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hold {
+    /// The pre-filter now passes the session's connect-back.
+    Held,
+    /// It already did, or there is no such session.
+    Unchanged,
+    /// A bound ([`MAX_HELD_PER_DEVICE`], [`MAX_HELD`]) was reached: not followed.
+    OverBound,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SessionKey {
@@ -73,9 +99,20 @@ pub struct Session {
     pub last_seen: Timestamp,
     pub last_pcap_cnt: u64,
     pub udp: FlowRef,
+    /// The pre-filter passes this session's connect-back ([`Sessions::hold`]).
+    pub holds_connect_back: bool,
 }
 
 impl Session {
+    /// The connection the device opens back to the uploader, as the pre-filter holds it.
+    pub fn connect_back(&self) -> ConnectBack {
+        ConnectBack {
+            device: self.key.device,
+            uploader: self.key.uploader,
+            port: self.invitation.host_port,
+        }
+    }
+
     pub fn expectation(&self) -> Expectation {
         (
             self.key.device,
@@ -99,7 +136,10 @@ impl Session {
 /// with every session that leaves.
 pub struct Sessions {
     by_key: BoundedMap<SessionKey, Session>,
-    expected: HashMap<Expectation, SessionKey>,
+    expected: FastMap<Expectation, SessionKey>,
+    /// Connect-backs held per device (sessions in their TCP phase included), and in all.
+    held_by_device: FastMap<IpAddr, u32>,
+    held: usize,
     next_id: u64,
 }
 
@@ -107,9 +147,53 @@ impl Sessions {
     pub fn new(capacity: usize, idle_timeout: Duration) -> Self {
         Sessions {
             by_key: BoundedMap::new(capacity, idle_timeout),
-            expected: HashMap::new(),
+            expected: FastMap::default(),
+            held_by_device: FastMap::default(),
+            held: 0,
             next_id: 1,
         }
+    }
+
+    /// The device answered: the pre-filter passes the session's connect-back from now on,
+    /// within the bounds.
+    pub fn hold(&mut self, key: &SessionKey, interest: &mut Interest) -> Hold {
+        let Some(s) = self.by_key.get_mut(key) else {
+            return Hold::Unchanged;
+        };
+        if s.holds_connect_back {
+            return Hold::Unchanged;
+        }
+        let per_device = self.held_by_device.get(&key.device).copied().unwrap_or(0);
+        if per_device >= MAX_HELD_PER_DEVICE || self.held >= MAX_HELD {
+            return Hold::OverBound;
+        }
+        s.holds_connect_back = true;
+        interest.hold(s.connect_back());
+        *self.held_by_device.entry(key.device).or_insert(0) += 1;
+        self.held += 1;
+        Hold::Held
+    }
+
+    /// Ends the session's hold, if it has one (it ended, or its connection back did).
+    pub fn release(&mut self, s: &mut Session, interest: &mut Interest) {
+        if !std::mem::take(&mut s.holds_connect_back) {
+            return;
+        }
+        interest.release(s.connect_back());
+        self.held -= 1;
+        if let std::collections::hash_map::Entry::Occupied(mut n) =
+            self.held_by_device.entry(s.key.device)
+        {
+            *n.get_mut() -= 1;
+            if *n.get() == 0 {
+                n.remove();
+            }
+        }
+    }
+
+    /// Connect-backs held now.
+    pub fn held(&self) -> usize {
+        self.held
     }
 
     pub fn len(&self) -> usize {

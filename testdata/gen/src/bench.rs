@@ -7,6 +7,8 @@
 //!   background: bulk TCP, ACKs, web, DNS, QUIC, IPv6, VLAN-tagged frames and ARP.
 //! - *small*: ~4 M packets of 54–94 bytes (ACKs, DNS, small UDP) with the same 1 % of
 //!   interesting packets, minus anything large.
+//! - *dense* / *spray*: the small background, 25 µs apart on average, with 0.5 % of espota
+//!   invitations and device answers (dense) or of spoofed invitations nobody answers (spray).
 //!
 //! Background frames are built by hand into one reused buffer (checksums correct); the rare
 //! interesting frames go through [`crate::frame`]. A [`BenchSummary`] counts what was written,
@@ -33,6 +35,12 @@ pub enum Profile {
     Small,
     /// One UDP datagram to port 3232 per flow, every flow distinct: the flow-table load test.
     Flows,
+    /// The small mix, denser in time, where 0.5 % of the packets are espota invitations and the
+    /// devices' answers (`OK`, or an `AUTH` challenge), each naming a random host port
+    /// 10000–60000: thousands of sessions wait for a connect-back at once (issue 16).
+    Dense,
+    /// The dense capture's share as spoofed invitations to ever-new devices that never answer.
+    Spray,
 }
 
 /// Output container.
@@ -166,7 +174,9 @@ pub fn write(
     loop {
         let done = match profile {
             Profile::Mixed => g.s.frame_bytes >= target_bytes,
-            Profile::Small | Profile::Flows => g.s.packets >= target_packets,
+            Profile::Small | Profile::Flows | Profile::Dense | Profile::Spray => {
+                g.s.packets >= target_packets
+            }
         };
         if done {
             break;
@@ -175,7 +185,11 @@ pub fn write(
             g.distinct_flow()?;
             continue;
         }
-        if g.rng.range(0, 100) == 0 {
+        let interesting = match profile {
+            Profile::Dense | Profile::Spray => g.rng.range(0, 200) == 0,
+            _ => g.rng.range(0, 100) == 0,
+        };
+        if interesting {
             g.interesting()?;
         } else {
             g.background()?;
@@ -190,14 +204,20 @@ pub fn write(
 }
 
 impl Gen {
-    fn emit_buf(&mut self) -> io::Result<()> {
-        // The flow test stays well inside the 120 s flow timeout: 1 M packets in ~50 s.
-        let gap = if self.profile == Profile::Flows {
-            100
-        } else {
-            800
+    /// Microseconds to the next packet.
+    fn gap(&mut self) -> i64 {
+        let most = match self.profile {
+            // The flow test stays well inside the 120 s flow timeout: 1 M packets in ~50 s.
+            Profile::Flows => 100,
+            // 40 000 packets a second: ~3 000 espota sessions inside their 30 s timeout.
+            Profile::Dense | Profile::Spray => 50,
+            Profile::Mixed | Profile::Small => 800,
         };
-        self.ts_us += self.rng.range(1, gap) as i64;
+        self.rng.range(1, most) as i64
+    }
+
+    fn emit_buf(&mut self) -> io::Result<()> {
+        self.ts_us += self.gap();
         self.s.packets += 1;
         self.s.frame_bytes += self.buf.len() as u64;
         self.sink.write(self.ts_us, &self.buf)
@@ -211,7 +231,7 @@ impl Gen {
             .pending
             .pop_front()
             .expect("a scenario queues at least one frame");
-        self.ts_us += self.rng.range(1, 800) as i64;
+        self.ts_us += self.gap();
         self.s.packets += 1;
         self.s.interesting_packets += 1;
         self.s.frame_bytes += p.data.len() as u64;
@@ -233,6 +253,11 @@ impl Gen {
     /// Queues the next interesting scenario, in turn: OTA session, PIM hello, Data-MDT join,
     /// unknown UDP on 3232, OTA session, mDNS, unknown TCP on 3232.
     fn scenario(&mut self) {
+        match self.profile {
+            Profile::Dense => return self.dense_session(),
+            Profile::Spray => return self.spoofed_invitation(),
+            _ => {}
+        }
         let n = self.next_scenario;
         self.next_scenario += 1;
         match n % 7 {
@@ -346,6 +371,67 @@ impl Gen {
         dseq = dseq.wrapping_add(2);
         tcp(self, false, FIN | ACK, &[], useq, dseq);
         tcp(self, true, ACK, &[], dseq, useq.wrapping_add(1));
+    }
+
+    /// An invitation naming a random host port 10000–60000 and the device's answer: `OK`, or
+    /// (one in three) an `AUTH` challenge left unanswered. No connect-back follows.
+    fn dense_session(&mut self) {
+        let uploader = self.host([10, 1]);
+        let device = self.host([10, 20]);
+        let to_dev = Link::Ethernet {
+            src: frame::LAPTOP_MAC,
+            dst: frame::ESPRESSIF_MAC,
+        };
+        let sport = self.rng.range(32768, 61000) as u16;
+        let host_port = self.rng.range(10000, 60001) as u16;
+        let size = self.rng.range(200_000, 1_800_000) as usize;
+        let inv = espota::invitation(espota::FLASH, host_port, size, &self.image_md5);
+        self.queue(
+            to_dev.wrap(&frame::udp(uploader, device, sport, 3232, &inv)),
+            true,
+        );
+        self.s.ota_sessions += 1;
+        self.s.invitations += 1;
+        let answer = if self.rng.range(0, 3) == 0 {
+            let nonce = espota::device_nonce_md5(self.rng.range(1_000_000, 90_000_000));
+            espota::auth_challenge(&nonce)
+        } else {
+            b"OK".to_vec()
+        };
+        self.queue(
+            to_dev
+                .reversed()
+                .wrap(&frame::udp(device, uploader, 3232, sport, &answer)),
+            true,
+        );
+        self.s.device_replies += 1;
+    }
+
+    /// A spoofed invitation to a device address no other packet uses, naming a random host
+    /// port 10000–60000: nobody answers.
+    fn spoofed_invitation(&mut self) {
+        let n = self.s.invitations as u32;
+        let device = IpAddr::V4(Ipv4Addr::new(
+            10,
+            128 | (n >> 16) as u8 & 0x7f,
+            (n >> 8) as u8,
+            n as u8,
+        ));
+        let uploader = self.host([10, 1]);
+        let sport = self.rng.range(32768, 61000) as u16;
+        let host_port = self.rng.range(10000, 60001) as u16;
+        let size = self.rng.range(200_000, 1_800_000) as usize;
+        let inv = espota::invitation(espota::FLASH, host_port, size, &self.image_md5);
+        let to_dev = Link::Ethernet {
+            src: frame::LAPTOP_MAC,
+            dst: frame::ESPRESSIF_MAC,
+        };
+        self.queue(
+            to_dev.wrap(&frame::udp(uploader, device, sport, 3232, &inv)),
+            true,
+        );
+        self.s.ota_sessions += 1;
+        self.s.invitations += 1;
     }
 
     /// PIMv2 Hello (holdtime 105, DR priority 1, a generation ID) from a PE to ALL-PIM-ROUTERS,
@@ -486,7 +572,7 @@ impl Gen {
                 }
                 _ => self.arp(conn),
             },
-            Profile::Small | Profile::Flows => match r {
+            Profile::Small | Profile::Flows | Profile::Dense | Profile::Spray => match r {
                 0..=449 => self.tcp4(client, server, cport, 443, down, 0, false),
                 450..=749 => self.tcp4(client, server, cport, 443, down, 0, true),
                 750..=899 => {
@@ -727,6 +813,41 @@ mod tests {
         assert_eq!(len, 24 + 16 * s.packets + s.frame_bytes);
         assert!(s.packets >= 20_000 && s.invitations > 0 && s.data_mdt_joins > 0);
         assert_eq!(s.device_replies, s.invitations + s.auth_answers);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dense_and_spray_hold_half_a_percent_of_espota() {
+        let dir = std::env::temp_dir().join(format!("w3232-dense-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dense = write(
+            &dir.join("d.pcap"),
+            Profile::Dense,
+            Format::Pcap,
+            0,
+            200_000,
+        )
+        .unwrap();
+        assert_eq!(dense.device_replies, dense.invitations);
+        assert_eq!(dense.interesting_packets, 2 * dense.invitations);
+        // 0.5 % ± 0.1 % of the packets.
+        assert!(
+            (800..=1200).contains(&dense.interesting_packets),
+            "{dense:?}"
+        );
+        let spray = write(
+            &dir.join("s.pcap"),
+            Profile::Spray,
+            Format::Pcap,
+            0,
+            200_000,
+        )
+        .unwrap();
+        assert_eq!(
+            (spray.device_replies, spray.interesting_packets),
+            (0, spray.invitations)
+        );
+        assert!((800..=1200).contains(&spray.invitations), "{spray:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -1,7 +1,9 @@
 //! `testgen DIR`: writes the bundled captures into DIR (normally `testdata/`).
 //! `testgen bench-mixed OUT [--size-mb N] [--pcapng]` / `testgen bench-small OUT [--packets N]
-//! [--pcapng]` / `testgen bench-flows OUT [--packets N]` (N distinct UDP 3232 flows): writes one
-//! large benchmark capture to OUT and its counts to `OUT.json`.
+//! [--pcapng]` / `testgen bench-flows OUT [--packets N]` (N distinct UDP 3232 flows) /
+//! `testgen bench-dense OUT [--packets N]` (0.5 % espota invitations and answers) /
+//! `testgen bench-spray OUT [--packets N]` (0.5 % spoofed invitations): writes one large
+//! benchmark capture to OUT and its counts to `OUT.json`.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
@@ -30,11 +32,13 @@ fn write_pcapng(path: &Path, interfaces: &[u32], records: &[Record]) -> io::Resu
 fn bench(args: &[String]) -> io::Result<()> {
     use watch3232_testgen::bench::{self, Format, Profile};
     let usage = || {
-        io::Error::other("usage: testgen bench-mixed OUT [--size-mb N] [--pcapng] | bench-small OUT [--packets N] [--pcapng]")
+        io::Error::other("usage: testgen bench-mixed OUT [--size-mb N] [--pcapng] | bench-small|bench-flows|bench-dense|bench-spray OUT [--packets N] [--pcapng]")
     };
     let profile = match args[0].as_str() {
         "bench-mixed" => Profile::Mixed,
         "bench-flows" => Profile::Flows,
+        "bench-dense" => Profile::Dense,
+        "bench-spray" => Profile::Spray,
         _ => Profile::Small,
     };
     let out = args.get(1).ok_or_else(usage)?;
@@ -70,7 +74,9 @@ fn bench(args: &[String]) -> io::Result<()> {
 
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some("bench-mixed" | "bench-small" | "bench-flows") = args.first().map(String::as_str) {
+    if let Some("bench-mixed" | "bench-small" | "bench-flows" | "bench-dense" | "bench-spray") =
+        args.first().map(String::as_str)
+    {
         return bench(&args);
     }
     let dir = args
