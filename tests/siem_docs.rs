@@ -209,6 +209,43 @@ fn the_field_reference_in_docs_matches_the_schema() {
     }
 }
 
+const SIG_BEGIN: &str =
+    "<!-- BEGIN GENERATED SIGNATURE TABLE (UPDATE_DOCS=1 cargo test --test siem_docs) -->";
+const SIG_END: &str = "<!-- END GENERATED SIGNATURE TABLE -->";
+
+/// The `alert.signature_id` table, from `watch3232::event::signature::all()`.
+fn signature_table() -> String {
+    let mut md = String::from(
+        "| `alert.signature_id` | rev | `event_type` | `kind` | `alert.signature` | `alert.category` |\n|---|---|---|---|---|---|\n",
+    );
+    for (event_type, kind, s) in watch3232::event::signature::all() {
+        md.push_str(&format!(
+            "| {} | {} | `{event_type}` | `{kind}` | {} | {} |\n",
+            s.id, s.rev, s.title, s.category
+        ));
+    }
+    md
+}
+
+#[test]
+fn the_signature_table_in_docs_matches_the_code() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/events.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = (
+        doc.find(SIG_BEGIN).expect("begin marker"),
+        doc.find(SIG_END).expect("end marker"),
+    );
+    let want = format!("\n{}", signature_table());
+    if doc[start + SIG_BEGIN.len()..end] != want {
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            let updated = format!("{}{SIG_BEGIN}{want}{}", &doc[..start], &doc[end..]);
+            std::fs::write(&path, updated).unwrap();
+        } else {
+            panic!("docs/events.md's signature table is out of date: run `UPDATE_DOCS=1 cargo test --test siem_docs`");
+        }
+    }
+}
+
 #[test]
 fn the_examples_in_docs_are_valid_events() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/events.md");

@@ -903,10 +903,23 @@ fn ecs_alerts_carry_message_and_rule() {
         if t == "alert" {
             alerts += 1;
             assert_eq!(c["event"]["kind"], "alert");
-            assert_eq!(c["rule"]["name"], e["kind"]);
+            assert_eq!(c["rule"]["name"], e["alert"]["signature"]);
+            assert_eq!(
+                c["rule"]["id"],
+                e["alert"]["signature_id"].as_u64().unwrap().to_string()
+            );
+            assert_eq!(c["rule"]["category"], e["alert"]["category"]);
             assert_eq!(c["message"], e["alert"]["detail"]);
         } else if t == "anomaly" {
             assert_eq!(c["message"], e["anomaly"]["detail"]);
+            // A high anomaly is an alert with its rule; the others are events without one.
+            let high = e["severity"] == "high";
+            assert_eq!(c["event"]["kind"], if high { "alert" } else { "event" });
+            assert_eq!(c.get("rule").is_some(), high);
+            if high {
+                alerts += 1;
+                assert_eq!(c["rule"]["id"], e["alert"]["signature_id"].to_string());
+            }
             assert_eq!(
                 c["event"]["category"],
                 serde_json::json!(["intrusion_detection", "network"])

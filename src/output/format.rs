@@ -3,6 +3,7 @@
 //! EVE is the event's own serialization (`docs/events.md`). ECS and text are derived from that
 //! same JSON, so a new `Body` variant needs no change here.
 
+use crate::event::signature::rule_match;
 use crate::event::{Event, Severity};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
@@ -113,6 +114,9 @@ fn severity_name(s: Severity) -> &'static str {
 pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
     let eve = serde_json::to_value(event).map_err(io::Error::other)?;
     let (kind, category, types) = ecs_classes(event.event_type);
+    let rule = rule_match(event.event_type, event.kind, event.severity);
+    // A high-severity anomaly is an alert too (it carries a rule), as in EVE.
+    let kind = if rule.is_some() { "alert" } else { kind };
     let mut root = Map::new();
     root.insert("@timestamp".into(), json!(event.timestamp.to_string()));
     root.insert("ecs".into(), json!({ "version": ECS_VERSION }));
@@ -192,10 +196,17 @@ pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
     if let Some(Value::String(detail)) = own.get(event.event_type).and_then(|d| d.get("detail")) {
         root.insert("message".into(), json!(detail));
     }
-    if event.event_type == "alert" {
+    if let Some(r) = rule {
+        // As Filebeat's Suricata module maps `alert.signature_id/signature/category/rev`.
         root.insert(
             "rule".into(),
-            json!({ "name": event.kind, "category": "watch3232" }),
+            json!({
+                "id": r.signature_id.to_string(),
+                "name": r.signature,
+                "category": r.category,
+                "version": r.rev.to_string(),
+                "ruleset": "watch3232",
+            }),
         );
     }
     root.insert("watch3232".into(), Value::Object(own));
