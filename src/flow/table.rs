@@ -64,7 +64,6 @@ pub struct TableStats {
 
 pub struct FlowTable<V> {
     map: BoundedMap<FlowKey, Slot<V>>,
-    next_id: u64,
 }
 
 impl<V> FlowTable<V> {
@@ -73,7 +72,6 @@ impl<V> FlowTable<V> {
     pub fn new(capacity: usize, idle_timeout_secs: u64) -> Self {
         FlowTable {
             map: BoundedMap::new(capacity, Duration::from_secs(idle_timeout_secs)),
-            next_id: 1,
         }
     }
 
@@ -124,8 +122,7 @@ impl<V> FlowTable<V> {
         make: impl FnOnce(u64) -> V,
     ) -> (u64, Option<Removed<V>>) {
         debug_assert!(!self.map.contains_key(&key));
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = super::flow_id::flow_id(&key, now);
         let slot = Slot {
             id,
             value: make(id),

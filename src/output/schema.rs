@@ -55,7 +55,7 @@ pub fn schema() -> Value {
             "type": "string",
             "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$"
         },
-        "flow_id": { "description": "Flow identifier, stable within one run.", "type": "integer", "minimum": 0 },
+        "flow_id": { "description": "Flow identifier: a hash of the flow and its start, 51 bits, on every event of the flow.", "type": "integer", "minimum": 1, "maximum": 2251799813685247u64 },
         "pcap_filename": { "description": "Capture file the packet came from.", "type": "string" },
         "in_iface": { "description": "Interface the packet was captured on.", "type": "string" },
         "pcap_cnt": { "description": "1-based index of the packet in its source.", "type": "integer", "minimum": 1 },
