@@ -6,11 +6,9 @@
 
 mod common;
 
-use common::{bin, bundled_captures, Captures};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 /// One field of the reference: its type and, for the categorisation fields, the allowed values.
 #[derive(Debug, Default)]
@@ -101,29 +99,6 @@ fn leaves<'a>(
     }
 }
 
-/// The ECS documents of every bundled capture (real ones too), with the optional fields on.
-fn all_documents() -> Vec<(String, Value)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut docs = Vec::new();
-    for cap in bundled_captures(Captures::WithReal) {
-        let out = Command::new(bin())
-            .current_dir(root)
-            .args(["read", "-F", "ecs", "--stats-interval", "1"])
-            .args(["--sensor-name", "span1"])
-            .arg(&cap)
-            .output()
-            .expect("run watch3232");
-        assert!(out.status.success(), "{}", cap.display());
-        for line in String::from_utf8(out.stdout).unwrap().lines() {
-            docs.push((
-                cap.display().to_string(),
-                serde_json::from_str(line).unwrap(),
-            ));
-        }
-    }
-    docs
-}
-
 /// The upstream file's sha256 (testdata/reference/README.md): the vendored copy is unmodified.
 const ECS_FLAT_SHA256: &str = "4c72bf4d0fa7b79a101ac86c5d175092557a8ed318c29db817bd85186db207f0";
 
@@ -168,7 +143,7 @@ fn the_reference_is_read_whole() {
 #[test]
 fn every_ecs_field_is_in_the_reference_or_watch3232s_own() {
     let reference = load_reference();
-    let docs = all_documents();
+    let docs = common::events_of_every_capture("ecs");
     assert!(docs.len() > 1000, "{}", docs.len());
     let mut used = BTreeSet::new();
     let mut problems = BTreeSet::new();
@@ -207,6 +182,7 @@ fn every_ecs_field_is_in_the_reference_or_watch3232s_own() {
         "event.kind",
         "event.category",
         "event.type",
+        "event.outcome",
         "rule.id",
         "tls.client.server_name",
         "tls.client.ja3",
@@ -221,7 +197,7 @@ fn every_ecs_field_is_in_the_reference_or_watch3232s_own() {
 
 #[test]
 fn high_anomalies_and_alerts_are_ecs_alerts() {
-    let docs = all_documents();
+    let docs = common::events_of_every_capture("ecs");
     let mut alerts = 0;
     for (_, doc) in &docs {
         let own = &doc["watch3232"];

@@ -6,11 +6,9 @@
 
 mod common;
 
-use common::{bin, bundled_captures, Captures};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 /// The upstream file's sha256 (testdata/reference/README.md): the vendored copy is unmodified.
 const SCHEMA_SHA256: &str = "9109af8b650fb65d927b79b95eb27141b9196d9131d18c79e4ddce15584c2cec";
@@ -119,32 +117,10 @@ fn check(
     }
 }
 
-fn all_events() -> Vec<(String, Value)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    for cap in bundled_captures(Captures::WithReal) {
-        let run = Command::new(bin())
-            .current_dir(root)
-            .args(["read", "-F", "eve", "--stats-interval", "1"])
-            .args(["--sensor-name", "span1"])
-            .arg(&cap)
-            .output()
-            .expect("run watch3232");
-        assert!(run.status.success(), "{}", cap.display());
-        for line in String::from_utf8(run.stdout).unwrap().lines() {
-            out.push((
-                cap.display().to_string(),
-                serde_json::from_str(line).unwrap(),
-            ));
-        }
-    }
-    out
-}
-
 #[test]
 fn every_field_shared_with_suricata_has_suricatas_type() {
     let schema = load_schema();
-    let events = all_events();
+    let events = common::events_of_every_capture("eve");
     assert!(events.len() > 1000, "{}", events.len());
     let mut shared = BTreeSet::new();
     let mut problems = BTreeSet::new();
@@ -193,7 +169,7 @@ fn every_field_shared_with_suricata_has_suricatas_type() {
 
 #[test]
 fn alert_severity_and_action_mean_what_suricata_means() {
-    let events = all_events();
+    let events = common::events_of_every_capture("eve");
     let mut alerts = 0;
     for (_, e) in events {
         let Some(alert) = e.get("alert") else {

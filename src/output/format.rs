@@ -202,6 +202,16 @@ pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
     root.insert("message".into(), json!(message));
     if let Some(details) = own.get(event.event_type) {
         protocol_evidence(details, &mut root);
+        // How an OTA session ended, in ECS's three words.
+        let outcome = match details.get("outcome").and_then(Value::as_str) {
+            Some("complete") => Some("success"),
+            Some("failed" | "aborted" | "auth_failed") => Some("failure"),
+            Some(_) => Some("unknown"),
+            None => None,
+        };
+        if let (Some(o), Some(Value::Object(e))) = (outcome, root.get_mut("event")) {
+            e.insert("outcome".into(), json!(o));
+        }
     }
     if let Some(r) = rule {
         // As Filebeat's Suricata module maps `alert.signature_id/signature/category/rev`.
