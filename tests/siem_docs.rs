@@ -189,24 +189,56 @@ fn generated() -> String {
     md
 }
 
-#[test]
-fn the_field_reference_in_docs_matches_the_schema() {
+/// Fails unless docs/events.md holds `want` between the markers `begin` and `end`; with
+/// `UPDATE_DOCS` set, writes it there instead.
+fn keep_generated(begin: &str, end: &str, want: &str, what: &str) {
+    // Tests run in parallel and both blocks live in one file: one update at a time.
+    static DOC: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = DOC.lock().unwrap();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/events.md");
     let doc = std::fs::read_to_string(&path).unwrap();
-    let (start, end) = (
-        doc.find(BEGIN).expect("begin marker"),
-        doc.find(END).expect("end marker"),
+    let (start, stop) = (
+        doc.find(begin).expect("begin marker"),
+        doc.find(end).expect("end marker"),
     );
-    let current = &doc[start + BEGIN.len()..end];
-    let want = format!("\n{}\n", generated().trim());
-    if current != want {
+    if doc[start + begin.len()..stop] != *want {
         if std::env::var_os("UPDATE_DOCS").is_some() {
-            let updated = format!("{}{BEGIN}{want}{}", &doc[..start], &doc[end..]);
+            let updated = format!("{}{begin}{want}{}", &doc[..start], &doc[stop..]);
             std::fs::write(&path, updated).unwrap();
         } else {
-            panic!("docs/events.md is out of date with the schema: run `UPDATE_DOCS=1 cargo test --test siem_docs`");
+            panic!("docs/events.md is out of date with {what}: run `UPDATE_DOCS=1 cargo test --test siem_docs`");
         }
     }
+}
+
+#[test]
+fn the_field_reference_in_docs_matches_the_schema() {
+    let want = format!("\n{}\n", generated().trim());
+    keep_generated(BEGIN, END, &want, "the schema");
+}
+
+const SIG_BEGIN: &str =
+    "<!-- BEGIN GENERATED SIGNATURE TABLE (UPDATE_DOCS=1 cargo test --test siem_docs) -->";
+const SIG_END: &str = "<!-- END GENERATED SIGNATURE TABLE -->";
+
+/// The `alert.signature_id` table, from `watch3232::event::signature::all()`.
+fn signature_table() -> String {
+    let mut md = String::from(
+        "| `alert.signature_id` | rev | `event_type` | `kind` | `alert.signature` | `alert.category` |\n|---|---|---|---|---|---|\n",
+    );
+    for (event_type, kind, s) in watch3232::event::signature::all() {
+        md.push_str(&format!(
+            "| {} | {} | `{event_type}` | `{kind}` | {} | {} |\n",
+            s.id, s.rev, s.title, s.category
+        ));
+    }
+    md
+}
+
+#[test]
+fn the_signature_table_in_docs_matches_the_code() {
+    let want = format!("\n{}", signature_table());
+    keep_generated(SIG_BEGIN, SIG_END, &want, "the signature table");
 }
 
 #[test]

@@ -73,7 +73,7 @@ fn eve_is_the_default_in_a_pipe_and_ecs_and_text_map_the_same_event() {
     assert_eq!(ecs.events.len(), eve.events.len());
     let e = &ecs.events[0];
     assert_eq!(e["@timestamp"], first["timestamp"]);
-    assert_eq!(e["ecs"]["version"], "8.11.0");
+    assert_eq!(e["ecs"]["version"], "8.17.0");
     assert_eq!(e["event"]["kind"], "event");
     assert_eq!(e["event"]["category"], serde_json::json!(["network"]));
     assert_eq!(e["event"]["type"], serde_json::json!(["protocol", "info"]));
@@ -903,16 +903,35 @@ fn ecs_alerts_carry_message_and_rule() {
         if t == "alert" {
             alerts += 1;
             assert_eq!(c["event"]["kind"], "alert");
-            assert_eq!(c["rule"]["name"], e["kind"]);
+            assert_eq!(c["rule"]["name"], e["alert"]["signature"]);
+            assert_eq!(
+                c["rule"]["id"],
+                e["alert"]["signature_id"].as_u64().unwrap().to_string()
+            );
+            assert_eq!(c["rule"]["category"], e["alert"]["category"]);
             assert_eq!(c["message"], e["alert"]["detail"]);
         } else if t == "anomaly" {
             assert_eq!(c["message"], e["anomaly"]["detail"]);
+            // A high anomaly is an alert with its rule; the others are events without one.
+            let high = e["severity"] == "high";
+            assert_eq!(c["event"]["kind"], if high { "alert" } else { "event" });
+            assert_eq!(c.get("rule").is_some(), high);
+            if high {
+                alerts += 1;
+                assert_eq!(c["rule"]["id"], e["alert"]["signature_id"].to_string());
+            }
             assert_eq!(
                 c["event"]["category"],
                 serde_json::json!(["intrusion_detection", "network"])
             );
         } else {
-            assert!(c.get("message").is_none());
+            // No sentence of its own: the head of its text line.
+            let head = format!(
+                "{t}/{} {}",
+                e["kind"].as_str().unwrap(),
+                e["severity"].as_str().unwrap()
+            );
+            assert!(c["message"].as_str().unwrap().starts_with(&head), "{c}");
         }
     }
     assert!(alerts > 0);

@@ -121,8 +121,14 @@ pub struct OutputArgs {
     #[arg(long, help_heading = "Output", value_name = "SECS", value_parser = parse_secs)]
     pub stats_interval: Option<u64>,
 
-    /// Name of this sensor: `host` in EVE, `observer.name` in ECS.
-    #[arg(long, help_heading = "Output", value_name = "NAME")]
+    /// Name of this sensor, on every event: `host` in EVE (Suricata's sensor-name),
+    /// `observer.name` in ECS. Omitted when not set.
+    #[arg(
+        long,
+        help_heading = "Output",
+        value_name = "NAME",
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
+    )]
     pub sensor_name: Option<String>,
 
     /// Syslog facility of syslog outputs (user, daemon, local0..local7).

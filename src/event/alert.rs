@@ -43,6 +43,15 @@ pub enum AlertKind {
     OtaUnexpectedUploader,
 }
 
+impl AlertKind {
+    pub const ALL: [AlertKind; 4] = [
+        AlertKind::OtaUnauthenticated,
+        AlertKind::OtaWeakAuth,
+        AlertKind::OtaAuthBruteforce,
+        AlertKind::OtaUnexpectedUploader,
+    ];
+}
+
 impl EventKind for AlertKind {
     fn as_str(self) -> &'static str {
         match self {

@@ -7,6 +7,7 @@ pub mod arduino_ota;
 pub mod device;
 pub mod esphome;
 pub mod mdt;
+pub mod signature;
 pub mod stats;
 
 use crate::time::Timestamp;
@@ -16,7 +17,8 @@ use arduino_ota::OtaDetails;
 use device::DeviceDetails;
 use esphome::EsphomeDetails;
 use mdt::MdtDetails;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use signature::RuleMatch;
 use stats::StatsDetails;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -185,23 +187,20 @@ impl Body {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// One finding. Serialised (the EVE form) with the common fields first, then the details
+/// object under its `event_type`; an `alert`, and an `anomaly` of severity high, also carry
+/// Suricata's alert fields in an `alert` object (see [`signature`]).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     pub timestamp: Timestamp,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub flow_id: Option<u64>,
-    #[serde(flatten)]
     pub origin: Origin,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pcap_cnt: Option<u64>,
     pub event_type: &'static str,
     pub kind: &'static str,
     pub severity: Severity,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub flow: Option<FlowFields>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tunnel: Option<TunnelFields>,
-    #[serde(flatten)]
     pub body: Body,
 }
 
@@ -226,5 +225,75 @@ impl Event {
             tunnel: None,
             body,
         }
+    }
+}
+
+/// The wire form of an [`Event`]: its fields in contract order, the rule an alert matched
+/// merged into the `alert` object.
+#[derive(Serialize)]
+struct Wire<'a> {
+    timestamp: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flow_id: Option<u64>,
+    #[serde(flatten)]
+    origin: &'a Origin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pcap_cnt: Option<u64>,
+    event_type: &'static str,
+    kind: &'static str,
+    severity: Severity,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    flow: Option<&'a FlowFields>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tunnel: Option<&'a TunnelFields>,
+    /// Every body but an alert's, whose details go into `alert` below.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    body: Option<&'a Body>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alert: Option<AlertObject<'a>>,
+}
+
+/// Suricata's alert fields first, then watch3232's own details of an `alert` event.
+#[derive(Serialize)]
+struct AlertObject<'a> {
+    #[serde(flatten)]
+    rule: RuleMatch,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    details: Option<&'a AlertDetails>,
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let rule = signature::rule_match(self.event_type, self.kind, self.severity);
+        let (body, alert) = match (&self.body, rule) {
+            (Body::Alert(details), Some(rule)) => (
+                None,
+                Some(AlertObject {
+                    rule,
+                    details: Some(details),
+                }),
+            ),
+            (body, rule) => (
+                Some(body),
+                rule.map(|rule| AlertObject {
+                    rule,
+                    details: None,
+                }),
+            ),
+        };
+        Wire {
+            timestamp: self.timestamp,
+            flow_id: self.flow_id,
+            origin: &self.origin,
+            pcap_cnt: self.pcap_cnt,
+            event_type: self.event_type,
+            kind: self.kind,
+            severity: self.severity,
+            flow: self.flow.as_ref(),
+            tunnel: self.tunnel.as_ref(),
+            body,
+            alert,
+        }
+        .serialize(serializer)
     }
 }

@@ -4,6 +4,7 @@
 
 mod bounded;
 pub mod community_id;
+pub mod flow_id;
 mod hash;
 pub mod reasm;
 mod table;

@@ -64,7 +64,6 @@ pub struct TableStats {
 
 pub struct FlowTable<V> {
     map: BoundedMap<FlowKey, Slot<V>>,
-    next_id: u64,
 }
 
 impl<V> FlowTable<V> {
@@ -73,7 +72,6 @@ impl<V> FlowTable<V> {
     pub fn new(capacity: usize, idle_timeout_secs: u64) -> Self {
         FlowTable {
             map: BoundedMap::new(capacity, Duration::from_secs(idle_timeout_secs)),
-            next_id: 1,
         }
     }
 
@@ -130,8 +128,7 @@ impl<V> FlowTable<V> {
         make: impl FnOnce(u64) -> V,
     ) -> (u64, Option<Removed<V>>) {
         debug_assert!(!self.map.contains_key(&key));
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = super::flow_id::flow_id(&key, now);
         let slot = Slot {
             id,
             value: make(id),
@@ -149,10 +146,8 @@ impl<V> FlowTable<V> {
         now: Timestamp,
         make: impl FnOnce(u64) -> V,
     ) -> (Handle, Option<Removed<V>>) {
-        let next_id = &mut self.next_id;
         let (at, evicted) = self.map.find_or_insert_with(key, now, || {
-            let id = *next_id;
-            *next_id += 1;
+            let id = super::flow_id::flow_id(&key, now);
             Slot {
                 id,
                 value: make(id),

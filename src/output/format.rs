@@ -3,13 +3,16 @@
 //! EVE is the event's own serialization (`docs/events.md`). ECS and text are derived from that
 //! same JSON, so a new `Body` variant needs no change here.
 
+use crate::event::signature::rule_match;
 use crate::event::{Event, Severity};
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 use std::io;
 
 /// The ECS version the `ecs` format follows (`ecs.version`).
-pub const ECS_VERSION: &str = "8.11.0";
+/// `testdata/reference/ecs/` holds that version's field reference; `tests/siem_ecs.rs` checks
+/// every document against it.
+pub const ECS_VERSION: &str = "8.17.0";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
@@ -113,6 +116,9 @@ fn severity_name(s: Severity) -> &'static str {
 pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
     let eve = serde_json::to_value(event).map_err(io::Error::other)?;
     let (kind, category, types) = ecs_classes(event.event_type);
+    let rule = rule_match(event.event_type, event.kind, event.severity);
+    // A high-severity anomaly is an alert too (it carries a rule), as in EVE.
+    let kind = if rule.is_some() { "alert" } else { kind };
     let mut root = Map::new();
     root.insert("@timestamp".into(), json!(event.timestamp.to_string()));
     root.insert("ecs".into(), json!({ "version": ECS_VERSION }));
@@ -187,19 +193,96 @@ pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
             }
         }
     }
-    // A finding's own sentence (alerts, anomalies) is the ECS `message`; an alert's kind names
-    // the rule that fired.
-    if let Some(Value::String(detail)) = own.get(event.event_type).and_then(|d| d.get("detail")) {
-        root.insert("message".into(), json!(detail));
+    // A finding's own sentence (alerts, anomalies) is the ECS `message`; other events get
+    // the head of their text line, so every document has one.
+    let message = match own.get(event.event_type).and_then(|d| d.get("detail")) {
+        Some(Value::String(detail)) => detail.clone(),
+        _ => headline(event),
+    };
+    root.insert("message".into(), json!(message));
+    if let Some(details) = own.get(event.event_type) {
+        protocol_evidence(details, &mut root);
+        // How an OTA session ended, in ECS's three words.
+        let outcome = match details.get("outcome").and_then(Value::as_str) {
+            Some("complete") => Some("success"),
+            Some("failed" | "aborted" | "auth_failed") => Some("failure"),
+            Some(_) => Some("unknown"),
+            None => None,
+        };
+        if let (Some(o), Some(Value::Object(e))) = (outcome, root.get_mut("event")) {
+            e.insert("outcome".into(), json!(o));
+        }
     }
-    if event.event_type == "alert" {
+    if let Some(r) = rule {
+        // As Filebeat's Suricata module maps `alert.signature_id/signature/category/rev`.
         root.insert(
             "rule".into(),
-            json!({ "name": event.kind, "category": "watch3232" }),
+            json!({
+                "id": r.signature_id.to_string(),
+                "name": r.signature,
+                "category": r.category,
+                "version": r.rev.to_string(),
+                "ruleset": "watch3232",
+            }),
         );
     }
     root.insert("watch3232".into(), Value::Object(own));
     Ok(Value::Object(root))
+}
+
+/// What an anomaly's protocol guess found, in ECS's own fields (`tls.*`, `http.*`, `url.*`,
+/// `user_agent.*`); the evidence stays under `watch3232.anomaly` too, with what ECS has no
+/// field for (JA3 string, JA4, previews).
+fn protocol_evidence(details: &Value, root: &mut Map<String, Value>) {
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+    if let Some(tls) = details.get("tls") {
+        let mut client = Map::new();
+        if let Some(sni) = text(tls, "sni") {
+            client.insert("server_name".into(), json!(sni));
+        }
+        if let Some(ja3) = text(tls, "ja3_hash") {
+            client.insert("ja3".into(), json!(ja3));
+        }
+        let mut out = Map::new();
+        // `TLS 1.3` → protocol `tls`, version `1.3` (the negotiated one when the server answered).
+        let version = text(tls, "server_version").or_else(|| text(tls, "version"));
+        if let Some((protocol, number)) = version.as_deref().and_then(|v| v.split_once(' ')) {
+            out.insert(
+                "version_protocol".into(),
+                json!(protocol.to_ascii_lowercase()),
+            );
+            out.insert("version".into(), json!(number));
+        }
+        if !client.is_empty() {
+            out.insert("client".into(), Value::Object(client));
+        }
+        if !out.is_empty() {
+            root.insert("tls".into(), Value::Object(out));
+        }
+    }
+    if let Some(http) = details.get("http") {
+        let mut out = Map::new();
+        if let Some(method) = text(http, "method") {
+            out.insert("request".into(), json!({ "method": method }));
+        }
+        if let Some(status) = http.get("status").and_then(Value::as_u64) {
+            out.insert("response".into(), json!({ "status_code": status }));
+        }
+        if let Some(v) =
+            text(http, "version").and_then(|v| v.strip_prefix("HTTP/").map(str::to_owned))
+        {
+            out.insert("version".into(), json!(v));
+        }
+        if !out.is_empty() {
+            root.insert("http".into(), Value::Object(out));
+        }
+        if let Some(path) = text(http, "path") {
+            root.insert("url".into(), json!({ "original": path }));
+        }
+        if let Some(agent) = text(http, "user_agent") {
+            root.insert("user_agent".into(), json!({ "original": agent }));
+        }
+    }
 }
 
 /// The IANA number of a `proto` keyword (the inverse of `decode::proto_name`).
@@ -210,10 +293,21 @@ fn iana_number(proto: &str) -> Option<u8> {
 /// One line for a person: time, type/kind, severity, the flow, then the details as `key=value`.
 pub fn text(event: &Event) -> io::Result<String> {
     let mut line = String::with_capacity(160);
+    let _ = write!(line, "{} {}", event.timestamp, headline(event));
+    let details = serde_json::to_value(&event.body).map_err(io::Error::other)?;
+    if let Some(Value::Object(d)) = details.get(event.event_type) {
+        flatten_into(&mut line, "", d);
+    }
+    Ok(line)
+}
+
+/// `type/kind severity PROTO SRC -> DST [(in GRE OUTER_SRC -> OUTER_DST)]`: the text line
+/// without time and details, and the ECS `message` of an event without a sentence of its own.
+fn headline(event: &Event) -> String {
+    let mut line = String::with_capacity(96);
     let _ = write!(
         line,
-        "{} {}/{} {}",
-        event.timestamp,
+        "{}/{} {}",
         event.event_type,
         event.kind,
         severity_name(event.severity)
@@ -230,11 +324,7 @@ pub fn text(event: &Event) -> io::Result<String> {
     if let Some(t) = &event.tunnel {
         let _ = write!(line, " (in {} {} -> {})", t.proto, t.src_ip, t.dest_ip);
     }
-    let details = serde_json::to_value(&event.body).map_err(io::Error::other)?;
-    if let Some(Value::Object(d)) = details.get(event.event_type) {
-        flatten_into(&mut line, "", d);
-    }
-    Ok(line)
+    line
 }
 
 fn endpoint(ip: std::net::IpAddr, port: Option<u16>) -> String {

@@ -12,6 +12,7 @@ use crate::event::arduino_ota::OtaDetails;
 use crate::event::device::DeviceDetails;
 use crate::event::esphome::EsphomeDetails;
 use crate::event::mdt::MdtDetails;
+use crate::event::signature::RuleMatch;
 use crate::event::stats::StatsDetails;
 use schemars::gen::{SchemaGenerator, SchemaSettings};
 use schemars::schema::Schema;
@@ -40,6 +41,7 @@ pub fn event_types() -> Vec<&'static str> {
 pub fn schema() -> Value {
     let mut gen = SchemaSettings::draft07().into_generator();
     let variants = details(&mut gen);
+    let rule = serde_json::to_value(gen.subschema_for::<RuleMatch>()).expect("schema serializes");
     let definitions: Map<String, Value> = gen
         .take_definitions()
         .into_iter()
@@ -53,7 +55,7 @@ pub fn schema() -> Value {
             "type": "string",
             "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$"
         },
-        "flow_id": { "description": "Flow identifier, stable within one run.", "type": "integer", "minimum": 0 },
+        "flow_id": { "description": "Flow identifier: a hash of the flow and its start, 51 bits, on every event of the flow.", "type": "integer", "minimum": 1, "maximum": 2251799813685247u64 },
         "pcap_filename": { "description": "Capture file the packet came from.", "type": "string" },
         "in_iface": { "description": "Interface the packet was captured on.", "type": "string" },
         "pcap_cnt": { "description": "1-based index of the packet in its source.", "type": "integer", "minimum": 1 },
@@ -86,12 +88,23 @@ pub fn schema() -> Value {
     });
     let mut one_of = Vec::new();
     for (event_type, schema) in &variants {
-        properties[*event_type] = serde_json::to_value(schema).expect("schema serializes");
+        let schema = serde_json::to_value(schema).expect("schema serializes");
+        if *event_type == "alert" {
+            // An alert event's details are required in its `alert` object; an anomaly's
+            // `alert` object carries the rule only.
+            one_of.push(json!({
+                "properties": { "event_type": { "const": event_type }, "alert": schema },
+                "required": [event_type]
+            }));
+            continue;
+        }
+        properties[*event_type] = schema;
         one_of.push(json!({
             "properties": { "event_type": { "const": event_type } },
             "required": [event_type]
         }));
     }
+    properties["alert"] = alert_object(&definitions, rule);
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "watch3232 event (EVE form)",
@@ -108,5 +121,23 @@ pub fn schema() -> Value {
         },
         "oneOf": one_of,
         "definitions": definitions
+    })
+}
+
+/// The `alert` object: Suricata's alert fields (every `alert` event, and every `anomaly` of
+/// severity high), then, in an `alert` event, watch3232's details of the finding.
+fn alert_object(definitions: &Map<String, Value>, rule: Value) -> Value {
+    let mut details = definitions
+        .get("AlertDetails")
+        .cloned()
+        .expect("AlertDetails is a definition");
+    if let Some(d) = details.as_object_mut() {
+        d.remove("required");
+        d.remove("title");
+        d.remove("description");
+    }
+    json!({
+        "description": "Suricata's alert fields, on every `alert` event and every `anomaly` of severity high; in an `alert` event followed by watch3232's details of the finding.",
+        "allOf": [rule, details]
     })
 }

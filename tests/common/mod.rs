@@ -393,3 +393,25 @@ pub fn make_certificates(dir: &Path) {
         "server.pem",
     ]);
 }
+
+/// The events of every bundled capture (real ones too) in `format` (`eve` or `ecs`), with the
+/// optional fields on (`--stats-interval 1`, `--sensor-name span1`), each with its capture.
+pub fn events_of_every_capture(format: &str) -> Vec<(String, Value)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for cap in bundled_captures(Captures::WithReal) {
+        let run = Command::new(bin())
+            .current_dir(root)
+            .args(["read", "-F", format, "--stats-interval", "1"])
+            .args(["--sensor-name", "span1"])
+            .arg(&cap)
+            .output()
+            .expect("run watch3232");
+        assert!(run.status.success(), "{}", cap.display());
+        for line in String::from_utf8(run.stdout).unwrap().lines() {
+            let event = serde_json::from_str(line).unwrap();
+            out.push((cap.display().to_string(), event));
+        }
+    }
+    out
+}
