@@ -19,6 +19,9 @@ pub struct Interest {
     tcp: Box<[u64; WORDS]>,
     tcp_static: Box<[u64; WORDS]>,
     protocols: [bool; 256],
+    /// UDP destination ports of VXLAN and GENEVE: passed before decoding so the decoder can
+    /// open them; what they carry is judged like any packet.
+    udp_tunnel: Box<[u64; WORDS]>,
     /// Everything that arrived inside GRE (the MDT classifier wants tunnels, whatever they carry).
     pub tunnelled: bool,
     /// Ports registered at run time (e.g. an OTA connect-back) with their reference counts.
@@ -34,6 +37,7 @@ impl Default for Interest {
             tcp: Box::new([0; WORDS]),
             tcp_static: Box::new([0; WORDS]),
             protocols: [false; 256],
+            udp_tunnel: Box::new([0; WORDS]),
             tunnelled: false,
             dynamic_tcp: Default::default(),
             dynamic_generation: 0,
@@ -64,11 +68,13 @@ fn get(map: &[u64; WORDS], port: u16) -> bool {
 
 impl Interest {
     /// The pre-filter's decision for a packet of IP protocol `proto`, with its transport ports
-    /// when it has them (UDP, TCP), that came out of a tunnel or not.
+    /// when it has them (UDP, TCP), that came out of an IP-in-GRE tunnel or not. UDP to a VXLAN
+    /// or GENEVE port is wanted: the decoder opens it and the packet inside is judged (a mirror
+    /// tunnel's packet comes here as if it arrived bare).
     #[inline]
     pub fn wants(&self, proto: u8, ports: Option<(u16, u16)>, tunnelled: bool) -> bool {
         let by_port = match (proto, ports) {
-            (IPPROTO_UDP, Some((src, dst))) => self.udp(src, dst),
+            (IPPROTO_UDP, Some((src, dst))) => self.udp(src, dst) || get(&self.udp_tunnel, dst),
             (IPPROTO_TCP, Some((src, dst))) => self.tcp(src, dst),
             _ => false,
         };
@@ -90,7 +96,22 @@ impl Interest {
             }
         }
         spec.protocols = (0..=u8::MAX).filter(|&p| self.protocol(p)).collect();
+        spec.udp_tunnels = (0..=u16::MAX)
+            .filter(|&p| get(&self.udp_tunnel, p))
+            .collect();
         spec
+    }
+
+    /// The mirror and overlay encapsulations the decoder opens: GRE (any payload; ERSPAN and
+    /// bridging included), VXLAN on `vxlan_ports`, GENEVE on 6081.
+    pub fn add_tunnels(&mut self, vxlan_ports: &[u16]) {
+        self.add_protocol(crate::decode::IPPROTO_GRE);
+        for &port in vxlan_ports
+            .iter()
+            .chain(&[crate::decode::tunnel::geneve::PORT])
+        {
+            set(&mut self.udp_tunnel, port, true);
+        }
     }
 
     /// The BPF expression a live capture installs by default: [`Interest::wants`] in the
@@ -273,7 +294,7 @@ mod tests {
         let expr = interest.kernel_filter(&run_time);
         let dead = pcap::Capture::dead(pcap::Linktype::ETHERNET).unwrap();
         let program = dead.compile(&expr, true).unwrap();
-        let ports = [3232, 8266, 2040, 5353, 8892, 8820, 6053, 80, 9, 40000];
+        let ports = [3232, 8266, 2040, 5353, 8892, 8820, 6053, 80, 9, 40000, 4789, 6081];
         for vlan in [false, true] {
             for proto in [IPPROTO_TCP, IPPROTO_UDP, 47, 103, 1, 50] {
                 for &port in &ports {
