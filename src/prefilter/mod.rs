@@ -294,7 +294,9 @@ mod tests {
         let expr = interest.kernel_filter(&run_time);
         let dead = pcap::Capture::dead(pcap::Linktype::ETHERNET).unwrap();
         let program = dead.compile(&expr, true).unwrap();
-        let ports = [3232, 8266, 2040, 5353, 8892, 8820, 6053, 80, 9, 40000, 4789, 6081];
+        let ports = [
+            3232, 8266, 2040, 5353, 8892, 8820, 6053, 80, 9, 40000, 4789, 6081,
+        ];
         for vlan in [false, true] {
             for proto in [IPPROTO_TCP, IPPROTO_UDP, 47, 103, 1, 50] {
                 for &port in &ports {

@@ -21,3 +21,4 @@ pub mod mdt;
 pub mod ota;
 pub mod rng;
 pub mod scenarios;
+pub mod tunnels;
