@@ -313,4 +313,43 @@ mod tests {
         assert!(program.filter(&frame(false, IPPROTO_TCP, 41000, 50000)));
         assert!(!program.filter(&frame(false, IPPROTO_UDP, 41000, 50000)));
     }
+
+    /// A sensor fed by a mirror session needs no flags: the default kernel filter passes every
+    /// frame of the tunnel captures (ERSPAN, GRE bridging, VXLAN, GENEVE, VXLAN in GRE, PPTP),
+    /// as the pre-filter does before decoding, and a configured VXLAN port too.
+    #[cfg(feature = "capture")]
+    #[test]
+    fn the_kernel_filter_passes_mirror_tunnels() {
+        use crate::capture::{NativeSource, Next};
+        let config = crate::classify::Config {
+            vxlan_ports: vec![4789, 8472],
+            ..Default::default()
+        };
+        let interest = crate::classify::declared_interest(&config);
+        let expr = interest.kernel_filter(&PortCover::default());
+        assert!(expr.contains("(udp and (dst port 4789 or dst port 6081 or dst port 8472))"));
+        let dead = pcap::Capture::dead(pcap::Linktype::ETHERNET).unwrap();
+        let program = dead.compile(&expr, true).unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tunnels");
+        let mut frames = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let input = Box::new(std::fs::File::open(&path).unwrap());
+            let mut src = NativeSource::open(path.to_str().unwrap(), input)
+                .unwrap()
+                .unwrap();
+            while let Ok(Next::Packet(p)) = src.next_packet() {
+                assert!(program.filter(p.data), "{}", path.display());
+                frames += 1;
+            }
+        }
+        assert!(frames > 300, "{frames}");
+        // Outer UDP to a tunnel port is wanted before decoding; from it, it is not.
+        for dst in [4789, 6081, 8472] {
+            assert!(interest.wants(IPPROTO_UDP, Some((54321, dst)), false));
+            assert!(!interest.wants(IPPROTO_UDP, Some((dst, 54321)), false));
+            assert!(program.filter(&frame(false, IPPROTO_UDP, 54321, dst)));
+            assert!(!program.filter(&frame(false, IPPROTO_UDP, dst, 54321)));
+        }
+    }
 }
