@@ -300,3 +300,21 @@ fn tshark_reads_the_same_outer_and_inner_headers() {
     }
     assert!(checked >= 25, "{checked} events checked");
 }
+
+#[test]
+fn the_text_format_names_the_mirror_tunnel() {
+    let out = Command::new(common::bin())
+        .args(["read", "-F", "text"])
+        .arg(testdata("tunnels/vxlan.pcap"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.contains(
+            "esphome_ota/session info TCP 10.32.32.1:58044 -> 10.32.32.2:3232 \
+             (in vxlan 192.0.2.250 -> 192.0.2.251)"
+        ),
+        "{first}"
+    );
+}
