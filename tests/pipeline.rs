@@ -66,6 +66,9 @@ fn bundled_captures_are_what_the_generator_writes() {
         "links/ethernet.pcap",
         "links/sll2.pcap",
         "links/two-interfaces.pcapng",
+        "tunnels/erspan3.pcap",
+        "tunnels/vxlan_in_gre.pcap",
+        "tunnels/pptp.pcap",
     ] {
         assert_eq!(
             fs::read(dir.path().join(rel)).unwrap(),

@@ -152,13 +152,13 @@ fn main() -> io::Result<()> {
         write_pcap(
             &dir.join("tunnels").join(format!("{name}.pcap")),
             eth.linktype(),
-            &watch3232_testgen::tunnels::wrap(dir, source, how)?,
+            &watch3232_testgen::tunnels::wrap(source, how)?,
         )?;
     }
     write_pcap(
         &dir.join("tunnels").join("pptp.pcap"),
         eth.linktype(),
-        &watch3232_testgen::tunnels::pptp(),
+        &watch3232_testgen::tunnels::pptp()?,
     )?;
     // The tour: every scenario above in one Ethernet pcapng, each an hour after the previous
     // one so no flow of one scenario meets another's (what `.ci/demo` reads).
