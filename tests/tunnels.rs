@@ -201,38 +201,6 @@ const TSHARK_FIELDS: &[&str] = &[
     "udp.dstport",
 ];
 
-/// tshark's fields of every frame of `path`, each field's occurrences outermost first.
-fn tshark(path: &str) -> Vec<Vec<Vec<String>>> {
-    let mut cmd = Command::new("tshark");
-    cmd.args(["-n", "-r", path, "-T", "fields", "-E", "occurrence=a"]);
-    cmd.args(["-E", "aggregator=,"]);
-    for f in TSHARK_FIELDS {
-        cmd.args(["-e", f]);
-    }
-    let out = match cmd.output() {
-        Ok(o) if o.status.success() => o,
-        Ok(o) => panic!("tshark failed: {}", String::from_utf8_lossy(&o.stderr)),
-        Err(e) => {
-            common::require(false, &format!("tshark ({e}; apt-get install tshark)"));
-            unreachable!()
-        }
-    };
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            line.split('\t')
-                .map(|c| {
-                    c.split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(String::from)
-                        .collect()
-                })
-                .collect()
-        })
-        .collect()
-}
-
 fn number(s: &str) -> u64 {
     match s.strip_prefix("0x") {
         Some(hex) => u64::from_str_radix(hex, 16).unwrap(),
@@ -249,7 +217,7 @@ fn tshark_reads_the_same_outer_and_inner_headers() {
     let mut checked = 0;
     for (name, _, _) in cases() {
         let path = testdata(&format!("tunnels/{name}.pcap"));
-        let frames = tshark(path.to_str().unwrap());
+        let frames = common::tshark_fields(path.to_str().unwrap(), TSHARK_FIELDS);
         let ours = read(&format!("tunnels/{name}.pcap"), &[]);
         for e in ours.events.iter().filter(|e| e["pcap_cnt"].is_u64()) {
             let f = &frames[e["pcap_cnt"].as_u64().unwrap() as usize - 1];
