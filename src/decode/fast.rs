@@ -253,9 +253,12 @@ mod tests {
             bench::write(&path, profile, Format::Pcap, bytes, packets).unwrap();
             files.push(path);
         }
-        let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/links");
-        for entry in std::fs::read_dir(testdata).unwrap() {
-            files.push(entry.unwrap().path());
+        // Every link type, and every mirror tunnel (whose frames all take the slow path).
+        let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        for dir in ["links", "tunnels"] {
+            for entry in std::fs::read_dir(testdata.join(dir)).unwrap() {
+                files.push(entry.unwrap().path());
+            }
         }
         let (mut fast, mut total) = (0u64, 0u64);
         for path in &files {
