@@ -339,6 +339,10 @@ mod tests {
                 .unwrap()
                 .unwrap();
             while let Ok(Next::Packet(p)) = src.next_packet() {
+                // pptp.pcap opens with a bare OTA exchange and its ARP.
+                if p.data[12..14] == [0x08, 0x06] {
+                    continue;
+                }
                 assert!(program.filter(p.data), "{}", path.display());
                 frames += 1;
             }
