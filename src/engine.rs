@@ -153,6 +153,7 @@ impl Engine {
         for c in &classifiers {
             c.interests(&mut interest);
         }
+        interest.add_tunnels(&config.classify.vxlan_ports);
         Engine {
             flows: FlowTable::new(config.max_flows, config.flow_timeout_secs),
             shared: Shared {
@@ -274,11 +275,11 @@ impl Engine {
             }
             decode::fast::Peek::Slow => {}
         }
-        let decoded = match decode::decode(
-            packet.link,
-            packet.data,
-            self.shared.config.max_tunnel_depth,
-        ) {
+        let options = decode::Options {
+            max_tunnel_depth: self.shared.config.max_tunnel_depth,
+            vxlan_ports: &self.shared.config.classify.vxlan_ports,
+        };
+        let decoded = match decode::decode_with(packet.link, packet.data, &options) {
             Ok(Outcome::Ip(d)) => d,
             Ok(Outcome::NotIp(_)) => {
                 self.shared.counters.not_ip += 1;
@@ -322,12 +323,11 @@ impl Engine {
             self.shared.counters.fragments += 1;
             return false;
         }
-        self.shared.interest.wants_from(
-            d.net.proto,
-            (d.net.src, d.net.dst),
-            d.ports(),
-            d.tunnel.is_some(),
-        )
+        // A mirror tunnel (ERSPAN, VXLAN…) only carried the packet here: judged as if bare.
+        let in_gre = d.tunnel.is_some_and(|t| t.kind == decode::TunnelKind::Gre);
+        self.shared
+            .interest
+            .wants_from(d.net.proto, (d.net.src, d.net.dst), d.ports(), in_gre)
     }
 
     fn dispatch(&mut self, packet: &Packet<'_>, d: &Decoded<'_>) {

@@ -159,6 +159,7 @@ counter_group!(
         gre_errors_to_groups,
         gre_mpls,
         gre_other_payload,
+        gre_pptp,
         join_bad_length,
         join_bare,
         join_datagrams,

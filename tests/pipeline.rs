@@ -69,6 +69,9 @@ fn bundled_captures_are_what_the_generator_writes() {
         "links/cooked-loopback.pcap",
         "links/wifi-radiotap.pcap",
         "pcapng/skips.pcapng",
+        "tunnels/erspan3.pcap",
+        "tunnels/vxlan_in_gre.pcap",
+        "tunnels/pptp.pcap",
     ] {
         assert_eq!(
             fs::read(dir.path().join(rel)).unwrap(),

@@ -177,6 +177,52 @@ proptest! {
         }
     }
 
+    /// A frame inside any mirror tunnel (ERSPAN I/II/III, GRE bridging, VXLAN, GENEVE, VXLAN
+    /// in GRE) decodes to exactly what the bare frame decodes to: link, addresses, ports and
+    /// payload; the tunnel names the encapsulation and its identifiers.
+    #[test]
+    fn a_mirrored_frame_decodes_as_if_bare(
+        (src_mac, dst_mac, vid, tagged) in (any::<[u8; 6]>(), any::<[u8; 6]>(), 0u16..4096, any::<bool>()),
+        (src, dst) in addresses(),
+        (sport, dport) in (any::<u16>(), any::<u16>()),
+        payload in proptest::collection::vec(any::<u8>(), 0..256),
+        how in 0usize..7,
+    ) {
+        use watch3232_testgen::tunnels::{encapsulate, Encapsulation::*};
+        let how = [Erspan1, Erspan2, Erspan3, GreTeb, Vxlan, Geneve, VxlanInGre][how];
+        let link = if tagged {
+            Link::Vlan { src: src_mac, dst: dst_mac, vids: [vid, 0], tags: 1 }
+        } else {
+            Link::Ethernet { src: src_mac, dst: dst_mac }
+        };
+        // Not to a tunnel port itself (that inner packet would be opened too).
+        prop_assume!(![4789, 6081].contains(&dport));
+        let bare = link.wrap(&frame::udp(src, dst, sport, dport, &payload));
+        let outer = Link::Ethernet { src: [2; 6], dst: [4; 6] };
+        let wire = outer.wrap(&encapsulate(how, 1, &bare));
+        let (Ok(Outcome::Ip(b)), Ok(Outcome::Ip(t))) = (
+            decode(LinkType::Ethernet, &bare, 4),
+            decode(LinkType::Ethernet, &wire, 4),
+        ) else {
+            panic!("not decoded")
+        };
+        prop_assert_eq!(b.net, t.net);
+        prop_assert_eq!((b.link.src_mac, b.link.vlan), (t.link.src_mac, t.link.vlan));
+        prop_assert_eq!(b.ports(), t.ports());
+        prop_assert_eq!(b.payload(), t.payload());
+        let tunnel = t.tunnel.expect("a tunnel");
+        let kind = tunnel.kind.name();
+        let expected = match how {
+            Erspan1 | Erspan2 | Erspan3 => "erspan",
+            GreTeb => "gre_teb",
+            Vxlan => "vxlan",
+            Geneve => "geneve",
+            VxlanInGre => "gre",
+        };
+        prop_assert_eq!(kind, expected);
+        prop_assert_eq!(tunnel.depth, if how == VxlanInGre { 2 } else { 1 });
+    }
+
     /// Any prefix of a valid frame decodes or fails with a typed error; never panics, and the
     /// payload view stays inside the prefix.
     #[test]

@@ -7,7 +7,6 @@ mod common;
 use common::{run, testdata, Run};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 
 const FIELDS: &[&str] = &[
     "frame.number",
@@ -42,43 +41,10 @@ const FIELDS: &[&str] = &[
 type Frames = BTreeMap<u64, BTreeMap<&'static str, Vec<String>>>;
 
 fn tshark(path: &str) -> Frames {
-    let mut cmd = Command::new("tshark");
-    cmd.args([
-        "-n",
-        "-r",
-        path,
-        "-T",
-        "fields",
-        "-E",
-        "occurrence=a",
-        "-E",
-        "aggregator=,",
-    ]);
-    for f in FIELDS {
-        cmd.args(["-e", f]);
-    }
-    let out = match cmd.output() {
-        Ok(o) if o.status.success() => o,
-        Ok(o) => panic!("tshark failed: {}", String::from_utf8_lossy(&o.stderr)),
-        Err(e) => {
-            common::require(false, &format!("tshark ({e}; apt-get install tshark)"));
-            unreachable!()
-        }
-    };
     let mut frames = Frames::new();
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let cols: Vec<&str> = line.split('\t').collect();
-        assert_eq!(cols.len(), FIELDS.len(), "{line}");
-        let mut row = BTreeMap::new();
-        for (f, c) in FIELDS.iter().zip(&cols) {
-            let values = if c.is_empty() {
-                vec![]
-            } else {
-                c.split(',').map(str::to_string).collect()
-            };
-            row.insert(*f, values);
-        }
-        frames.insert(cols[0].parse().unwrap(), row);
+    for cols in common::tshark_fields(path, FIELDS) {
+        let number = cols[0][0].parse().unwrap();
+        frames.insert(number, FIELDS.iter().copied().zip(cols).collect());
     }
     frames
 }

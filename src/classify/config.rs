@@ -17,6 +17,9 @@ pub struct Config {
     /// TCP and UDP ports whose unclaimed flows the anomaly path reports (`--watch-ports`).
     pub watch_ports: Vec<u16>,
     pub anomaly: AnomalyConfig,
+    /// UDP destination ports decoded as VXLAN (`--vxlan-ports`); the pre-filter and the live
+    /// filter pass them, as they pass GRE and GENEVE, so mirrored traffic reaches the decoder.
+    pub vxlan_ports: Vec<u16>,
 }
 
 impl Default for Config {
@@ -28,6 +31,7 @@ impl Default for Config {
             ota: OtaConfig::default(),
             watch_ports: vec![3232, 8266, 2040],
             anomaly: AnomalyConfig::default(),
+            vxlan_ports: crate::decode::DEFAULT_VXLAN_PORTS.to_vec(),
         }
     }
 }

@@ -50,6 +50,7 @@ pub fn declared_interest(config: &Config) -> Interest {
     for c in registry(config) {
         c.interests(&mut interest);
     }
+    interest.add_tunnels(&config.vxlan_ports);
     interest
 }
 
@@ -293,15 +294,24 @@ impl<'e> Context<'e> {
             kind: kind.as_str(),
             severity,
             flow: Some(flow_fields),
-            tunnel: flow.tunnel.map(|t| TunnelFields {
-                src_ip: t.outer_src,
-                dest_ip: t.outer_dst,
-                proto: "GRE",
-                gre_key: t.key,
-                depth: t.depth,
-            }),
+            tunnel: flow.tunnel.map(tunnel_fields),
             body,
         }
+    }
+}
+
+/// The `tunnel` object of an event about a flow that arrived in `t`.
+pub fn tunnel_fields(t: Tunnel) -> TunnelFields {
+    TunnelFields {
+        src_ip: t.outer_src,
+        dest_ip: t.outer_dst,
+        proto: crate::decode::proto_name(t.kind.delivery_proto()),
+        tunnel_type: t.kind.name(),
+        gre_key: t.key,
+        vni: t.vni,
+        erspan_type: t.erspan_type,
+        erspan_session_id: t.erspan_session,
+        depth: t.depth,
     }
 }
 

@@ -196,6 +196,17 @@ pub struct EngineArgs {
     #[arg(long, default_value_t = 10_000, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub mdt_max_entries: u64,
+
+    /// UDP destination ports decoded as VXLAN (RFC 7348: 4789; Linux kernels once used 8472).
+    /// GRE (ERSPAN, Ethernet bridging) and GENEVE on 6081 are always decoded.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "4789",
+        value_name = "PORTS",
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
+    pub vxlan_ports: Vec<u16>,
     #[command(flatten)]
     pub ota: ota_args::OtaArgs,
     #[command(flatten)]

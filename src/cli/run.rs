@@ -30,6 +30,7 @@ pub(super) fn engine_config(args: &EngineArgs) -> anyhow::Result<Config> {
             ota: args.ota.config(),
             watch_ports: args.anomaly.watch_ports.clone(),
             anomaly: args.anomaly.config().map_err(|e| anyhow!(e))?,
+            vxlan_ports: args.vxlan_ports.clone(),
         },
         max_flows: usize::try_from(args.max_flows).unwrap_or(usize::MAX),
         flow_timeout_secs: args.flow_timeout,

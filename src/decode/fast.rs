@@ -6,9 +6,12 @@
 //! Contract: when [`peek`] answers [`Peek::Ports`] or [`Peek::NotIp`], [`super::decode`] would
 //! have decoded the frame without error to exactly that (same protocol and ports, no tunnel, not
 //! a fragment) or to `Outcome::NotIp`. Anything else, however common, is [`Peek::Slow`] and goes
-//! through the full decoder. The tests check the contract on every frame they build.
+//! through the full decoder: UDP to VXLAN's and GENEVE's ports included. A VXLAN port added by
+//! `--vxlan-ports` is answered as plain UDP; the pre-filter (`Interest::wants`) passes it to the
+//! decoder, which opens it. The tests check the contract on every frame they build.
 
 use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+use super::tunnel::{geneve, vxlan};
 use super::{IPPROTO_TCP, IPPROTO_UDP};
 use crate::packet::LinkType;
 use std::net::IpAddr;
@@ -124,10 +127,11 @@ fn transport(proto: u8, l4: &[u8]) -> Peek {
                 return Peek::Slow;
             }
             let len = usize::from(be16(l4, 4));
-            if len < 8 || len > l4.len() {
+            let dst = be16(l4, 2);
+            if len < 8 || len > l4.len() || dst == vxlan::PORT || dst == geneve::PORT {
                 return Peek::Slow;
             }
-            Peek::Ports(IPPROTO_UDP, be16(l4, 0), be16(l4, 2))
+            Peek::Ports(IPPROTO_UDP, be16(l4, 0), dst)
         }
         IPPROTO_TCP => {
             if l4.len() < 20 {
@@ -303,9 +307,12 @@ mod tests {
             bench::write(&path, profile, Format::Pcap, bytes, packets).unwrap();
             files.push(path);
         }
-        let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/links");
-        for entry in std::fs::read_dir(testdata).unwrap() {
-            files.push(entry.unwrap().path());
+        // Every link type, and every mirror tunnel (whose frames all take the slow path).
+        let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        for dir in ["links", "tunnels"] {
+            for entry in std::fs::read_dir(testdata.join(dir)).unwrap() {
+                files.push(entry.unwrap().path());
+            }
         }
         let (mut fast, mut total) = (0u64, 0u64);
         for path in &files {
@@ -347,6 +354,11 @@ mod tests {
         slow(&eth(0x0800, &ipv4_udp(-20, 0, 12, 4))); // total length below the header
         slow(&eth(0x0800, &ipv4_udp(0, 0, 7, 4))); // UDP length below 8
         slow(&eth(0x0800, &ipv4_udp(0, 0, 40, 4))); // UDP length beyond the datagram
+        for tunnel_port in [4789u16, 6081] {
+            let mut to_tunnel = ipv4_udp(0, 0, 12, 4);
+            to_tunnel[22..24].copy_from_slice(&tunnel_port.to_be_bytes());
+            slow(&eth(0x0800, &to_tunnel)); // VXLAN, GENEVE: the decoder opens them
+        }
         let mut opts = ipv4_udp(0, 0, 12, 4);
         opts[0] = 0x46;
         slow(&eth(0x0800, &opts)); // IPv4 options (and here: a broken header)

@@ -1,4 +1,5 @@
-//! GRE (RFC 2784, with the key and sequence options of RFC 2890): a zero-copy view.
+//! GRE (RFC 2784, with the key and sequence options of RFC 2890): a zero-copy view. PPTP's
+//! enhanced GRE (version 1, RFC 2637 §4.1) is recognised too, so it is counted, not an error.
 //!
 //! ```text
 //! |C| |K|S| Reserved0 | Ver |  Protocol Type  |
@@ -18,6 +19,10 @@ const FLAG_S: u16 = 0x1000;
 const FLAG_STRICT_ROUTE: u16 = 0x0800;
 const RECURSION_MSB: u16 = 0x0400;
 const VERSION_MASK: u16 = 0x0007;
+/// RFC 2637 §4.1: the acknowledgment number is present (enhanced GRE only).
+const FLAG_ACK: u16 = 0x0080;
+/// PPP, the only payload of PPTP's enhanced GRE.
+pub const PROTO_PPP: u16 = 0x880B;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum GreError {
@@ -46,6 +51,9 @@ impl<'a> GreSlice<'a> {
         }
         let flags = u16::from_be_bytes([packet[0], packet[1]]);
         let version = (flags & VERSION_MASK) as u8;
+        if version == 1 {
+            return Self::enhanced(packet, flags);
+        }
         if version != 0 {
             return Err(GreError::Version(version));
         }
@@ -65,6 +73,42 @@ impl<'a> GreSlice<'a> {
             });
         }
         Ok(GreSlice { packet, header_len })
+    }
+
+    /// RFC 2637 §4.1: version 1 with the key present (payload length and call id), no
+    /// checksum, routing, strict route or recursion, and protocol PPP. Anything else claiming
+    /// version 1 stays a version error.
+    fn enhanced(packet: &'a [u8], flags: u16) -> Result<Self, GreError> {
+        let protocol = u16::from_be_bytes([packet[2], packet[3]]);
+        let not_enhanced = FLAG_C | FLAG_R | FLAG_STRICT_ROUTE | RECURSION_MSB | 0x0300;
+        if flags & FLAG_K == 0 || flags & not_enhanced != 0 || protocol != PROTO_PPP {
+            return Err(GreError::Version(1));
+        }
+        let options = [FLAG_S, FLAG_ACK]
+            .iter()
+            .filter(|&&f| flags & f != 0)
+            .count();
+        let header_len = 8 + 4 * options;
+        if packet.len() < header_len {
+            return Err(GreError::Truncated {
+                required: header_len,
+                available: packet.len(),
+            });
+        }
+        Ok(GreSlice { packet, header_len })
+    }
+
+    /// 0 for GRE, 1 for PPTP's enhanced GRE.
+    pub fn version(&self) -> u8 {
+        (self.flags() & VERSION_MASK) as u8
+    }
+
+    /// PPTP's call id (the low half of the key field), for enhanced GRE.
+    pub fn pptp_call_id(&self) -> Option<u16> {
+        (self.version() == 1)
+            .then(|| self.key())
+            .flatten()
+            .map(|k| k as u16)
     }
 
     fn flags(&self) -> u16 {
@@ -175,6 +219,40 @@ mod tests {
         let s = hex("1000080000000009");
         let g = GreSlice::from_slice(&s).unwrap();
         assert_eq!((g.key(), g.sequence()), (None, Some(9)));
+    }
+
+    #[test]
+    fn pptp_enhanced_gre_is_recognised() {
+        // RFC 2637 §4.1: K, S and A set, version 1, PPP; payload length 4, call id 0x1c2d,
+        // sequence 5, acknowledgment 3, then 4 bytes of PPP.
+        let pkt = hex("3081880b00041c2d0000000500000003ff030021");
+        let g = GreSlice::from_slice(&pkt).unwrap();
+        assert_eq!(
+            (g.version(), g.protocol_type(), g.header_len()),
+            (1, 0x880B, 16)
+        );
+        assert_eq!((g.pptp_call_id(), g.sequence()), (Some(0x1c2d), Some(5)));
+        assert_eq!(g.payload(), &hex("ff030021")[..]);
+        // An acknowledgment alone (no payload) is 12 bytes.
+        let ack_only = hex("2081880b00001c2d00000003");
+        let ack = GreSlice::from_slice(&ack_only).unwrap();
+        assert_eq!((ack.header_len(), ack.sequence()), (12, None));
+        // Version 1 without the key, or carrying IP, is no PPTP: a version error as before.
+        assert_eq!(
+            GreSlice::from_slice(&hex("0001880b")).unwrap_err(),
+            GreError::Version(1)
+        );
+        assert_eq!(
+            GreSlice::from_slice(&hex("2001080000041c2d")).unwrap_err(),
+            GreError::Version(1)
+        );
+        assert_eq!(
+            GreSlice::from_slice(&hex("3081880b00041c2d00000005")).unwrap_err(),
+            GreError::Truncated {
+                required: 16,
+                available: 12
+            }
+        );
     }
 
     #[test]

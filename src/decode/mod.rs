@@ -1,4 +1,5 @@
-//! Decoding: link → IP → (GRE → IP)* → transport, as zero-copy views over the frame.
+//! Decoding: link → IP → (GRE | ERSPAN | VXLAN | GENEVE → [Ethernet →] IP)* → transport, as
+//! zero-copy views over the frame.
 //!
 //! [`decode`] is a pure function: it never allocates and never panics; what it cannot decode
 //! is a typed [`DecodeError`] naming the layer, the offset and the reason, which the engine counts.
@@ -7,14 +8,16 @@ pub mod checksum;
 pub mod fast;
 pub mod gre;
 pub mod link;
+pub mod tunnel;
 
 use crate::packet::LinkType;
 use etherparse::{LaxIpSlice, TcpSlice, UdpSlice};
 use gre::{GreError, GreSlice};
 use link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 use std::net::IpAddr;
+use tunnel::{erspan, geneve, vxlan, Inner, TunnelError};
 
-/// Default bound on nested GRE: deeper stacks are reported, not followed.
+/// Default bound on nested tunnels: deeper stacks are reported, not followed.
 pub const DEFAULT_MAX_TUNNEL_DEPTH: u8 = 4;
 
 pub const IPPROTO_TCP: u8 = 6;
@@ -30,16 +33,22 @@ pub enum Layer {
     Gre,
     Udp,
     Tcp,
+    Erspan,
+    Vxlan,
+    Geneve,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 6] = [
+    pub const ALL: [Layer; 9] = [
         Layer::Link,
         Layer::Vlan,
         Layer::Ip,
         Layer::Gre,
         Layer::Udp,
         Layer::Tcp,
+        Layer::Erspan,
+        Layer::Vxlan,
+        Layer::Geneve,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +59,20 @@ impl Layer {
             Layer::Gre => "gre",
             Layer::Udp => "udp",
             Layer::Tcp => "tcp",
+            Layer::Erspan => "erspan",
+            Layer::Vxlan => "vxlan",
+            Layer::Geneve => "geneve",
+        }
+    }
+
+    /// The protocol's own spelling, for messages.
+    fn label(self) -> &'static str {
+        match self {
+            Layer::Gre => "GRE",
+            Layer::Erspan => "ERSPAN",
+            Layer::Vxlan => "VXLAN",
+            Layer::Geneve => "GENEVE",
+            other => other.name(),
         }
     }
 }
@@ -71,8 +94,9 @@ pub enum DecodeError {
     },
     #[error("GRE at offset {offset}: {error}")]
     Gre { offset: usize, error: GreError },
-    #[error("GRE nested deeper than {max} levels")]
-    TunnelTooDeep { max: u8 },
+    /// `layer` is the encapsulation one level too deep.
+    #[error("{} nested deeper than {max} levels", .layer.label())]
+    TunnelTooDeep { max: u8, layer: Layer },
 }
 
 impl DecodeError {
@@ -88,7 +112,55 @@ impl DecodeError {
     pub fn layer(&self) -> Layer {
         match self {
             DecodeError::Truncated { layer, .. } | DecodeError::Malformed { layer, .. } => *layer,
-            DecodeError::Gre { .. } | DecodeError::TunnelTooDeep { .. } => Layer::Gre,
+            DecodeError::Gre { .. } => Layer::Gre,
+            DecodeError::TunnelTooDeep { layer, .. } => *layer,
+        }
+    }
+
+    /// An encapsulation header's error at `offset` of the frame.
+    fn tunnel(layer: Layer, offset: usize, e: TunnelError) -> Self {
+        match e {
+            TunnelError::Truncated {
+                required,
+                available,
+            } => DecodeError::truncated(layer, offset, required, available),
+            TunnelError::Malformed(reason) => DecodeError::Malformed {
+                layer,
+                offset,
+                reason,
+            },
+        }
+    }
+
+    /// The same error for a header found `by` bytes further into the frame (a parser that
+    /// was handed a sub-slice counted from its start).
+    fn shifted(self, by: usize) -> Self {
+        match self {
+            DecodeError::Truncated {
+                layer,
+                offset,
+                required,
+                available,
+            } => DecodeError::Truncated {
+                layer,
+                offset: offset + by,
+                required,
+                available,
+            },
+            DecodeError::Malformed {
+                layer,
+                offset,
+                reason,
+            } => DecodeError::Malformed {
+                layer,
+                offset: offset + by,
+                reason,
+            },
+            DecodeError::Gre { offset, error } => DecodeError::Gre {
+                offset: offset + by,
+                error,
+            },
+            other => other,
         }
     }
 
@@ -160,19 +232,74 @@ pub struct NetInfo {
     pub truncated: bool,
 }
 
-/// The GRE tunnel a packet arrived in: the outermost delivery header and the innermost GRE.
+/// What the outermost encapsulation of a tunnelled packet is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TunnelKind {
+    /// IP in GRE (RFC 2784): a network tunnel, e.g. a multicast-VPN default MDT.
+    Gre,
+    /// Ethernet in GRE (protocol 0x6558, transparent Ethernet bridging).
+    GreTeb,
+    /// ERSPAN type I, II or III in GRE.
+    Erspan,
+    /// VXLAN in UDP (RFC 7348).
+    Vxlan,
+    /// GENEVE in UDP (RFC 8926).
+    Geneve,
+}
+
+impl TunnelKind {
+    /// The `tunnel.type` of an event.
+    pub fn name(self) -> &'static str {
+        match self {
+            TunnelKind::Gre => "gre",
+            TunnelKind::GreTeb => "gre_teb",
+            TunnelKind::Erspan => "erspan",
+            TunnelKind::Vxlan => "vxlan",
+            TunnelKind::Geneve => "geneve",
+        }
+    }
+
+    /// The IP protocol of its delivery header.
+    pub fn delivery_proto(self) -> u8 {
+        match self {
+            TunnelKind::Gre | TunnelKind::GreTeb | TunnelKind::Erspan => IPPROTO_GRE,
+            TunnelKind::Vxlan | TunnelKind::Geneve => IPPROTO_UDP,
+        }
+    }
+}
+
+/// The tunnels a packet arrived in: the outermost delivery header and its kind, and the
+/// identifiers of the innermost layer that carries each (GRE key, VNI, ERSPAN session).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tunnel {
-    /// Delivery header of the outermost GRE (for an MDT: PE address → default-MDT group).
+    pub kind: TunnelKind,
+    /// Delivery header of the outermost tunnel (for an MDT: PE address → default-MDT group).
     pub outer_src: IpAddr,
     pub outer_dst: IpAddr,
     pub key: Option<u32>,
     pub sequence: Option<u32>,
     /// `Some(valid)` when the innermost GRE carried a checksum.
     pub checksum_ok: Option<bool>,
-    /// 1 for a single GRE header.
+    /// VXLAN or GENEVE network identifier.
+    pub vni: Option<u32>,
+    /// ERSPAN type (1, 2, 3) and session id (types II and III).
+    pub erspan_type: Option<u8>,
+    pub erspan_session: Option<u16>,
+    /// 1 for a single encapsulation.
     pub depth: u8,
 }
+
+/// How far [`decode_with`] follows tunnels.
+#[derive(Clone, Copy, Debug)]
+pub struct Options<'a> {
+    /// Bound on nested encapsulations; one more is `tunnel_too_deep`.
+    pub max_tunnel_depth: u8,
+    /// UDP destination ports that carry VXLAN (RFC 7348: 4789; Linux's default was 8472).
+    pub vxlan_ports: &'a [u16],
+}
+
+/// The VXLAN ports when none are configured.
+pub const DEFAULT_VXLAN_PORTS: [u16; 1] = [vxlan::PORT];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct TcpFlags(pub u8);
@@ -256,13 +383,42 @@ pub enum Outcome<'a> {
     Skipped(link::Skip),
 }
 
-/// Decodes one frame. `max_depth` bounds GRE nesting.
+/// Decodes one frame. `max_depth` bounds tunnel nesting; VXLAN is on its IANA port only.
 pub fn decode(
     link_type: LinkType,
     frame: &[u8],
     max_depth: u8,
 ) -> Result<Outcome<'_>, DecodeError> {
-    let link = link::parse(link_type, frame)?;
+    decode_with(
+        link_type,
+        frame,
+        &Options {
+            max_tunnel_depth: max_depth,
+            vxlan_ports: &DEFAULT_VXLAN_PORTS,
+        },
+    )
+}
+
+/// One encapsulation layer the decode loop found: what it is and where its payload starts.
+struct Layering {
+    kind: TunnelKind,
+    layer: Layer,
+    inner: Inner,
+    inner_offset: usize,
+    gre: Option<(Option<u32>, Option<u32>, Option<bool>)>,
+    vni: Option<u32>,
+    erspan: Option<erspan::Erspan>,
+}
+
+/// Decodes one frame, following every tunnel `options` names, up to its depth bound. A frame
+/// inside a mirror tunnel (ERSPAN, VXLAN, GENEVE, GRE bridging) is decoded as if it arrived
+/// bare: `link` is the inner Ethernet header, the flow the inner one.
+pub fn decode_with<'a>(
+    link_type: LinkType,
+    frame: &'a [u8],
+    options: &Options<'_>,
+) -> Result<Outcome<'a>, DecodeError> {
+    let mut link = link::parse(link_type, frame)?;
     if let Some(why) = link.skipped {
         return Ok(Outcome::Skipped(why));
     }
@@ -277,79 +433,170 @@ pub fn decode(
         let (net, payload, fragment) = ip(frame, offset, ethertype)?;
         // `payload` is a sub-slice of `frame`; its position is the address difference.
         let payload_offset = payload.as_ptr() as usize - frame.as_ptr() as usize;
-        if fragment {
-            return Ok(Outcome::Ip(Decoded {
+        let done = |transport| {
+            Ok(Outcome::Ip(Decoded {
                 link,
                 net,
-                transport: Transport::Fragment,
+                transport,
                 tunnel,
-            }));
+            }))
+        };
+        if fragment {
+            return done(Transport::Fragment);
         }
-        match net.proto {
+        let found = match net.proto {
             IPPROTO_UDP => {
                 let transport = udp(payload, payload_offset, net.truncated)?;
-                return Ok(Outcome::Ip(Decoded {
-                    link,
-                    net,
-                    transport,
-                    tunnel,
-                }));
+                let Transport::Udp(u) = transport else {
+                    return done(transport);
+                };
+                let at = u.payload.as_ptr() as usize - frame.as_ptr() as usize;
+                match udp_tunnel(u, at, options)? {
+                    Some(found) => found,
+                    None => return done(transport),
+                }
             }
-            IPPROTO_TCP => {
-                let transport = tcp(payload, payload_offset)?;
-                return Ok(Outcome::Ip(Decoded {
-                    link,
-                    net,
-                    transport,
-                    tunnel,
-                }));
-            }
+            IPPROTO_TCP => return done(tcp(payload, payload_offset)?),
             IPPROTO_GRE => {
                 let g = GreSlice::from_slice(payload).map_err(|error| DecodeError::Gre {
                     offset: payload_offset,
                     error,
                 })?;
-                let inner_is_ip = matches!(g.protocol_type(), ETHERTYPE_IPV4 | ETHERTYPE_IPV6);
-                if !inner_is_ip {
-                    // MPLS, Ethernet (TEB), ERSPAN…: counted by whoever looks at `Other`.
-                    return Ok(Outcome::Ip(Decoded {
-                        link,
-                        net,
-                        transport: Transport::Other(payload),
-                        tunnel,
-                    }));
+                match gre_tunnel(&g, payload_offset, net.truncated)? {
+                    Some(found) => found,
+                    // PPTP, MPLS, keepalives…: counted by whoever looks at `Other`.
+                    None => return done(Transport::Other(payload)),
                 }
-                let depth = tunnel.map_or(1, |t| t.depth + 1);
-                if depth > max_depth {
-                    return Err(DecodeError::TunnelTooDeep { max: max_depth });
-                }
-                let (outer_src, outer_dst) =
-                    tunnel.map_or((net.src, net.dst), |t| (t.outer_src, t.outer_dst));
-                tunnel = Some(Tunnel {
-                    outer_src,
-                    outer_dst,
-                    key: g.key(),
-                    sequence: g.sequence(),
-                    checksum_ok: if net.truncated {
-                        None
-                    } else {
-                        g.checksum_valid()
-                    },
-                    depth,
-                });
-                offset = payload_offset + g.header_len();
-                ethertype = g.protocol_type();
             }
-            _ => {
-                return Ok(Outcome::Ip(Decoded {
-                    link,
-                    net,
-                    transport: Transport::Other(payload),
-                    tunnel,
-                }))
-            }
+            _ => return done(Transport::Other(payload)),
+        };
+        let depth = tunnel.map_or(1, |t| t.depth + 1);
+        if depth > options.max_tunnel_depth {
+            return Err(DecodeError::TunnelTooDeep {
+                max: options.max_tunnel_depth,
+                layer: found.layer,
+            });
         }
+        let t = tunnel.get_or_insert(Tunnel {
+            kind: found.kind,
+            outer_src: net.src,
+            outer_dst: net.dst,
+            key: None,
+            sequence: None,
+            checksum_ok: None,
+            vni: None,
+            erspan_type: None,
+            erspan_session: None,
+            depth,
+        });
+        t.depth = depth;
+        if let Some((key, sequence, checksum_ok)) = found.gre {
+            (t.key, t.sequence, t.checksum_ok) = (key, sequence, checksum_ok);
+        }
+        t.vni = found.vni.or(t.vni);
+        if let Some(e) = found.erspan {
+            t.erspan_type = Some(e.erspan_type);
+            t.erspan_session = e.session_id.or(t.erspan_session);
+        }
+        offset = found.inner_offset;
+        ethertype = match found.inner {
+            Inner::EtherType(e) if e == ETHERTYPE_IPV4 || e == ETHERTYPE_IPV6 => e,
+            // GENEVE carrying MPLS, NSH…: counted as not IP, as an Ethernet frame of ARP is.
+            Inner::EtherType(e) => return Ok(Outcome::NotIp(e)),
+            Inner::Ip => match frame.get(offset).map(|b| b >> 4) {
+                Some(6) => ETHERTYPE_IPV6,
+                _ => ETHERTYPE_IPV4,
+            },
+            Inner::Ethernet => {
+                let inner = link::parse(LinkType::Ethernet, &frame[offset..])
+                    .map_err(|e| e.shifted(offset))?;
+                if inner.ethertype != ETHERTYPE_IPV4 && inner.ethertype != ETHERTYPE_IPV6 {
+                    return Ok(Outcome::NotIp(inner.ethertype));
+                }
+                link = link::LinkInfo {
+                    offset: offset + inner.offset,
+                    ..inner
+                };
+                offset = link.offset;
+                inner.ethertype
+            }
+        };
     }
+}
+
+/// The GRE payloads the loop follows: IP, Ethernet (bridging) and ERSPAN; `None` for the rest.
+fn gre_tunnel(
+    g: &GreSlice<'_>,
+    offset: usize,
+    ip_truncated: bool,
+) -> Result<Option<Layering>, DecodeError> {
+    if g.version() != 0 {
+        return Ok(None);
+    }
+    let inner_offset = offset + g.header_len();
+    let gre = Some((
+        g.key(),
+        g.sequence(),
+        // A payload cut short by the snap length cannot verify.
+        if ip_truncated {
+            None
+        } else {
+            g.checksum_valid()
+        },
+    ));
+    let (kind, inner, erspan) = match g.protocol_type() {
+        p @ (ETHERTYPE_IPV4 | ETHERTYPE_IPV6) => (TunnelKind::Gre, Inner::EtherType(p), None),
+        tunnel::ETHERTYPE_TEB => (TunnelKind::GreTeb, Inner::Ethernet, None),
+        p @ (erspan::GRE_PROTO_ERSPAN | erspan::GRE_PROTO_ERSPAN_III) => {
+            let e = erspan::parse(p, g.sequence().is_some(), g.payload())
+                .map_err(|e| DecodeError::tunnel(Layer::Erspan, inner_offset, e))?;
+            (TunnelKind::Erspan, e.inner, Some(e))
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(Layering {
+        kind,
+        layer: Layer::Gre,
+        inner,
+        inner_offset: inner_offset + erspan.map_or(0, |e| e.header_len),
+        gre,
+        vni: None,
+        erspan,
+    }))
+}
+
+/// VXLAN on one of its ports, GENEVE on 6081 (both by destination port, as RFC 7348 §5 and
+/// RFC 8926 §3.3 send them); `None` for any other UDP. `at`: the UDP payload's offset.
+fn udp_tunnel(
+    u: UdpView<'_>,
+    at: usize,
+    options: &Options<'_>,
+) -> Result<Option<Layering>, DecodeError> {
+    if options.vxlan_ports.contains(&u.dst_port) {
+        let v = vxlan::parse(u.payload).map_err(|e| DecodeError::tunnel(Layer::Vxlan, at, e))?;
+        return Ok(Some(Layering {
+            kind: TunnelKind::Vxlan,
+            layer: Layer::Vxlan,
+            inner: Inner::Ethernet,
+            inner_offset: at + vxlan::HEADER_LEN,
+            gre: None,
+            vni: Some(v.vni),
+            erspan: None,
+        }));
+    }
+    if u.dst_port != geneve::PORT {
+        return Ok(None);
+    }
+    let g = geneve::parse(u.payload).map_err(|e| DecodeError::tunnel(Layer::Geneve, at, e))?;
+    Ok(Some(Layering {
+        kind: TunnelKind::Geneve,
+        layer: Layer::Geneve,
+        inner: g.inner(),
+        inner_offset: at + g.header_len,
+        gre: None,
+        vni: Some(g.vni),
+        erspan: None,
+    }))
 }
 
 /// IPv4 or IPv6 at `offset`; returns the header facts, the payload, and whether the payload is

@@ -143,15 +143,34 @@ pub struct FlowFields {
     pub community_id: String,
 }
 
-/// The GRE delivery header around a tunnelled flow.
+/// The outer hop of a tunnelled flow: the outermost delivery header, what encapsulation it is,
+/// and the identifiers the encapsulations carried.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TunnelFields {
     pub src_ip: IpAddr,
     pub dest_ip: IpAddr,
+    /// The delivery header's IP protocol: `GRE` (GRE, bridging, ERSPAN) or `UDP` (VXLAN, GENEVE).
     pub proto: &'static str,
+    /// `gre_teb`, `erspan`, `vxlan` or `geneve`; absent for IP in GRE (`gre`), which events
+    /// wrote before any other type existed.
+    #[serde(rename = "type", skip_serializing_if = "is_plain_gre")]
+    pub tunnel_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gre_key: Option<u32>,
+    /// VXLAN or GENEVE network identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vni: Option<u32>,
+    /// ERSPAN type: 1, 2 or 3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erspan_type: Option<u8>,
+    /// ERSPAN session id (types II and III).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erspan_session_id: Option<u16>,
     pub depth: u8,
+}
+
+fn is_plain_gre(tunnel_type: &&'static str) -> bool {
+    *tunnel_type == "gre"
 }
 
 /// The `kind` vocabulary of one family (`OtaKind`, `MdtKind`, … and the anomaly `Reason`):

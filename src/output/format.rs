@@ -322,7 +322,13 @@ fn headline(event: &Event) -> String {
         );
     }
     if let Some(t) = &event.tunnel {
-        let _ = write!(line, " (in {} {} -> {})", t.proto, t.src_ip, t.dest_ip);
+        // IP in GRE is named by its protocol, as it always was; a mirror tunnel by its type.
+        let kind = if t.tunnel_type == "gre" {
+            t.proto
+        } else {
+            t.tunnel_type
+        };
+        let _ = write!(line, " (in {kind} {} -> {})", t.src_ip, t.dest_ip);
     }
     line
 }

@@ -73,14 +73,21 @@ pub fn schema() -> Value {
             "pattern": "^1:[A-Za-z0-9+/]{27}=$"
         },
         "tunnel": {
-            "description": "GRE delivery header around a tunnelled flow.",
+            "description": "Outer hop of a tunnelled flow: the outermost delivery header, its encapsulation and identifiers.",
             "type": "object",
             "required": ["src_ip", "dest_ip", "proto", "depth"],
             "additionalProperties": false,
             "properties": {
                 "src_ip": ip, "dest_ip": ip,
-                "proto": { "type": "string" },
+                "proto": { "description": "Delivery header's IP protocol: GRE or UDP.", "type": "string" },
+                "type": {
+                    "description": "Encapsulation, absent for IP in GRE.",
+                    "enum": ["gre_teb", "erspan", "vxlan", "geneve"]
+                },
                 "gre_key": { "type": "integer", "minimum": 0, "maximum": 4294967295u64 },
+                "vni": { "description": "VXLAN or GENEVE network identifier.", "type": "integer", "minimum": 0, "maximum": 16777215 },
+                "erspan_type": { "type": "integer", "minimum": 1, "maximum": 3 },
+                "erspan_session_id": { "type": "integer", "minimum": 0, "maximum": 1023 },
                 "depth": { "type": "integer", "minimum": 1, "maximum": 255 }
             }
         },

@@ -1,7 +1,7 @@
 //! The default kernel filter for live capture: only what a classifier can use.
 
-/// Builds the BPF expression that passes UDP/TCP on the watched ports, GRE, PIM and mDNS,
-/// with and without one 802.1Q tag (the kernel sees tagged frames only behind `vlan`).
+/// Builds the BPF expression that passes UDP/TCP on the watched ports, GRE (ERSPAN and
+/// bridging too), PIM, mDNS, and UDP to VXLAN and GENEVE, with and without one 802.1Q tag (the kernel sees tagged frames only behind `vlan`).
 pub fn default_filter(ports: &[u16]) -> String {
     default_filter_with(ports, &PortCover::default())
 }
@@ -25,6 +25,7 @@ pub fn default_filter_with(ports: &[u16], connect_back: &PortCover) -> String {
         udp: vec![5353],
         tcp: Vec::new(),
         protocols: vec![47, 103],
+        udp_tunnels: vec![4789, 6081],
     };
     filter_for(&spec, connect_back)
 }
@@ -37,6 +38,8 @@ pub struct FilterSpec {
     pub udp: Vec<u16>,
     pub tcp: Vec<u16>,
     pub protocols: Vec<u8>,
+    /// UDP destination ports of tunnels (VXLAN, GENEVE), whatever they carry.
+    pub udp_tunnels: Vec<u16>,
 }
 
 /// The filter for `spec` plus TCP ports learnt at run time, with and without one 802.1Q tag.
@@ -60,6 +63,14 @@ pub fn filter_for(spec: &FilterSpec, connect_back: &PortCover) -> String {
             [one] => terms.push(format!("({transport} port {one})")),
             many => terms.push(format!("({transport} and ({}))", port_terms(many))),
         }
+    }
+    let tunnel_ports: Vec<String> = spec
+        .udp_tunnels
+        .iter()
+        .map(|p| format!("dst port {p}"))
+        .collect();
+    if !tunnel_ports.is_empty() {
+        terms.push(format!("(udp and ({}))", tunnel_ports.join(" or ")));
     }
     if terms.is_empty() {
         // Nothing is wanted: a filter that passes nothing, rather than an empty (pass-all) one.
@@ -201,9 +212,10 @@ mod tests {
         assert_eq!(
             default_filter(&[3232]),
             "(((tcp or udp) and (port 3232)) or (ip proto 47) or (ip6 proto 47) or (ip proto 103) \
-             or (ip6 proto 103) or (udp port 5353)) or (vlan and (((tcp or udp) and (port 3232)) \
-             or (ip proto 47) or (ip6 proto 47) or (ip proto 103) or (ip6 proto 103) or (udp port \
-             5353)))"
+             or (ip6 proto 103) or (udp port 5353) or (udp and (dst port 4789 or dst port 6081))) \
+             or (vlan and (((tcp or udp) and (port 3232)) or (ip proto 47) or (ip6 proto 47) or \
+             (ip proto 103) or (ip6 proto 103) or (udp port 5353) or (udp and (dst port 4789 or \
+             dst port 6081))))"
         );
     }
 

@@ -37,6 +37,9 @@ pub struct Interest {
     tcp: Box<[u64; WORDS]>,
     tcp_static: Box<[u64; WORDS]>,
     protocols: [bool; 256],
+    /// UDP destination ports of VXLAN and GENEVE: passed before decoding so the decoder can
+    /// open them; what they carry is judged like any packet.
+    udp_tunnel: Box<[u64; WORDS]>,
     /// Everything that arrived inside GRE (the MDT classifier wants tunnels, whatever they carry).
     pub tunnelled: bool,
     /// Ports of the run-time holds with their reference counts (the bitmap and the live kernel
@@ -55,6 +58,7 @@ impl Default for Interest {
             tcp: Box::new([0; WORDS]),
             tcp_static: Box::new([0; WORDS]),
             protocols: [false; 256],
+            udp_tunnel: Box::new([0; WORDS]),
             tunnelled: false,
             dynamic_tcp: Default::default(),
             held: Default::default(),
@@ -86,13 +90,14 @@ fn get(map: &[u64; WORDS], port: u16) -> bool {
 
 impl Interest {
     /// The pre-filter's decision by ports for a packet of IP protocol `proto`, with its
-    /// transport ports when it has them (UDP, TCP), that came out of a tunnel or not. A TCP
-    /// port that only a run-time hold names passes here; [`Interest::wants_from`] then checks
-    /// the addresses.
+    /// transport ports when it has them (UDP, TCP), that came out of an IP-in-GRE tunnel or not.
+    /// A TCP port that only a run-time hold names passes here; [`Interest::wants_from`] then
+    /// checks the addresses. UDP to a VXLAN or GENEVE port is wanted: the decoder opens it and
+    /// the packet inside is judged (a mirror tunnel's packet comes here as if it arrived bare).
     #[inline]
     pub fn wants(&self, proto: u8, ports: Option<(u16, u16)>, tunnelled: bool) -> bool {
         let by_port = match (proto, ports) {
-            (IPPROTO_UDP, Some((src, dst))) => self.udp(src, dst),
+            (IPPROTO_UDP, Some((src, dst))) => self.udp(src, dst) || get(&self.udp_tunnel, dst),
             (IPPROTO_TCP, Some((src, dst))) => self.tcp(src, dst),
             _ => false,
         };
@@ -159,7 +164,22 @@ impl Interest {
             }
         }
         spec.protocols = (0..=u8::MAX).filter(|&p| self.protocol(p)).collect();
+        spec.udp_tunnels = (0..=u16::MAX)
+            .filter(|&p| get(&self.udp_tunnel, p))
+            .collect();
         spec
+    }
+
+    /// The mirror and overlay encapsulations the decoder opens: GRE (any payload; ERSPAN and
+    /// bridging included), VXLAN on `vxlan_ports`, GENEVE on 6081.
+    pub fn add_tunnels(&mut self, vxlan_ports: &[u16]) {
+        self.add_protocol(crate::decode::IPPROTO_GRE);
+        for &port in vxlan_ports
+            .iter()
+            .chain(&[crate::decode::tunnel::geneve::PORT])
+        {
+            set(&mut self.udp_tunnel, port, true);
+        }
     }
 
     /// The BPF expression a live capture installs by default: [`Interest::wants`] in the
@@ -406,7 +426,9 @@ mod tests {
         let expr = interest.kernel_filter(&run_time);
         let dead = pcap::Capture::dead(pcap::Linktype::ETHERNET).unwrap();
         let program = dead.compile(&expr, true).unwrap();
-        let ports = [3232, 8266, 2040, 5353, 8892, 8820, 6053, 80, 9, 40000];
+        let ports = [
+            3232, 8266, 2040, 5353, 8892, 8820, 6053, 80, 9, 40000, 4789, 6081,
+        ];
         for vlan in [false, true] {
             for proto in [IPPROTO_TCP, IPPROTO_UDP, 47, 103, 1, 50] {
                 for &port in &ports {
@@ -422,5 +444,48 @@ mod tests {
         // The run-time TCP port (an OTA connect-back) passes too.
         assert!(program.filter(&frame(false, IPPROTO_TCP, 41000, 50000)));
         assert!(!program.filter(&frame(false, IPPROTO_UDP, 41000, 50000)));
+    }
+
+    /// A sensor fed by a mirror session needs no flags: the default kernel filter passes every
+    /// frame of the tunnel captures (ERSPAN, GRE bridging, VXLAN, GENEVE, VXLAN in GRE, PPTP),
+    /// as the pre-filter does before decoding, and a configured VXLAN port too.
+    #[cfg(feature = "capture")]
+    #[test]
+    fn the_kernel_filter_passes_mirror_tunnels() {
+        use crate::capture::{NativeSource, Next};
+        let config = crate::classify::Config {
+            vxlan_ports: vec![4789, 8472],
+            ..Default::default()
+        };
+        let interest = crate::classify::declared_interest(&config);
+        let expr = interest.kernel_filter(&PortCover::default());
+        assert!(expr.contains("(udp and (dst port 4789 or dst port 6081 or dst port 8472))"));
+        let dead = pcap::Capture::dead(pcap::Linktype::ETHERNET).unwrap();
+        let program = dead.compile(&expr, true).unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tunnels");
+        let mut frames = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let input = Box::new(std::fs::File::open(&path).unwrap());
+            let mut src = NativeSource::open(path.to_str().unwrap(), input)
+                .unwrap()
+                .unwrap();
+            while let Ok(Next::Packet(p)) = src.next_packet() {
+                // pptp.pcap opens with a bare OTA exchange and its ARP.
+                if p.data[12..14] == [0x08, 0x06] {
+                    continue;
+                }
+                assert!(program.filter(p.data), "{}", path.display());
+                frames += 1;
+            }
+        }
+        assert!(frames > 300, "{frames}");
+        // Outer UDP to a tunnel port is wanted before decoding; from it, it is not.
+        for dst in [4789, 6081, 8472] {
+            assert!(interest.wants(IPPROTO_UDP, Some((54321, dst)), false));
+            assert!(!interest.wants(IPPROTO_UDP, Some((dst, 54321)), false));
+            assert!(program.filter(&frame(false, IPPROTO_UDP, 54321, dst)));
+            assert!(!program.filter(&frame(false, IPPROTO_UDP, dst, 54321)));
+        }
     }
 }

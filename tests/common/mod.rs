@@ -415,3 +415,39 @@ pub fn events_of_every_capture(format: &str) -> Vec<(String, Value)> {
     }
     out
 }
+
+/// tshark's `-T fields` of every frame of `path`: one row per frame, one entry per field, each
+/// the field's occurrences in order (outermost first). Fails, naming the package, without tshark.
+pub fn tshark_fields(path: &str, fields: &[&str]) -> Vec<Vec<Vec<String>>> {
+    let mut cmd = Command::new("tshark");
+    cmd.args(["-n", "-r", path, "-T", "fields", "-E", "occurrence=a"]);
+    cmd.args(["-E", "aggregator=,"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = match cmd.output() {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => panic!("tshark failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => {
+            require(false, &format!("tshark ({e}; apt-get install tshark)"));
+            unreachable!()
+        }
+    };
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let cols: Vec<Vec<String>> = line
+                .split('\t')
+                .map(|c| {
+                    c.split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .collect();
+            assert_eq!(cols.len(), fields.len(), "{line}");
+            cols
+        })
+        .collect()
+}

@@ -21,7 +21,7 @@ use crate::event::anomaly::{
     AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, ProtocolGuess, Reason,
     Report, TcpSummary,
 };
-use crate::event::{Body, Event, Severity, TunnelFields};
+use crate::event::{Body, Event, Severity};
 use crate::flow::reasm::{Placement, SeqTracker};
 use crate::flow::{Direction, RemovedBy};
 use crate::time::Timestamp;
@@ -448,13 +448,7 @@ impl Anomaly {
             kind: f.reason.name(),
             severity: f.severity,
             flow: Some(flow.fields_oriented(cx.config.community_id_seed, rev)),
-            tunnel: flow.tunnel.map(|t| TunnelFields {
-                src_ip: t.outer_src,
-                dest_ip: t.outer_dst,
-                proto: "GRE",
-                gre_key: t.key,
-                depth: t.depth,
-            }),
+            tunnel: flow.tunnel.map(crate::classify::tunnel_fields),
             body,
         }
     }

@@ -24,7 +24,7 @@ use crate::event::arduino_ota::{
 };
 use crate::event::device::LastUpdate;
 use crate::event::{AuthScheme as ReportedScheme, OtaOutcome, OtaProtocol};
-use crate::event::{Body, Event, Severity, TunnelFields};
+use crate::event::{Body, Event, Severity};
 use crate::flow::RemovedBy;
 use crate::time::Timestamp;
 use parser::{parse_auth_answer, parse_device_reply, parse_invitation, AuthScheme, DeviceReply};
@@ -150,7 +150,7 @@ impl ArduinoOta {
             let udp = FlowRef {
                 flow_id: flow.id,
                 fields: flow.fields_oriented(cx.config.community_id_seed, reverse),
-                tunnel: flow.tunnel.map(tunnel_fields),
+                tunnel: flow.tunnel.map(crate::classify::tunnel_fields),
             };
             let invitation = InvitationDetails {
                 command: inv.command,
@@ -600,16 +600,6 @@ fn record(cx: &mut Context<'_>, s: &Session, d: &TransferDetails, ts: Timestamp)
         auth: d.auth_scheme,
         update: Box::new(update),
     });
-}
-
-fn tunnel_fields(t: crate::decode::Tunnel) -> TunnelFields {
-    TunnelFields {
-        src_ip: t.outer_src,
-        dest_ip: t.outer_dst,
-        proto: "GRE",
-        gre_key: t.key,
-        depth: t.depth,
-    }
 }
 
 /// The `transfer` details from a session and, when the device connected, its stream.

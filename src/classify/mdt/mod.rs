@@ -12,12 +12,12 @@ pub mod probe;
 use super::{AppState, Classifier, Context, Flow, Interest, Malformed, Pkt, Resembled, Verdict};
 use crate::aggregate::{FlowRef, Observation};
 use crate::decode::gre::GreSlice;
-use crate::decode::{DecodeError, Layer, Transport, Tunnel, IPPROTO_GRE, IPPROTO_PIM};
+use crate::decode::{DecodeError, Layer, Transport, Tunnel, TunnelKind, IPPROTO_GRE, IPPROTO_PIM};
 use crate::event::mdt::{
     DataMdtJoinDetails, DefaultMdtDetails, Hello, JoinPrune, MalformedDetails, MalformedProtocol,
     MdtDetails, MdtKind, PimDetails, SeenVia,
 };
-use crate::event::{Body, Event, FlowFields, Severity, TunnelFields};
+use crate::event::{Body, Event, FlowFields, Severity};
 use crate::flow::community_id::community_id_v1;
 use crate::packet::Packet;
 use crate::stats::MdtCounters;
@@ -63,9 +63,12 @@ impl Mdt {
     }
 }
 
-/// The tunnel of a packet when it is GRE to a multicast (provider) group.
+/// The tunnel of a packet when it is IP in GRE to a multicast (provider) group (a VXLAN
+/// flooding to a multicast group is no MDT).
 fn mdt_tunnel(pkt: &Pkt<'_>) -> Option<Tunnel> {
-    pkt.decoded.tunnel.filter(|t| t.outer_dst.is_multicast())
+    pkt.decoded
+        .tunnel
+        .filter(|t| t.kind == TunnelKind::Gre && t.outer_dst.is_multicast())
 }
 
 /// Emits an event about `flow` with the tunnel *this* packet came in (a flow's stored tunnel is
@@ -126,7 +129,7 @@ fn flow_ref(cx: &Context<'_>, pkt: &Pkt<'_>, flow: &mut Flow) -> FlowRef {
         pcap_cnt: Some(pkt.index),
         flow_id: flow.id,
         fields: flow.fields_oriented(cx.config.community_id_seed, reverse),
-        tunnel: pkt.decoded.tunnel.map(tunnel_fields),
+        tunnel: pkt.decoded.tunnel.map(crate::classify::tunnel_fields),
     }
 }
 
@@ -136,16 +139,6 @@ fn outer_addresses(packet: &Packet<'_>) -> Option<(IpAddr, IpAddr)> {
     let ip = packet.data.get(link.offset..)?;
     let (slice, _) = etherparse::LaxIpSlice::from_slice(ip).ok()?;
     Some((slice.source_addr(), slice.destination_addr()))
-}
-
-fn tunnel_fields(t: Tunnel) -> TunnelFields {
-    TunnelFields {
-        src_ip: t.outer_src,
-        dest_ip: t.outer_dst,
-        proto: "GRE",
-        gre_key: t.key,
-        depth: t.depth,
-    }
 }
 
 fn pim_error_counter<'c>(c: &'c mut MdtCounters, e: &PimError) -> &'c mut u64 {
@@ -555,17 +548,23 @@ impl Classifier for Mdt {
             }
             Transport::Other(payload) if d.net.proto == IPPROTO_GRE => {
                 // GRE carrying something other than IP: the decoder stopped at its header.
-                let mpls = match GreSlice::from_slice(payload).map(|g| g.protocol_type()) {
-                    Ok(0x8847) | Ok(0x8848) => {
-                        cx.counters.mdt.gre_mpls += 1;
-                        true
-                    }
-                    Ok(_) => {
-                        cx.counters.mdt.gre_other_payload += 1;
-                        false
-                    }
-                    Err(_) => return Verdict::Decline,
-                };
+                let mpls =
+                    match GreSlice::from_slice(payload).map(|g| (g.version(), g.protocol_type())) {
+                        // PPTP's enhanced GRE (RFC 2637): recognised, not an MDT.
+                        Ok((1, _)) => {
+                            cx.counters.mdt.gre_pptp += 1;
+                            false
+                        }
+                        Ok((_, 0x8847)) | Ok((_, 0x8848)) => {
+                            cx.counters.mdt.gre_mpls += 1;
+                            true
+                        }
+                        Ok(_) => {
+                            cx.counters.mdt.gre_other_payload += 1;
+                            false
+                        }
+                        Err(_) => return Verdict::Decline,
+                    };
                 if d.net.dst.is_multicast() {
                     self.on_group_traffic(cx, d.net.src, d.net.dst, None, mpls, pkt.ts);
                 }

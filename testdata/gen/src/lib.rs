@@ -25,3 +25,4 @@ pub mod pcapng_skips;
 pub mod relink;
 pub mod rng;
 pub mod scenarios;
+pub mod tunnels;

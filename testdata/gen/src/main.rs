@@ -166,6 +166,20 @@ fn main() -> io::Result<()> {
         eth.linktype(),
         &watch3232_testgen::anomaly::mixed(),
     )?;
+    // Real OTA sessions inside mirror tunnels, and PPTP (testdata/tunnels/, see tunnels.rs).
+    fs::create_dir_all(dir.join("tunnels"))?;
+    for (name, source, how) in watch3232_testgen::tunnels::CAPTURES {
+        write_pcap(
+            &dir.join("tunnels").join(format!("{name}.pcap")),
+            eth.linktype(),
+            &watch3232_testgen::tunnels::wrap(source, how)?,
+        )?;
+    }
+    write_pcap(
+        &dir.join("tunnels").join("pptp.pcap"),
+        eth.linktype(),
+        &watch3232_testgen::tunnels::pptp()?,
+    )?;
     // The tour: every scenario above in one Ethernet pcapng, each an hour after the previous
     // one so no flow of one scenario meets another's (what `.ci/demo` reads).
     let mut tour: Vec<Record> = Vec::new();
