@@ -120,7 +120,13 @@ fn mixed_capture_yields_exactly_the_planted_anomalies() {
             "203.0.113.10:3232/UDP",
             "text",
         ),
-        t("scan", "window", "null", "198.51.100.66/TCP", "null"),
+        t(
+            "scan",
+            "window",
+            "198.51.100.66",
+            "198.51.100.66/TCP",
+            "null",
+        ),
         t(
             "unexpected_tcp_service",
             "end",
@@ -128,8 +134,20 @@ fn mixed_capture_yields_exactly_the_planted_anomalies() {
             "192.0.2.77:3232/TCP",
             "empty",
         ),
-        t("scan", "window", "null", "198.51.100.67/UDP", "null"),
-        t("scan", "window", "null", "198.51.100.68/TCP", "null"),
+        t(
+            "scan",
+            "window",
+            "198.51.100.67",
+            "198.51.100.67/UDP",
+            "null",
+        ),
+        t(
+            "scan",
+            "window",
+            "198.51.100.68",
+            "198.51.100.68/TCP",
+            "null",
+        ),
         t(
             "unknown_protocol",
             "end",
@@ -322,6 +340,56 @@ fn scans_are_one_event_per_source_and_window() {
         .unwrap()["anomaly"]["scan"];
     assert_eq!(v["kind"], "vertical");
     assert_eq!(v["ports"], serde_json::json!([2040, 3232, 8266]));
+}
+
+#[test]
+fn a_scan_names_its_scanner_as_source_and_its_one_host_as_destination() {
+    let r = run(&["read", &mixed()]);
+    let scan_of = |src: &str| {
+        *r.of_kind("anomaly", "scan")
+            .iter()
+            .find(|e| e["src_ip"] == src)
+            .unwrap()
+    };
+    // Horizontal: many hosts, so no destination.
+    let h = scan_of(gen::SYN_SCANNER);
+    assert_eq!((h["proto"].as_str(), h.get("dest_ip")), (Some("TCP"), None));
+    assert_eq!(h.get("community_id"), None);
+    // Vertical: one host, the destination.
+    let v = scan_of(gen::VSCANNER);
+    assert_eq!(
+        v["dest_ip"],
+        v["anomaly"]["scan"]["sample_targets"][0]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap()
+    );
+    assert_eq!(v.get("dest_port"), None);
+    // ECS: source.ip and related.ip (destination.ip with one host).
+    let r = run(&["read", "--format", "ecs", &mixed()]);
+    let ecs: Vec<&Value> = r
+        .events
+        .iter()
+        .filter(|e| e["event"]["action"] == "scan")
+        .collect();
+    assert_eq!(ecs.len(), 3);
+    let h = ecs
+        .iter()
+        .find(|e| e["source"]["ip"] == gen::SYN_SCANNER)
+        .unwrap();
+    assert_eq!(h["related"]["ip"], serde_json::json!([gen::SYN_SCANNER]));
+    assert_eq!(
+        (h.get("destination"), h["network"]["transport"].as_str()),
+        (None, Some("tcp"))
+    );
+    let v = ecs
+        .iter()
+        .find(|e| e["source"]["ip"] == gen::VSCANNER)
+        .unwrap();
+    let host = v["destination"]["ip"].as_str().unwrap();
+    assert_eq!(v["related"]["ip"], serde_json::json!([gen::VSCANNER, host]));
 }
 
 #[test]

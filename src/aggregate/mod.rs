@@ -20,7 +20,7 @@ use crate::event::device::{
 };
 use crate::event::mdt::{DataMdtJoinDetails, Hello, JoinPrune, PimDetails};
 use crate::event::AuthScheme;
-use crate::event::{Body, Event, FlowFields, Origin, OtaProtocol, Severity, TunnelFields};
+use crate::event::{Body, Event, FlowFields, Origin, OtaProtocol, Parties, Severity, TunnelFields};
 use crate::stats::Counters;
 use crate::time::Timestamp;
 use bruteforce::FailureTracker;
@@ -530,6 +530,11 @@ impl Tables {
                 reasons.push("some targets answered");
             }
             let ts = s.window_end;
+            let parties = Parties {
+                src_ip: s.src_ip,
+                dest_ip: s.only_host,
+                proto: s.proto,
+            };
             let d = AnomalyDetails {
                 reason: Reason::Scan,
                 report: Report::Window,
@@ -542,13 +547,16 @@ impl Tables {
                 detail,
                 scan: Some(s),
             };
-            sink.emit(Event::global(
+            let mut event = Event::global(
                 ts,
                 sink.origin.clone(),
                 Reason::Scan,
                 Severity::Medium,
                 Body::Anomaly(Box::new(d)),
-            ));
+            );
+            // The scanner is the event's source, so a search on its address finds the scan.
+            event.parties = Some(parties);
+            sink.emit(event);
         }
     }
 }

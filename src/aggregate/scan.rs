@@ -212,6 +212,10 @@ impl ScanTracker {
             src_ip: key.0,
             proto: proto_name(key.1),
             proto_number: key.1,
+            only_host: match (w.per_host.len(), w.per_host.keys().next()) {
+                (1, Some(&host)) if !w.truncated => Some(host),
+                _ => None,
+            },
             kind: match (h, v) {
                 (true, true) => ScanKind::HorizontalAndVertical,
                 (true, false) => ScanKind::Horizontal,

@@ -292,6 +292,7 @@ impl<'e> Context<'e> {
             event_type: body.event_type(),
             kind: kind.as_str(),
             severity,
+            parties: None,
             flow: Some(flow_fields),
             tunnel: flow.tunnel.map(|t| TunnelFields {
                 src_ip: t.outer_src,

@@ -357,6 +357,9 @@ pub struct ScanDetails {
     pub proto: &'static str,
     #[serde(skip)]
     pub proto_number: u8,
+    /// The one host probed, when there was only one (the event's `dest_ip`).
+    #[serde(skip)]
+    pub only_host: Option<IpAddr>,
     /// `horizontal`, `vertical` or `horizontal+vertical`.
     pub kind: ScanKind,
     /// Distinct (host, port) pairs probed (at least; see `targets_truncated`).

@@ -141,6 +141,16 @@ pub struct FlowFields {
     pub community_id: String,
 }
 
+/// The addresses of an event that sums up many flows of one source (a scan), which has no
+/// flow of its own: the source, and the destination only when every flow went to one host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Parties {
+    pub src_ip: IpAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dest_ip: Option<IpAddr>,
+    pub proto: &'static str,
+}
+
 /// The GRE delivery header around a tunnelled flow.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TunnelFields {
@@ -199,6 +209,9 @@ pub struct Event {
     pub severity: Severity,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub flow: Option<FlowFields>,
+    /// Set only when `flow` is not (both flatten to `src_ip`, `dest_ip`, `proto`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub parties: Option<Parties>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tunnel: Option<TunnelFields>,
     #[serde(flatten)]
@@ -222,6 +235,7 @@ impl Event {
             event_type: body.event_type(),
             kind: kind.as_str(),
             severity,
+            parties: None,
             flow: None,
             tunnel: None,
             body,

@@ -100,10 +100,13 @@ pub fn schema() -> Value {
         "required": ["timestamp", "event_type", "kind", "severity"],
         "additionalProperties": false,
         "properties": properties,
+        // A scan names its source (and its one host, if so) without a flow: `src_ip` alone.
         "dependencies": {
-            "src_ip": ["dest_ip", "proto", "community_id"],
+            "src_ip": ["proto"],
             "dest_ip": ["src_ip"],
-            "src_port": ["src_ip"],
+            "flow_id": ["src_ip", "dest_ip", "community_id"],
+            "community_id": ["src_ip", "dest_ip"],
+            "src_port": ["src_ip", "dest_ip", "community_id"],
             "dest_port": ["dest_ip"]
         },
         "oneOf": one_of,

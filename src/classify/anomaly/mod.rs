@@ -441,6 +441,7 @@ impl Anomaly {
             event_type: body.event_type(),
             kind: f.reason.name(),
             severity: f.severity,
+            parties: None,
             flow: Some(flow.fields_oriented(cx.config.community_id_seed, rev)),
             tunnel: flow.tunnel.map(|t| TunnelFields {
                 src_ip: t.outer_src,
