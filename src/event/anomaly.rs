@@ -337,7 +337,7 @@ pub struct Beacon {
     pub across_flows: bool,
 }
 
-/// `interactive_session`: short text both ways at human pace.
+/// `interactive_session`: a shell's content, or short text both ways at human pace.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Interactive {
     /// Times the speaker changed over the first 64 payload packets.
@@ -346,6 +346,49 @@ pub struct Interactive {
     pub median_gap_s: f64,
     /// Median payload size of those packets (both ways), bytes.
     pub median_size: u32,
+    /// What in the content looks like a shell (at most 8); omitted when the pace alone did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<ShellSign>,
+    /// A root prompt or `uid=0(` was seen; omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub root: bool,
+    /// A download piped into a shell (`wget …|sh`); omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub download_exec: bool,
+}
+
+/// One sign of a shell, quoted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct ShellSign {
+    /// `prompt`, `command`, `output` or `keystrokes`.
+    pub kind: ShellSignKind,
+    /// Sent towards the watched port (else from it).
+    #[serde(rename = "toserver")]
+    pub to_server: bool,
+    /// The line as sent, non-printable bytes as `\xNN` (`\n`, `\r`, `\t`), at most 80
+    /// characters then `…`.
+    pub quote: String,
+}
+
+// What a sign of a shell is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShellSignKind {
+    Prompt,
+    Command,
+    Output,
+    Keystrokes,
+}
+
+impl ShellSignKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShellSignKind::Prompt => "prompt",
+            ShellSignKind::Command => "command",
+            ShellSignKind::Output => "output",
+            ShellSignKind::Keystrokes => "keystrokes",
+        }
+    }
 }
 
 /// The `scan` object of a `scan` anomaly.

@@ -28,6 +28,8 @@ pub enum Severity {
     Low,
     Medium,
     High,
+    /// A compromise in progress (a root shell, a download run by a shell).
+    Critical,
 }
 
 // The password scheme of an OTA session, as `arduino_ota`, `esphome_ota`, `alert` and

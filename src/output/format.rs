@@ -96,6 +96,7 @@ fn severity_number(s: Severity) -> u8 {
         Severity::Low => 1,
         Severity::Medium => 2,
         Severity::High => 3,
+        Severity::Critical => 4,
     }
 }
 
@@ -105,6 +106,7 @@ fn severity_name(s: Severity) -> &'static str {
         Severity::Low => "low",
         Severity::Medium => "medium",
         Severity::High => "high",
+        Severity::Critical => "critical",
     }
 }
 

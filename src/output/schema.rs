@@ -59,7 +59,7 @@ pub fn schema() -> Value {
         "pcap_cnt": { "description": "1-based index of the packet in its source.", "type": "integer", "minimum": 1 },
         "event_type": { "type": "string", "enum": variants.iter().map(|(t, _)| *t).collect::<Vec<_>>() },
         "kind": { "description": "Sub-kind of the event within its event_type.", "type": "string", "minLength": 1 },
-        "severity": { "type": "string", "enum": ["info", "low", "medium", "high"] },
+        "severity": { "type": "string", "enum": ["info", "low", "medium", "high", "critical"] },
         "src_ip": ip,
         "src_port": port,
         "dest_ip": ip,

@@ -11,6 +11,7 @@ pub mod allowlist;
 pub mod behaviour;
 pub mod guess;
 pub mod periodic;
+pub mod shell;
 
 use super::mdt;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Resembled, Verdict};
@@ -278,13 +279,34 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
     };
     let records = st.map_or(&[][..], |s| &s.records[..]);
     let text_both = |b: &[u8]| !b.is_empty() && guess::simple::is_text(b);
-    let beacon = behaviour::beacon(records);
-    let interactive = if beacon.is_none() {
+    let guess = evidence.protocol_guess;
+    // A shell's content names the flow whatever its rhythm; encrypted or known protocols keep
+    // their own reasons.
+    let shell = (tcp
+        && flow.malformed.is_none()
+        && matches!(
+            guess,
+            None | Some(ProtocolGuess::Text | ProtocolGuess::Binary | ProtocolGuess::Empty)
+        ))
+    .then(|| shell::shell_signs([s_up, s_down], records))
+    .flatten();
+    let beacon = if shell.is_none() {
+        behaviour::beacon(records)
+    } else {
+        None
+    };
+    let interactive = if let Some(m) = &shell {
+        Some(Interactive {
+            evidence: m.signs.clone(),
+            root: m.root,
+            download_exec: m.download_exec,
+            ..behaviour::pace(records)
+        })
+    } else if beacon.is_none() {
         behaviour::interactive(records, text_both(s_up) && text_both(s_down))
     } else {
         None
     };
-    let guess = evidence.protocol_guess;
     let guess_name = guess.map_or("unknown", ProtocolGuess::as_str);
     let no_payload = flow.payload_bytes[0] + flow.payload_bytes[1] == 0;
     let mut sev_reasons = Vec::new();
@@ -319,6 +341,25 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
             b.period_s, b.jitter_s, b.count, b.mean_size
         );
         (Reason::Beacon, Severity::High, d)
+    } else if let Some(i) = interactive.as_ref().filter(|i| !i.evidence.is_empty()) {
+        sev_reasons.push("shell prompts, commands or their output");
+        let mut sev = Severity::High;
+        if i.root {
+            sev_reasons.push("root shell");
+            sev = Severity::Critical;
+        }
+        if i.download_exec {
+            sev_reasons.push("download run by a shell");
+            sev = Severity::Critical;
+        }
+        let first = &i.evidence[0];
+        let d = format!(
+            "{client} and {proto} {server} carry a shell session ({} sign(s), first a {} \"{}\"): interactive session",
+            i.evidence.len(),
+            first.kind.as_str(),
+            first.quote
+        );
+        (Reason::InteractiveSession, sev, d)
     } else if let Some(i) = &interactive {
         sev_reasons.extend(["text typed at human pace both ways", "small messages"]);
         let d = format!(
@@ -566,7 +607,12 @@ impl Classifier for Anomaly {
         } else {
             (e.src, e.dst, e.dst_port)
         };
-        let answered_or_data = !f.probe && f.error.is_none() && f.beacon.is_none();
+        // A shell's content outweighs a rhythm across flows (a reverse shell reconnecting).
+        let shell = f
+            .interactive
+            .as_ref()
+            .is_some_and(|i| !i.evidence.is_empty());
+        let answered_or_data = !f.probe && f.error.is_none() && f.beacon.is_none() && !shell;
         if answered_or_data && !early {
             let key = (client, server, port, e.proto);
             let bytes = f.summary.bytes_toserver;
