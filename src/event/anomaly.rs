@@ -89,23 +89,48 @@ impl ProtocolGuess {
     }
 }
 
+// How a scan probed: half-open SYNs, full connections, UDP datagrams, or service probes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanMethod {
+    Syn,
+    Connect,
+    Udp,
+    Version,
+}
+
+impl ScanMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanMethod::Syn => "syn",
+            ScanMethod::Connect => "connect",
+            ScanMethod::Udp => "udp",
+            ScanMethod::Version => "version",
+        }
+    }
+}
+
 // The shape of a scan: many hosts, many ports of one host, or both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub enum ScanKind {
+pub enum ScanShape {
     #[serde(rename = "horizontal")]
     Horizontal,
     #[serde(rename = "vertical")]
     Vertical,
     #[serde(rename = "horizontal+vertical")]
     HorizontalAndVertical,
+    /// One host and port, probed for its service (a version scan).
+    #[serde(rename = "single")]
+    Single,
 }
 
-impl ScanKind {
+impl ScanShape {
     pub fn as_str(self) -> &'static str {
         match self {
-            ScanKind::Horizontal => "horizontal",
-            ScanKind::Vertical => "vertical",
-            ScanKind::HorizontalAndVertical => "horizontal+vertical",
+            ScanShape::Horizontal => "horizontal",
+            ScanShape::Vertical => "vertical",
+            ScanShape::HorizontalAndVertical => "horizontal+vertical",
+            ScanShape::Single => "single",
         }
     }
 }
@@ -403,8 +428,14 @@ pub struct ScanDetails {
     /// The one host probed, when there was only one (the event's `dest_ip`).
     #[serde(skip)]
     pub only_host: Option<IpAddr>,
-    /// `horizontal`, `vertical` or `horizontal+vertical`.
-    pub kind: ScanKind,
+    /// How it probed: `syn` (half-open: SYN, then RST or nothing), `connect` (handshakes
+    /// without data), `udp`, `version` (service probes: nmap `-sV`).
+    pub kind: ScanMethod,
+    /// The tool its probes' fingerprint names (`nmap`); absent when none matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool: Option<&'static str>,
+    /// `horizontal`, `vertical`, `horizontal+vertical`, or `single` (one target's service).
+    pub shape: ScanShape,
     /// Distinct (host, port) pairs probed (at least; see `targets_truncated`).
     pub target_count: u64,
     /// Distinct hosts probed (among the remembered targets).
@@ -413,8 +444,11 @@ pub struct ScanDetails {
     pub ports: Vec<u16>,
     /// Up to 10 probed targets as `host:port` (`[v6]:port`), sorted.
     pub sample_targets: Vec<String>,
-    /// Probes whose host answered (SYN-ACK): each is also reported on its own.
+    /// Probes whose host answered (SYN-ACK): open ports.
     pub answered: u64,
+    /// Up to 10 of the answered targets (open ports) as `host:port`, sorted; omitted when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answered_targets: Vec<String>,
     /// Anomaly events of single probes folded into this one.
     pub probes_folded: u64,
     /// Time of the first packet of the window's first probe.

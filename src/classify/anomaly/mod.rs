@@ -9,6 +9,7 @@
 
 pub mod allowlist;
 pub mod behaviour;
+pub mod fingerprint;
 pub mod guess;
 pub mod periodic;
 pub mod shell;
@@ -20,7 +21,7 @@ use crate::aggregate::Observation;
 use crate::decode::{TcpFlags, Transport};
 use crate::event::anomaly::{
     AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, ProtocolGuess, Reason,
-    Report, TcpSummary,
+    Report, ScanMethod, TcpSummary,
 };
 use crate::event::{Body, Event, Severity, TunnelFields};
 use crate::flow::reasm::{Placement, SeqTracker};
@@ -96,6 +97,9 @@ pub struct AnomalyFlow {
     pub last_index: u64,
     /// The early report went out; the end brings an update.
     pub reported_early: bool,
+    /// The client's first SYN looked like nmap's SYN-scan probe.
+    pub nmap_syn: bool,
+    syn_seen: bool,
 }
 
 pub struct Anomaly {
@@ -528,7 +532,15 @@ impl Classifier for Anomaly {
         // Side 0 = towards the service.
         let side = usize::from((pkt.dir == Direction::ToServer) == st.reversed);
         let (seq, flags, payload) = match pkt.decoded.transport {
-            Transport::Tcp(t) => (Some(t.seq), t.flags, t.payload),
+            Transport::Tcp(t) => {
+                if side == 0 && t.flags.has(TcpFlags::SYN) && !t.flags.has(TcpFlags::ACK) {
+                    if !st.syn_seen {
+                        st.nmap_syn = fingerprint::is_nmap_syn(t.window, t.options, t.payload);
+                    }
+                    st.syn_seen = true;
+                }
+                (Some(t.seq), t.flags, t.payload)
+            }
             Transport::Udp(u) => (None, TcpFlags(0), u.payload),
             _ => (None, TcpFlags(0), &[][..]),
         };
@@ -635,9 +647,57 @@ impl Classifier for Anomaly {
         }
         let silenced = self.silenced(cx, f.reason, &[client, server], Some(port), e.proto);
         let probe = f.probe && !early;
+        // An open port that carried nothing (a SYN scan's SYN-ACK, a connect scan's handshake):
+        // a probe too, counted as answered.
         let answered_probe = !f.probe
+            && !early
             && f.reason == Reason::UnexpectedTcpService
             && flow.payload_bytes[0] + flow.payload_bytes[1] == 0;
+        let st = match &flow.app {
+            AppState::Anomaly(s) => Some(&**s),
+            _ => None,
+        };
+        let method = if e.proto == crate::decode::IPPROTO_UDP {
+            ScanMethod::Udp
+        } else if st.is_some_and(|s| s.handshake_completed) {
+            ScanMethod::Connect
+        } else {
+            ScanMethod::Syn
+        };
+        let nmap = st.is_some_and(|s| s.nmap_syn);
+        // A connection that carried data may be a service probe (nmap -sV): fingerprinted ones
+        // open or join a version scan; the others are folded only into a version scan of the
+        // same target that is already under way, else written at once.
+        let service_probe = !early
+            && !probe
+            && !answered_probe
+            && e.proto == crate::decode::IPPROTO_TCP
+            && matches!(
+                f.reason,
+                Reason::UnexpectedTcpService | Reason::UnknownProtocol
+            )
+            && f.interactive.is_none();
+        let version_print =
+            service_probe && st.is_some_and(|s| fingerprint::is_nmap_service_probe(&s.sample[0]));
+        if service_probe {
+            let p = Probe {
+                src: client,
+                dst: server,
+                port,
+                proto: e.proto,
+                first_seen: flow.first_seen,
+                last_seen: flow.last_seen,
+                answered: false,
+                method: ScanMethod::Version,
+                nmap: version_print,
+            };
+            let event = (!silenced).then(|| self.make_event(cx, flow, f, Report::End));
+            cx.observe(Observation::Probe {
+                probe: p,
+                held_event: event.map(Box::new),
+            });
+            return;
+        }
         let event = (!silenced).then(|| {
             self.make_event(
                 cx,
@@ -655,20 +715,14 @@ impl Classifier for Anomaly {
                 first_seen: flow.first_seen,
                 last_seen: flow.last_seen,
                 answered: answered_probe,
+                method,
+                nmap,
             };
-            // An answered probe is written at once (before any window it closes); an unanswered
-            // one waits in its window for the verdict.
-            let held_event = if answered_probe {
-                if let Some(ev) = event {
-                    cx.emit(ev);
-                }
-                None
-            } else {
-                event.map(Box::new)
-            };
+            // The probe's event waits in its window for the verdict: folded into a scan, or
+            // released as it is.
             cx.observe(Observation::Probe {
                 probe: p,
-                held_event,
+                held_event: event.map(Box::new),
             });
             return;
         }
