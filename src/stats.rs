@@ -237,6 +237,7 @@ impl Reason {
             Reason::Scan => "anomaly.silenced.scan",
             Reason::InteractiveSession => "anomaly.silenced.interactive_session",
             Reason::Beacon => "anomaly.silenced.beacon",
+            Reason::Probe => "anomaly.silenced.probe",
         }
     }
 }

@@ -860,3 +860,31 @@ fn no_interactive_session_on_ota_esphome_or_mdt_captures() {
         );
     }
 }
+
+#[test]
+fn a_lone_nmap_syn_probe_is_a_probe() {
+    // Only 3232 of nmap's five ports is watched by default: one probe, open, nmap's SYN.
+    let r = run(&[
+        "read",
+        common::real_capture("anomaly/nmap_syn_3230_3234.pcap")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let found: Vec<&Value> = r.of_type("anomaly").collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let e = found[0];
+    assert_eq!(
+        (
+            e["kind"].as_str(),
+            e["severity"].as_str(),
+            e["src_ip"].as_str(),
+            e["dest_port"].as_u64()
+        ),
+        (Some("probe"), Some("low"), Some("10.32.32.1"), Some(3232))
+    );
+    assert_eq!(
+        e["anomaly"]["detail"],
+        "10.32.32.1 sent nmap's SYN-scan probe to TCP 10.32.32.2:3232: open"
+    );
+}

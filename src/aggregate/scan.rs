@@ -16,8 +16,9 @@
 //! `anomaly.scan_windows_evicted`), at most [`MAX_TARGETS`] distinct targets remembered per
 //! window (the count goes on), and at most max(`hosts`, `ports`) held events per window.
 
+use crate::event::anomaly::Reason;
 use crate::event::anomaly::{ScanDetails, ScanMethod, ScanShape};
-use crate::event::Event;
+use crate::event::{Body, Event, Severity};
 use crate::flow::BoundedMap;
 use crate::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -74,10 +75,19 @@ struct Window {
     nmap: u64,
     /// Fingerprinted service probes.
     version: u64,
-    /// Events waiting for the window's verdict, each marked when its target answered.
-    held: Vec<(bool, Event)>,
+    /// Events waiting for the window's verdict.
+    held: Vec<Held>,
     /// Held events dropped once the window already counted as a scan.
     folded_early: u64,
+}
+
+/// A probe's event waiting in its window.
+struct Held {
+    /// Its target answered (an open port).
+    answered: bool,
+    /// It carried nmap's fingerprint.
+    nmap: bool,
+    event: Event,
 }
 
 /// What closing a window produced.
@@ -99,6 +109,28 @@ pub struct ScanTracker {
     /// The open windows by start time: eviction and expiry without scanning them all.
     order: BTreeSet<(Timestamp, IpAddr, u8)>,
     pub evicted: u64,
+}
+
+/// A lone probe's own event renamed `probe`: what it is, by its fingerprint.
+fn as_probe(mut event: Event, answered: bool) -> Event {
+    if let Body::Anomaly(d) = &mut event.body {
+        let (client, server) = match &event.flow {
+            Some(f) => (
+                f.src_ip.to_string(),
+                format!("{} {}:{}", f.proto, f.dest_ip, f.dest_port.unwrap_or(0)),
+            ),
+            None => (String::from("?"), String::from("?")),
+        };
+        d.reason = Reason::Probe;
+        d.severity_reasons = vec!["nmap's SYN-scan fingerprint (window, MSS as the only option)"];
+        d.detail = format!(
+            "{client} sent nmap's SYN-scan probe to {server}: {}",
+            if answered { "open" } else { "no service" }
+        );
+        event.kind = Reason::Probe.name();
+        event.severity = Severity::Low;
+    }
+    event
 }
 
 /// `host:port`, `[v6]:port`.
@@ -246,7 +278,11 @@ impl ScanTracker {
             None
         } else if w.held.len() < hold_cap {
             // (An open port's event is kept even then: a silenced scan releases it.)
-            w.held.push((p.answered, event));
+            w.held.push(Held {
+                answered: p.answered,
+                nmap: p.nmap,
+                event,
+            });
             None
         } else {
             Some(event)
@@ -256,9 +292,21 @@ impl ScanTracker {
     fn close(&self, key: (IpAddr, u8), w: Window) -> Closed {
         let (h, v, s) = self.is_scan(&w);
         if !(h || v || s) {
+            // One probe alone with a scanner's fingerprint: a `probe`, not an unknown protocol.
+            let single = w.held.len() == 1 && w.target_count == 1;
             return Closed {
                 scan: None,
-                released: w.held.into_iter().map(|(_, e)| e).collect(),
+                released: w
+                    .held
+                    .into_iter()
+                    .map(|h| {
+                        if single && h.nmap {
+                            as_probe(h.event, h.answered)
+                        } else {
+                            h.event
+                        }
+                    })
+                    .collect(),
                 open_ports: Vec::new(),
             };
         }
@@ -321,7 +369,7 @@ impl ScanTracker {
             open_ports: w
                 .held
                 .into_iter()
-                .filter_map(|(answered, e)| answered.then_some(e))
+                .filter_map(|h| h.answered.then_some(h.event))
                 .collect(),
         }
     }

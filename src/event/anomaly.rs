@@ -17,10 +17,11 @@ pub enum Reason {
     Scan,
     InteractiveSession,
     Beacon,
+    Probe,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 7] = [
+    pub const ALL: [Reason; 8] = [
         Reason::UnknownProtocol,
         Reason::MalformedOta,
         Reason::MalformedMdt,
@@ -28,6 +29,7 @@ impl Reason {
         Reason::Scan,
         Reason::InteractiveSession,
         Reason::Beacon,
+        Reason::Probe,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Reason {
             Reason::Scan => "scan",
             Reason::InteractiveSession => "interactive_session",
             Reason::Beacon => "beacon",
+            Reason::Probe => "probe",
         }
     }
 
