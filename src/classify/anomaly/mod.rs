@@ -679,25 +679,14 @@ impl Classifier for Anomaly {
             && f.interactive.is_none();
         let version_print =
             service_probe && st.is_some_and(|s| fingerprint::is_nmap_service_probe(&s.sample[0]));
-        if service_probe {
-            let p = Probe {
-                src: client,
-                dst: server,
-                port,
-                proto: e.proto,
-                first_seen: flow.first_seen,
-                last_seen: flow.last_seen,
-                answered: false,
-                method: ScanMethod::Version,
-                nmap: version_print,
-            };
-            let event = (!silenced).then(|| self.make_event(cx, flow, f, Report::End));
-            cx.observe(Observation::Probe {
-                probe: p,
-                held_event: event.map(Box::new),
-            });
-            return;
-        }
+        // (answered, method, fingerprinted) when the flow goes to its source's scan window.
+        let probe_facts = if service_probe {
+            Some((false, ScanMethod::Version, version_print))
+        } else if probe || answered_probe {
+            Some((answered_probe, method, nmap))
+        } else {
+            None
+        };
         let event = (!silenced).then(|| {
             self.make_event(
                 cx,
@@ -706,7 +695,7 @@ impl Classifier for Anomaly {
                 if early { Report::Update } else { Report::End },
             )
         });
-        if probe || answered_probe {
+        if let Some((answered, method, nmap)) = probe_facts {
             let p = Probe {
                 src: client,
                 dst: server,
@@ -714,7 +703,7 @@ impl Classifier for Anomaly {
                 proto: e.proto,
                 first_seen: flow.first_seen,
                 last_seen: flow.last_seen,
-                answered: answered_probe,
+                answered,
                 method,
                 nmap,
             };
