@@ -252,6 +252,7 @@ impl Reason {
             Reason::Scan => "anomaly.silenced.scan",
             Reason::InteractiveSession => "anomaly.silenced.interactive_session",
             Reason::Beacon => "anomaly.silenced.beacon",
+            Reason::Probe => "anomaly.silenced.probe",
         }
     }
 }

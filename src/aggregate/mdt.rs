@@ -128,6 +128,7 @@ fn flow_event(flow: &FlowRef, kind: MdtKind, body: MdtDetails, sink: &Sink<'_>) 
         event_type: body.event_type(),
         kind: kind.as_str(),
         severity: Severity::Info,
+        parties: None,
         flow: Some(flow.fields.clone()),
         tunnel: flow.tunnel.clone(),
         body,

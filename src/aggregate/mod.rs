@@ -20,7 +20,7 @@ use crate::event::device::{
 };
 use crate::event::mdt::{DataMdtJoinDetails, Hello, JoinPrune, PimDetails};
 use crate::event::AuthScheme;
-use crate::event::{Body, Event, FlowFields, Origin, OtaProtocol, Severity, TunnelFields};
+use crate::event::{Body, Event, FlowFields, Origin, OtaProtocol, Parties, Severity, TunnelFields};
 use crate::stats::Counters;
 use crate::time::Timestamp;
 use bruteforce::FailureTracker;
@@ -511,25 +511,47 @@ impl Tables {
                 sink.emit(ev);
             }
             let Some(s) = c.scan else { continue };
-            sink.counters.anomaly.fold_probes(s.probes_folded);
             if self.silenced(sink, Reason::Scan, &s) {
+                let open = c.open_ports.len() as u64;
+                sink.counters
+                    .anomaly
+                    .fold_probes(s.probes_folded.saturating_sub(open));
+                for ev in c.open_ports {
+                    sink.emit(ev);
+                }
                 continue;
             }
+            sink.counters.anomaly.fold_probes(s.probes_folded);
             let detail = format!(
-                "{} probed {} target(s) on {} host(s), port(s) {:?}, over {} in {} s: {} scan",
+                "{} probed {} target(s) on {} host(s), port(s) {:?}, over {} in {} s: {} {} scan{}{}",
                 s.src_ip,
                 s.target_count,
                 s.host_count,
                 s.ports,
                 s.proto,
                 s.window_end.secs_since(s.window_start).round(),
-                s.kind.as_str()
+                s.shape.as_str(),
+                s.kind.as_str(),
+                s.tool.map(|t| format!(" by {t}")).unwrap_or_default(),
+                if s.answered > 0 {
+                    format!(", {} open", s.answered)
+                } else {
+                    String::new()
+                }
             );
             let mut reasons = vec!["one source probed many targets on watched ports"];
             if s.answered > 0 {
                 reasons.push("some targets answered");
             }
+            if s.tool.is_some() {
+                reasons.push("probes carry a scanner's fingerprint");
+            }
             let ts = s.window_end;
+            let parties = Parties {
+                src_ip: s.src_ip,
+                dest_ip: s.only_host,
+                proto: s.proto,
+            };
             let d = AnomalyDetails {
                 reason: Reason::Scan,
                 report: Report::Window,
@@ -542,13 +564,16 @@ impl Tables {
                 detail,
                 scan: Some(s),
             };
-            sink.emit(Event::global(
+            let mut event = Event::global(
                 ts,
                 sink.origin.clone(),
                 Reason::Scan,
                 Severity::Medium,
                 Body::Anomaly(Box::new(d)),
-            ));
+            );
+            // The scanner is the event's source, so a search on its address finds the scan.
+            event.parties = Some(parties);
+            sink.emit(event);
         }
     }
 }
@@ -721,6 +746,8 @@ mod tests {
                 first_seen: Timestamp::from_secs(0),
                 last_seen: Timestamp::from_secs(0),
                 answered: false,
+                method: crate::event::anomaly::ScanMethod::Syn,
+                nmap: false,
             },
             held_event: Some(Box::new(Event::global(
                 Timestamp::from_secs(0),

@@ -1,5 +1,7 @@
 //! Scan detection over *probe* flows: flows on a watched port that carried no payload either
-//! way (TCP) or only the prober's datagrams with no answer (UDP), as nmap `-sS`/`-sU` leave.
+//! way (TCP, answered or not: an open port is a probe too) or only the prober's datagrams with
+//! no answer (UDP), as nmap `-sS`/`-sU` leave; and *service probes*, connections whose first
+//! bytes are nmap's `-sV` probes (a version scan from [`MIN_SERVICE_PROBES`] on).
 //!
 //! Probes are recorded when their flow ends, per source and transport, in windows of
 //! `window` seconds starting at the first probe's first packet. A window is a **horizontal**
@@ -14,8 +16,9 @@
 //! `anomaly.scan_windows_evicted`), at most [`MAX_TARGETS`] distinct targets remembered per
 //! window (the count goes on), and at most max(`hosts`, `ports`) held events per window.
 
-use crate::event::anomaly::{ScanDetails, ScanKind};
-use crate::event::Event;
+use crate::event::anomaly::Reason;
+use crate::event::anomaly::{ScanDetails, ScanMethod, ScanShape};
+use crate::event::{Body, Event, Severity};
 use crate::flow::BoundedMap;
 use crate::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -26,6 +29,8 @@ use std::time::Duration;
 pub const MAX_TARGETS: usize = 4096;
 /// Targets listed in a `scan` event.
 pub const SAMPLE_TARGETS: usize = 10;
+/// Fingerprinted service probes (nmap `-sV`) from one source that make a version scan.
+pub const MIN_SERVICE_PROBES: u64 = 2;
 
 #[derive(Clone, Debug)]
 pub struct ScanConfig {
@@ -44,8 +49,12 @@ pub struct Probe {
     pub proto: u8,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
-    /// The target answered: the probe stays reported on its own and is not held.
+    /// The target answered (SYN-ACK, no data): an open port.
     pub answered: bool,
+    /// How it probed (`Syn`: half-open or unanswered; `Connect`: handshake completed; `Udp`).
+    pub method: ScanMethod,
+    /// Its SYN carried nmap's fingerprint (`anomaly::fingerprint`).
+    pub nmap: bool,
 }
 
 struct Window {
@@ -58,10 +67,27 @@ struct Window {
     target_count: u64,
     truncated: bool,
     answered: u64,
+    /// The first answered targets (open ports), at most [`SAMPLE_TARGETS`].
+    answered_targets: Vec<(IpAddr, u16)>,
+    /// TCP probes by method, and those with nmap's fingerprint.
+    syn: u64,
+    connect: u64,
+    nmap: u64,
+    /// Fingerprinted service probes.
+    version: u64,
     /// Events waiting for the window's verdict.
-    held: Vec<Event>,
+    held: Vec<Held>,
     /// Held events dropped once the window already counted as a scan.
     folded_early: u64,
+}
+
+/// A probe's event waiting in its window.
+struct Held {
+    /// Its target answered (an open port).
+    answered: bool,
+    /// It carried nmap's fingerprint.
+    nmap: bool,
+    event: Event,
 }
 
 /// What closing a window produced.
@@ -70,6 +96,9 @@ pub struct Closed {
     pub scan: Option<ScanDetails>,
     /// Events to write after all (the window was no scan).
     pub released: Vec<Event>,
+    /// The events of the scan's open ports, folded into it: written only if the scan is
+    /// silenced (the allowlist silences the scan, not what it found).
+    pub open_ports: Vec<Event>,
 }
 
 pub struct ScanTracker {
@@ -80,6 +109,36 @@ pub struct ScanTracker {
     /// The open windows by start time: eviction and expiry without scanning them all.
     order: BTreeSet<(Timestamp, IpAddr, u8)>,
     pub evicted: u64,
+}
+
+/// A lone probe's own event renamed `probe`: what it is, by its fingerprint.
+fn as_probe(mut event: Event, answered: bool) -> Event {
+    if let Body::Anomaly(d) = &mut event.body {
+        let (client, server) = match &event.flow {
+            Some(f) => (
+                f.src_ip.to_string(),
+                format!("{} {}:{}", f.proto, f.dest_ip, f.dest_port.unwrap_or(0)),
+            ),
+            None => (String::from("?"), String::from("?")),
+        };
+        d.reason = Reason::Probe;
+        d.severity_reasons = vec!["nmap's SYN-scan fingerprint (window, MSS as the only option)"];
+        d.detail = format!(
+            "{client} sent nmap's SYN-scan probe to {server}: {}",
+            if answered { "open" } else { "no service" }
+        );
+        event.kind = Reason::Probe.name();
+        event.severity = Severity::Low;
+    }
+    event
+}
+
+/// `host:port`, `[v6]:port`.
+fn target_name(&(ip, port): &(IpAddr, u16)) -> String {
+    match ip {
+        IpAddr::V4(a) => format!("{a}:{port}"),
+        IpAddr::V6(a) => format!("[{a}]:{port}"),
+    }
 }
 
 fn proto_name(p: u8) -> &'static str {
@@ -100,10 +159,12 @@ impl ScanTracker {
         (self.cfg.window_secs as i64).saturating_mul(1_000_000)
     }
 
-    fn is_scan(&self, w: &Window) -> (bool, bool) {
+    /// (horizontal, vertical, version) thresholds reached.
+    fn is_scan(&self, w: &Window) -> (bool, bool, bool) {
         (
             w.per_host.len() >= self.cfg.hosts,
             w.max_ports_per_host >= self.cfg.ports,
+            w.version >= MIN_SERVICE_PROBES,
         )
     }
 
@@ -116,6 +177,25 @@ impl ScanTracker {
         out: &mut Vec<Closed>,
     ) -> Option<Event> {
         let key = (p.src, p.proto);
+        if p.method == ScanMethod::Version && !p.nmap {
+            // A connection without a fingerprint: part of a version scan of its target already
+            // under way (folded), else no probe at all (its event goes out now).
+            let target = (p.dst, p.port);
+            let wus = self.window_us();
+            if let Some(w) = self.windows.get_mut(&key) {
+                if w.version >= MIN_SERVICE_PROBES
+                    && w.targets.contains(&target)
+                    && p.first_seen.micros() < w.start.micros().saturating_add(wus)
+                {
+                    w.last = w.last.max(p.last_seen);
+                    if event.is_some() {
+                        w.folded_early += 1;
+                    }
+                    return None;
+                }
+            }
+            return event;
+        }
         let wus = self.window_us();
         if let Some(w) = self.windows.get(&key) {
             if p.first_seen.micros() >= w.start.micros().saturating_add(wus) {
@@ -152,6 +232,11 @@ impl ScanTracker {
                 target_count: 0,
                 truncated: false,
                 answered: 0,
+                answered_targets: Vec::new(),
+                syn: 0,
+                connect: 0,
+                nmap: 0,
+                version: 0,
                 held: Vec::new(),
                 folded_early: 0,
             });
@@ -171,18 +256,33 @@ impl ScanTracker {
         }
         if p.answered {
             w.answered += 1;
+            if w.answered_targets.len() < SAMPLE_TARGETS && !w.answered_targets.contains(&target) {
+                w.answered_targets.push(target);
+            }
         }
+        match p.method {
+            ScanMethod::Syn => w.syn += 1,
+            ScanMethod::Connect => w.connect += 1,
+            ScanMethod::Version => w.version += 1,
+            ScanMethod::Udp => {}
+        }
+        w.nmap += u64::from(p.nmap);
         let event = event?;
         let hold_cap = self.cfg.hosts.max(self.cfg.ports);
         let w = self.windows.get(&key).expect("inserted above");
-        let (h, v) = self.is_scan(w);
+        let (h, v, s) = self.is_scan(w);
         let w = self.windows.get_mut(&key).expect("inserted above");
-        if h || v {
+        if (h || v || s) && !p.answered {
             // Already a scan: fold straight away.
             w.folded_early += 1;
             None
         } else if w.held.len() < hold_cap {
-            w.held.push(event);
+            // (An open port's event is kept even then: a silenced scan releases it.)
+            w.held.push(Held {
+                answered: p.answered,
+                nmap: p.nmap,
+                event,
+            });
             None
         } else {
             Some(event)
@@ -190,11 +290,24 @@ impl ScanTracker {
     }
 
     fn close(&self, key: (IpAddr, u8), w: Window) -> Closed {
-        let (h, v) = self.is_scan(&w);
-        if !(h || v) {
+        let (h, v, s) = self.is_scan(&w);
+        if !(h || v || s) {
+            // One probe alone with a scanner's fingerprint: a `probe`, not an unknown protocol.
+            let single = w.held.len() == 1 && w.target_count == 1;
             return Closed {
                 scan: None,
-                released: w.held,
+                released: w
+                    .held
+                    .into_iter()
+                    .map(|h| {
+                        if single && h.nmap {
+                            as_probe(h.event, h.answered)
+                        } else {
+                            h.event
+                        }
+                    })
+                    .collect(),
+                open_ports: Vec::new(),
             };
         }
         let mut ports: Vec<u16> = w
@@ -205,6 +318,20 @@ impl ScanTracker {
             .into_iter()
             .collect();
         ports.sort_unstable();
+        let method = if key.1 == crate::decode::IPPROTO_UDP {
+            ScanMethod::Udp
+        } else if s {
+            ScanMethod::Version
+        } else if w.connect > w.syn {
+            ScanMethod::Connect
+        } else {
+            ScanMethod::Syn
+        };
+        // Every TCP probe carried nmap's SYN: the tool is named.
+        let tcp_probes = w.syn + w.connect;
+        let tool = (s || tcp_probes > 0 && w.nmap == tcp_probes).then_some("nmap");
+        let mut answered_targets = w.answered_targets.clone();
+        answered_targets.sort_unstable();
         let mut sample: Vec<(IpAddr, u16)> = w.targets.iter().copied().collect();
         sample.sort_unstable();
         sample.truncate(SAMPLE_TARGETS);
@@ -212,22 +339,24 @@ impl ScanTracker {
             src_ip: key.0,
             proto: proto_name(key.1),
             proto_number: key.1,
-            kind: match (h, v) {
-                (true, true) => ScanKind::HorizontalAndVertical,
-                (true, false) => ScanKind::Horizontal,
-                _ => ScanKind::Vertical,
+            only_host: match (w.per_host.len(), w.per_host.keys().next()) {
+                (1, Some(&host)) if !w.truncated => Some(host),
+                _ => None,
+            },
+            kind: method,
+            tool,
+            shape: match (h, v) {
+                (true, true) => ScanShape::HorizontalAndVertical,
+                (true, false) => ScanShape::Horizontal,
+                (false, true) => ScanShape::Vertical,
+                (false, false) => ScanShape::Single,
             },
             target_count: w.target_count,
             host_count: w.per_host.len(),
             ports,
-            sample_targets: sample
-                .iter()
-                .map(|(ip, port)| match ip {
-                    IpAddr::V4(a) => format!("{a}:{port}"),
-                    IpAddr::V6(a) => format!("[{a}]:{port}"),
-                })
-                .collect(),
+            sample_targets: sample.iter().map(target_name).collect(),
             answered: w.answered,
+            answered_targets: answered_targets.iter().map(target_name).collect(),
             probes_folded: w.held.len() as u64 + w.folded_early,
             window_start: w.start,
             window_end: w.last,
@@ -237,6 +366,11 @@ impl ScanTracker {
         Closed {
             scan: Some(scan),
             released: Vec::new(),
+            open_ports: w
+                .held
+                .into_iter()
+                .filter_map(|h| h.answered.then_some(h.event))
+                .collect(),
         }
     }
 
@@ -287,6 +421,8 @@ mod tests {
             first_seen: Timestamp(t * 1_000_000),
             last_seen: Timestamp(t * 1_000_000),
             answered: false,
+            method: ScanMethod::Syn,
+            nmap: false,
         }
     }
 
@@ -327,8 +463,8 @@ mod tests {
         assert_eq!(out.len(), 1);
         let s = out[0].scan.as_ref().unwrap();
         assert_eq!(
-            (s.kind, s.target_count, s.host_count, s.probes_folded),
-            (ScanKind::Horizontal, 6, 6, 6)
+            (s.shape, s.target_count, s.host_count, s.probes_folded),
+            (ScanShape::Horizontal, 6, 6, 6)
         );
         assert_eq!(s.sample_targets[0], "10.0.1.1:3232");
         assert!(out[0].released.is_empty());
@@ -369,7 +505,7 @@ mod tests {
         t.expire(Timestamp(251_000_000), 120, &mut out);
         assert_eq!(out.len(), 3);
         assert_eq!(out[1].released.len(), 1);
-        assert_eq!(out[2].scan.as_ref().unwrap().kind, ScanKind::Vertical);
+        assert_eq!(out[2].scan.as_ref().unwrap().shape, ScanShape::Vertical);
         assert_eq!(out[2].scan.as_ref().unwrap().ports, [2040, 3232, 8266]);
     }
 
@@ -387,5 +523,61 @@ mod tests {
         }
         assert_eq!((t.evicted, out.len()), (3, 3));
         assert!(out.iter().all(|c| c.released.len() == 1));
+    }
+
+    #[test]
+    fn service_probes_make_a_version_scan_that_folds_its_targets_connections() {
+        let mut t = tracker();
+        let mut out = Vec::new();
+        let service = |port: u16, t: i64, nmap: bool| Probe {
+            method: ScanMethod::Version,
+            nmap,
+            ..probe("10.0.0.1", "10.0.1.1", port, t)
+        };
+        // Without a version scan under way, an unfingerprinted connection is written at once.
+        assert!(t
+            .record(service(3232, 0, false), Some(ev(0)), &mut out)
+            .is_some());
+        assert!(t
+            .record(service(3232, 1, true), Some(ev(1)), &mut out)
+            .is_none());
+        assert!(t
+            .record(service(3232, 2, true), Some(ev(2)), &mut out)
+            .is_none());
+        // Now one is: the same target's other connections fold, another target's do not.
+        assert!(t
+            .record(service(3232, 3, false), Some(ev(3)), &mut out)
+            .is_none());
+        assert!(t
+            .record(service(8266, 4, false), Some(ev(4)), &mut out)
+            .is_some());
+        t.finish(&mut out);
+        let s = out[0].scan.as_ref().unwrap();
+        assert_eq!(
+            (s.kind, s.shape, s.tool, s.target_count, s.probes_folded),
+            (ScanMethod::Version, ScanShape::Single, Some("nmap"), 1, 3)
+        );
+    }
+
+    #[test]
+    fn an_open_port_is_folded_but_kept_for_a_silenced_scan() {
+        let mut t = tracker();
+        let mut out = Vec::new();
+        for (i, port) in [3230, 3231, 3232].into_iter().enumerate() {
+            let p = Probe {
+                answered: port == 3232,
+                nmap: true,
+                ..probe("10.0.0.1", "10.0.1.1", port, i as i64)
+            };
+            assert!(t.record(p, Some(ev(i as i64)), &mut out).is_none());
+        }
+        t.finish(&mut out);
+        let s = out[0].scan.as_ref().unwrap();
+        assert_eq!(
+            (s.kind, s.tool, s.answered, s.probes_folded),
+            (ScanMethod::Syn, Some("nmap"), 1, 3)
+        );
+        assert_eq!(s.answered_targets, ["10.0.1.1:3232"]);
+        assert_eq!((out[0].released.len(), out[0].open_ports.len()), (0, 1));
     }
 }

@@ -293,6 +293,7 @@ impl<'e> Context<'e> {
             event_type: body.event_type(),
             kind: kind.as_str(),
             severity,
+            parties: None,
             flow: Some(flow_fields),
             tunnel: flow.tunnel.map(tunnel_fields),
             body,

@@ -332,6 +332,8 @@ pub struct TcpView<'a> {
     pub ack: u32,
     pub flags: TcpFlags,
     pub window: u16,
+    /// The TCP options as sent (scanner fingerprints).
+    pub options: &'a [u8],
     pub payload: &'a [u8],
 }
 
@@ -701,6 +703,7 @@ fn tcp(payload: &[u8], offset: usize) -> Result<Transport<'_>, DecodeError> {
         ack: tcp.acknowledgment_number(),
         flags: TcpFlags(flags),
         window: tcp.window_size(),
+        options: payload.get(20..tcp.header_len()).unwrap_or_default(),
         payload: tcp.payload(),
     }))
 }

@@ -17,10 +17,11 @@ pub enum Reason {
     Scan,
     InteractiveSession,
     Beacon,
+    Probe,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 7] = [
+    pub const ALL: [Reason; 8] = [
         Reason::UnknownProtocol,
         Reason::MalformedOta,
         Reason::MalformedMdt,
@@ -28,6 +29,7 @@ impl Reason {
         Reason::Scan,
         Reason::InteractiveSession,
         Reason::Beacon,
+        Reason::Probe,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Reason {
             Reason::Scan => "scan",
             Reason::InteractiveSession => "interactive_session",
             Reason::Beacon => "beacon",
+            Reason::Probe => "probe",
         }
     }
 
@@ -89,23 +92,48 @@ impl ProtocolGuess {
     }
 }
 
+// How a scan probed: half-open SYNs, full connections, UDP datagrams, or service probes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanMethod {
+    Syn,
+    Connect,
+    Udp,
+    Version,
+}
+
+impl ScanMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanMethod::Syn => "syn",
+            ScanMethod::Connect => "connect",
+            ScanMethod::Udp => "udp",
+            ScanMethod::Version => "version",
+        }
+    }
+}
+
 // The shape of a scan: many hosts, many ports of one host, or both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub enum ScanKind {
+pub enum ScanShape {
     #[serde(rename = "horizontal")]
     Horizontal,
     #[serde(rename = "vertical")]
     Vertical,
     #[serde(rename = "horizontal+vertical")]
     HorizontalAndVertical,
+    /// One host and port, probed for its service (a version scan).
+    #[serde(rename = "single")]
+    Single,
 }
 
-impl ScanKind {
+impl ScanShape {
     pub fn as_str(self) -> &'static str {
         match self {
-            ScanKind::Horizontal => "horizontal",
-            ScanKind::Vertical => "vertical",
-            ScanKind::HorizontalAndVertical => "horizontal+vertical",
+            ScanShape::Horizontal => "horizontal",
+            ScanShape::Vertical => "vertical",
+            ScanShape::HorizontalAndVertical => "horizontal+vertical",
+            ScanShape::Single => "single",
         }
     }
 }
@@ -337,7 +365,7 @@ pub struct Beacon {
     pub across_flows: bool,
 }
 
-/// `interactive_session`: short text both ways at human pace.
+/// `interactive_session`: a shell's content, or short text both ways at human pace.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Interactive {
     /// Times the speaker changed over the first 64 payload packets.
@@ -346,6 +374,49 @@ pub struct Interactive {
     pub median_gap_s: f64,
     /// Median payload size of those packets (both ways), bytes.
     pub median_size: u32,
+    /// What in the content looks like a shell (at most 8); omitted when the pace alone did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<ShellSign>,
+    /// A root prompt or `uid=0(` was seen; omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub root: bool,
+    /// A download piped into a shell (`wget …|sh`); omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub download_exec: bool,
+}
+
+/// One sign of a shell, quoted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct ShellSign {
+    /// `prompt`, `command`, `output` or `keystrokes`.
+    pub kind: ShellSignKind,
+    /// Sent towards the watched port (else from it).
+    #[serde(rename = "toserver")]
+    pub to_server: bool,
+    /// The line as sent, non-printable bytes as `\xNN` (`\n`, `\r`, `\t`), at most 80
+    /// characters then `…`.
+    pub quote: String,
+}
+
+// What a sign of a shell is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShellSignKind {
+    Prompt,
+    Command,
+    Output,
+    Keystrokes,
+}
+
+impl ShellSignKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShellSignKind::Prompt => "prompt",
+            ShellSignKind::Command => "command",
+            ShellSignKind::Output => "output",
+            ShellSignKind::Keystrokes => "keystrokes",
+        }
+    }
 }
 
 /// The `scan` object of a `scan` anomaly.
@@ -357,8 +428,17 @@ pub struct ScanDetails {
     pub proto: &'static str,
     #[serde(skip)]
     pub proto_number: u8,
-    /// `horizontal`, `vertical` or `horizontal+vertical`.
-    pub kind: ScanKind,
+    /// The one host probed, when there was only one (the event's `dest_ip`).
+    #[serde(skip)]
+    pub only_host: Option<IpAddr>,
+    /// How it probed: `syn` (half-open: SYN, then RST or nothing), `connect` (handshakes
+    /// without data), `udp`, `version` (service probes: nmap `-sV`).
+    pub kind: ScanMethod,
+    /// The tool its probes' fingerprint names (`nmap`); absent when none matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool: Option<&'static str>,
+    /// `horizontal`, `vertical`, `horizontal+vertical`, or `single` (one target's service).
+    pub shape: ScanShape,
     /// Distinct (host, port) pairs probed (at least; see `targets_truncated`).
     pub target_count: u64,
     /// Distinct hosts probed (among the remembered targets).
@@ -367,8 +447,11 @@ pub struct ScanDetails {
     pub ports: Vec<u16>,
     /// Up to 10 probed targets as `host:port` (`[v6]:port`), sorted.
     pub sample_targets: Vec<String>,
-    /// Probes whose host answered (SYN-ACK): each is also reported on its own.
+    /// Probes whose host answered (SYN-ACK): open ports.
     pub answered: u64,
+    /// Up to 10 of the answered targets (open ports) as `host:port`, sorted; omitted when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answered_targets: Vec<String>,
     /// Anomaly events of single probes folded into this one.
     pub probes_folded: u64,
     /// Time of the first packet of the window's first probe.

@@ -30,6 +30,8 @@ pub enum Severity {
     Low,
     Medium,
     High,
+    /// A compromise in progress (a root shell, a download run by a shell).
+    Critical,
 }
 
 // The password scheme of an OTA session, as `arduino_ota`, `esphome_ota`, `alert` and
@@ -143,6 +145,16 @@ pub struct FlowFields {
     pub community_id: String,
 }
 
+/// The addresses of an event that sums up many flows of one source (a scan), which has no
+/// flow of its own: the source, and the destination only when every flow went to one host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Parties {
+    pub src_ip: IpAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dest_ip: Option<IpAddr>,
+    pub proto: &'static str,
+}
+
 /// The outer hop of a tunnelled flow: the outermost delivery header, what encapsulation it is,
 /// and the identifiers the encapsulations carried.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -219,6 +231,8 @@ pub struct Event {
     pub kind: &'static str,
     pub severity: Severity,
     pub flow: Option<FlowFields>,
+    /// Set only when `flow` is not (both flatten to `src_ip`, `dest_ip`, `proto`).
+    pub parties: Option<Parties>,
     pub tunnel: Option<TunnelFields>,
     pub body: Body,
 }
@@ -240,6 +254,7 @@ impl Event {
             event_type: body.event_type(),
             kind: kind.as_str(),
             severity,
+            parties: None,
             flow: None,
             tunnel: None,
             body,
@@ -263,6 +278,8 @@ struct Wire<'a> {
     severity: Severity,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     flow: Option<&'a FlowFields>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    parties: Option<&'a Parties>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tunnel: Option<&'a TunnelFields>,
     /// Every body but an alert's, whose details go into `alert` below.
@@ -309,6 +326,7 @@ impl Serialize for Event {
             kind: self.kind,
             severity: self.severity,
             flow: self.flow.as_ref(),
+            parties: self.parties.as_ref(),
             tunnel: self.tunnel.as_ref(),
             body,
             alert,

@@ -105,6 +105,11 @@ impl Reason {
                 BAD_UNKNOWN,
             ),
             Reason::Beacon => sig(3_232_107, "WATCH3232 beacon on a watched port", BAD_UNKNOWN),
+            Reason::Probe => sig(
+                3_232_108,
+                "WATCH3232 single probe of a watched port",
+                NETWORK_SCAN,
+            ),
         }
     }
 }
@@ -147,7 +152,7 @@ pub struct RuleMatch {
     pub signature: &'static str,
     /// The rule's class, a description from Suricata's classification.config.
     pub category: &'static str,
-    /// Suricata's scale: 1 for `high`, 2 for `medium`, 3 for `low` and `info`.
+    /// Suricata's scale: 1 for `critical` and `high`, 2 for `medium`, 3 for `low` and `info`.
     pub severity: u8,
 }
 
@@ -168,13 +173,13 @@ impl RuleMatch {
 /// Suricata's alert severity (1 = high) for watch3232's.
 pub fn suricata_severity(s: Severity) -> u8 {
     match s {
-        Severity::High => 1,
+        Severity::Critical | Severity::High => 1,
         Severity::Medium => 2,
         Severity::Low | Severity::Info => 3,
     }
 }
 
-/// The rule an event matched: every `alert`, and every `anomaly` of severity high (which is
+/// The rule an event matched: every `alert`, and every `anomaly` of severity high or critical (which is
 /// then an alert too); `None` for everything else.
 pub fn rule_match(event_type: &str, kind: &str, severity: Severity) -> Option<RuleMatch> {
     let sig = match event_type {

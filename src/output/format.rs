@@ -99,6 +99,7 @@ fn severity_number(s: Severity) -> u8 {
         Severity::Low => 1,
         Severity::Medium => 2,
         Severity::High => 3,
+        Severity::Critical => 4,
     }
 }
 
@@ -108,6 +109,7 @@ fn severity_name(s: Severity) -> &'static str {
         Severity::Low => "low",
         Severity::Medium => "medium",
         Severity::High => "high",
+        Severity::Critical => "critical",
     }
 }
 
@@ -160,6 +162,23 @@ pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
             "community_id": f.community_id,
         });
         if let Some(n) = iana_number(f.proto) {
+            network["iana_number"] = json!(n.to_string());
+        }
+        root.insert("network".into(), network);
+    } else if let Some(p) = &event.parties {
+        // A scan: the scanner is the source; the destination only when it probed one host.
+        let mut related = vec![p.src_ip.to_string()];
+        root.insert("source".into(), json!({ "ip": p.src_ip.to_string() }));
+        if let Some(d) = p.dest_ip.filter(|d| *d != p.src_ip) {
+            related.push(d.to_string());
+            root.insert("destination".into(), json!({ "ip": d.to_string() }));
+        }
+        root.insert("related".into(), json!({ "ip": related }));
+        let mut network = json!({
+            "transport": p.proto.to_ascii_lowercase(),
+            "type": if p.src_ip.is_ipv4() { "ipv4" } else { "ipv6" },
+        });
+        if let Some(n) = iana_number(p.proto) {
             network["iana_number"] = json!(n.to_string());
         }
         root.insert("network".into(), network);

@@ -61,7 +61,7 @@ pub fn schema() -> Value {
         "pcap_cnt": { "description": "1-based index of the packet in its source.", "type": "integer", "minimum": 1 },
         "event_type": { "type": "string", "enum": variants.iter().map(|(t, _)| *t).collect::<Vec<_>>() },
         "kind": { "description": "Sub-kind of the event within its event_type.", "type": "string", "minLength": 1 },
-        "severity": { "type": "string", "enum": ["info", "low", "medium", "high"] },
+        "severity": { "type": "string", "enum": ["info", "low", "medium", "high", "critical"] },
         "src_ip": ip,
         "src_port": port,
         "dest_ip": ip,
@@ -120,10 +120,13 @@ pub fn schema() -> Value {
         "required": ["timestamp", "event_type", "kind", "severity"],
         "additionalProperties": false,
         "properties": properties,
+        // A scan names its source (and its one host, if so) without a flow: `src_ip` alone.
         "dependencies": {
-            "src_ip": ["dest_ip", "proto", "community_id"],
+            "src_ip": ["proto"],
             "dest_ip": ["src_ip"],
-            "src_port": ["src_ip"],
+            "flow_id": ["src_ip", "dest_ip", "community_id"],
+            "community_id": ["src_ip", "dest_ip"],
+            "src_port": ["src_ip", "dest_ip", "community_id"],
             "dest_port": ["dest_ip"]
         },
         "oneOf": one_of,

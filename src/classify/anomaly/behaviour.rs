@@ -68,20 +68,27 @@ pub fn interactive(records: &[Record], text_both_ways: bool) -> Option<Interacti
     if ups < 3 || records.len() - ups < 3 {
         return None;
     }
-    let turns = records
-        .windows(2)
-        .filter(|w| w[0].to_server != w[1].to_server)
-        .count();
     let duration = records[records.len() - 1]
         .ts_us
         .saturating_sub(records[0].ts_us) as f64
         / 1e6;
-    if turns < 4 || duration < 5.0 {
+    let pace = pace(records);
+    if pace.turns < 4 || duration < 5.0 || pace.median_size > 256 || pace.median_gap_s < 0.5 {
         return None;
     }
+    Some(pace)
+}
+
+/// The dialogue's figures (turns, median pause of the initiator, median size), whatever they
+/// are: zeros for an empty timeline.
+pub fn pace(records: &[Record]) -> Interactive {
+    let turns = records
+        .windows(2)
+        .filter(|w| w[0].to_server != w[1].to_server)
+        .count();
     let mut sizes: Vec<u32> = records.iter().map(|r| r.len).collect();
     sizes.sort_unstable();
-    let median_size = sizes[sizes.len() / 2];
+    let median_size = sizes.get(sizes.len() / 2).copied().unwrap_or(0);
     let sends: Vec<i64> = records
         .iter()
         .filter(|r| r.to_server)
@@ -89,18 +96,18 @@ pub fn interactive(records: &[Record], text_both_ways: bool) -> Option<Interacti
         .collect();
     let mut gaps: Vec<f64> = sends
         .windows(2)
-        .map(|w| (w[1] - w[0]) as f64 / 1e6)
+        .map(|w| w[1].saturating_sub(w[0]) as f64 / 1e6)
         .collect();
     gaps.sort_by(f64::total_cmp);
-    let median_gap = gaps[gaps.len() / 2];
-    if median_size > 256 || median_gap < 0.5 {
-        return None;
-    }
-    Some(Interactive {
+    let median_gap = gaps.get(gaps.len() / 2).copied().unwrap_or(0.0);
+    Interactive {
         turns,
         median_gap_s: round3(median_gap),
         median_size,
-    })
+        evidence: Vec::new(),
+        root: false,
+        download_exec: false,
+    }
 }
 
 #[cfg(test)]

@@ -9,8 +9,10 @@
 
 pub mod allowlist;
 pub mod behaviour;
+pub mod fingerprint;
 pub mod guess;
 pub mod periodic;
+pub mod shell;
 
 use super::mdt;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Resembled, Verdict};
@@ -19,7 +21,7 @@ use crate::aggregate::Observation;
 use crate::decode::{TcpFlags, Transport};
 use crate::event::anomaly::{
     AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, ProtocolGuess, Reason,
-    Report, TcpSummary,
+    Report, ScanMethod, TcpSummary,
 };
 use crate::event::{Body, Event, Severity};
 use crate::flow::reasm::{Placement, SeqTracker};
@@ -98,6 +100,9 @@ pub struct AnomalyFlow {
     pub last_index: u64,
     /// The early report went out; the end brings an update.
     pub reported_early: bool,
+    /// The client's first SYN looked like nmap's SYN-scan probe.
+    pub nmap_syn: bool,
+    syn_seen: bool,
 }
 
 pub struct Anomaly {
@@ -284,13 +289,34 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
     };
     let records = st.map_or(&[][..], |s| &s.records[..]);
     let text_both = |b: &[u8]| !b.is_empty() && guess::simple::is_text(b);
-    let beacon = behaviour::beacon(records);
-    let interactive = if beacon.is_none() {
+    let guess = evidence.protocol_guess;
+    // A shell's content names the flow whatever its rhythm; encrypted or known protocols keep
+    // their own reasons.
+    let shell = (tcp
+        && flow.malformed.is_none()
+        && matches!(
+            guess,
+            None | Some(ProtocolGuess::Text | ProtocolGuess::Binary | ProtocolGuess::Empty)
+        ))
+    .then(|| shell::shell_signs([s_up, s_down], records))
+    .flatten();
+    let beacon = if shell.is_none() {
+        behaviour::beacon(records)
+    } else {
+        None
+    };
+    let interactive = if let Some(m) = &shell {
+        Some(Interactive {
+            evidence: m.signs.clone(),
+            root: m.root,
+            download_exec: m.download_exec,
+            ..behaviour::pace(records)
+        })
+    } else if beacon.is_none() {
         behaviour::interactive(records, text_both(s_up) && text_both(s_down))
     } else {
         None
     };
-    let guess = evidence.protocol_guess;
     let guess_name = guess.map_or("unknown", ProtocolGuess::as_str);
     let no_payload = flow.payload_bytes[0] + flow.payload_bytes[1] == 0;
     let mut sev_reasons = Vec::new();
@@ -325,6 +351,25 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
             b.period_s, b.jitter_s, b.count, b.mean_size
         );
         (Reason::Beacon, Severity::High, d)
+    } else if let Some(i) = interactive.as_ref().filter(|i| !i.evidence.is_empty()) {
+        sev_reasons.push("shell prompts, commands or their output");
+        let mut sev = Severity::High;
+        if i.root {
+            sev_reasons.push("root shell");
+            sev = Severity::Critical;
+        }
+        if i.download_exec {
+            sev_reasons.push("download run by a shell");
+            sev = Severity::Critical;
+        }
+        let first = &i.evidence[0];
+        let d = format!(
+            "{client} and {proto} {server} carry a shell session ({} sign(s), first a {} \"{}\"): interactive session",
+            i.evidence.len(),
+            first.kind.as_str(),
+            first.quote
+        );
+        (Reason::InteractiveSession, sev, d)
     } else if let Some(i) = &interactive {
         sev_reasons.extend(["text typed at human pace both ways", "small messages"]);
         let d = format!(
@@ -447,6 +492,7 @@ impl Anomaly {
             event_type: body.event_type(),
             kind: f.reason.name(),
             severity: f.severity,
+            parties: None,
             flow: Some(flow.fields_oriented(cx.config.community_id_seed, rev)),
             tunnel: flow.tunnel.map(crate::classify::tunnel_fields),
             body,
@@ -486,7 +532,15 @@ impl Classifier for Anomaly {
         // Side 0 = towards the service.
         let side = usize::from((pkt.dir == Direction::ToServer) == st.reversed);
         let (seq, flags, payload) = match pkt.decoded.transport {
-            Transport::Tcp(t) => (Some(t.seq), t.flags, t.payload),
+            Transport::Tcp(t) => {
+                if side == 0 && t.flags.has(TcpFlags::SYN) && !t.flags.has(TcpFlags::ACK) {
+                    if !st.syn_seen {
+                        st.nmap_syn = fingerprint::is_nmap_syn(t.window, t.options, t.payload);
+                    }
+                    st.syn_seen = true;
+                }
+                (Some(t.seq), t.flags, t.payload)
+            }
             Transport::Udp(u) => (None, TcpFlags(0), u.payload),
             _ => (None, TcpFlags(0), &[][..]),
         };
@@ -565,7 +619,12 @@ impl Classifier for Anomaly {
         } else {
             (e.src, e.dst, e.dst_port)
         };
-        let answered_or_data = !f.probe && f.error.is_none() && f.beacon.is_none();
+        // A shell's content outweighs a rhythm across flows (a reverse shell reconnecting).
+        let shell = f
+            .interactive
+            .as_ref()
+            .is_some_and(|i| !i.evidence.is_empty());
+        let answered_or_data = !f.probe && f.error.is_none() && f.beacon.is_none() && !shell;
         if answered_or_data && !early {
             let key = (client, server, port, e.proto);
             let bytes = f.summary.bytes_toserver;
@@ -588,9 +647,46 @@ impl Classifier for Anomaly {
         }
         let silenced = self.silenced(cx, f.reason, &[client, server], Some(port), e.proto);
         let probe = f.probe && !early;
+        // An open port that carried nothing (a SYN scan's SYN-ACK, a connect scan's handshake):
+        // a probe too, counted as answered.
         let answered_probe = !f.probe
+            && !early
             && f.reason == Reason::UnexpectedTcpService
             && flow.payload_bytes[0] + flow.payload_bytes[1] == 0;
+        let st = match &flow.app {
+            AppState::Anomaly(s) => Some(&**s),
+            _ => None,
+        };
+        let method = if e.proto == crate::decode::IPPROTO_UDP {
+            ScanMethod::Udp
+        } else if st.is_some_and(|s| s.handshake_completed) {
+            ScanMethod::Connect
+        } else {
+            ScanMethod::Syn
+        };
+        let nmap = st.is_some_and(|s| s.nmap_syn);
+        // A connection that carried data may be a service probe (nmap -sV): fingerprinted ones
+        // open or join a version scan; the others are folded only into a version scan of the
+        // same target that is already under way, else written at once.
+        let service_probe = !early
+            && !probe
+            && !answered_probe
+            && e.proto == crate::decode::IPPROTO_TCP
+            && matches!(
+                f.reason,
+                Reason::UnexpectedTcpService | Reason::UnknownProtocol
+            )
+            && f.interactive.is_none();
+        let version_print =
+            service_probe && st.is_some_and(|s| fingerprint::is_nmap_service_probe(&s.sample[0]));
+        // (answered, method, fingerprinted) when the flow goes to its source's scan window.
+        let probe_facts = if service_probe {
+            Some((false, ScanMethod::Version, version_print))
+        } else if probe || answered_probe {
+            Some((answered_probe, method, nmap))
+        } else {
+            None
+        };
         let event = (!silenced).then(|| {
             self.make_event(
                 cx,
@@ -599,7 +695,7 @@ impl Classifier for Anomaly {
                 if early { Report::Update } else { Report::End },
             )
         });
-        if probe || answered_probe {
+        if let Some((answered, method, nmap)) = probe_facts {
             let p = Probe {
                 src: client,
                 dst: server,
@@ -607,21 +703,15 @@ impl Classifier for Anomaly {
                 proto: e.proto,
                 first_seen: flow.first_seen,
                 last_seen: flow.last_seen,
-                answered: answered_probe,
+                answered,
+                method,
+                nmap,
             };
-            // An answered probe is written at once (before any window it closes); an unanswered
-            // one waits in its window for the verdict.
-            let held_event = if answered_probe {
-                if let Some(ev) = event {
-                    cx.emit(ev);
-                }
-                None
-            } else {
-                event.map(Box::new)
-            };
+            // The probe's event waits in its window for the verdict: folded into a scan, or
+            // released as it is.
             cx.observe(Observation::Probe {
                 probe: p,
-                held_event,
+                held_event: event.map(Box::new),
             });
             return;
         }

@@ -574,6 +574,7 @@ impl ArduinoOta {
             event_type: "arduino_ota",
             kind: "transfer",
             severity: Severity::Low,
+            parties: None,
             flow: Some(s.udp.fields.clone()),
             tunnel: s.udp.tunnel.clone(),
             body: Body::ArduinoOta(OtaDetails::Transfer(Box::new(details))),

@@ -58,13 +58,14 @@ impl SyslogFormat {
 }
 
 /// The syslog severity of an event: info → 6 informational, low → 5 notice, medium → 4
-/// warning, high → 3 error.
+/// warning, high → 3 error, critical → 2 critical.
 pub fn syslog_severity(s: Severity) -> u8 {
     match s {
         Severity::Info => 6,
         Severity::Low => 5,
         Severity::Medium => 4,
         Severity::High => 3,
+        Severity::Critical => 2,
     }
 }
 

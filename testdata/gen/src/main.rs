@@ -180,6 +180,13 @@ fn main() -> io::Result<()> {
         eth.linktype(),
         &watch3232_testgen::tunnels::pptp()?,
     )?;
+    for (name, build) in watch3232_testgen::anomaly::shells() {
+        write_pcap(
+            &dir.join("anomaly").join(format!("{name}.pcap")),
+            eth.linktype(),
+            &build(),
+        )?;
+    }
     // The tour: every scenario above in one Ethernet pcapng, each an hour after the previous
     // one so no flow of one scenario meets another's (what `.ci/demo` reads).
     let mut tour: Vec<Record> = Vec::new();

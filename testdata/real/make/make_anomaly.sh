@@ -57,6 +57,16 @@ if want nmap_syn_vertical; then
     up nmap -sS -Pn -n -p 2040,3232,8266 $IP_DEV >"$TMP/out" 2>&1
     finish "nmap -sS -Pn -n -p 2040,3232,8266 $IP_DEV" "one host, nothing listening (RST)" "$NMAP_V" $?
 fi
+if want nmap_syn_3230_3234; then
+    # Five ports around 3232 on one host, where an HTTP server listens on 3232: four RSTs and one
+    # SYN-ACK that nmap resets (a SYN scan never completes the handshake).
+    begin nmap_syn_3230_3234
+    http_server
+    up nmap -sS -Pn -n -p 3230-3234 $IP_DEV >"$TMP/out" 2>&1
+    rc=$?
+    stop_server
+    finish "nmap -sS -Pn -n -p 3230-3234 $IP_DEV" "python3 -m http.server 3232 ($(python3 --version)); 3230, 3231, 3233, 3234 closed (RST)" "$NMAP_V" $rc
+fi
 if want nmap_udp_horizontal; then
     begin nmap_udp_horizontal
     up nmap -sU -Pn -n -p 3232 10.32.32.2-21 >"$TMP/out" 2>&1

@@ -341,6 +341,8 @@ def main():
                 e["expect"] = pim_expect(pkts, s.get("p_group"))
             elif s["kind"] == "esphome":
                 e["expect"] = esphome_expect(s, esphome_facts(pkts, s["device_port"]))
+        if "args" in s:
+            e["args"] = s["args"]
         e["only_these_findings"] = s.get("only_these_findings", True)
         if "order" in s:
             e["order"] = s["order"]

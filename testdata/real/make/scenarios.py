@@ -89,13 +89,22 @@ def anomaly(name, tool, scenario, expect, peer, **extra):
             "scenario": scenario, "expect": expect, **extra}
 
 
-def scan(proto, kind, targets, hosts, ports, probes=None):
-    s = {"src_ip": "10.32.32.1", "proto": proto, "kind": kind, "target_count": targets,
-         "host_count": hosts, "ports": ports, "answered": 0}
+def scan(proto, kind, shape, targets, hosts, ports, probes=None, tool=None, open_ports=()):
+    """One scan event: `kind` how it probed (syn, udp, connect, version), `shape` what it
+    covered; the scanner is the event's src_ip (and dest_ip when it probed one host)."""
+    s = {"src_ip": "10.32.32.1", "proto": proto, "kind": kind, "shape": shape,
+         "target_count": targets, "host_count": hosts, "ports": ports, "answered": len(open_ports)}
     if probes is not None:
         s["probes_folded"] = probes
-    return [{"event_type": "anomaly", "kind": "scan", "severity": "medium",
-             "anomaly": {"reason": "scan", "scan": s}}]
+    if tool is not None:
+        s["tool"] = tool
+    if open_ports:
+        s["answered_targets"] = list(open_ports)
+    e = {"event_type": "anomaly", "kind": "scan", "severity": "medium", "src_ip": "10.32.32.1",
+         "proto": proto, "anomaly": {"reason": "scan", "scan": s}}
+    if hosts == 1:
+        e["dest_ip"] = "10.32.32.2"
+    return [e]
 
 
 def http_event(method, path, version, status, extra=None):
@@ -111,32 +120,24 @@ NSE_UA = "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/
 
 ALL += [
     anomaly("nmap_syn_horizontal", NMAP,
-            "nmap -sS of port 3232 on 20 addresses, none listening (each answers RST): a horizontal SYN scan; 20 probes folded into one scan event",
-            scan("TCP", "horizontal", 20, 20, [3232], 20), "the 20 addresses 10.32.32.2-21 of the device namespace, nothing listening"),
+            "nmap -sS of port 3232 on 20 addresses, none listening (each answers RST): a horizontal SYN scan with nmap's SYN fingerprint (window 1024, MSS 1460 only); 20 probes folded into one scan event",
+            scan("TCP", "syn", "horizontal", 20, 20, [3232], 20, tool="nmap"), "the 20 addresses 10.32.32.2-21 of the device namespace, nothing listening"),
     anomaly("nmap_syn_vertical", NMAP,
-            "nmap -sS of the three OTA ports 2040, 3232, 8266 on one host, none listening: a vertical scan",
-            scan("TCP", "vertical", 3, 1, [2040, 3232, 8266], 3), "10.32.32.2, nothing listening"),
+            "nmap -sS of the three OTA ports 2040, 3232, 8266 on one host, none listening: a vertical SYN scan by nmap",
+            scan("TCP", "syn", "vertical", 3, 1, [2040, 3232, 8266], 3, tool="nmap"), "10.32.32.2, nothing listening"),
+    anomaly("nmap_syn_3230_3234", NMAP,
+            "nmap -sS of the five ports 3230-3234 on one host where an HTTP server listens on 3232 (run with --watch-ports 3230-3234, so all five are seen): four RSTs and one SYN-ACK that nmap resets; one vertical SYN scan by nmap naming the open port",
+            scan("TCP", "syn", "vertical", 5, 1, [3230, 3231, 3232, 3233, 3234], 5, tool="nmap",
+                 open_ports=["10.32.32.2:3232"]),
+            "python3 -m http.server 3232 (CPython 3.11.7) in the device namespace; 3230, 3231, 3233, 3234 closed",
+            args=["--watch-ports", "3230,3231,3232,3233,3234"]),
     anomaly("nmap_udp_horizontal", NMAP,
             "nmap -sU of UDP port 3232 on 20 addresses, none listening (ICMP port unreachable, rate-limited by the kernel, so nmap retransmits): one horizontal UDP scan",
-            scan("UDP", "horizontal", 20, 20, [3232]), "the 20 addresses 10.32.32.2-21, no UDP listener"),
+            scan("UDP", "udp", "horizontal", 20, 20, [3232]), "the 20 addresses 10.32.32.2-21, no UDP listener"),
     anomaly("nmap_version_http", NMAP,
-            "nmap -sV of port 3232 where an HTTP server listens: the SYN probe (answered, no payload) and each of nmap's service probes and NSE HTTP requests is a TCP connection the service answered: 10 unexpected_tcp_service events; the HTTP ones carry nmap's requests and the server's status",
-            [
-                {"event_type": "anomaly", "kind": "unexpected_tcp_service", "severity": "medium",
-                 "anomaly": {"reason": "unexpected_tcp_service", "protocol_guess": "empty"}},
-                {"event_type": "anomaly", "kind": "unexpected_tcp_service", "severity": "medium",
-                 "anomaly": {"reason": "unexpected_tcp_service", "protocol_guess": "text"}},
-                http_event("GET", "/", "HTTP/1.0", 200),
-                http_event("GET", "/", "HTTP/1.0", 200),
-                http_event("GET", "/", "HTTP/1.0", 200),
-                http_event("GET", "/", "HTTP/1.1", 200, {"host": "10.32.32.2"}),
-                http_event("POST", "/sdk", "HTTP/1.1", 501, {"user_agent": NSE_UA}),
-                http_event("GET", "/HNAP1", "HTTP/1.1", 404, {"user_agent": NSE_UA}),
-                http_event("GET", "/evox/about", "HTTP/1.1", 404, {"user_agent": NSE_UA}),
-                {"event_type": "anomaly", "kind": "unexpected_tcp_service", "severity": "medium",
-                 "anomaly": {"reason": "unexpected_tcp_service", "protocol_guess": "http",
-                             "http": {"method": "GET", "version": "HTTP/1.1", "status": 404, "user_agent": NSE_UA}}},
-            ], HTTP_PEER, order="any"),
+            "nmap -sV of port 3232 where an HTTP server listens: the SYN probe (answered, reset), the NULL probe's wait then GenericLines, GetRequest and the NSE HTTP scripts (their User-Agent names the Nmap Scripting Engine) are one version scan of one target by nmap: one scan event with its 10 connections folded",
+            scan("TCP", "version", "single", 1, 1, [3232], 10, tool="nmap", open_ports=["10.32.32.2:3232"]),
+            HTTP_PEER),
     anomaly("openssl_tls", debian("openssl s_client / s_server", "OpenSSL 3.0.19", "openssl 3.0.19-1~deb12u2"),
             "TLS to port 3232: s_client with SNI c2.example.test to s_server; a TLS 1.3 handshake and one line of data",
             [{"event_type": "anomaly", "kind": "unexpected_tcp_service", "severity": "high",
