@@ -409,6 +409,9 @@ fn unix_sockets_and_syslog_reach_listeners() {
             &format!("syslog:{}", log_path.display()),
             "-o",
             &format!("syslog:udp:{udp_addr}"),
+            // The local socket gets RFC 3164 unless told (tests/syslog.rs checks that form).
+            "--syslog-format",
+            "rfc5424",
             "--syslog-facility",
             "local3",
             testdata("demo.pcapng").to_str().unwrap(),
@@ -488,7 +491,7 @@ fn socket_without_a_reader_counts_drops_and_goes_on() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stderr)
-            .matches("counting dropped events")
+            .matches("queueing events (at most 10000) until it is back")
             .count(),
         1
     );
@@ -799,12 +802,16 @@ fn a_stalled_stream_reader_costs_drops_not_the_run() {
     let started = Instant::now();
     let out = Command::new(bin())
         .args(["read", cap.to_str().unwrap(), "-o", file.to_str().unwrap()])
+        // Best effort: the default (`fail`) would end the read at the first lost event.
+        .args(["--output-errors", "warn"])
         .args(["-o", &format!("unix-stream:{}", sock.display())])
         .output()
         .unwrap();
     assert!(out.status.success());
+    // Each reconnection to the stalled reader costs the 2 s write timeout, and the end of the
+    // run waits 5 s for it (DRAIN_TIMEOUT): bounded, not hung.
     assert!(
-        started.elapsed() < Duration::from_secs(20),
+        started.elapsed() < Duration::from_secs(60),
         "{:?}",
         started.elapsed()
     );

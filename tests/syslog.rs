@@ -115,6 +115,22 @@ action(type="omfile" file="{d}/out" template="fields")
     }
 }
 
+impl Rsyslog {
+    /// rsyslog parsed every event once, in order: app-name and programname `watch3232`, procid
+    /// `pid`, msg the event after `msg_prefix`.
+    fn assert_each_event_once(&self, events: &[String], pid: u32, msg_prefix: &str) {
+        let got = self.received(events.len());
+        assert_eq!(got.len(), events.len(), "every event exactly once");
+        let pid = pid.to_string();
+        for (g, e) in got.iter().zip(events) {
+            assert_eq!(
+                [&g[0], &g[1], &g[2], &g[3]],
+                ["watch3232", "watch3232", &pid, &format!("{msg_prefix}{e}")]
+            );
+        }
+    }
+}
+
 impl Drop for Rsyslog {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -167,15 +183,8 @@ fn local_syslog_is_rfc3164_that_rsyslog_parses() {
     let (pid, code, stderr, events) = read_to(&file, &["-o", &spec, tour.to_str().unwrap()]);
     assert_eq!((code, stderr.as_str()), (Some(0), ""));
     assert_eq!(events.len(), 161);
-    let got = rsyslog.received(events.len());
-    assert_eq!(got.len(), events.len(), "every event exactly once");
-    for (g, e) in got.iter().zip(&events) {
-        assert_eq!(g[0], "watch3232");
-        assert_eq!(g[1], "watch3232");
-        assert_eq!(g[2], pid.to_string());
-        // rsyslog keeps the space after `TAG[PID]:` in the RFC 3164 MSG.
-        assert_eq!(&g[3], &format!(" {e}"));
-    }
+    // rsyslog keeps the space after `TAG[PID]:` in the RFC 3164 MSG.
+    rsyslog.assert_each_event_once(&events, pid, " ");
     assert_eq!(
         summary_outputs(&events),
         serde_json::json!([{"output": spec, "written": 160, "dropped": 0, "retried": 0,
@@ -196,19 +205,7 @@ fn a_burst_over_tcp_arrives_whole_and_in_order() {
     let (pid, code, stderr, events) = read_to(&file, &args);
     assert_eq!((code, stderr.as_str()), (Some(0), ""));
     assert!(events.len() > 20_000, "{} events", events.len());
-    let got = rsyslog.received(events.len());
-    assert_eq!(got.len(), events.len(), "every event exactly once");
-    for (g, e) in got.iter().zip(&events) {
-        assert_eq!(
-            (g[0].as_str(), g[1].as_str(), g[2].as_str(), g[3].as_str()),
-            (
-                "watch3232",
-                "watch3232",
-                pid.to_string().as_str(),
-                e.as_str()
-            )
-        );
-    }
+    rsyslog.assert_each_event_once(&events, pid, "");
     assert_eq!(
         summary_outputs(&events),
         serde_json::json!([{"output": spec, "written": events.len() - 1, "dropped": 0,
@@ -338,19 +335,7 @@ fn rfc5425_tls_to_rsyslog_checks_the_server_and_delivers_every_event() {
         ],
     );
     assert_eq!((code, stderr.as_str()), (Some(0), ""));
-    let got = rsyslog.received(events.len());
-    assert_eq!(got.len(), events.len(), "every event exactly once");
-    for (g, e) in got.iter().zip(&events) {
-        assert_eq!(
-            (g[0].as_str(), g[1].as_str(), g[2].as_str(), g[3].as_str()),
-            (
-                "watch3232",
-                "watch3232",
-                pid.to_string().as_str(),
-                e.as_str()
-            )
-        );
-    }
+    rsyslog.assert_each_event_once(&events, pid, "");
     // A server whose certificate another CA signed is refused before anything is read.
     let other = rsyslog.dir.path().join("other-ca.pem");
     let (_, code, stderr, _) = read_to(
