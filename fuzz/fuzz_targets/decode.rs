@@ -29,6 +29,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Ok(Outcome::NotIp(_)) => {}
+        Ok(Outcome::Skipped(why)) => {
+            let _ = why.name();
+        }
         Err(e) => {
             let _ = (e.to_string(), e.layer().name(), e.kind());
         }
