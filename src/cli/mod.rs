@@ -7,6 +7,8 @@ mod extras;
 mod inputs;
 mod ota_args;
 mod run;
+mod summary;
+mod view;
 
 pub use config::args_with_config;
 pub use run::run;
@@ -88,7 +90,8 @@ pub struct OutputArgs {
     #[arg(short, long, help_heading = "Output", value_name = "OUTPUT")]
     pub output: Vec<OutputSpec>,
 
-    /// Event format: eve (Suricata-compatible JSON), ecs (Elastic Common Schema), text.
+    /// Event format: eve (Suricata-compatible JSON), ecs (Elastic Common Schema), text (one short
+    /// line per finding, in words), text-full (every field as key=value; also `text` with -v).
     /// Default: text when standard output is a terminal, eve otherwise.
     #[arg(
         short = 'F',
@@ -133,6 +136,37 @@ pub struct OutputArgs {
     /// Never show the progress bar (it only appears when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Colour the severity of the text view: auto (on a terminal, unless NO_COLOR is set),
+    /// always, never.
+    #[arg(
+        long,
+        help_heading = "Output",
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
+
+    /// Write only events of at least this severity (info, low, medium, high), in every format;
+    /// `stats` events always pass.
+    #[arg(long, help_heading = "Output", value_name = "LEVEL",
+          value_parser = watch3232::output::filter::parse_severity)]
+    pub min_severity: Option<watch3232::event::Severity>,
+
+    /// Write only these event types or kinds (e.g. alert,transfer,scan), in every format;
+    /// `stats` events always pass.
+    #[arg(long, help_heading = "Output", value_name = "TYPE[,TYPE]", value_delimiter = ',',
+          value_parser = watch3232::output::filter::parse_only)]
+    pub only: Vec<String>,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 /// How the engine classifies: the options of every subcommand that runs it.

@@ -3,7 +3,8 @@
 //! small subcommands (`schema`, `completions`, `manpage`).
 
 use super::extras::{self, Terminal};
-use super::{Args, Command, EngineArgs, OutputArgs, UsageError, EXIT_ERROR};
+use super::view::View;
+use super::{Args, ColorChoice, Command, EngineArgs, OutputArgs, UsageError, EXIT_ERROR};
 use anyhow::{anyhow, bail, Context as _};
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
@@ -123,7 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     {
         reachable_or_fail(&output_args.output)?;
     }
-    let mut out = open_outputs(output_args, live)?;
+    let out = open_outputs(output_args, live, args.verbose > 0)?;
     let stop = Arc::new(AtomicBool::new(false));
     // Which signal stopped a read decides its exit code (128 + the signal, as shells do).
     let interrupted_by: Vec<(i32, &str, Arc<AtomicBool>)> = vec![
@@ -189,7 +190,35 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let privileges = (user.is_some() || group.is_some()).then(|| (user.clone(), group.clone()));
     let mut terminal = Terminal::new(output_args.no_progress, privileges);
-    let outcome = driver::run(&settings, &input, &mut out, &mut terminal, &stop)?;
+    let filter = watch3232::output::filter::EventFilter {
+        min_severity: output_args.min_severity,
+        only: output_args.only.clone(),
+    };
+    terminal.summary.filter = filter.clone();
+    // A read's text view is put in packet-time order: an event comes at most this late
+    // (a flow's idle timeout, then a scan window and its grace) after later ones.
+    let reorder_lag = (!live && out.all_text()).then(|| {
+        settings.engine.classify.anomaly.scan_window_secs
+            + 2 * settings.engine.flow_timeout_secs
+            + 5
+    });
+    let mut view = View::new(out, filter, reorder_lag);
+    let outcome = driver::run(&settings, &input, &mut view, &mut terminal, &stop);
+    view.finish().map_err(driver::Error::Write)?;
+    let outcome = outcome?;
+    if view.filtered > 0 {
+        tracing::info!(
+            "{} events held back by --min-severity/--only",
+            view.filtered
+        );
+    }
+    if view.written_early() > 0 {
+        tracing::warn!(
+            "{} events written out of time order: more than {} waited in the reorder buffer",
+            view.written_early(),
+            super::view::REORDER_CAPACITY
+        );
+    }
     let signal = interrupted_by
         .iter()
         .find(|(_, _, raised)| raised.load(std::sync::atomic::Ordering::Relaxed));
@@ -271,13 +300,29 @@ fn print_quietly(s: &str) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn open_outputs(args: &OutputArgs, live: bool) -> anyhow::Result<Output> {
+/// Whether the text view colours severities: `--color`, then `NO_COLOR`, then a terminal.
+fn wants_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// `details`: `-v`, which turns the text view into `text-full`.
+fn open_outputs(args: &OutputArgs, live: bool, details: bool) -> anyhow::Result<Output> {
     let hostname = nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok());
     let mut out = Output::new(Sensor {
         name: args.sensor_name.clone(),
         hostname: hostname.clone(),
+    });
+    out.set_text_style(watch3232::output::text::TextStyle {
+        color: wants_color(args.color),
     });
     let specs = if args.output.is_empty() {
         vec![OutputSpec::Stdout]
@@ -295,11 +340,18 @@ fn open_outputs(args: &OutputArgs, live: bool) -> anyhow::Result<Output> {
         interval: args.rotate_interval.map(Duration::from_secs),
     };
     for spec in specs {
-        let explicit = args.format;
+        let explicit = match args.format {
+            Some(Format::Text) if details => Some(Format::TextFull),
+            f => f,
+        };
         match spec {
             OutputSpec::Stdout => {
                 let fmt = explicit.unwrap_or(if std::io::stdout().is_terminal() {
-                    Format::Text
+                    if details {
+                        Format::TextFull
+                    } else {
+                        Format::Text
+                    }
                 } else {
                     Format::Eve
                 });

@@ -1,11 +1,12 @@
 //! Formatters: one event → one line (without the trailing newline) in EVE, ECS or text form.
 //!
-//! EVE is the event's own serialization (`docs/events.md`). ECS and text are derived from that
-//! same JSON, so a new `Body` variant needs no change here.
+//! EVE is the event's own serialization (`docs/events.md`). ECS and `text-full` are derived from
+//! that same JSON, so a new `Body` variant needs no change here; the terse `text` view phrases each
+//! kind in words (`output/text/`), so a new kind is a compile error there.
 
+use super::text::{self, TextStyle};
 use crate::event::{Event, Severity};
 use serde_json::{json, Map, Value};
-use std::fmt::Write as _;
 use std::io;
 
 /// The ECS version the `ecs` format follows (`ecs.version`).
@@ -19,8 +20,12 @@ pub enum Format {
     Eve,
     /// Elastic Common Schema JSON Lines.
     Ecs,
-    /// One human-readable line per event.
+    /// One short line per finding, in words (time, severity, what happened, who → whom).
     Text,
+    /// One line per event with every detail field as `key=value`.
+    #[serde(rename = "text-full")]
+    #[cfg_attr(feature = "cli", value(name = "text-full"))]
+    TextFull,
 }
 
 impl Format {
@@ -29,6 +34,7 @@ impl Format {
             Format::Eve => "eve",
             Format::Ecs => "ecs",
             Format::Text => "text",
+            Format::TextFull => "text-full",
         }
     }
 }
@@ -42,8 +48,19 @@ pub struct Sensor {
     pub hostname: Option<String>,
 }
 
-/// Appends `event` in `format` to `out` (no newline).
+/// Appends `event` in `format` to `out` (no newline); `text` without colour.
 pub fn render(format: Format, event: &Event, sensor: &Sensor, out: &mut Vec<u8>) -> io::Result<()> {
+    render_styled(format, event, sensor, TextStyle::default(), out)
+}
+
+/// [`render`], with the look of the `text` view (colour) given.
+pub fn render_styled(
+    format: Format,
+    event: &Event,
+    sensor: &Sensor,
+    style: TextStyle,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
     match format {
         Format::Eve => eve(event, sensor, out),
         Format::Ecs => {
@@ -51,7 +68,11 @@ pub fn render(format: Format, event: &Event, sensor: &Sensor, out: &mut Vec<u8>)
             serde_json::to_writer(out, &v).map_err(io::Error::other)
         }
         Format::Text => {
-            out.extend_from_slice(text(event)?.as_bytes());
+            out.extend_from_slice(text::terse(event, style).as_bytes());
+            Ok(())
+        }
+        Format::TextFull => {
+            out.extend_from_slice(text::full(event)?.as_bytes());
             Ok(())
         }
     }
@@ -99,7 +120,7 @@ fn severity_number(s: Severity) -> u8 {
     }
 }
 
-fn severity_name(s: Severity) -> &'static str {
+pub(crate) fn severity_name(s: Severity) -> &'static str {
     match s {
         Severity::Info => "info",
         Severity::Low => "low",
@@ -205,62 +226,4 @@ pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
 /// The IANA number of a `proto` keyword (the inverse of `decode::proto_name`).
 fn iana_number(proto: &str) -> Option<u8> {
     (0..=u8::MAX).find(|&n| crate::decode::proto_name(n) == proto && proto != "OTHER")
-}
-
-/// One line for a person: time, type/kind, severity, the flow, then the details as `key=value`.
-pub fn text(event: &Event) -> io::Result<String> {
-    let mut line = String::with_capacity(160);
-    let _ = write!(
-        line,
-        "{} {}/{} {}",
-        event.timestamp,
-        event.event_type,
-        event.kind,
-        severity_name(event.severity)
-    );
-    if let Some(f) = &event.flow {
-        let _ = write!(
-            line,
-            " {} {} -> {}",
-            f.proto,
-            endpoint(f.src_ip, f.src_port),
-            endpoint(f.dest_ip, f.dest_port)
-        );
-    }
-    if let Some(t) = &event.tunnel {
-        let _ = write!(line, " (in {} {} -> {})", t.proto, t.src_ip, t.dest_ip);
-    }
-    let details = serde_json::to_value(&event.body).map_err(io::Error::other)?;
-    if let Some(Value::Object(d)) = details.get(event.event_type) {
-        flatten_into(&mut line, "", d);
-    }
-    Ok(line)
-}
-
-fn endpoint(ip: std::net::IpAddr, port: Option<u16>) -> String {
-    match (ip, port) {
-        (std::net::IpAddr::V6(a), Some(p)) => format!("[{a}]:{p}"),
-        (a, Some(p)) => format!("{a}:{p}"),
-        (a, None) => a.to_string(),
-    }
-}
-
-fn flatten_into(line: &mut String, prefix: &str, obj: &Map<String, Value>) {
-    for (k, v) in obj {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            Value::Object(m) => flatten_into(line, &key, m),
-            Value::Null => {}
-            Value::String(s) if !s.is_empty() && !s.contains([' ', '"', '=']) => {
-                let _ = write!(line, " {key}={s}");
-            }
-            other => {
-                let _ = write!(line, " {key}={other}");
-            }
-        }
-    }
 }

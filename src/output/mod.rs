@@ -1,9 +1,11 @@
 //! Outputs: each event is formatted (EVE, ECS or text) and written to every configured sink
 //! (standard output, rotating files, Unix sockets, syslog), several at once.
 
+pub mod filter;
 pub mod format;
 pub mod schema;
 pub mod sink;
+pub mod text;
 
 pub use format::{Format, Sensor};
 pub use sink::{FileSink, Rotation, Sent, Sink, Stdout, SyslogSink, SyslogTarget, UnixSink};
@@ -92,6 +94,7 @@ pub struct Output {
     hup: Arc<AtomicBool>,
     line: Vec<u8>,
     counters: OutputCounters,
+    text_style: text::TextStyle,
 }
 
 impl Output {
@@ -102,7 +105,18 @@ impl Output {
             hup: Arc::new(AtomicBool::new(false)),
             line: Vec::with_capacity(1024),
             counters: OutputCounters::default(),
+            text_style: text::TextStyle::default(),
         }
+    }
+
+    /// How the `text` view looks on these outputs (colour).
+    pub fn set_text_style(&mut self, style: text::TextStyle) {
+        self.text_style = style;
+    }
+
+    /// Whether every output writes the `text` view (then a read may reorder events by time).
+    pub fn all_text(&self) -> bool {
+        !self.slots.is_empty() && self.slots.iter().all(|s| s.format == Format::Text)
     }
 
     /// Adds a sink writing `format`.
@@ -131,7 +145,13 @@ impl Output {
         for slot in &mut self.slots {
             if rendered != Some(slot.format) {
                 self.line.clear();
-                format::render(slot.format, event, &self.sensor, &mut self.line)?;
+                format::render_styled(
+                    slot.format,
+                    event,
+                    &self.sensor,
+                    self.text_style,
+                    &mut self.line,
+                )?;
                 self.line.push(b'\n');
                 rendered = Some(slot.format);
             }
