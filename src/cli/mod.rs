@@ -6,6 +6,7 @@ mod config;
 mod extras;
 mod inputs;
 mod ota_args;
+mod report;
 mod run;
 mod summary;
 mod view;
@@ -50,6 +51,7 @@ Examples:
   watch3232 read x.pcap --format eve | jq 'select(.event_type==\"arduino_ota\")'
   watch3232 schema > events.schema.json          JSON Schema of every event
   watch3232 audit --wordlist words.txt x.pcap    which devices use a listed OTA password
+  watch3232 report x.pcap -o report.html         one HTML file: devices, sessions, findings, MDT
 
 Outputs (-o, repeatable): `-` (stdout), PATH or file:PATH, unix-stream:PATH, unix-dgram:PATH,
 syslog (= /dev/log), syslog:PATH, syslog:udp:HOST:PORT. Files rotate into PATH.1, PATH.2, ...
@@ -284,6 +286,19 @@ pub enum Command {
 
         #[command(flatten)]
         output: OutputArgs,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Write one self-contained HTML report (devices, OTA sessions, security findings, the
+    /// multicast VPN, anomalies) from captures, or from EVE JSON files written earlier.
+    #[command(args_override_self = true)]
+    Report {
+        /// Captures (pcap, pcapng) or EVE JSON Lines files (`read -o events.json`).
+        #[arg(required = true, value_name = "INPUT")]
+        inputs: Vec<String>,
+        /// The HTML file to write.
+        #[arg(short, long, default_value = "report.html", value_name = "FILE.html")]
+        output: PathBuf,
         #[command(flatten)]
         engine: EngineArgs,
     },

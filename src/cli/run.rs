@@ -78,6 +78,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             super::inputs::refuse_overwriting_inputs(&args)?;
             return super::audit::run(engine_config(engine)?, wordlist, files);
         }
+        Command::Report {
+            inputs,
+            output,
+            engine,
+        } => {
+            return super::report::run(engine_config(engine)?, inputs, output);
+        }
         Command::Read { .. } | Command::Capture { .. } => {}
     }
     super::inputs::refuse_overwriting_inputs(&args)?;
