@@ -21,7 +21,6 @@ pub mod flow;
 pub mod output;
 pub mod packet;
 pub mod prefilter;
-#[cfg(feature = "capture")]
 pub mod report;
 pub mod stats;
 pub mod time;
