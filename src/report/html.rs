@@ -673,9 +673,24 @@ fn pim_chart(h: &mut String, r: &Report) {
         h,
         "<svg width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"PIM adjacencies\">",
         left as u64 + width as u64 + 20,
-        shown * row + 10
+        shown * row + 24
     );
     let x_of = |t: i64| left + (t - t0) as f64 / (t1 - t0) as f64 * width;
+    let (first, last) = (
+        r.pim_changes.iter().min_by_key(|c| c.time_us),
+        r.pim_changes.iter().max_by_key(|c| c.time_us),
+    );
+    if let (Some(a), Some(b)) = (first, last) {
+        let _ = write!(
+            h,
+            "<text x=\"{left}\" y=\"{}\" font-size=\"10\" fill=\"#5b6573\">{}</text><text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"#5b6573\" text-anchor=\"end\">{}</text>",
+            shown * row + 18,
+            esc(&short_time(&a.time)),
+            left + width,
+            shown * row + 18,
+            esc(&short_time(&b.time))
+        );
+    }
     for (i, ((mdt, neighbor), changes)) in lanes.iter().take(shown).enumerate() {
         let y = 8 + i * row;
         let _ = write!(

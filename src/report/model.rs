@@ -576,7 +576,8 @@ fn anomaly(e: &Value, kind: &str, severity: usize, d: &Value, time: &str, t_us: 
     for proto in ["tls", "http", "ssh", "dns", "smb"] {
         if let Some(Value::Object(m)) = d.get(proto) {
             for (k, v) in m {
-                if !v.is_null() {
+                // The JA3 string is long and its hash says the same.
+                if !v.is_null() && k != "ja3" {
                     evidence.push((format!("{proto} {k}"), plain(v)));
                 }
             }
