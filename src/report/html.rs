@@ -707,23 +707,13 @@ fn pim_chart(h: &mut String, r: &Report) {
                 "new" => up_since = Some(up_since.unwrap_or(x)),
                 "leaving" | "expired" => {
                     let from = up_since.take().unwrap_or(left);
-                    let _ = write!(
-                        h,
-                        "<rect x=\"{from:.1}\" y=\"{}\" width=\"{:.1}\" height=\"6\" fill=\"var(--complete)\" opacity=\"0.5\"/>",
-                        y + 4,
-                        (x - from).max(1.0)
-                    );
+                    up_bar(h, from, x, y);
                 }
                 _ => {}
             }
         }
         if let Some(from) = up_since {
-            let _ = write!(
-                h,
-                "<rect x=\"{from:.1}\" y=\"{}\" width=\"{:.1}\" height=\"6\" fill=\"var(--complete)\" opacity=\"0.5\"/>",
-                y + 4,
-                (left + width - from).max(1.0)
-            );
+            up_bar(h, from, left + width, y);
         }
         for c in changes {
             let color = match c.change.as_str() {
@@ -744,6 +734,16 @@ fn pim_chart(h: &mut String, r: &Report) {
     }
     h.push_str("</svg>");
     left_out_note(h, lanes.len(), shown, "adjacencies in the chart");
+}
+
+/// The bar of a PIM adjacency that is up from `from` to `to` (x positions), in the lane at `y`.
+fn up_bar(h: &mut String, from: f64, to: f64, y: usize) {
+    let _ = write!(
+        h,
+        "<rect x=\"{from:.1}\" y=\"{}\" width=\"{:.1}\" height=\"6\" fill=\"var(--complete)\" opacity=\"0.5\"/>",
+        y + 4,
+        (to - from).max(1.0)
+    );
 }
 
 fn anomalies(h: &mut String, r: &Report) {

@@ -86,6 +86,27 @@ pub struct Device {
     pub firmware_left_out: u64,
 }
 
+impl Device {
+    /// What an announcement or an inventory entry says alike: MAC, vendor, host name, board,
+    /// whether an OTA password is set.
+    fn learn(&mut self, v: &Value) {
+        let set = |field: &mut Option<String>, key: &str| {
+            if let Some(x) = text(v, key) {
+                *field = Some(x.to_string());
+            }
+        };
+        set(&mut self.mac, "mac");
+        set(&mut self.vendor, "vendor");
+        set(&mut self.board, "board");
+        if let Some(h) = text(v, "hostname") {
+            self.names.insert(h.to_string());
+        }
+        if let Some(b) = v.get("auth_upload").and_then(Value::as_bool) {
+            self.auth_upload = Some(b);
+        }
+    }
+}
+
 /// One OTA or ESPHome session.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -101,6 +122,34 @@ pub struct Session {
     pub image_size: Option<u64>,
     pub auth: Option<String>,
     pub note: Option<String>,
+}
+
+impl Session {
+    /// A session from its event's details: `who` is (protocol, uploader, device), `keys` the
+    /// names of its auth scheme and device-message fields.
+    fn of(
+        who: (&'static str, &str, &str),
+        d: &Value,
+        keys: (&str, &str),
+        time: &str,
+        t_us: i64,
+    ) -> Session {
+        let dur = float(d, "duration_s").unwrap_or(0.0);
+        Session {
+            time: time.to_string(),
+            start_us: t_us - (dur * 1e6) as i64,
+            end_us: t_us,
+            protocol: who.0,
+            outcome: text(d, "outcome").unwrap_or("?").to_string(),
+            uploader: who.1.to_string(),
+            device: who.2.to_string(),
+            firmware: firmware_label(d.get("firmware").unwrap_or(&Value::Null)),
+            bytes: num(d, "bytes").unwrap_or(0),
+            image_size: num(d, "image_size"),
+            auth: text(d, keys.0).map(String::from),
+            note: text(d, keys.1).map(String::from),
+        }
+    }
 }
 
 /// A security finding or an anomaly, with its evidence.
@@ -329,48 +378,33 @@ impl Report {
         } else {
             (src, dst)
         };
-        let outcome = text(d, "outcome").unwrap_or("?").to_string();
-        let dur = float(d, "duration_s").unwrap_or(0.0);
-        let fw = d.get("firmware").unwrap_or(&Value::Null);
-        let session = Session {
-            time: time.to_string(),
-            start_us: t_us - (dur * 1e6) as i64,
-            end_us: t_us,
-            protocol: "ArduinoOTA",
-            outcome: outcome.clone(),
-            uploader: uploader.to_string(),
-            device: device.to_string(),
-            firmware: firmware_label(fw),
-            bytes: num(d, "bytes").unwrap_or(0),
-            image_size: num(d, "image_size"),
-            auth: text(d, "auth_scheme").map(String::from),
-            note: text(d, "device_message").map(String::from),
-        };
-        self.session_done(session, fw, time);
+        let session = Session::of(
+            ("ArduinoOTA", uploader, device),
+            d,
+            ("auth_scheme", "device_message"),
+            time,
+            t_us,
+        );
+        self.session_done(session, d, time);
     }
 
     fn esphome(&mut self, e: &Value, d: &Value, time: &str, t_us: i64) {
-        let outcome = text(d, "outcome").unwrap_or("?").to_string();
-        let dur = float(d, "duration_s").unwrap_or(0.0);
-        let fw = d.get("firmware").unwrap_or(&Value::Null);
-        let session = Session {
-            time: time.to_string(),
-            start_us: t_us - (dur * 1e6) as i64,
-            end_us: t_us,
-            protocol: "ESPHome",
-            outcome,
-            uploader: text(e, "src_ip").unwrap_or("?").to_string(),
-            device: text(e, "dest_ip").unwrap_or("?").to_string(),
-            firmware: firmware_label(fw),
-            bytes: num(d, "bytes").unwrap_or(0),
-            image_size: num(d, "image_size"),
-            auth: text(d, "auth").map(String::from),
-            note: text(d, "error").map(String::from),
-        };
-        self.session_done(session, fw, time);
+        let (uploader, device) = (
+            text(e, "src_ip").unwrap_or("?"),
+            text(e, "dest_ip").unwrap_or("?"),
+        );
+        let session = Session::of(
+            ("ESPHome", uploader, device),
+            d,
+            ("auth", "error"),
+            time,
+            t_us,
+        );
+        self.session_done(session, d, time);
     }
 
-    fn session_done(&mut self, s: Session, fw: &Value, time: &str) {
+    fn session_done(&mut self, s: Session, details: &Value, time: &str) {
+        let fw = details.get("firmware").unwrap_or(&Value::Null);
         let (device, outcome) = (s.device.clone(), s.outcome.clone());
         if let Some(d) = self.device(&device) {
             d.sessions += 1;
@@ -390,26 +424,12 @@ impl Report {
         let Some(d) = self.device(address) else {
             return;
         };
+        d.learn(a);
         if let Some(n) = text(a, "instance") {
             d.names.insert(n.to_string());
         }
-        if let Some(h) = text(a, "hostname") {
-            d.names.insert(h.to_string());
-        }
-        if let Some(b) = text(a, "board") {
-            d.board = Some(b.to_string());
-        }
         if let Some(s) = text(a, "service") {
             d.services.insert(s.to_string());
-        }
-        if let Some(b) = a.get("auth_upload").and_then(Value::as_bool) {
-            d.auth_upload = Some(b);
-        }
-        if let Some(m) = text(a, "mac") {
-            d.mac = Some(m.to_string());
-        }
-        if let Some(v) = text(a, "vendor") {
-            d.vendor = Some(v.to_string());
         }
     }
 
@@ -420,28 +440,12 @@ impl Report {
         let Some(d) = self.device(address) else {
             return;
         };
-        if let Some(m) = text(i, "mac") {
-            d.mac = Some(m.to_string());
-        }
-        if let Some(v) = text(i, "vendor") {
-            d.vendor = Some(v.to_string());
-        }
-        if let Some(h) = text(i, "hostname") {
-            d.names.insert(h.to_string());
-        }
-        if let Some(b) = text(i, "board") {
-            d.board = Some(b.to_string());
-        }
-        if let Some(b) = i.get("auth_upload").and_then(Value::as_bool) {
-            d.auth_upload = Some(b);
-        }
-        for key in ["services", "auth_seen"] {
+        d.learn(i);
+        for (key, set) in [
+            ("services", &mut d.services),
+            ("auth_seen", &mut d.auth_seen),
+        ] {
             if let Some(Value::Array(list)) = i.get(key) {
-                let set = if key == "services" {
-                    &mut d.services
-                } else {
-                    &mut d.auth_seen
-                };
                 set.extend(list.iter().filter_map(Value::as_str).map(String::from));
             }
         }
