@@ -159,3 +159,54 @@ impl Reorder {
         self.heap.pop().map(|Reverse(h)| *h.event)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use watch3232::event::stats::StatsKind;
+    use watch3232::event::{Body, Origin, Severity};
+
+    fn at(secs: i64) -> Event {
+        Event::global(
+            Timestamp::from_secs(secs),
+            Origin::default(),
+            StatsKind::Periodic,
+            Severity::Info,
+            Body::Stats(Box::default()),
+        )
+    }
+
+    fn drain_due(r: &mut Reorder) -> Vec<i64> {
+        std::iter::from_fn(|| r.pop_due(false))
+            .map(|e| e.timestamp.micros() / 1_000_000)
+            .collect()
+    }
+
+    #[test]
+    fn events_wait_until_the_watermark_passes_them() {
+        let mut r = Reorder::new(10);
+        r.push(at(100));
+        r.push(at(95)); // late, but within the lag
+        assert_eq!(drain_due(&mut r), Vec::<i64>::new());
+        r.push(at(106));
+        assert_eq!(drain_due(&mut r), [95]);
+        r.push(at(120));
+        assert_eq!(drain_due(&mut r), [100, 106]);
+        assert_eq!(r.written_early, 0);
+        assert_eq!(
+            r.pop().map(|e| e.timestamp),
+            Some(Timestamp::from_secs(120))
+        );
+    }
+
+    #[test]
+    fn a_full_buffer_writes_its_oldest_early_and_counts_it() {
+        let mut r = Reorder::new(1_000_000);
+        for i in 0..=REORDER_CAPACITY as i64 {
+            r.push(at(i));
+        }
+        assert_eq!(drain_due(&mut r), [0]);
+        assert_eq!(r.heap.len(), REORDER_CAPACITY);
+        assert_eq!(r.written_early, 1);
+    }
+}

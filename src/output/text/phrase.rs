@@ -252,9 +252,9 @@ fn device(d: &DeviceDetails) -> Phrase {
 
 fn password_words(auth_upload: Option<bool>) -> &'static str {
     match auth_upload {
-        Some(true) => "OTA password set",
-        Some(false) => "NO OTA password",
-        None => "OTA password unknown",
+        Some(true) => "password set",
+        Some(false) => "NO password",
+        None => "password unknown",
     }
 }
 
@@ -277,20 +277,19 @@ fn announcement(a: &AnnouncementDetails) -> Phrase {
 }
 
 fn inventory_entry(e: &DeviceEntry) -> Phrase {
-    let mut words = e
-        .hostname
-        .as_deref()
-        .unwrap_or("unnamed device")
-        .to_string();
+    let mut words = match &e.hostname {
+        Some(h) => format!("{h} "),
+        None => String::new(),
+    };
     if let Some(b) = &e.board {
-        words.push_str(&format!(" ({b})"));
+        words.push_str(&format!("({b}) "));
     }
     let outcomes: Vec<String> = e
         .outcomes
         .iter()
         .map(|(o, n)| format!("{n} {}", o.as_str()))
         .collect();
-    words.push_str(&format!(" inventory: {} OTA session(s)", e.ota_sessions));
+    words.push_str(&format!("inventory: {} OTA session(s)", e.ota_sessions));
     if !outcomes.is_empty() {
         words.push_str(&format!(" ({})", outcomes.join(", ")));
     }
@@ -439,9 +438,9 @@ fn alert_words(kind: AlertKind, d: &AlertDetails) -> String {
         AlertKind::OtaUnauthenticated => {
             "ALERT no OTA password: upload accepted without a challenge".into()
         }
-        AlertKind::OtaWeakAuth => format!(
-            "ALERT weak OTA auth ({scheme_name}): password crackable offline from one capture"
-        ),
+        AlertKind::OtaWeakAuth => {
+            format!("ALERT weak OTA auth ({scheme_name}): crackable offline from a capture")
+        }
         AlertKind::OtaAuthBruteforce => format!(
             "ALERT OTA password guessing: {} failed answers{}",
             d.failures.unwrap_or(0),
