@@ -185,9 +185,9 @@ fn large_inputs_are_capped_and_say_how_much_was_left_out() {
     write_eve(&eve, &events);
     let html = report_of(&[&eve], &dir.path().join("r.html"));
     assert_eq!(html.matches("<td>ArduinoOTA</td>").count(), 200);
-    assert!(html.contains("800 more sessions not shown (1000 in all)."));
-    assert!(html.contains("880 more sessions in the chart not shown (1000 in all)."));
-    assert!(html.contains("800 more devices not shown (1000 in all)."));
+    assert!(html.contains("800 more sessions not shown (1000 kept)."));
+    assert!(html.contains("880 more sessions in the chart not shown (1000 kept)."));
+    assert!(html.contains("800 more devices not shown (1000 kept)."));
 }
 
 #[test]

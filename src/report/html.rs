@@ -100,13 +100,6 @@ pub fn render(r: &Report) -> String {
     security(&mut h, r);
     mdt(&mut h, r);
     anomalies(&mut h, r);
-    if !r.left_out.is_empty() {
-        h.push_str("<section id=\"bounds\"><h2>Left out</h2><p class=\"note\">Past the report's bounds these were counted, not kept:</p><ul>");
-        for (what, n) in &r.left_out {
-            let _ = write!(h, "<li>{} {}</li>", n, esc(what));
-        }
-        h.push_str("</ul></section>\n");
-    }
     h.push_str("</main></body></html>\n");
     h
 }
@@ -140,7 +133,7 @@ fn left_out_note(h: &mut String, total: usize, shown: usize, what: &str) {
     if total > shown {
         let _ = write!(
             h,
-            "<p class=\"note\">{} more {what} not shown ({total} in all).</p>",
+            "<p class=\"note\">{} more {what} not shown ({total} kept).</p>",
             total - shown
         );
     }
@@ -195,6 +188,20 @@ fn overview(h: &mut String, r: &Report) {
         esc(&r.first.as_deref().map(short_time).unwrap_or("-".into())),
         esc(&r.last.as_deref().map(short_time).unwrap_or("-".into()))
     );
+    if !r.left_out.is_empty() {
+        // The model's own bounds: what was counted past them, beyond what the tables kept.
+        let counted: Vec<String> = r
+            .left_out
+            .iter()
+            .map(|(what, n)| format!("{n} {}", esc(what)))
+            .collect();
+        let _ = write!(
+            h,
+            "<p class=\"note\" id=\"bounds\"><b>A large input:</b> past the report's bounds ({} per list) these were counted, not kept: {}.</p>",
+            super::model::MAX_ITEMS,
+            counted.join(", ")
+        );
+    }
     h.push_str("<div class=\"cards\">");
     card(h, &span_words(r), "span of the findings");
     card(
