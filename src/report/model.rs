@@ -344,8 +344,9 @@ impl Report {
         }
     }
 
+    /// After [`Report::session_done`] has made room for the device (or counted it left out).
     fn firmware_seen(&mut self, device: &str, time: &str, fw: &Value, outcome: &str) {
-        let Some(d) = self.device(device) else {
+        let Some(d) = self.devices.get_mut(device) else {
             return;
         };
         let project = text(fw, "project_name").unwrap_or("").to_string();
