@@ -21,5 +21,6 @@ pub mod flow;
 pub mod output;
 pub mod packet;
 pub mod prefilter;
+pub mod report;
 pub mod stats;
 pub mod time;

@@ -104,7 +104,7 @@ fn eve_is_the_default_in_a_pipe_and_ecs_and_text_map_the_same_event() {
         .args([
             "read",
             "--format",
-            "text",
+            "text-full",
             testdata("demo.pcapng").to_str().unwrap(),
         ])
         .output()

@@ -107,7 +107,7 @@ impl EventSink for Exchanges {
 }
 
 /// The audit shows only the captures it could not read (its own progress is per word).
-struct ErrorLines;
+pub(super) struct ErrorLines;
 
 impl Frontend for ErrorLines {
     fn input_error(&mut self, error: &CaptureError) {

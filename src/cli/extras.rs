@@ -1,7 +1,7 @@
 //! For the person at the terminal and for the service: progress bar, end-of-run summary,
 //! memory use and privilege drop.
 
-use std::collections::BTreeMap;
+use super::summary::Summary;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -172,87 +172,6 @@ fn human(bytes: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[u])
     }
-}
-
-/// Counts of events by (type, kind, severity) for the end-of-run table.
-#[derive(Default)]
-pub struct Summary {
-    rows: BTreeMap<(&'static str, &'static str, String), u64>,
-    /// What the run lost or cut short, from the final `stats` (only the non-zero counts).
-    losses: Vec<(String, u64)>,
-    interrupted: bool,
-}
-
-impl Summary {
-    pub fn add(&mut self, e: &Event) {
-        if let watch3232::event::Body::Stats(s) = &e.body {
-            if e.kind == "summary" {
-                self.losses = losses(s);
-                self.interrupted = s.interrupted;
-            }
-            return;
-        }
-        let sev = serde_json::to_value(e.severity)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        *self.rows.entry((e.event_type, e.kind, sev)).or_default() += 1;
-    }
-
-    /// The table, for stderr on a terminal.
-    pub fn table(&self) -> String {
-        let mut s = String::from("\nwatch3232 summary\n");
-        if self.rows.is_empty() {
-            s.push_str("  no findings\n");
-        } else {
-            s.push_str(&format!(
-                "  {:<14} {:<22} {:<8} {:>8}\n",
-                "event_type", "kind", "severity", "count"
-            ));
-            for ((t, k, sev), n) in &self.rows {
-                s.push_str(&format!("  {t:<14} {k:<22} {sev:<8} {n:>8}\n"));
-            }
-        }
-        if !self.losses.is_empty() {
-            s.push_str("  not complete:\n");
-            for (what, n) in &self.losses {
-                s.push_str(&format!("  {what:<46} {n:>8}\n"));
-            }
-        }
-        if self.interrupted {
-            s.push_str("  interrupted: the input was not read to its end\n");
-        }
-        s
-    }
-}
-
-/// The non-zero counts of what a run evicted, cut short, could not decode or deliver.
-fn losses(s: &watch3232::event::stats::StatsDetails) -> Vec<(String, u64)> {
-    let mut out = vec![
-        ("flows evicted (--max-flows)".to_string(), s.flows.evicted),
-        ("packets not decoded".to_string(), s.decode_errors),
-        (
-            "files truncated".to_string(),
-            s.files.as_ref().map_or(0, |f| f.truncated),
-        ),
-        (
-            "events not delivered".to_string(),
-            s.output.as_ref().map_or(0, |o| o.dropped),
-        ),
-        (
-            "files not reopened on SIGHUP".to_string(),
-            s.output.as_ref().map_or(0, |o| o.reopen_failures),
-        ),
-    ];
-    // OTA sessions, MDT entries, scan windows… each classifier names its own evictions.
-    out.extend(
-        s.classifiers
-            .iter()
-            .filter(|(name, _)| name.contains("evicted"))
-            .map(|(name, n)| (name.to_string(), *n)),
-    );
-    out.retain(|(_, n)| *n > 0);
-    out
 }
 
 /// The account `--user` / `--group` name: the user, and the group (the user's own by default).

@@ -6,7 +6,10 @@ mod config;
 mod extras;
 mod inputs;
 mod ota_args;
+mod report;
 mod run;
+mod summary;
+mod view;
 
 pub use config::args_with_config;
 pub use run::run;
@@ -48,6 +51,7 @@ Examples:
   watch3232 read x.pcap --format eve | jq 'select(.event_type==\"arduino_ota\")'
   watch3232 schema > events.schema.json          JSON Schema of every event
   watch3232 audit --wordlist words.txt x.pcap    which devices use a listed OTA password
+  watch3232 report x.pcap -o report.html         one HTML file: devices, sessions, findings, MDT
 
 Outputs (-o, repeatable): `-` (stdout), PATH or file:PATH, unix-stream:PATH, unix-dgram:PATH,
 syslog (= /dev/log), syslog:PATH, syslog:udp:HOST:PORT. Files rotate into PATH.1, PATH.2, ...
@@ -92,7 +96,8 @@ pub struct OutputArgs {
     #[arg(short, long, help_heading = "Output", value_name = "OUTPUT")]
     pub output: Vec<OutputSpec>,
 
-    /// Event format: eve (Suricata-compatible JSON), ecs (Elastic Common Schema), text.
+    /// Event format: eve (Suricata-compatible JSON), ecs (Elastic Common Schema), text (one short
+    /// line per finding, in words), text-full (every field as key=value; also `text` with -v).
     /// Default: text when standard output is a terminal, eve otherwise.
     #[arg(
         short = 'F',
@@ -160,6 +165,37 @@ pub struct OutputArgs {
     /// Never show the progress bar (it only appears when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Colour the severity of the text view: auto (on a terminal, unless NO_COLOR is set),
+    /// always, never.
+    #[arg(
+        long,
+        help_heading = "Output",
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
+
+    /// Write only events of at least this severity (info, low, medium, high, critical), in every format;
+    /// `stats` events always pass.
+    #[arg(long, help_heading = "Output", value_name = "LEVEL",
+          value_parser = watch3232::output::filter::parse_severity)]
+    pub min_severity: Option<watch3232::event::Severity>,
+
+    /// Write only these event types or kinds (e.g. alert,transfer,scan), in every format;
+    /// `stats` events always pass.
+    #[arg(long, help_heading = "Output", value_name = "TYPE[,TYPE]", value_delimiter = ',',
+          value_parser = watch3232::output::filter::parse_only)]
+    pub only: Vec<String>,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 /// How the engine classifies: the options of every subcommand that runs it.
@@ -292,6 +328,19 @@ pub enum Command {
 
         #[command(flatten)]
         output: OutputArgs,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Write one self-contained HTML report (devices, OTA sessions, security findings, the
+    /// multicast VPN, anomalies) from captures, or from EVE JSON files written earlier.
+    #[command(args_override_self = true)]
+    Report {
+        /// Captures (pcap, pcapng) or EVE JSON Lines files (`read -o events.json`).
+        #[arg(required = true, value_name = "INPUT")]
+        inputs: Vec<String>,
+        /// The HTML file to write.
+        #[arg(short, long, default_value = "report.html", value_name = "FILE.html")]
+        output: PathBuf,
         #[command(flatten)]
         engine: EngineArgs,
     },

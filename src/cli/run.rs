@@ -3,7 +3,8 @@
 //! small subcommands (`schema`, `completions`, `manpage`).
 
 use super::extras::{self, Terminal};
-use super::{Args, Command, EngineArgs, OutputArgs, UsageError, EXIT_ERROR};
+use super::view::View;
+use super::{Args, ColorChoice, Command, EngineArgs, OutputArgs, UsageError, EXIT_ERROR};
 use anyhow::{anyhow, bail, Context as _};
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
@@ -79,6 +80,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             super::inputs::refuse_overwriting_inputs(&args)?;
             return super::audit::run(engine_config(engine)?, wordlist, files);
         }
+        Command::Report {
+            inputs,
+            output,
+            engine,
+        } => {
+            return super::report::run(engine_config(engine)?, inputs, output);
+        }
         Command::Read { .. } | Command::Capture { .. } => {}
     }
     super::inputs::refuse_overwriting_inputs(&args)?;
@@ -142,7 +150,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if strict {
         reachable_or_fail(&output_args.output)?;
     }
-    let mut out = open_outputs(output_args, live, strict)?;
+    let mut out = open_outputs(output_args, live, strict, args.verbose > 0)?;
     out.fail_on_drop(strict);
     let stop = Arc::new(AtomicBool::new(false));
     // Which signal stopped a read decides its exit code (128 + the signal, as shells do).
@@ -209,10 +217,39 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let privileges = (user.is_some() || group.is_some()).then(|| (user.clone(), group.clone()));
     let mut terminal = Terminal::new(output_args.no_progress, privileges);
-    let outcome = driver::run(&settings, &input, &mut out, &mut terminal, &stop)?;
+    let filter = watch3232::output::filter::EventFilter {
+        min_severity: output_args.min_severity,
+        only: output_args.only.clone(),
+    };
+    terminal.summary.filter = filter.clone();
+    // A read's text view is put in packet-time order: an event comes at most this late
+    // (a flow's idle timeout, then a scan window and its grace) after later ones.
+    let reorder_lag = (!live && out.all_text()).then(|| {
+        settings.engine.classify.anomaly.scan_window_secs
+            + 2 * settings.engine.flow_timeout_secs
+            + 5
+    });
+    let mut view = View::new(out, filter, reorder_lag);
+    let outcome = driver::run(&settings, &input, &mut view, &mut terminal, &stop);
+    view.finish().map_err(driver::Error::Write)?;
+    let outcome = outcome?;
+    if view.filtered > 0 {
+        tracing::info!(
+            "{} events held back by --min-severity/--only",
+            view.filtered
+        );
+    }
+    if view.written_early() > 0 {
+        tracing::warn!(
+            "{} events written out of time order: more than {} waited in the reorder buffer",
+            view.written_early(),
+            super::view::REORDER_CAPACITY
+        );
+    }
     // The summary itself (what came before it was delivered before it was written).
-    out.drain(std::time::Instant::now() + watch3232::output::DRAIN_TIMEOUT);
-    let undelivered = report_undelivered(&out);
+    view.output_mut()
+        .drain(std::time::Instant::now() + watch3232::output::DRAIN_TIMEOUT);
+    let undelivered = report_undelivered(view.output_mut());
     if strict && undelivered > 0 {
         bail!("{undelivered} events could not be delivered (--output-errors warn counts them instead)");
     }
@@ -325,15 +362,35 @@ fn print_quietly(s: &str) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Whether the text view colours severities: `--color`, then `NO_COLOR`, then a terminal.
+fn wants_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
 /// Opens every `-o` output. `strict` (`read --output-errors fail`): a TCP syslog or Redis
-/// receiver must answer now.
-fn open_outputs(args: &OutputArgs, live: bool, strict: bool) -> anyhow::Result<Output> {
+/// receiver must answer now. `details`: `-v`, which turns the text view into `text-full`.
+fn open_outputs(
+    args: &OutputArgs,
+    live: bool,
+    strict: bool,
+    details: bool,
+) -> anyhow::Result<Output> {
     let hostname = nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok());
     let mut out = Output::new(Sensor {
         name: args.sensor_name.clone(),
         hostname: hostname.clone(),
+    });
+    out.set_text_style(watch3232::output::text::TextStyle {
+        color: wants_color(args.color),
     });
     let specs = if args.output.is_empty() {
         vec![OutputSpec::Stdout]
@@ -352,11 +409,18 @@ fn open_outputs(args: &OutputArgs, live: bool, strict: bool) -> anyhow::Result<O
     };
     let backlog = usize::try_from(args.output_buffer).unwrap_or(usize::MAX);
     for spec in specs {
-        let explicit = args.format;
+        let explicit = match args.format {
+            Some(Format::Text) if details => Some(Format::TextFull),
+            f => f,
+        };
         match spec {
             OutputSpec::Stdout => {
                 let fmt = explicit.unwrap_or(if std::io::stdout().is_terminal() {
-                    Format::Text
+                    if details {
+                        Format::TextFull
+                    } else {
+                        Format::Text
+                    }
                 } else {
                     Format::Eve
                 });

@@ -376,6 +376,8 @@ impl Decoded<'_> {
 }
 
 /// Why a frame produced no [`Decoded`] without being broken: it is simply not IP.
+// Returned by value once per packet on the hot path: boxing the large variant would allocate.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug)]
 pub enum Outcome<'a> {
     Ip(Decoded<'a>),

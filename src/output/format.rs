@@ -1,12 +1,13 @@
 //! Formatters: one event → one line (without the trailing newline) in EVE, ECS or text form.
 //!
-//! EVE is the event's own serialization (`docs/events.md`). ECS and text are derived from that
-//! same JSON, so a new `Body` variant needs no change here.
+//! EVE is the event's own serialization (`docs/events.md`). ECS and `text-full` are derived from
+//! that same JSON, so a new `Body` variant needs no change here; the terse `text` view phrases each
+//! kind in words (`output/text/`), so a new kind is a compile error there.
 
+use super::text::{self, TextStyle};
 use crate::event::signature::rule_match;
 use crate::event::{Event, Severity};
 use serde_json::{json, Map, Value};
-use std::fmt::Write as _;
 use std::io;
 
 /// The ECS version the `ecs` format follows (`ecs.version`).
@@ -22,8 +23,12 @@ pub enum Format {
     Eve,
     /// Elastic Common Schema JSON Lines.
     Ecs,
-    /// One human-readable line per event.
+    /// One short line per finding, in words (time, severity, what happened, who → whom).
     Text,
+    /// One line per event with every detail field as `key=value`.
+    #[serde(rename = "text-full")]
+    #[cfg_attr(feature = "cli", value(name = "text-full"))]
+    TextFull,
 }
 
 impl Format {
@@ -32,6 +37,7 @@ impl Format {
             Format::Eve => "eve",
             Format::Ecs => "ecs",
             Format::Text => "text",
+            Format::TextFull => "text-full",
         }
     }
 }
@@ -45,8 +51,19 @@ pub struct Sensor {
     pub hostname: Option<String>,
 }
 
-/// Appends `event` in `format` to `out` (no newline).
+/// Appends `event` in `format` to `out` (no newline); `text` without colour.
 pub fn render(format: Format, event: &Event, sensor: &Sensor, out: &mut Vec<u8>) -> io::Result<()> {
+    render_styled(format, event, sensor, TextStyle::default(), out)
+}
+
+/// [`render`], with the look of the `text` view (colour) given.
+pub fn render_styled(
+    format: Format,
+    event: &Event,
+    sensor: &Sensor,
+    style: TextStyle,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
     match format {
         Format::Eve => eve(event, sensor, out),
         Format::Ecs => {
@@ -54,7 +71,11 @@ pub fn render(format: Format, event: &Event, sensor: &Sensor, out: &mut Vec<u8>)
             serde_json::to_writer(out, &v).map_err(io::Error::other)
         }
         Format::Text => {
-            out.extend_from_slice(text(event)?.as_bytes());
+            out.extend_from_slice(text::terse(event, style).as_bytes());
+            Ok(())
+        }
+        Format::TextFull => {
+            out.extend_from_slice(text::full(event)?.as_bytes());
             Ok(())
         }
     }
@@ -103,7 +124,7 @@ fn severity_number(s: Severity) -> u8 {
     }
 }
 
-fn severity_name(s: Severity) -> &'static str {
+pub(crate) fn severity_name(s: Severity) -> &'static str {
     match s {
         Severity::Info => "info",
         Severity::Low => "low",
@@ -216,7 +237,7 @@ pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
     // the head of their text line, so every document has one.
     let message = match own.get(event.event_type).and_then(|d| d.get("detail")) {
         Some(Value::String(detail)) => detail.clone(),
-        _ => headline(event),
+        _ => text::full::headline(event),
     };
     root.insert("message".into(), json!(message));
     if let Some(details) = own.get(event.event_type) {
@@ -307,75 +328,4 @@ fn protocol_evidence(details: &Value, root: &mut Map<String, Value>) {
 /// The IANA number of a `proto` keyword (the inverse of `decode::proto_name`).
 fn iana_number(proto: &str) -> Option<u8> {
     (0..=u8::MAX).find(|&n| crate::decode::proto_name(n) == proto && proto != "OTHER")
-}
-
-/// One line for a person: time, type/kind, severity, the flow, then the details as `key=value`.
-pub fn text(event: &Event) -> io::Result<String> {
-    let mut line = String::with_capacity(160);
-    let _ = write!(line, "{} {}", event.timestamp, headline(event));
-    let details = serde_json::to_value(&event.body).map_err(io::Error::other)?;
-    if let Some(Value::Object(d)) = details.get(event.event_type) {
-        flatten_into(&mut line, "", d);
-    }
-    Ok(line)
-}
-
-/// `type/kind severity PROTO SRC -> DST [(in GRE OUTER_SRC -> OUTER_DST)]`: the text line
-/// without time and details, and the ECS `message` of an event without a sentence of its own.
-fn headline(event: &Event) -> String {
-    let mut line = String::with_capacity(96);
-    let _ = write!(
-        line,
-        "{}/{} {}",
-        event.event_type,
-        event.kind,
-        severity_name(event.severity)
-    );
-    if let Some(f) = &event.flow {
-        let _ = write!(
-            line,
-            " {} {} -> {}",
-            f.proto,
-            endpoint(f.src_ip, f.src_port),
-            endpoint(f.dest_ip, f.dest_port)
-        );
-    }
-    if let Some(t) = &event.tunnel {
-        // IP in GRE is named by its protocol, as it always was; a mirror tunnel by its type.
-        let kind = if t.tunnel_type == "gre" {
-            t.proto
-        } else {
-            t.tunnel_type
-        };
-        let _ = write!(line, " (in {kind} {} -> {})", t.src_ip, t.dest_ip);
-    }
-    line
-}
-
-fn endpoint(ip: std::net::IpAddr, port: Option<u16>) -> String {
-    match (ip, port) {
-        (std::net::IpAddr::V6(a), Some(p)) => format!("[{a}]:{p}"),
-        (a, Some(p)) => format!("{a}:{p}"),
-        (a, None) => a.to_string(),
-    }
-}
-
-fn flatten_into(line: &mut String, prefix: &str, obj: &Map<String, Value>) {
-    for (k, v) in obj {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            Value::Object(m) => flatten_into(line, &key, m),
-            Value::Null => {}
-            Value::String(s) if !s.is_empty() && !s.contains([' ', '"', '=']) => {
-                let _ = write!(line, " {key}={s}");
-            }
-            other => {
-                let _ = write!(line, " {key}={other}");
-            }
-        }
-    }
 }

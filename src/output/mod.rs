@@ -1,9 +1,11 @@
 //! Outputs: each event is formatted (EVE, ECS or text) and written to every configured sink
 //! (standard output, rotating files, Unix sockets, syslog, Redis), several at once.
 
+pub mod filter;
 pub mod format;
 pub mod schema;
 pub mod sink;
+pub mod text;
 
 pub use format::{Format, Sensor};
 pub use sink::{
@@ -122,6 +124,7 @@ pub struct Output {
     counters: OutputCounters,
     /// `read --output-errors fail`: an event that cannot be delivered ends the run.
     fail_on_drop: bool,
+    text_style: text::TextStyle,
 }
 
 impl Output {
@@ -133,12 +136,23 @@ impl Output {
             line: Vec::with_capacity(1024),
             counters: OutputCounters::default(),
             fail_on_drop: false,
+            text_style: text::TextStyle::default(),
         }
     }
 
     /// Makes an undelivered event an error (`read --output-errors fail`) instead of a count.
     pub fn fail_on_drop(&mut self, fail: bool) {
         self.fail_on_drop = fail;
+    }
+
+    /// How the `text` view looks on these outputs (colour).
+    pub fn set_text_style(&mut self, style: text::TextStyle) {
+        self.text_style = style;
+    }
+
+    /// Whether every output writes the `text` view (then a read may reorder events by time).
+    pub fn all_text(&self) -> bool {
+        !self.slots.is_empty() && self.slots.iter().all(|s| s.format == Format::Text)
     }
 
     /// Adds a sink writing `format`.
@@ -220,7 +234,13 @@ impl Output {
         for slot in &mut self.slots {
             if rendered != Some(slot.format) {
                 self.line.clear();
-                format::render(slot.format, event, &self.sensor, &mut self.line)?;
+                format::render_styled(
+                    slot.format,
+                    event,
+                    &self.sensor,
+                    self.text_style,
+                    &mut self.line,
+                )?;
                 self.line.push(b'\n');
                 rendered = Some(slot.format);
             }
