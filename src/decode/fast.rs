@@ -157,6 +157,7 @@ pub fn addresses(link: LinkType, frame: &[u8]) -> Option<(IpAddr, IpAddr)> {
             frame.get(18..)?
         }
         LinkType::Ethernet => frame.get(14..)?,
+        LinkType::LinuxSll => frame.get(16..)?,
         LinkType::LinuxSll2 => frame.get(20..)?,
         LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => frame,
         _ => return None,
