@@ -104,6 +104,14 @@ impl schemars::JsonSchema for Timestamp {
     }
 }
 
+/// The wall clock now (a run with no packet stamps its summary with it; syslog stamps sending).
+pub fn wall_clock() -> Timestamp {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp::from_timeval(d.as_secs() as i64, i64::from(d.subsec_micros()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,7 +201,8 @@ fn high_anomalies_and_alerts_are_ecs_alerts() {
     let mut alerts = 0;
     for (_, doc) in &docs {
         let own = &doc["watch3232"];
-        let high_anomaly = own["event_type"] == "anomaly" && own["severity"] == "high";
+        let high_anomaly = own["event_type"] == "anomaly"
+            && (own["severity"] == "high" || own["severity"] == "critical");
         let is_alert = own["event_type"] == "alert" || high_anomaly;
         assert_eq!(doc["event"]["kind"] == "alert", is_alert, "{doc}");
         assert_eq!(doc.get("rule").is_some(), is_alert, "{doc}");

@@ -178,7 +178,7 @@ fn alert_severity_and_action_mean_what_suricata_means() {
         alerts += 1;
         // Suricata: 1 is the most severe; a passive sensor only ever allows.
         let want = match e["severity"].as_str().unwrap() {
-            "high" => 1,
+            "critical" | "high" => 1,
             "medium" => 2,
             _ => 3,
         };

@@ -920,7 +920,7 @@ fn ecs_alerts_carry_message_and_rule() {
         } else if t == "anomaly" {
             assert_eq!(c["message"], e["anomaly"]["detail"]);
             // A high anomaly is an alert with its rule; the others are events without one.
-            let high = e["severity"] == "high";
+            let high = e["severity"] == "high" || e["severity"] == "critical";
             assert_eq!(c["event"]["kind"], if high { "alert" } else { "event" });
             assert_eq!(c.get("rule").is_some(), high);
             if high {

@@ -283,7 +283,7 @@ fn tshark_reads_the_same_outer_and_inner_headers() {
 #[test]
 fn the_text_format_names_the_mirror_tunnel() {
     let out = Command::new(common::bin())
-        .args(["read", "-F", "text"])
+        .args(["read", "-F", "text-full"])
         .arg(testdata("tunnels/vxlan.pcap"))
         .output()
         .unwrap();

@@ -32,6 +32,7 @@ use crate::event::stats::{KernelDrops, MemoryStats, OutputDelivery, OutputStats,
 use crate::event::{Body, Event};
 use crate::flow::FlowKey;
 use crate::output::Output;
+pub use crate::time::wall_clock;
 use crate::time::Timestamp;
 use std::collections::HashSet;
 use std::io;
@@ -414,13 +415,6 @@ pub fn default_live_filter(c: &Config) -> String {
 }
 
 /// Now, as a packet timestamp (the clock of a live capture on a quiet link).
-pub fn wall_clock() -> Timestamp {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Timestamp::from_timeval(d.as_secs() as i64, i64::from(d.subsec_micros()))
-}
-
 /// Resident and virtual memory of this process (Linux /proc/self/statm), if readable.
 pub fn memory() -> Option<MemoryStats> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;

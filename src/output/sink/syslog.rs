@@ -221,7 +221,7 @@ impl SyslogLink {
                 let _ = write!(
                     out,
                     "<{pri}>{} {APP_NAME}[{}]: ",
-                    bsd_timestamp(&crate::driver::wall_clock().to_string()),
+                    bsd_timestamp(&crate::time::wall_clock().to_string()),
                     self.pid
                 );
             }
