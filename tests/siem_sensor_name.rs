@@ -71,7 +71,7 @@ fn a_live_capture_names_the_sensor_on_every_event() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     common::signal(&child, "TERM");
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(child.wait().unwrap().code(), Some(143));
     let text = std::fs::read_to_string(&out).unwrap();
     let events: Vec<serde_json::Value> = text
         .lines()
