@@ -1,6 +1,7 @@
 //! The Redis output against a real redis-server started by the test on a loopback port: every
 //! event of the tour arrives once in each mode, and a restart of Redis in the middle of a
-//! streamed read loses nothing within the backlog's bound and counts what it dropped beyond it.
+//! streamed read, and in the middle of a live capture, loses nothing within the backlog's bound
+//! and counts what it dropped beyond it.
 
 mod common;
 
@@ -390,4 +391,193 @@ fn rediss_checks_the_server_against_the_ca_and_delivers_every_event() {
         "{stderr}"
     );
     assert!(stderr.contains("certificate"), "{stderr}");
+}
+
+/// `watch3232 capture` live on the host's end of a veth pair (the other end, in a namespace of
+/// the test's own, sends the OTA captures), writing every event to a file and to Redis.
+struct LiveToRedis {
+    ns: common::VethNamespace,
+    child: Child,
+    log: std::sync::mpsc::Receiver<String>,
+    lines: Vec<String>,
+    file: std::path::PathBuf,
+}
+
+impl LiveToRedis {
+    fn start(label: &str, args: &[&str]) -> LiveToRedis {
+        require(have("python3", "-V"), "python3");
+        let ns = common::VethNamespace::create(label);
+        // The namespace's `wb` comes out to the host (where Redis listens on 127.0.0.1) under
+        // a name of this run's own; deleting the namespace removes the pair.
+        let host = format!("w3{label}{}", std::process::id() % 100_000);
+        assert!(ns.ip(&["link", "set", "wb", "name", &host]));
+        assert!(ns.ip(&["link", "set", &host, "netns", "1"]));
+        let up = Command::new("ip")
+            .args(["link", "set", &host, "up"])
+            .status()
+            .unwrap();
+        assert!(up.success(), "ip link set {host} up");
+        let file = ns.dir.path().join("eve.json");
+        let mut child = Command::new(bin())
+            .args(["capture", "-i", &host, "-v", "-o", file.to_str().unwrap()])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = common::stderr_lines(&mut child);
+        let mut lines = Vec::new();
+        common::wait_for_line(&log, &mut lines, "capturing");
+        LiveToRedis {
+            ns,
+            child,
+            log,
+            lines,
+            file,
+        }
+    }
+
+    /// Sends `testdata/ota/NAME` out of the namespace's end, keeping its gaps; returns once sent.
+    fn replay(&self, name: &str) {
+        let script = common::replay_script(&testdata(&format!("ota/{name}")));
+        let mut sender = self.ns.spawn("python3", &["-c", &script]);
+        assert!(wait_with_timeout(&mut sender, Duration::from_secs(30)).success());
+    }
+
+    /// The events in the file so far.
+    fn events(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.file)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Waits (at most 20 s) until the file holds an event containing each of `what`.
+    fn wait_for_events(&self, what: &[&str]) {
+        let start = Instant::now();
+        while !what
+            .iter()
+            .all(|w| self.events().iter().any(|e| e.contains(w)))
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no {what:?} in {:?}",
+                self.events()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, a clean exit (143); the file's events and every stderr line.
+    fn stop(mut self) -> (Vec<String>, Vec<String>) {
+        common::signal(&self.child, "TERM");
+        let status = wait_with_timeout(&mut self.child, Duration::from_secs(30));
+        // The stderr thread ends with the child's stderr: every line is on the channel now.
+        self.lines.extend(self.log.iter());
+        assert_eq!(status.code(), Some(143), "{:?}", self.lines);
+        (self.events(), self.lines)
+    }
+}
+
+/// Waits (at most 20 s) until Redis's list `eve` holds as many events as the capture's file,
+/// and at least `least`: what was produced so far is delivered.
+fn wait_until_delivered(redis: &Redis, live: &LiveToRedis, least: usize) {
+    let start = Instant::now();
+    loop {
+        let (got, sent) = (redis.list("eve").len(), live.events().len());
+        if got >= least && got == sent {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{got} of {sent} events in Redis"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A live capture into Redis (`mode=list`) with Redis shut down after one OTA session has
+/// been delivered and started again once the next session's events have been produced.
+fn capture_through_a_restart(
+    label: &str,
+    args: &[&str],
+) -> (Redis, String, Vec<String>, Vec<String>) {
+    let mut redis = Redis::start();
+    let url = redis.url("eve?mode=list");
+    let live = LiveToRedis::start(label, &[&["-o", url.as_str()][..], args].concat());
+    live.replay("esp32_pbkdf2_reordered.pcap");
+    live.wait_for_events(&["\"kind\":\"transfer\""]);
+    wait_until_delivered(&redis, &live, 4);
+    redis.shutdown();
+    let before = live.events().len();
+    live.replay("esp8266_md5_failed.pcap");
+    // The second session's events are produced while Redis is down.
+    live.wait_for_events(&["ota_weak_auth"]);
+    let start = Instant::now();
+    while live.events().len() < before + 5 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            live.events()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    redis.restart();
+    let (events, lines) = live.stop();
+    (redis, url, events, lines)
+}
+
+#[test]
+#[ignore = "needs root, network namespaces, iproute2, python3, redis-server"]
+fn a_redis_restart_mid_capture_loses_nothing_within_the_buffer() {
+    let (redis, _, events, lines) = capture_through_a_restart("rl", &[]);
+    let mut got = redis.list("eve");
+    got.reverse();
+    // Nothing was in flight when Redis went down (all delivered first): every event once.
+    assert_eq!(got, events, "every event once, in order: {lines:?}");
+    assert!(
+        events.iter().any(|e| e.contains("ota_weak_auth")),
+        "{events:?}"
+    );
+    let o = outputs(&events);
+    assert_eq!(
+        [&o["written"], &o["dropped"], &o["buffered"]],
+        [events.len() - 1, 0, 0],
+        "{o}"
+    );
+    assert!(o["retried"].as_u64().unwrap() >= 1, "{o}");
+}
+
+#[test]
+#[ignore = "needs root, network namespaces, iproute2, python3, redis-server"]
+fn what_overflows_the_buffer_while_redis_is_down_mid_capture_is_counted() {
+    let (redis, url, events, lines) = capture_through_a_restart("ro", &["--output-buffer", "4"]);
+    let mut got = redis.list("eve");
+    got.reverse();
+    let o = outputs(&events);
+    let dropped = o["dropped"].as_u64().unwrap() as usize;
+    assert!(dropped >= 1, "at least 5 events met a buffer of 4: {o}");
+    assert_eq!(got.len() + dropped, events.len(), "{o}");
+    assert_eq!(
+        o["written"].as_u64().unwrap() as usize,
+        got.len() - 1,
+        "{o}"
+    );
+    assert_eq!(o["buffered"], 0, "{o}");
+    // What arrived is what was sent, in order, less the dropped ones.
+    let mut rest = events.iter();
+    for g in &got {
+        assert!(
+            rest.any(|e| e == g),
+            "{g} arrived out of order or was never sent"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l.starts_with(&format!(
+            "watch3232: output {url}: {} events written, {dropped} dropped, ",
+            got.len()
+        ))),
+        "{lines:?}"
+    );
 }
