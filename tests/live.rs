@@ -300,8 +300,19 @@ fn invitation_flood_keeps_the_live_filter_small() {
         can_capture(),
         "permission to capture on lo (root or CAP_NET_RAW)",
     );
-    // A device port nobody else uses; no device answers.
+    // A device port nobody else uses, answering `OK` to every invitation: a connect-back port is
+    // held only once its device has answered (a spray nobody answers holds nothing).
     let (device, device_port, live) = LiveRun::with_device_port();
+    let answering = device.try_clone().unwrap();
+    answering
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        while let Ok((_, uploader)) = answering.recv_from(&mut buf) {
+            let _ = answering.send_to(b"OK", uploader);
+        }
+    });
     let uploader = UdpSocket::bind("127.0.0.1:0").unwrap();
     let md5 = "0c7a2b3b1e5e8b8d1f6a0b0a2d3c4e5f";
     const INVITATIONS: u16 = 3000;

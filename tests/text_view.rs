@@ -280,14 +280,19 @@ fn on_a_terminal_auto_colours_unless_no_color() {
     assert!(coloured.contains("\x1b[33mmedium\x1b[0m"), "{coloured}");
     let plain = on_tty(true);
     assert!(!plain.contains("\x1b[33m"), "{plain}");
-    // The summary: HIGH rows first, with the sources behind them.
+    // The summary: the most severe rows first, with the sources behind them.
     let summary = &plain[plain.find("watch3232 summary").expect("a summary")..];
     let rows: Vec<&str> = summary.lines().skip(2).collect();
     assert!(
-        rows[0].starts_with("  HIGH    alert/ota_auth_bruteforce"),
+        rows[0].starts_with("  CRIT    anomaly/interactive_session"),
         "{summary}"
     );
-    assert!(rows[0].ends_with("198.51.100.66→192.0.2.50"), "{summary}");
+    assert!(rows[0].ends_with("203.0.113.9"), "{summary}");
+    assert!(
+        rows[1].starts_with("  HIGH    alert/ota_auth_bruteforce"),
+        "{summary}"
+    );
+    assert!(rows[1].ends_with("198.51.100.66→192.0.2.50"), "{summary}");
 }
 
 #[test]
