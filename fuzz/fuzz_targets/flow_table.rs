@@ -53,23 +53,24 @@ fuzz_target!(|input: Input| {
     let timeout = u64::from(input.timeout % 32);
     let mut table: FlowTable<u64> = FlowTable::new(capacity, timeout);
     let mut now = Timestamp::from_secs(1_000_000);
-    let mut live: HashMap<u8, u64> = HashMap::new(); // n -> id
+    // n -> (id, insertion number): flow ids hash the key and start time, so a flow reopened in
+    // the same microsecond has its predecessor's id; the insertion number tells them apart.
+    let mut live: HashMap<u8, (u64, u64)> = HashMap::new();
     let mut returned: HashSet<u64> = HashSet::new();
     let mut inserted = 0u64;
     let mut out = Vec::new();
     let mut check_out = |out: &mut Vec<watch3232::flow::Removed<u64>>,
-                         live: &mut HashMap<u8, u64>,
+                         live: &mut HashMap<u8, (u64, u64)>,
                          by: &[RemovedBy]| {
         for r in out.drain(..) {
             assert!(by.contains(&r.by), "{:?} not in {by:?}", r.by);
             assert_eq!(r.value, r.id, "value travels with its flow");
-            assert!(returned.insert(r.id), "flow {} returned twice", r.id);
-            let n = live
+            let (&n, &(id, serial)) = live
                 .iter()
-                .find(|(_, &id)| id == r.id)
-                .map(|(&n, _)| n)
+                .find(|(&n, _)| key(n) == r.key)
                 .expect("a live flow");
-            assert_eq!(r.key, key(n));
+            assert_eq!(r.id, id);
+            assert!(returned.insert(serial), "flow {serial} returned twice");
             live.remove(&n);
         }
     };
@@ -80,7 +81,7 @@ fuzz_target!(|input: Input| {
                 let k = key(n);
                 if table.contains(&k) {
                     let (id, v) = table.touch(&k, now).expect("present");
-                    assert_eq!(live.get(&n), Some(&id));
+                    assert_eq!(live.get(&n).map(|l| l.0), Some(id));
                     assert_eq!(*v, id);
                 } else {
                     assert!(!live.contains_key(&n));
@@ -91,7 +92,7 @@ fuzz_target!(|input: Input| {
                         out.push(e);
                         check_out(&mut out, &mut live, &[RemovedBy::Evicted]);
                     }
-                    live.insert(n, id);
+                    live.insert(n, (id, inserted));
                 }
             }
             Op::Close { n } => {
