@@ -6,7 +6,6 @@
 mod common;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn watch3232(args: &[&str], envs: &[(&str, &str)]) -> Output {
@@ -34,53 +33,11 @@ fn text_of(capture: &str, extra: &[&str]) -> String {
     String::from_utf8(watch3232(&args, &[]).stdout).expect("UTF-8")
 }
 
-fn golden_text_path(root: &Path, capture: &Path) -> PathBuf {
-    let rel = capture.strip_prefix("testdata").unwrap();
-    root.join("testdata/golden-text")
-        .join(rel)
-        .with_extension(format!(
-            "{}.txt",
-            rel.extension().unwrap().to_string_lossy()
-        ))
-}
-
 #[test]
 fn every_bundled_capture_gives_its_golden_text() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let captures = common::bundled_captures(common::Captures::Generated);
-    assert!(captures.len() >= 15, "found only {captures:?}");
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut differ = Vec::new();
-    for capture in &captures {
-        let got = text_of(capture.to_str().unwrap(), &["--color", "never"]);
-        let golden = golden_text_path(root, capture);
-        if update {
-            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
-            std::fs::write(&golden, &got).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&golden)
-            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", golden.display()));
-        if want != got {
-            let first = got
-                .lines()
-                .zip(want.lines())
-                .position(|(g, w)| g != w)
-                .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
-            differ.push(format!(
-                "{}: line {}:\n  got  {}\n  want {}",
-                capture.display(),
-                first + 1,
-                got.lines().nth(first).unwrap_or("<end>"),
-                want.lines().nth(first).unwrap_or("<end>")
-            ));
-        }
-    }
-    assert!(
-        differ.is_empty(),
-        "text view changed (UPDATE_GOLDEN=1 regenerates if meant):\n{}",
-        differ.join("\n")
-    );
+    common::compare_with_golden("golden-text", "txt", "text view", |capture| {
+        text_of(capture.to_str().unwrap(), &["--color", "never"]).into_bytes()
+    });
 }
 
 #[test]

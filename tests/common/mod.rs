@@ -451,3 +451,54 @@ pub fn tshark_fields(path: &str, fields: &[&str]) -> Vec<Vec<Vec<String>>> {
         })
         .collect()
 }
+
+/// Compares what `render` makes of every generated capture with its golden file under
+/// `testdata/<dir>/` (the capture's path, `.<ext>` appended), byte for byte; with
+/// `UPDATE_GOLDEN` set, writes the files instead. `what` names the output in the failure.
+pub fn compare_with_golden(dir: &str, ext: &str, what: &str, render: impl Fn(&Path) -> Vec<u8>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let captures = bundled_captures(Captures::Generated);
+    assert!(captures.len() >= 15, "found only {captures:?}");
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut differ = Vec::new();
+    for capture in &captures {
+        let got = render(capture);
+        let rel = capture.strip_prefix("testdata").unwrap();
+        let golden = root
+            .join("testdata")
+            .join(dir)
+            .join(rel)
+            .with_extension(format!(
+                "{}.{ext}",
+                rel.extension().unwrap().to_string_lossy()
+            ));
+        if update {
+            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+            std::fs::write(&golden, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read(&golden)
+            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", golden.display()));
+        if want != got {
+            let got = String::from_utf8_lossy(&got);
+            let want = String::from_utf8_lossy(&want);
+            let first = got
+                .lines()
+                .zip(want.lines())
+                .position(|(g, w)| g != w)
+                .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
+            differ.push(format!(
+                "{}: line {}:\n  got  {}\n  want {}",
+                capture.display(),
+                first + 1,
+                got.lines().nth(first).unwrap_or("<end>"),
+                want.lines().nth(first).unwrap_or("<end>")
+            ));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{what} changed (UPDATE_GOLDEN=1 regenerates if meant):\n{}",
+        differ.join("\n")
+    );
+}
