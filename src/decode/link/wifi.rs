@@ -117,7 +117,7 @@ pub(super) fn ppi(frame: &[u8]) -> Result<LinkInfo, DecodeError> {
     match le32(frame, 4) {
         DLT_IEEE802_11 => ieee80211(frame, len, options),
         DLT_EN10MB => {
-            let inner = ethernet(&frame[len..]).map_err(|e| shifted(e, len))?;
+            let inner = ethernet(&frame[len..]).map_err(|e| e.shifted(len))?;
             Ok(LinkInfo {
                 offset: inner.offset + len,
                 ..inner
@@ -235,28 +235,6 @@ fn malformed(offset: usize, reason: &'static str) -> DecodeError {
         layer: Layer::Link,
         offset,
         reason,
-    }
-}
-
-/// An error of a header that starts `by` bytes into the frame, with the frame's offsets.
-fn shifted(e: DecodeError, by: usize) -> DecodeError {
-    match e {
-        DecodeError::Truncated {
-            layer,
-            offset,
-            required,
-            available,
-        } => DecodeError::truncated(layer, offset + by, required, available),
-        DecodeError::Malformed {
-            layer,
-            offset,
-            reason,
-        } => DecodeError::Malformed {
-            layer,
-            offset: offset + by,
-            reason,
-        },
-        other => other,
     }
 }
 
