@@ -16,20 +16,27 @@ pub struct Terminal {
     no_progress: bool,
     progress: Option<Progress>,
     privileges: Option<(Option<String>, Option<String>)>,
-    pub summary: Summary,
+    /// The summary table's counts, kept only when the table will be shown (a terminal without
+    /// `-q`): naming who was behind each finding costs a formatted string per event.
+    pub summary: Option<Summary>,
     /// How far a read got: the file being read and the packets read from all files so far.
     pub current_file: Option<String>,
     pub packets_read: u64,
 }
 
 impl Terminal {
-    /// `privileges`: the user and group to drop to once the capture is open.
-    pub fn new(no_progress: bool, privileges: Option<(Option<String>, Option<String>)>) -> Self {
+    /// `privileges`: the user and group to drop to once the capture is open; `summary`: the
+    /// table's counts, when it is to be shown.
+    pub fn new(
+        no_progress: bool,
+        privileges: Option<(Option<String>, Option<String>)>,
+        summary: Option<Summary>,
+    ) -> Self {
         Terminal {
             no_progress,
             progress: None,
             privileges,
-            summary: Summary::default(),
+            summary,
             current_file: None,
             packets_read: 0,
         }
@@ -75,7 +82,9 @@ impl Frontend for Terminal {
     }
 
     fn event_written(&mut self, event: &Event) {
-        self.summary.add(event);
+        if let Some(summary) = &mut self.summary {
+            summary.add(event);
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! small subcommands (`schema`, `completions`, `manpage`).
 
 use super::extras::{self, Terminal};
+use super::summary::Summary;
 use super::view::View;
 use super::{Args, ColorChoice, Command, EngineArgs, OutputArgs, UsageError, EXIT_ERROR};
 use anyhow::{anyhow, bail, Context as _};
@@ -216,12 +217,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         workers,
     };
     let privileges = (user.is_some() || group.is_some()).then(|| (user.clone(), group.clone()));
-    let mut terminal = Terminal::new(output_args.no_progress, privileges);
     let filter = watch3232::output::filter::EventFilter {
         min_severity: output_args.min_severity,
         only: output_args.only.clone(),
     };
-    terminal.summary.filter = filter.clone();
+    let summary =
+        (std::io::stderr().is_terminal() && !args.quiet).then(|| Summary::new(filter.clone()));
+    let mut terminal = Terminal::new(output_args.no_progress, privileges, summary);
     // A read's text view is put in packet-time order: an event comes at most this late
     // (a flow's idle timeout, then a scan window and its grace) after later ones.
     let reorder_lag = (!live && out.all_text()).then(|| {
@@ -268,8 +270,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 terminal.packets_read
             ),
         }
-        if std::io::stderr().is_terminal() && !args.quiet {
-            eprint!("{}", terminal.summary.table());
+        if let Some(summary) = &terminal.summary {
+            eprint!("{}", summary.table());
         }
         return Ok(ExitCode::from(128 + *number as u8));
     }
@@ -289,8 +291,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             written.format
         );
     }
-    if std::io::stderr().is_terminal() && !args.quiet {
-        eprint!("{}", terminal.summary.table());
+    if let Some(summary) = &terminal.summary {
+        eprint!("{}", summary.table());
     }
     Ok(if outcome.input_failed {
         ExitCode::from(EXIT_ERROR)

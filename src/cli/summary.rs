@@ -32,11 +32,19 @@ pub struct Summary {
     losses: Vec<(String, u64)>,
     interrupted: bool,
     /// The outputs' filter: events it holds back are counted, not listed.
-    pub filter: EventFilter,
+    filter: EventFilter,
     held_back: u64,
 }
 
 impl Summary {
+    /// An empty table whose rows leave out what `filter` holds back.
+    pub fn new(filter: EventFilter) -> Self {
+        Summary {
+            filter,
+            ..Summary::default()
+        }
+    }
+
     pub fn add(&mut self, e: &Event) {
         if let Body::Stats(s) = &e.body {
             if e.kind == "summary" {
