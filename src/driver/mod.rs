@@ -261,6 +261,7 @@ impl StatsSchedule {
     }
 
     /// Whether a periodic report is due at `now` (moving the schedule on when it is).
+    #[inline]
     fn due(&mut self, now: Timestamp) -> bool {
         let Some(every) = self.every else {
             return false;
@@ -363,6 +364,7 @@ impl<'a> Writer<'a> {
 
     /// A `stats` `periodic` event when `now` has reached the next one. Returns how many events
     /// were written.
+    #[inline]
     fn periodic_stats(&mut self, engine: &mut Engine, now: Timestamp) -> Result<usize, Error> {
         if !self.stats.due(now) {
             return Ok(0);

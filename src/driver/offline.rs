@@ -45,10 +45,13 @@ pub(super) fn read(
         let streaming = source.is_pipe();
         let mut n: u64 = 0;
         let mut idle = false;
+        // Packets the frontend has not heard of yet: told in batches, not one call a packet.
+        let (mut unreported, mut unreported_bytes) = (0u64, 0u64);
         loop {
             match source.next_packet() {
                 Ok(Next::Packet(p)) => {
-                    w.frontend.packets_read(1, p.data.len() as u64);
+                    unreported += 1;
+                    unreported_bytes += p.data.len() as u64;
                     engine.process(&p);
                 }
                 Ok(Next::End) => break,
@@ -64,25 +67,36 @@ pub(super) fn read(
                     break;
                 }
             }
-            let wrote = w.write_events(engine)? + w.periodic_stats(engine, engine.now())?;
+            let mut wrote = 0;
+            if engine.has_events() {
+                wrote = w.write_events(engine)?;
+            }
+            wrote += w.periodic_stats(engine, engine.now())?;
             // A pipe may pause for long: its events must not wait in buffers meanwhile.
+            let mut flushed = false;
             if streaming && (idle || wrote > 0 && last_flush.elapsed() >= STREAM_FLUSH) {
                 w.flush()?;
                 last_flush = Instant::now();
+                flushed = true;
             }
             idle = false;
             n += 1;
-            if stop.load(Ordering::Relaxed) || w.sink.is_closed() {
-                break;
-            }
             if n % FLUSH_CHECK_EVERY == 0 {
+                w.frontend.packets_read(unreported, unreported_bytes);
+                (unreported, unreported_bytes) = (0, 0);
                 // Honour rotation timers on long reads.
                 if last_flush.elapsed() >= Duration::from_secs(1) {
                     w.flush()?;
                     last_flush = Instant::now();
+                    flushed = true;
                 }
             }
+            // Only a write or a flush can find the output closed (its reader gone).
+            if stop.load(Ordering::Relaxed) || (wrote > 0 || flushed) && w.sink.is_closed() {
+                break;
+            }
         }
+        w.frontend.packets_read(unreported, unreported_bytes);
         let skipped = source.skipped();
         let c = &mut engine.counters_mut().capture;
         c.unsupported_link_packets += skipped.unsupported_link;

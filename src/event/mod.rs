@@ -262,33 +262,6 @@ impl Event {
     }
 }
 
-/// The wire form of an [`Event`]: its fields in contract order, the rule an alert matched
-/// merged into the `alert` object.
-#[derive(Serialize)]
-struct Wire<'a> {
-    timestamp: Timestamp,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    flow_id: Option<u64>,
-    #[serde(flatten)]
-    origin: &'a Origin,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pcap_cnt: Option<u64>,
-    event_type: &'static str,
-    kind: &'static str,
-    severity: Severity,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    flow: Option<&'a FlowFields>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    parties: Option<&'a Parties>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tunnel: Option<&'a TunnelFields>,
-    /// Every body but an alert's, whose details go into `alert` below.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    body: Option<&'a Body>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alert: Option<AlertObject<'a>>,
-}
-
 /// Suricata's alert fields first, then watch3232's own details of an `alert` event.
 #[derive(Serialize)]
 struct AlertObject<'a> {
@@ -298,39 +271,80 @@ struct AlertObject<'a> {
     details: Option<&'a AlertDetails>,
 }
 
+/// The wire form: the common fields in contract order, then the details object under the
+/// event type; the rule an alert matched is merged into the `alert` object. Written as one
+/// map by hand: serde's `flatten` would buffer and re-dispatch every field of every event.
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
         let rule = signature::rule_match(self.event_type, self.kind, self.severity);
-        let (body, alert) = match (&self.body, rule) {
-            (Body::Alert(details), Some(rule)) => (
-                None,
-                Some(AlertObject {
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("timestamp", &self.timestamp)?;
+        if let Some(id) = self.flow_id {
+            m.serialize_entry("flow_id", &id)?;
+        }
+        if let Some(name) = &self.origin.pcap_filename {
+            m.serialize_entry("pcap_filename", name)?;
+        }
+        if let Some(iface) = &self.origin.in_iface {
+            m.serialize_entry("in_iface", iface)?;
+        }
+        if let Some(cnt) = self.pcap_cnt {
+            m.serialize_entry("pcap_cnt", &cnt)?;
+        }
+        m.serialize_entry("event_type", self.event_type)?;
+        m.serialize_entry("kind", self.kind)?;
+        m.serialize_entry("severity", &self.severity)?;
+        if let Some(f) = &self.flow {
+            m.serialize_entry("src_ip", &f.src_ip)?;
+            if let Some(port) = f.src_port {
+                m.serialize_entry("src_port", &port)?;
+            }
+            m.serialize_entry("dest_ip", &f.dest_ip)?;
+            if let Some(port) = f.dest_port {
+                m.serialize_entry("dest_port", &port)?;
+            }
+            m.serialize_entry("proto", f.proto)?;
+            m.serialize_entry("community_id", &f.community_id)?;
+        }
+        if let Some(p) = &self.parties {
+            m.serialize_entry("src_ip", &p.src_ip)?;
+            if let Some(dest) = &p.dest_ip {
+                m.serialize_entry("dest_ip", dest)?;
+            }
+            m.serialize_entry("proto", p.proto)?;
+        }
+        if let Some(t) = &self.tunnel {
+            m.serialize_entry("tunnel", t)?;
+        }
+        match (&self.body, rule) {
+            // An alert's details go into the `alert` object, after the rule.
+            (Body::Alert(details), Some(rule)) => {
+                let alert = AlertObject {
                     rule,
                     details: Some(details),
-                }),
-            ),
-            (body, rule) => (
-                Some(body),
-                rule.map(|rule| AlertObject {
-                    rule,
-                    details: None,
-                }),
-            ),
-        };
-        Wire {
-            timestamp: self.timestamp,
-            flow_id: self.flow_id,
-            origin: &self.origin,
-            pcap_cnt: self.pcap_cnt,
-            event_type: self.event_type,
-            kind: self.kind,
-            severity: self.severity,
-            flow: self.flow.as_ref(),
-            parties: self.parties.as_ref(),
-            tunnel: self.tunnel.as_ref(),
-            body,
-            alert,
+                };
+                m.serialize_entry("alert", &alert)?;
+            }
+            (body, rule) => {
+                match body {
+                    Body::ArduinoOta(d) => m.serialize_entry("arduino_ota", d)?,
+                    Body::Mdt(d) => m.serialize_entry("mdt", d)?,
+                    Body::EsphomeOta(d) => m.serialize_entry("esphome_ota", d)?,
+                    Body::Device(d) => m.serialize_entry("device", d)?,
+                    Body::Alert(d) => m.serialize_entry("alert", d)?,
+                    Body::Anomaly(d) => m.serialize_entry("anomaly", d)?,
+                    Body::Stats(d) => m.serialize_entry("stats", d)?,
+                }
+                if let Some(rule) = rule {
+                    let alert = AlertObject {
+                        rule,
+                        details: None,
+                    };
+                    m.serialize_entry("alert", &alert)?;
+                }
+            }
         }
-        .serialize(serializer)
+        m.end()
     }
 }
