@@ -220,10 +220,16 @@ pub fn vendor(mac: [u8; 6]) -> Option<&'static str> {
 }
 
 pub fn format_mac(mac: [u8; 6]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(17);
+    for (i, b) in mac.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    s
 }
 
 #[cfg(test)]
