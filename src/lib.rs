@@ -18,6 +18,7 @@ pub mod driver;
 pub mod engine;
 pub mod event;
 pub mod flow;
+pub mod hex;
 pub mod output;
 pub mod packet;
 pub mod prefilter;

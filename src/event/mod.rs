@@ -34,6 +34,19 @@ pub enum Severity {
     Critical,
 }
 
+impl Severity {
+    /// The name events carry (`severity`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
 // The password scheme of an OTA session, as `arduino_ota`, `esphome_ota`, `alert` and
 // `device` report it. Variants are in the alphabetical order of their names: the device
 // inventory keeps them in a sorted set. (Not a doc comment: schemars would append it to the
@@ -271,51 +284,65 @@ struct AlertObject<'a> {
     details: Option<&'a AlertDetails>,
 }
 
-/// The wire form: the common fields in contract order, then the details object under the
-/// event type; the rule an alert matched is merged into the `alert` object. Written as one
-/// map by hand: serde's `flatten` would buffer and re-dispatch every field of every event.
-impl Serialize for Event {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
+/// Where an event's fields go, one by one in contract order: a serde map ([`Serialize`] for
+/// [`Event`]) or the EVE writer's own buffer (`output::eve`), which writes the common fields
+/// without serde's per-string cost. Both take the same walk, [`Event::write_fields`].
+pub trait FieldSink {
+    type Error;
+    fn str(&mut self, key: &'static str, value: &str) -> Result<(), Self::Error>;
+    fn u64(&mut self, key: &'static str, value: u64) -> Result<(), Self::Error>;
+    fn ip(&mut self, key: &'static str, value: IpAddr) -> Result<(), Self::Error>;
+    fn timestamp(&mut self, key: &'static str, value: Timestamp) -> Result<(), Self::Error>;
+    /// Anything else, serialised by serde.
+    fn value<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Self::Error>;
+}
+
+impl Event {
+    /// The wire form: the common fields in contract order, then the details object under the
+    /// event type; the rule an alert matched is merged into the `alert` object.
+    pub fn write_fields<F: FieldSink>(&self, f: &mut F) -> Result<(), F::Error> {
         let rule = signature::rule_match(self.event_type, self.kind, self.severity);
-        let mut m = serializer.serialize_map(None)?;
-        m.serialize_entry("timestamp", &self.timestamp)?;
+        f.timestamp("timestamp", self.timestamp)?;
         if let Some(id) = self.flow_id {
-            m.serialize_entry("flow_id", &id)?;
+            f.u64("flow_id", id)?;
         }
         if let Some(name) = &self.origin.pcap_filename {
-            m.serialize_entry("pcap_filename", name)?;
+            f.str("pcap_filename", name)?;
         }
         if let Some(iface) = &self.origin.in_iface {
-            m.serialize_entry("in_iface", iface)?;
+            f.str("in_iface", iface)?;
         }
         if let Some(cnt) = self.pcap_cnt {
-            m.serialize_entry("pcap_cnt", &cnt)?;
+            f.u64("pcap_cnt", cnt)?;
         }
-        m.serialize_entry("event_type", self.event_type)?;
-        m.serialize_entry("kind", self.kind)?;
-        m.serialize_entry("severity", &self.severity)?;
-        if let Some(f) = &self.flow {
-            m.serialize_entry("src_ip", &f.src_ip)?;
-            if let Some(port) = f.src_port {
-                m.serialize_entry("src_port", &port)?;
+        f.str("event_type", self.event_type)?;
+        f.str("kind", self.kind)?;
+        f.str("severity", self.severity.as_str())?;
+        if let Some(flow) = &self.flow {
+            f.ip("src_ip", flow.src_ip)?;
+            if let Some(port) = flow.src_port {
+                f.u64("src_port", port.into())?;
             }
-            m.serialize_entry("dest_ip", &f.dest_ip)?;
-            if let Some(port) = f.dest_port {
-                m.serialize_entry("dest_port", &port)?;
+            f.ip("dest_ip", flow.dest_ip)?;
+            if let Some(port) = flow.dest_port {
+                f.u64("dest_port", port.into())?;
             }
-            m.serialize_entry("proto", f.proto)?;
-            m.serialize_entry("community_id", &f.community_id)?;
+            f.str("proto", flow.proto)?;
+            f.str("community_id", &flow.community_id)?;
         }
         if let Some(p) = &self.parties {
-            m.serialize_entry("src_ip", &p.src_ip)?;
-            if let Some(dest) = &p.dest_ip {
-                m.serialize_entry("dest_ip", dest)?;
+            f.ip("src_ip", p.src_ip)?;
+            if let Some(dest) = p.dest_ip {
+                f.ip("dest_ip", dest)?;
             }
-            m.serialize_entry("proto", p.proto)?;
+            f.str("proto", p.proto)?;
         }
         if let Some(t) = &self.tunnel {
-            m.serialize_entry("tunnel", t)?;
+            f.value("tunnel", t)?;
         }
         match (&self.body, rule) {
             // An alert's details go into the `alert` object, after the rule.
@@ -324,27 +351,62 @@ impl Serialize for Event {
                     rule,
                     details: Some(details),
                 };
-                m.serialize_entry("alert", &alert)?;
+                f.value("alert", &alert)?;
             }
             (body, rule) => {
                 match body {
-                    Body::ArduinoOta(d) => m.serialize_entry("arduino_ota", d)?,
-                    Body::Mdt(d) => m.serialize_entry("mdt", d)?,
-                    Body::EsphomeOta(d) => m.serialize_entry("esphome_ota", d)?,
-                    Body::Device(d) => m.serialize_entry("device", d)?,
-                    Body::Alert(d) => m.serialize_entry("alert", d)?,
-                    Body::Anomaly(d) => m.serialize_entry("anomaly", d)?,
-                    Body::Stats(d) => m.serialize_entry("stats", d)?,
+                    Body::ArduinoOta(d) => f.value("arduino_ota", d)?,
+                    Body::Mdt(d) => f.value("mdt", d)?,
+                    Body::EsphomeOta(d) => f.value("esphome_ota", d)?,
+                    Body::Device(d) => f.value("device", d)?,
+                    Body::Alert(d) => f.value("alert", d)?,
+                    Body::Anomaly(d) => f.value("anomaly", d)?,
+                    Body::Stats(d) => f.value("stats", d)?,
                 }
                 if let Some(rule) = rule {
                     let alert = AlertObject {
                         rule,
                         details: None,
                     };
-                    m.serialize_entry("alert", &alert)?;
+                    f.value("alert", &alert)?;
                 }
             }
         }
-        m.end()
+        Ok(())
+    }
+}
+
+/// [`FieldSink`] over a serde map.
+struct MapFields<M>(M);
+
+impl<M: serde::ser::SerializeMap> FieldSink for MapFields<M> {
+    type Error = M::Error;
+    fn str(&mut self, key: &'static str, value: &str) -> Result<(), M::Error> {
+        self.0.serialize_entry(key, value)
+    }
+    fn u64(&mut self, key: &'static str, value: u64) -> Result<(), M::Error> {
+        self.0.serialize_entry(key, &value)
+    }
+    fn ip(&mut self, key: &'static str, value: IpAddr) -> Result<(), M::Error> {
+        self.0.serialize_entry(key, &value)
+    }
+    fn timestamp(&mut self, key: &'static str, value: Timestamp) -> Result<(), M::Error> {
+        self.0.serialize_entry(key, &value)
+    }
+    fn value<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), M::Error> {
+        self.0.serialize_entry(key, value)
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut fields = MapFields(serializer.serialize_map(None)?);
+        self.write_fields(&mut fields)?;
+        fields.0.end()
     }
 }

@@ -82,19 +82,7 @@ pub fn render_styled(
 }
 
 fn eve(event: &Event, sensor: &Sensor, out: &mut Vec<u8>) -> io::Result<()> {
-    let start = out.len();
-    serde_json::to_writer(&mut *out, event).map_err(io::Error::other)?;
-    if let Some(name) = &sensor.name {
-        // Suricata's `host` (sensor-name), spliced in before the closing brace.
-        debug_assert_eq!(out.last(), Some(&b'}'));
-        if out.len() > start && out.last() == Some(&b'}') {
-            out.pop();
-            out.extend_from_slice(b",\"host\":");
-            serde_json::to_writer(&mut *out, name).map_err(io::Error::other)?;
-            out.push(b'}');
-        }
-    }
-    Ok(())
+    super::eve::write(event, sensor.name.as_deref(), out)
 }
 
 /// ECS `event.kind`, `event.category`, `event.type` for an `event_type`.
@@ -125,13 +113,7 @@ fn severity_number(s: Severity) -> u8 {
 }
 
 pub(crate) fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Info => "info",
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-        Severity::Critical => "critical",
-    }
+    s.as_str()
 }
 
 /// The event in Elastic Common Schema field names; watch3232's own fields (and the protocol

@@ -1,6 +1,7 @@
 //! Outputs: each event is formatted (EVE, ECS or text) and written to every configured sink
 //! (standard output, rotating files, Unix sockets, syslog, Redis), several at once.
 
+mod eve;
 pub mod filter;
 pub mod format;
 pub mod schema;

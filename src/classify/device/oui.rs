@@ -220,14 +220,12 @@ pub fn vendor(mac: [u8; 6]) -> Option<&'static str> {
 }
 
 pub fn format_mac(mac: [u8; 6]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(17);
-    for (i, b) in mac.iter().enumerate() {
+    for (i, &b) in mac.iter().enumerate() {
         if i > 0 {
             s.push(':');
         }
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0xf)]));
+        crate::hex::push_byte(&mut s, b);
     }
     s
 }

@@ -476,7 +476,7 @@ impl Mdt {
                 }
                 st.unknown_tlvs_reported.push(tlv_type);
                 d.tlv_length = Some(length);
-                d.value_hex = Some(value.iter().take(64).map(|b| format!("{b:02x}")).collect());
+                d.value_hex = Some(crate::hex::lower(&value[..value.len().min(64)]));
                 emit(
                     cx,
                     pkt,

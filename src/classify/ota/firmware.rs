@@ -71,7 +71,7 @@ fn c_string(field: &[u8]) -> Option<String> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::lower(bytes)
 }
 
 /// Reads what it can from the first bytes of an image (pass up to [`HEAD_LEN`] bytes).

@@ -11,7 +11,7 @@ pub use config::OtaConfig;
 
 /// Lowercase hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::lower(bytes)
 }
 
 /// Seconds rounded to the microsecond, as events carry them.

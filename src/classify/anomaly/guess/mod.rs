@@ -108,7 +108,7 @@ pub fn preview(data: &[u8]) -> Option<Preview> {
     }
     let d = &data[..data.len().min(PREVIEW_BYTES)];
     Some(Preview {
-        hex: d.iter().map(|b| format!("{b:02x}")).collect(),
+        hex: crate::hex::lower(d),
         printable: d
             .iter()
             .map(|&b| {

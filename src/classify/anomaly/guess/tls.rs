@@ -161,7 +161,7 @@ fn hex4_list(v: &[u16]) -> String {
 
 fn sha12(s: &str) -> String {
     let d = Sha256::digest(s.as_bytes());
-    d.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    crate::hex::lower(&d[..6])
 }
 
 /// Parses the ClientHello at the start of `data` (one or more TLS records).
@@ -230,10 +230,7 @@ pub fn parse_client_hello(data: &[u8]) -> Result<ClientHello, TlsError> {
         join_dec(&groups),
         join_dec(&formats)
     );
-    let ja3_hash = Md5::digest(ja3.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let ja3_hash = crate::hex::lower(&Md5::digest(ja3.as_bytes()));
     let top = supported.iter().copied().max().unwrap_or(legacy_version);
     let ja4 = ja4(
         top,
@@ -282,7 +279,7 @@ pub fn ja4(
             if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() {
                 format!("{}{}", f as char, l as char)
             } else {
-                let hex: String = v.iter().map(|b| format!("{b:02x}")).collect();
+                let hex = crate::hex::lower(v);
                 let h = hex.as_bytes();
                 format!("{}{}", h[0] as char, h[h.len() - 1] as char)
             }
