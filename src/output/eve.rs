@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn events_match_their_serde_form() {
         use crate::event::alert::{AlertDetails, AlertKind};
-        use crate::event::stats::{StatsDetails, StatsKind};
+        use crate::event::stats::StatsKind;
         use crate::event::{
             Body, FlowFields, Origin, OtaProtocol, Parties, Severity, TunnelFields,
         };
@@ -185,7 +185,7 @@ mod tests {
             Origin::interface("eth\"0"),
             StatsKind::Summary,
             Severity::Info,
-            Body::Stats(Box::new(StatsDetails::default())),
+            Body::Stats(Box::default()),
         );
         let mut alert = Event::global(
             Timestamp(0),
