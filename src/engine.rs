@@ -233,6 +233,7 @@ impl Engine {
         self.shared.events.drain(..)
     }
 
+    #[inline]
     pub fn process(&mut self, packet: &Packet<'_>) {
         self.process_numbered(packet, packet.index);
     }
@@ -240,6 +241,10 @@ impl Engine {
     /// [`Engine::process`] for a worker of a run over several files: `global` is the packet's
     /// position in the whole run (its `pcap_cnt` restarts with each file), the stamp its
     /// observations carry.
+    ///
+    /// Inlined into the read loops: most packets end at the cheap reject, and a call with the
+    /// full decoder's frame behind it cost more than the reject itself.
+    #[inline(always)]
     pub fn process_numbered(&mut self, packet: &Packet<'_>, global: u64) {
         self.shared.counters.packets += 1;
         self.shared.counters.bytes += u64::from(packet.wire_len);
@@ -247,34 +252,55 @@ impl Engine {
             self.now = packet.ts;
         }
         if self.now >= self.next_tick && !self.external_clock {
-            self.shared.at = At::new(global, Phase::Housekeeping);
-            self.tick();
+            self.housekeeping(global);
         }
-        self.shared.at = At::new(global, Phase::Packet);
         // The cheap reject first: plain UDP/TCP nobody wants never reaches the decoder. The
         // pre-filter's one decision, as `wanted` takes it after the full decoder.
         match decode::fast::peek(packet.link, packet.data) {
             decode::fast::Peek::Ports(proto, src, dst) => {
-                let interest = &self.shared.interest;
-                if !interest.wants(proto, Some((src, dst)), false) {
+                if !self.shared.interest.wants(proto, Some((src, dst)), false) {
                     return;
                 }
-                // A TCP port only a run-time hold names: wanted only between the hold's two
-                // hosts, checked here so colliding background traffic is not decoded.
-                if proto == decode::IPPROTO_TCP && interest.only_held(src, dst) {
-                    if let Some(pair) = decode::fast::addresses(packet.link, packet.data) {
-                        if !interest.wants_from(proto, pair, Some((src, dst)), false) {
-                            return;
-                        }
-                    }
+                self.process_wanted_ports(packet, global, proto, src, dst);
+            }
+            decode::fast::Peek::NotIp => self.shared.counters.not_ip += 1,
+            decode::fast::Peek::Slow => self.process_decoded(packet, global),
+        }
+    }
+
+    #[inline(never)]
+    fn housekeeping(&mut self, global: u64) {
+        self.shared.at = At::new(global, Phase::Housekeeping);
+        self.tick();
+    }
+
+    /// A plain UDP/TCP packet the pre-filter's port bitmaps passed.
+    #[inline(never)]
+    fn process_wanted_ports(
+        &mut self,
+        packet: &Packet<'_>,
+        global: u64,
+        proto: u8,
+        src: u16,
+        dst: u16,
+    ) {
+        // A TCP port only a run-time hold names: wanted only between the hold's two hosts,
+        // checked here so colliding background traffic is not decoded.
+        let interest = &self.shared.interest;
+        if proto == decode::IPPROTO_TCP && interest.only_held(src, dst) {
+            if let Some(pair) = decode::fast::addresses(packet.link, packet.data) {
+                if !interest.wants_from(proto, pair, Some((src, dst)), false) {
+                    return;
                 }
             }
-            decode::fast::Peek::NotIp => {
-                self.shared.counters.not_ip += 1;
-                return;
-            }
-            decode::fast::Peek::Slow => {}
         }
+        self.process_decoded(packet, global);
+    }
+
+    /// The full decoder, the pre-filter's decision on what it found, then the classifiers.
+    #[inline(never)]
+    fn process_decoded(&mut self, packet: &Packet<'_>, global: u64) {
+        self.shared.at = At::new(global, Phase::Packet);
         let options = decode::Options {
             max_tunnel_depth: self.shared.config.max_tunnel_depth,
             vxlan_ports: &self.shared.config.classify.vxlan_ports,

@@ -334,6 +334,7 @@ impl NativeSource {
     }
 
     /// The next packet, or `End`.
+    #[inline]
     pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
         match self.format {
             Format::Pcap { .. } => self.next_pcap(),
@@ -341,7 +342,86 @@ impl NativeSource {
         }
     }
 
+    /// A classic pcap record. Inlined into the read loop; what is not a whole record already
+    /// in the buffer (a refill, the end, damage) takes [`Self::next_pcap_slow`].
+    #[inline(always)]
     fn next_pcap(&mut self) -> Result<Next<'_>, CaptureError> {
+        let Format::Pcap {
+            swap,
+            nanos,
+            link,
+            snaplen,
+        } = self.format
+        else {
+            unreachable!("pcap format")
+        };
+        let available = self.end - self.pos;
+        if available < 16 {
+            return self.next_pcap_slow();
+        }
+        let [sec, frac, caplen, wire_len] = self.record_header(swap);
+        if caplen > MAXIMUM_SNAPLEN || available - 16 < caplen as usize {
+            return self.next_pcap_slow();
+        }
+        Ok(Next::Packet(self.take_record(
+            sec,
+            frac,
+            caplen as usize,
+            wire_len,
+            nanos,
+            link,
+            snaplen,
+        )))
+    }
+
+    /// The 16-byte record header at `pos` (in the buffer): seconds, fraction, captured and
+    /// original length.
+    #[inline(always)]
+    fn record_header(&self, swap: bool) -> [u32; 4] {
+        let h: &[u8; 16] = self.buf[self.pos..self.pos + 16]
+            .try_into()
+            .expect("16 bytes");
+        let rd = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+        let fields = [rd(0), rd(4), rd(8), rd(12)];
+        if swap {
+            fields.map(u32::swap_bytes)
+        } else {
+            fields
+        }
+    }
+
+    /// The record at `pos`, whole in the buffer: moves past it.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn take_record(
+        &mut self,
+        sec: u32,
+        frac: u32,
+        caplen: usize,
+        wire_len: u32,
+        nanos: bool,
+        link: LinkType,
+        snaplen: u32,
+    ) -> Packet<'_> {
+        let start = self.pos + 16;
+        self.pos = start + caplen;
+        // Longer than the snap length: libpcap keeps the first `snaplen` bytes.
+        let kept = caplen.min(snaplen as usize);
+        self.read += 1;
+        self.last_raw_ts =
+            u64::from(sec) * if nanos { 1_000_000_000 } else { 1_000_000 } + u64::from(frac);
+        let usec = if nanos { frac / 1000 } else { frac };
+        Packet {
+            ts: Timestamp::from_timeval(i64::from(sec), i64::from(usec)),
+            wire_len,
+            data: &self.buf[start..start + kept],
+            link,
+            index: self.read,
+        }
+    }
+
+    #[inline(never)]
+    fn next_pcap_slow(&mut self) -> Result<Next<'_>, CaptureError> {
         let Format::Pcap {
             swap,
             nanos,
@@ -361,16 +441,7 @@ impl NativeSource {
             }
             Err(Short::Io(e)) => return Err(self.read_error(e.to_string())),
         }
-        let h = &self.buf[self.pos..self.pos + 16];
-        let rd = |i: usize| {
-            let v = u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-            if swap {
-                v.swap_bytes()
-            } else {
-                v
-            }
-        };
-        let (sec, frac, caplen, wire_len) = (rd(0), rd(4), rd(8), rd(12));
+        let [sec, frac, caplen, wire_len] = self.record_header(swap);
         if caplen > MAXIMUM_SNAPLEN {
             let reason = if caplen > snaplen {
                 format!("invalid packet capture length {caplen}, bigger than snaplen of {snaplen}")
@@ -390,21 +461,9 @@ impl NativeSource {
             }
             Err(Short::Io(e)) => return Err(self.read_error(e.to_string())),
         }
-        let start = self.pos + 16;
-        self.pos = start + caplen;
-        // Longer than the snap length: libpcap keeps the first `snaplen` bytes.
-        let kept = caplen.min(snaplen as usize);
-        self.read += 1;
-        self.last_raw_ts =
-            u64::from(sec) * if nanos { 1_000_000_000 } else { 1_000_000 } + u64::from(frac);
-        let usec = if nanos { frac / 1000 } else { frac };
-        Ok(Next::Packet(Packet {
-            ts: Timestamp::from_timeval(i64::from(sec), i64::from(usec)),
-            wire_len,
-            data: &self.buf[start..start + kept],
-            link,
-            index: self.read,
-        }))
+        Ok(Next::Packet(self.take_record(
+            sec, frac, caplen, wire_len, nanos, link, snaplen,
+        )))
     }
 
     fn next_pcapng(&mut self) -> Result<Next<'_>, CaptureError> {

@@ -36,7 +36,7 @@ fn be16(b: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([b[at], b[at + 1]])
 }
 
-#[inline]
+#[inline(always)]
 pub fn peek(link: LinkType, frame: &[u8]) -> Peek {
     match link {
         LinkType::Ethernet => {}
