@@ -6,7 +6,7 @@
 //! the golden files).
 
 use crate::event::{Event, FieldSink};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, RFC3339_LEN};
 use serde::Serialize;
 use std::io;
 use std::net::IpAddr;
@@ -30,13 +30,16 @@ struct JsonFields<'a> {
 }
 
 impl JsonFields<'_> {
+    /// `,"key":` — keys are this crate's own names, which need no escape.
     fn key(&mut self, key: &'static str) {
+        debug_assert!(!needs_escape(key.as_bytes()));
         if !self.first {
             self.out.push(b',');
         }
         self.first = false;
-        string(self.out, key);
-        self.out.push(b':');
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
     }
 }
 
@@ -64,7 +67,7 @@ impl FieldSink for JsonFields<'_> {
                     if i > 0 {
                         self.out.push(b'.');
                     }
-                    decimal(self.out, octet.into());
+                    octet_decimal(self.out, octet);
                 }
             }
             // Rare, and its text form (zero compression) is std's to decide.
@@ -78,7 +81,10 @@ impl FieldSink for JsonFields<'_> {
     }
 
     fn timestamp(&mut self, key: &'static str, value: Timestamp) -> io::Result<()> {
-        self.value(key, &value)
+        match value.rfc3339_in(&mut [0; RFC3339_LEN]) {
+            Some(text) => self.str(key, text),
+            None => self.value(key, &value),
+        }
     }
 
     fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> io::Result<()> {
@@ -87,13 +93,10 @@ impl FieldSink for JsonFields<'_> {
     }
 }
 
-/// `s` as a JSON string. Checked whole (a loop the compiler vectorises): when no byte needs an
-/// escape it is copied as is; otherwise serde_json writes it, escapes and all.
+/// `s` as a JSON string. Checked whole, eight bytes at a time: when no byte needs an escape it
+/// is copied as is; otherwise serde_json writes it, escapes and all.
 fn string(out: &mut Vec<u8>, s: &str) {
-    let needs_escape = s.bytes().fold(false, |acc, b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if needs_escape {
+    if needs_escape(s.as_bytes()) {
         // Writing into a Vec cannot fail, and a str always serialises.
         let _ = serde_json::to_writer(&mut *out, s);
         return;
@@ -102,6 +105,36 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     out.extend_from_slice(s.as_bytes());
     out.push(b'"');
+}
+
+/// Whether any byte is a control character, `"` or a backslash (what JSON escapes).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Whether some byte of `x` is below `n` (n ≤ 0x80): the classic bit trick, exact for "any".
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        if below(x, 0x20) || below(x ^ (ONES * 0x22), 1) || below(x ^ (ONES * 0x5c), 1) {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// One address octet, without the general loop's divisions.
+fn octet_decimal(out: &mut Vec<u8>, n: u8) {
+    if n >= 100 {
+        out.extend_from_slice(&[b'0' + n / 100, b'0' + n / 10 % 10, b'0' + n % 10]);
+    } else if n >= 10 {
+        out.extend_from_slice(&[b'0' + n / 10, b'0' + n % 10]);
+    } else {
+        out.push(b'0' + n);
+    }
 }
 
 fn decimal(out: &mut Vec<u8>, mut n: u64) {
@@ -141,6 +174,20 @@ mod tests {
             let mut out = Vec::new();
             string(&mut out, s);
             assert_eq!(out, via_serde(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn the_escape_check_finds_every_byte_json_escapes_at_every_position() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    let want = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(needs_escape(&v), want, "byte {b:#x} at {at} of {len}");
+                }
+            }
         }
     }
 
