@@ -619,7 +619,7 @@ mod tests {
             "{entry} bytes a flow before the index's slack"
         );
         // The index rounds up to a power of two of buckets (100 000 → 131 072) at 7/8 load.
-        let index_bucket = std::mem::size_of::<(FlowKey, u32)>() + 1;
+        let index_bucket = crate::flow::BoundedMap::<FlowKey, ()>::INDEX_BUCKET_BYTES;
         let full = entry + index_bucket * 131_072 / 100_000 - index_bucket;
         assert!(full <= 400, "{full} bytes a flow in a full default table");
     }

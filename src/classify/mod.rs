@@ -91,13 +91,15 @@ pub struct Flow {
     pub payload_bytes: [u64; 2],
     /// TCP flags seen in each direction.
     pub tcp_flags: [u8; 2],
-    pub tunnel: Option<Tunnel>,
+    /// Boxed, like `malformed`: few flows have one, and inline it would cost every flow 60
+    /// bytes (docs/performance.md, "Memory per flow and per session").
+    pub tunnel: Option<Box<Tunnel>>,
     pub owner: Option<ClassifierId>,
     /// Bit `i` set: classifier `i` declined this flow.
     pub declined: u32,
     /// Set by a classifier that declined a flow which *looked* like its protocol but did not
     /// parse (e.g. an invitation with a 31-digit MD5): the anomaly path reports it.
-    pub malformed: Option<Malformed>,
+    pub malformed: Option<Box<Malformed>>,
     pub app: AppState,
     community_id: Option<Box<str>>,
 }
@@ -119,7 +121,7 @@ impl Flow {
             packets: [0; 2],
             payload_bytes: [0; 2],
             tcp_flags: [0; 2],
-            tunnel,
+            tunnel: tunnel.map(Box::new),
             owner: None,
             declined: 0,
             malformed: None,
@@ -295,7 +297,7 @@ impl<'e> Context<'e> {
             severity,
             parties: None,
             flow: Some(flow_fields),
-            tunnel: flow.tunnel.map(tunnel_fields),
+            tunnel: flow.tunnel.as_deref().copied().map(tunnel_fields),
             body,
         }
     }

@@ -494,7 +494,11 @@ impl Anomaly {
             severity: f.severity,
             parties: None,
             flow: Some(flow.fields_oriented(cx.config.community_id_seed, rev)),
-            tunnel: flow.tunnel.map(crate::classify::tunnel_fields),
+            tunnel: flow
+                .tunnel
+                .as_deref()
+                .copied()
+                .map(crate::classify::tunnel_fields),
             body,
         }
     }
@@ -560,6 +564,11 @@ impl Classifier for Anomaly {
         }
         self.sample(st, side, seq, flags.has(TcpFlags::SYN), payload);
         if !payload.is_empty() && st.records.len() < behaviour::MAX_RECORDS {
+            if st.records.is_empty() {
+                // Most flows here are one datagram: room for one record, not the four a first
+                // push reserves (48 bytes a flow in a full table).
+                st.records.reserve_exact(1);
+            }
             st.records.push(Record {
                 ts_us: pkt.ts.micros(),
                 to_server: side == 0,
