@@ -54,6 +54,17 @@ pub struct Engine {
     /// Ticks come from [`Engine::tick_to`] (a shard of a sharded read), not from `process`.
     external_clock: bool,
     kernel: Option<KernelDrops>,
+    /// How far the end of input has got: the table is flushed, then the classifiers finish,
+    /// then (one engine) the aggregator, in batches.
+    ending: Ending,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Running,
+    /// The classifiers have finished; the aggregator's scan windows are being closed.
+    Aggregator,
+    Done,
 }
 
 struct Shared {
@@ -174,6 +185,7 @@ impl Engine {
             next_tick: Timestamp::default(),
             external_clock: false,
             kernel: None,
+            ending: Ending::Running,
         }
     }
 
@@ -436,12 +448,46 @@ impl Engine {
     /// driver merges into one summary.
     pub fn finish_without_summary(&mut self) {
         while self.flush_flows(usize::MAX) {}
+        if self.shared.worker {
+            self.finish_classifiers();
+            self.shared.clock(self.now, Clock::Finish);
+        }
+    }
+
+    /// The classifiers' end of input, once.
+    fn finish_classifiers(&mut self) {
+        if self.ending != Ending::Running {
+            return;
+        }
+        self.ending = Ending::Aggregator;
         self.shared.at.order = i64::MAX;
         let mut cx = self.shared.context();
         for c in &mut self.classifiers {
             c.on_finish(&mut cx, self.now);
         }
-        self.shared.clock(self.now, Clock::Finish);
+    }
+
+    /// One engine's end of input after the flows: the classifiers finish, then the aggregator
+    /// closes its scan windows about `max` released events at a time (each window holds its
+    /// probes' events). Returns whether any are left.
+    fn finish_some(&mut self, max: usize) -> bool {
+        self.finish_classifiers();
+        if self.ending == Ending::Done {
+            return false;
+        }
+        let mut sink = Sink {
+            counters: &mut self.shared.counters,
+            events: &mut self.shared.events,
+            origin: &self.shared.origin,
+        };
+        let more = self
+            .shared
+            .aggregator
+            .finish_some_into(self.now, max, &mut sink);
+        if !more {
+            self.ending = Ending::Done;
+        }
+        more
     }
 
     /// Hands the clock to the caller: `process` no longer ticks, [`Engine::tick_to`] does. The
@@ -480,11 +526,18 @@ impl Engine {
     /// Ends up to `max` of the flows still open (end of input), reporting them; returns whether
     /// any are left. Callers drain events between calls, so a full table's end-of-run events
     /// never sit in memory all at once. [`Engine::finish`] then finds the table empty.
+    ///
+    /// One engine goes on, once the table is empty, with the rest of the end of input (the
+    /// classifiers finish, the scan windows release their held probes) in batches too, so
+    /// `true` may mean more windows, not more flows.
     pub fn flush_flows(&mut self, max: usize) -> bool {
         self.shared.at = At::new(u64::MAX, Phase::Housekeeping);
         let more = self.flows.drain_some(max, &mut self.removed);
         self.finish_removed();
-        more
+        if more || self.shared.worker {
+            return more;
+        }
+        self.finish_some(max)
     }
 
     /// Periodic reports (every `--stats-interval`): each classifier's inventory snapshot.

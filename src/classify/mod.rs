@@ -138,6 +138,26 @@ impl Flow {
         })
     }
 
+    /// A copy of the flow as it is, taking its per-flow state (`app`) along: what an event
+    /// built later needs, after the table has dropped the flow.
+    pub fn detach(&mut self) -> Flow {
+        Flow {
+            id: self.id,
+            endpoints: self.endpoints,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            packets: self.packets,
+            payload_bytes: self.payload_bytes,
+            tcp_flags: self.tcp_flags,
+            tunnel: self.tunnel.clone(),
+            owner: self.owner,
+            declined: self.declined,
+            malformed: self.malformed.clone(),
+            app: std::mem::take(&mut self.app),
+            community_id: self.community_id.clone(),
+        }
+    }
+
     /// The common flow fields of an event, oriented as the flow (`src` spoke first).
     pub fn fields(&mut self, seed: u16) -> FlowFields {
         self.fields_oriented(seed, false)

@@ -17,13 +17,13 @@ pub mod shell;
 use super::mdt;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Resembled, Verdict};
 use crate::aggregate::scan::Probe;
-use crate::aggregate::Observation;
+use crate::aggregate::{LazyEvent, Observation};
 use crate::decode::{TcpFlags, Transport};
 use crate::event::anomaly::{
     AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, ProtocolGuess, Reason,
     Report, ScanMethod, TcpSummary,
 };
-use crate::event::{Body, Event, Severity};
+use crate::event::{Body, Event, Origin, Severity};
 use crate::flow::reasm::{Placement, SeqTracker};
 use crate::flow::{Direction, RemovedBy};
 use crate::time::Timestamp;
@@ -467,40 +467,51 @@ impl Anomaly {
     }
 
     fn make_event(&self, cx: &Context<'_>, flow: &mut Flow, f: Finding, report: Report) -> Event {
-        let rev = matches!(&flow.app, AppState::Anomaly(s) if s.reversed);
-        let pcap_cnt = match &flow.app {
-            AppState::Anomaly(s) if s.last_index > 0 => Some(s.last_index),
-            _ => None,
-        };
-        let body = Body::Anomaly(Box::new(AnomalyDetails {
-            reason: f.reason,
-            report,
-            evidence: f.evidence,
-            summary: Some(f.summary),
-            beacon: f.beacon,
-            interactive: f.interactive,
-            scan: None,
-            error: f.error,
-            severity_reasons: f.severity_reasons,
-            detail: f.detail,
-        }));
-        Event {
-            timestamp: flow.last_seen,
-            flow_id: Some(flow.id),
-            origin: cx.origin.clone(),
-            pcap_cnt,
-            event_type: body.event_type(),
-            kind: f.reason.name(),
-            severity: f.severity,
-            parties: None,
-            flow: Some(flow.fields_oriented(cx.config.community_id_seed, rev)),
-            tunnel: flow
-                .tunnel
-                .as_deref()
-                .copied()
-                .map(crate::classify::tunnel_fields),
-            body,
-        }
+        anomaly_event(cx.origin, cx.config.community_id_seed, flow, f, report)
+    }
+}
+
+/// The anomaly event of a judged flow.
+fn anomaly_event(
+    origin: &Origin,
+    community_id_seed: u16,
+    flow: &mut Flow,
+    f: Finding,
+    report: Report,
+) -> Event {
+    let rev = matches!(&flow.app, AppState::Anomaly(s) if s.reversed);
+    let pcap_cnt = match &flow.app {
+        AppState::Anomaly(s) if s.last_index > 0 => Some(s.last_index),
+        _ => None,
+    };
+    let body = Body::Anomaly(Box::new(AnomalyDetails {
+        reason: f.reason,
+        report,
+        evidence: f.evidence,
+        summary: Some(f.summary),
+        beacon: f.beacon,
+        interactive: f.interactive,
+        scan: None,
+        error: f.error,
+        severity_reasons: f.severity_reasons,
+        detail: f.detail,
+    }));
+    Event {
+        timestamp: flow.last_seen,
+        flow_id: Some(flow.id),
+        origin: origin.clone(),
+        pcap_cnt,
+        event_type: body.event_type(),
+        kind: f.reason.name(),
+        severity: f.severity,
+        parties: None,
+        flow: Some(flow.fields_oriented(community_id_seed, rev)),
+        tunnel: flow
+            .tunnel
+            .as_deref()
+            .copied()
+            .map(crate::classify::tunnel_fields),
+        body,
     }
 }
 
@@ -696,15 +707,8 @@ impl Classifier for Anomaly {
         } else {
             None
         };
-        let event = (!silenced).then(|| {
-            self.make_event(
-                cx,
-                flow,
-                f,
-                if early { Report::Update } else { Report::End },
-            )
-        });
         if let Some((answered, method, nmap)) = probe_facts {
+            debug_assert!(!early, "only a flow's end report is a probe");
             let p = Probe {
                 src: client,
                 dst: server,
@@ -717,14 +721,25 @@ impl Classifier for Anomaly {
                 nmap,
             };
             // The probe's event waits in its window for the verdict: folded into a scan, or
-            // released as it is.
+            // released as it is. The window holds the ended flow and judges it again (the same
+            // finding: a probe is no beacon across flows) only if the event is written.
+            let held_event = (!silenced).then(|| {
+                let mut flow = flow.detach();
+                let (origin, seed) = (cx.origin.clone(), cx.config.community_id_seed);
+                LazyEvent::new(move || {
+                    let f = judge(&flow, anomaly_state(&flow));
+                    anomaly_event(&origin, seed, &mut flow, f, Report::End)
+                })
+            });
             cx.observe(Observation::Probe {
                 probe: p,
-                held_event: event.map(Box::new),
+                held_event,
             });
             return;
         }
-        if let Some(ev) = event {
+        if !silenced {
+            let report = if early { Report::Update } else { Report::End };
+            let ev = self.make_event(cx, flow, f, report);
             cx.emit(ev);
         }
     }
@@ -762,6 +777,13 @@ impl Anomaly {
     fn export_counters(&self, cx: &mut Context<'_>) {
         // Totals kept by the trackers: copied, not added.
         cx.counters.anomaly.beacon_pairs_evicted = self.pairs.evicted;
+    }
+}
+
+fn anomaly_state(flow: &Flow) -> Option<&AnomalyFlow> {
+    match &flow.app {
+        AppState::Anomaly(s) => Some(s),
+        _ => None,
     }
 }
 
