@@ -29,6 +29,7 @@ use crate::flow::{Direction, RemovedBy};
 use crate::time::Timestamp;
 use allowlist::Allowlist;
 use behaviour::Record;
+use smallvec::SmallVec;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -76,18 +77,27 @@ const MAX_UDP_PROBE_BYTES: u64 = 64;
 /// Largest TLS ClientHello the sample grows to hold.
 const MAX_HELLO: usize = 16 * 1024 + 5;
 
+/// Payload bytes a side's sample holds inline before it allocates: most flows on a watched port
+/// that nobody claims are probes of a few bytes (docs/performance.md, "Memory per flow and per
+/// session").
+const INLINE_SAMPLE: usize = 16;
+
+/// A side's first payload bytes.
+pub type Sample = SmallVec<[u8; INLINE_SAMPLE]>;
+
 /// What the anomaly path keeps about one unclaimed flow on a watched port. Sides are those
 /// of the service: index 0 = towards the watched port, 1 = from it.
 #[derive(Debug, Default)]
 pub struct AnomalyFlow {
     /// The flow's `src` (first speaker) is the service side.
     pub reversed: bool,
-    pub sample: [Vec<u8>; 2],
+    pub sample: [Sample; 2],
     /// Next TCP sequence number expected per side (retransmissions are not sampled twice).
     next_seq: [SeqTracker; 2],
     /// A gap in the sequence space: sampling of that side stopped.
     gap: [bool; 2],
-    pub records: Vec<Record>,
+    /// One inline: a probe's datagram costs no allocation.
+    pub records: SmallVec<[Record; 1]>,
     /// The service side sent a SYN-ACK or data.
     pub answered: bool,
     syn_ack_seen: bool,
@@ -256,10 +266,9 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
     let rev = st.is_some_and(|s| s.reversed);
     let (up, down) = if rev { (1, 0) } else { (0, 1) };
     let tcp = flow.endpoints.proto == crate::decode::IPPROTO_TCP;
-    let empty = Vec::new();
-    let (s_up, s_down) = match st {
+    let (s_up, s_down): (&[u8], &[u8]) = match st {
         Some(s) => (&s.sample[0], &s.sample[1]),
-        None => (&empty, &empty),
+        None => (&[], &[]),
     };
     let evidence = if st.is_some() {
         guess::guess_flow(s_up, s_down, tcp)
@@ -575,11 +584,6 @@ impl Classifier for Anomaly {
         }
         self.sample(st, side, seq, flags.has(TcpFlags::SYN), payload);
         if !payload.is_empty() && st.records.len() < behaviour::MAX_RECORDS {
-            if st.records.is_empty() {
-                // Most flows here are one datagram: room for one record, not the four a first
-                // push reserves (48 bytes a flow in a full table).
-                st.records.reserve_exact(1);
-            }
             st.records.push(Record {
                 ts_us: pkt.ts.micros(),
                 to_server: side == 0,
@@ -803,16 +807,16 @@ mod tests {
         a.sample(&mut st, 0, Some(101), false, b"abc");
         a.sample(&mut st, 0, Some(101), false, b"abc"); // retransmission
         a.sample(&mut st, 0, Some(102), false, b"bcde"); // overlap, new tail
-        assert_eq!(st.sample[0], b"abcde");
+        assert_eq!(st.sample[0][..], b"abcde"[..]);
         a.sample(&mut st, 0, Some(200), false, b"zz"); // bytes missing: stop
         a.sample(&mut st, 0, Some(106), false, b"f");
-        assert_eq!(st.sample[0], b"abcde");
+        assert_eq!(st.sample[0][..], b"abcde"[..]);
         // Sequence numbers wrap.
         let mut st = AnomalyFlow::default();
         a.sample(&mut st, 1, Some(u32::MAX), true, b"");
         a.sample(&mut st, 1, Some(0), false, b"xy");
         a.sample(&mut st, 1, Some(2), false, b"z");
-        assert_eq!(st.sample[1], b"xyz");
+        assert_eq!(st.sample[1][..], b"xyz"[..]);
         // UDP: every datagram, up to the cap.
         let mut st = AnomalyFlow::default();
         a.sample(&mut st, 0, None, false, &[7; 300]);
@@ -840,7 +844,7 @@ mod tests {
         assert!(!st.hello_complete);
         a.sample(&mut st, 0, None, false, b"after");
         assert!(st.hello_complete);
-        assert_eq!(st.sample[0], hello);
+        assert_eq!(st.sample[0][..], hello[..]);
     }
 
     #[test]
