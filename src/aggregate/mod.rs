@@ -38,7 +38,7 @@ pub enum Observation {
     /// probe's own event is written anyway (answered or silenced).
     Probe {
         probe: Probe,
-        held_event: Option<Box<Event>>,
+        held_event: Option<LazyEvent>,
     },
     /// A failed OTA password answer (ArduinoOTA or ESPHome). `alert` is the
     /// `ota_auth_bruteforce` event to write, its detail and count left blank, should this
@@ -115,6 +115,33 @@ pub enum Observation {
     Finish { now: Timestamp },
 }
 
+/// An event built only when it is written. A probe's event waits in its scan window for the
+/// verdict and is often folded, never written: what it is built from (the ended flow, a few
+/// hundred bytes) is held instead of the event (over 1.5 KB; docs/performance.md, "Memory per
+/// flow and per session").
+pub struct LazyEvent(Box<dyn FnOnce() -> Event + Send>);
+
+impl LazyEvent {
+    pub fn new(build: impl FnOnce() -> Event + Send + 'static) -> Self {
+        LazyEvent(Box::new(build))
+    }
+
+    /// An event already built (tests, and whatever has one at hand).
+    pub fn ready(event: Event) -> Self {
+        Self::new(move || event)
+    }
+
+    pub fn build(self) -> Event {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for LazyEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LazyEvent")
+    }
+}
+
 /// The flow and packet an event about an observation names (as `Context::emit_flow_event`
 /// would write them).
 #[derive(Clone, Debug)]
@@ -189,6 +216,9 @@ struct Tables {
     bruteforce_window_secs: u64,
     mdt: MdtTables,
     devices: Inventory,
+    /// The end of input's inventories are written: [`Tables::finish_some`] goes on with the
+    /// scan windows.
+    finishing: bool,
 }
 
 fn protocol_slot(p: OtaProtocol) -> usize {
@@ -258,6 +288,7 @@ impl Aggregator {
                 bruteforce_window_secs: settings.bruteforce_window_secs,
                 mdt: MdtTables::new(settings.mdt_max_entries),
                 devices: Inventory::new(settings.max_sources),
+                finishing: false,
             },
             counters: Counters::default(),
             events: Vec::new(),
@@ -350,17 +381,27 @@ impl Aggregator {
     pub(crate) fn finish_into(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
         self.tables.finish(now, sink);
     }
+
+    /// [`Aggregator::finish_into`] in steps of about `max_events` events (the scan windows'
+    /// held probes), so the caller can write each batch before the next is built; returns
+    /// whether any are left.
+    pub(crate) fn finish_some_into(
+        &mut self,
+        now: Timestamp,
+        max_events: usize,
+        sink: &mut Sink<'_>,
+    ) -> bool {
+        self.tables.finish_some(now, max_events, sink)
+    }
 }
 
 impl Tables {
     fn observe(&mut self, obs: Observation, sink: &mut Sink<'_>) {
         match obs {
             Observation::Probe { probe, held_event } => {
-                let left = self
-                    .scans
-                    .record(probe, held_event.map(|e| *e), &mut self.closed);
+                let left = self.scans.record(probe, held_event, &mut self.closed);
                 if let Some(ev) = left {
-                    sink.emit(ev);
+                    sink.emit(ev.build());
                 }
                 self.flush_scans(sink);
             }
@@ -462,11 +503,22 @@ impl Tables {
     }
 
     fn finish(&mut self, now: Timestamp, sink: &mut Sink<'_>) {
-        report_devices(self.devices.drain(), now, sink);
-        self.mdt.report_inventory(now, sink);
-        self.scans.finish(&mut self.closed);
+        while self.finish_some(now, usize::MAX, sink) {}
+    }
+
+    /// The end of input in steps: the inventories, then the scan windows, oldest first, about
+    /// `max_events` held events at a time. Returns whether any windows are left.
+    fn finish_some(&mut self, now: Timestamp, max_events: usize, sink: &mut Sink<'_>) -> bool {
+        if !std::mem::replace(&mut self.finishing, true) {
+            report_devices(self.devices.drain(), now, sink);
+            self.mdt.report_inventory(now, sink);
+        }
+        let more = self.scans.finish_some(max_events, &mut self.closed);
         self.flush_scans(sink);
-        self.export_counters(sink);
+        if !more {
+            self.export_counters(sink);
+        }
+        more
     }
 
     fn export_counters(&self, sink: &mut Sink<'_>) {
@@ -749,7 +801,7 @@ mod tests {
                 method: crate::event::anomaly::ScanMethod::Syn,
                 nmap: false,
             },
-            held_event: Some(Box::new(Event::global(
+            held_event: Some(LazyEvent::ready(Event::global(
                 Timestamp::from_secs(0),
                 Origin::default(),
                 Reason::UnknownProtocol,

@@ -16,6 +16,7 @@
 //! `anomaly.scan_windows_evicted`), at most [`MAX_TARGETS`] distinct targets remembered per
 //! window (the count goes on), and at most max(`hosts`, `ports`) held events per window.
 
+use super::LazyEvent;
 use crate::event::anomaly::Reason;
 use crate::event::anomaly::{ScanDetails, ScanMethod, ScanShape};
 use crate::event::{Body, Event, Severity};
@@ -87,7 +88,7 @@ struct Held {
     answered: bool,
     /// It carried nmap's fingerprint.
     nmap: bool,
-    event: Event,
+    event: LazyEvent,
 }
 
 /// What closing a window produced.
@@ -173,9 +174,9 @@ impl ScanTracker {
     pub fn record(
         &mut self,
         p: Probe,
-        event: Option<Event>,
+        event: Option<LazyEvent>,
         out: &mut Vec<Closed>,
-    ) -> Option<Event> {
+    ) -> Option<LazyEvent> {
         let key = (p.src, p.proto);
         if p.method == ScanMethod::Version && !p.nmap {
             // A connection without a fingerprint: part of a version scan of its target already
@@ -301,9 +302,9 @@ impl ScanTracker {
                     .into_iter()
                     .map(|h| {
                         if single && h.nmap {
-                            as_probe(h.event, h.answered)
+                            as_probe(h.event.build(), h.answered)
                         } else {
-                            h.event
+                            h.event.build()
                         }
                     })
                     .collect(),
@@ -369,7 +370,7 @@ impl ScanTracker {
             open_ports: w
                 .held
                 .into_iter()
-                .filter_map(|h| h.answered.then_some(h.event))
+                .filter_map(|h| h.answered.then(|| h.event.build()))
                 .collect(),
         }
     }
@@ -390,10 +391,23 @@ impl ScanTracker {
 
     /// Closes every window (end of input), oldest first.
     pub fn finish(&mut self, out: &mut Vec<Closed>) {
+        while self.finish_some(usize::MAX, out) {}
+    }
+
+    /// [`ScanTracker::finish`] in steps: closes windows, oldest first, until they held
+    /// `max_events` events (at least one window); returns whether any are left. The end of a
+    /// run writes a full tracker's held events in batches, not all at once.
+    pub fn finish_some(&mut self, max_events: usize, out: &mut Vec<Closed>) -> bool {
+        let mut events = 0;
         while let Some(&(_, ip, proto)) = self.order.first() {
+            if events > 0 && events >= max_events {
+                return true;
+            }
             let w = self.take((ip, proto));
+            events += w.held.len().max(1);
             out.push(self.close((ip, proto), w));
         }
+        false
     }
 
     /// Removes an open window from both indexes.
@@ -426,15 +440,15 @@ mod tests {
         }
     }
 
-    fn ev(t: i64) -> Event {
+    fn ev(t: i64) -> LazyEvent {
         use crate::event::{Body, Origin, Severity};
-        Event::global(
+        LazyEvent::ready(Event::global(
             Timestamp(t),
             Origin::default(),
             crate::event::stats::StatsKind::Periodic,
             Severity::Info,
             Body::Stats(Box::default()),
-        )
+        ))
     }
 
     fn tracker() -> ScanTracker {

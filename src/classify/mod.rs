@@ -91,13 +91,15 @@ pub struct Flow {
     pub payload_bytes: [u64; 2],
     /// TCP flags seen in each direction.
     pub tcp_flags: [u8; 2],
-    pub tunnel: Option<Tunnel>,
+    /// Boxed, like `malformed`: few flows have one, and inline it would cost every flow 60
+    /// bytes (docs/performance.md, "Memory per flow and per session").
+    pub tunnel: Option<Box<Tunnel>>,
     pub owner: Option<ClassifierId>,
     /// Bit `i` set: classifier `i` declined this flow.
     pub declined: u32,
     /// Set by a classifier that declined a flow which *looked* like its protocol but did not
     /// parse (e.g. an invitation with a 31-digit MD5): the anomaly path reports it.
-    pub malformed: Option<Malformed>,
+    pub malformed: Option<Box<Malformed>>,
     pub app: AppState,
     community_id: Option<Box<str>>,
 }
@@ -119,7 +121,7 @@ impl Flow {
             packets: [0; 2],
             payload_bytes: [0; 2],
             tcp_flags: [0; 2],
-            tunnel,
+            tunnel: tunnel.map(Box::new),
             owner: None,
             declined: 0,
             malformed: None,
@@ -134,6 +136,26 @@ impl Flow {
         self.community_id.get_or_insert_with(|| {
             community_id_v1(seed, e.src, e.dst, e.src_port, e.dst_port, e.proto).into_boxed_str()
         })
+    }
+
+    /// A copy of the flow as it is, taking its per-flow state (`app`) along: what an event
+    /// built later needs, after the table has dropped the flow.
+    pub fn detach(&mut self) -> Flow {
+        Flow {
+            id: self.id,
+            endpoints: self.endpoints,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            packets: self.packets,
+            payload_bytes: self.payload_bytes,
+            tcp_flags: self.tcp_flags,
+            tunnel: self.tunnel.clone(),
+            owner: self.owner,
+            declined: self.declined,
+            malformed: self.malformed.clone(),
+            app: std::mem::take(&mut self.app),
+            community_id: self.community_id.clone(),
+        }
     }
 
     /// The common flow fields of an event, oriented as the flow (`src` spoke first).
@@ -295,7 +317,7 @@ impl<'e> Context<'e> {
             severity,
             parties: None,
             flow: Some(flow_fields),
-            tunnel: flow.tunnel.map(tunnel_fields),
+            tunnel: flow.tunnel.as_deref().copied().map(tunnel_fields),
             body,
         }
     }

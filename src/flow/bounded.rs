@@ -3,14 +3,15 @@
 //! leaves is handed back to the caller so no finding is lost.
 //!
 //! Recency is a doubly linked list threaded through a slab `Vec` by index (no `unsafe`), from
-//! the least recently seen entry (the head) to the most recent (the tail); a `HashMap` finds a
-//! key's slot. Being seen means being inserted or touched: it moves the entry to the tail and
+//! the least recently seen entry (the head) to the most recent (the tail); a hash index finds a
+//! key's slot. The index holds slab positions only (5 bytes a bucket with its control byte):
+//! the key lives once, in the slab, and the index asks the slab to compare or rehash. Being seen means being inserted or touched: it moves the entry to the tail and
 //! raises its `last_seen`. Eviction takes the head; expiry walks from the head and stops at
 //! the first entry still fresh.
 
 use super::hash::SeededState;
 use crate::time::Timestamp;
-use std::collections::HashMap;
+use hashbrown::HashTable;
 use std::hash::{BuildHasher, Hash};
 use std::time::Duration;
 
@@ -86,7 +87,9 @@ struct Slot<K, V> {
 /// never decreases, and an idle entry queued behind a fresher one expires when it reaches
 /// the head: late, never lost, and the capacity still holds.
 pub struct BoundedMap<K, V, S = SeededState> {
-    index: HashMap<K, u32, S>,
+    /// Slab positions of the occupied slots, hashed by their keys.
+    index: HashTable<u32>,
+    hasher: S,
     slots: Vec<Slot<K, V>>,
     /// Least recently seen entry.
     head: u32,
@@ -98,7 +101,7 @@ pub struct BoundedMap<K, V, S = SeededState> {
     stats: BoundedStats,
 }
 
-impl<K: Eq + Hash + Clone, V> BoundedMap<K, V> {
+impl<K: Eq + Hash, V> BoundedMap<K, V> {
     /// A map of at most `capacity` entries (a capacity of 0 is raised to 1, so a table can
     /// always hold the entry it is asked to insert), expiring entries idle for longer than
     /// `idle_timeout`.
@@ -107,14 +110,15 @@ impl<K: Eq + Hash + Clone, V> BoundedMap<K, V> {
     }
 }
 
-impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
+impl<K: Eq + Hash, V, S: BuildHasher> BoundedMap<K, V, S> {
     pub fn with_hasher(capacity: usize, idle_timeout: Duration, hasher: S) -> Self {
         // Slab positions are u32, one value kept for NIL.
         let capacity = capacity.clamp(1, NIL as usize - 1);
         // Memory grows with use, not with the configured bound.
         let initial = capacity.min(1 << 16);
         BoundedMap {
-            index: HashMap::with_capacity_and_hasher(initial, hasher),
+            index: HashTable::with_capacity(initial),
+            hasher,
             slots: Vec::with_capacity(initial),
             head: NIL,
             tail: NIL,
@@ -146,30 +150,30 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
     }
 
     pub fn contains_key(&self, key: &K) -> bool {
-        self.index.contains_key(key)
+        self.find(key).is_some()
     }
 
     /// The value, without marking it seen.
     pub fn get(&self, key: &K) -> Option<&V> {
-        let &i = self.index.get(key)?;
+        let i = self.find(key)?;
         Some(&self.entry(i).value)
     }
 
     /// The value, mutable, without marking it seen.
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
-        let &i = self.index.get(key)?;
+        let i = self.find(key)?;
         Some(&mut self.entry_mut(i).value)
     }
 
     /// When the entry was last seen.
     pub fn last_seen(&self, key: &K) -> Option<Timestamp> {
-        let &i = self.index.get(key)?;
+        let i = self.find(key)?;
         Some(self.entry(i).last_seen)
     }
 
     /// Marks the entry seen at `now` (the most recent, whatever `now` is) and returns its value.
     pub fn touch(&mut self, key: &K, now: Timestamp) -> Option<&mut V> {
-        let &i = self.index.get(key)?;
+        let i = self.find(key)?;
         self.mark_seen(i, now);
         Some(&mut self.entry_mut(i).value)
     }
@@ -178,7 +182,7 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
     /// value under the same key (`Replaced`), or, when the map was full, the least recently
     /// seen entry (`Evicted`).
     pub fn insert(&mut self, key: K, value: V, now: Timestamp) -> Option<Departed<K, V>> {
-        if let Some(&i) = self.index.get(&key) {
+        if let Some(i) = self.find(&key) {
             let last_seen = self.entry(i).last_seen;
             self.mark_seen(i, now);
             let old = std::mem::replace(&mut self.entry_mut(i).value, value);
@@ -216,7 +220,7 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
         now: Timestamp,
         make: impl FnOnce() -> V,
     ) -> (Handle, Option<Departed<K, V>>) {
-        if let Some(&i) = self.index.get(&key) {
+        if let Some(i) = self.find(&key) {
             self.mark_seen(i, now);
             return (Handle(i), None);
         }
@@ -232,7 +236,8 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
 
     /// Removes the entry under `key` and hands it back.
     pub fn remove(&mut self, key: &K) -> Option<Departed<K, V>> {
-        let i = self.index.remove(key)?;
+        let i = self.find(key)?;
+        self.unindex(i);
         self.stats.removed += 1;
         Some(self.release(i, Departure::Removed))
     }
@@ -268,12 +273,16 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
         self.drain_some(usize::MAX, out);
     }
 
-    /// Bytes one entry costs when the map is full: its slab slot, and its index bucket (key,
-    /// slab position, one control byte). The index has 8/7 buckets per entry or more, up to
-    /// the next power of two; the slab has exactly one slot per entry.
+    /// Bytes one entry costs when the map is full: its slab slot, and its index bucket (slab
+    /// position and control byte, [`BoundedMap::INDEX_BUCKET_BYTES`]). The index has 8/7
+    /// buckets per entry or more, up to the next power of two; the slab has exactly one slot
+    /// per entry.
     pub fn entry_bytes() -> usize {
-        std::mem::size_of::<Slot<K, V>>() + std::mem::size_of::<(K, u32)>() + 1
+        std::mem::size_of::<Slot<K, V>>() + Self::INDEX_BUCKET_BYTES
     }
+
+    /// One bucket of the index: a slab position and a control byte.
+    pub const INDEX_BUCKET_BYTES: usize = std::mem::size_of::<u32>() + 1;
 
     /// Slots the slab ever allocated: never more than the capacity.
     #[cfg(test)]
@@ -303,6 +312,31 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
         })
     }
 
+    /// The slot of `key`: one hash, and the slab compares the keys the hash picks.
+    fn find(&self, key: &K) -> Option<u32> {
+        let hash = self.hasher.hash_one(key);
+        let slots = &self.slots;
+        self.index
+            .find(hash, |&i| {
+                slots[i as usize]
+                    .entry
+                    .as_ref()
+                    .is_some_and(|e| e.key == *key)
+            })
+            .copied()
+    }
+
+    /// Takes slot `i` (occupied) out of the index.
+    fn unindex(&mut self, i: u32) {
+        let hash = self.hasher.hash_one(&self.entry(i).key);
+        match self.index.find_entry(hash, |&j| j == i) {
+            Ok(bucket) => {
+                bucket.remove();
+            }
+            Err(_) => unreachable!("an occupied slot is indexed"),
+        }
+    }
+
     fn entry(&self, i: u32) -> &Entry<K, V> {
         self.slots[i as usize]
             .entry
@@ -328,8 +362,9 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
 
     /// Stores an entry whose key is absent, with room for it, at the most recent end.
     fn insert_new(&mut self, key: K, value: V, now: Timestamp) -> u32 {
+        let hash = self.hasher.hash_one(&key);
         let entry = Some(Entry {
-            key: key.clone(),
+            key,
             value,
             last_seen: now,
         });
@@ -354,7 +389,11 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
             (self.slots.len() - 1) as u32
         };
         self.link_at_tail(i);
-        self.index.insert(key, i);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.index.insert_unique(hash, i, |&j| {
+            let e = slots[j as usize].entry.as_ref();
+            hasher.hash_one(&e.expect("indexed slot is occupied").key)
+        });
         self.stats.created += 1;
         self.stats.peak = self.stats.peak.max(self.index.len());
         i
@@ -371,12 +410,7 @@ impl<K: Eq + Hash + Clone, V, S: BuildHasher> BoundedMap<K, V, S> {
 
     fn pop_head(&mut self, by: Departure) -> Departed<K, V> {
         let i = self.head;
-        // Field by field, so the key is borrowed from the slab while the index changes.
-        let entry = self.slots[i as usize]
-            .entry
-            .as_ref()
-            .expect("head slot is occupied");
-        self.index.remove(&entry.key);
+        self.unindex(i);
         self.release(i, by)
     }
 

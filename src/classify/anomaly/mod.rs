@@ -17,18 +17,19 @@ pub mod shell;
 use super::mdt;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Resembled, Verdict};
 use crate::aggregate::scan::Probe;
-use crate::aggregate::Observation;
+use crate::aggregate::{LazyEvent, Observation};
 use crate::decode::{TcpFlags, Transport};
 use crate::event::anomaly::{
     AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, ProtocolGuess, Reason,
     Report, ScanMethod, TcpSummary,
 };
-use crate::event::{Body, Event, Severity};
+use crate::event::{Body, Event, Origin, Severity};
 use crate::flow::reasm::{Placement, SeqTracker};
 use crate::flow::{Direction, RemovedBy};
 use crate::time::Timestamp;
 use allowlist::Allowlist;
 use behaviour::Record;
+use smallvec::SmallVec;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -76,18 +77,27 @@ const MAX_UDP_PROBE_BYTES: u64 = 64;
 /// Largest TLS ClientHello the sample grows to hold.
 const MAX_HELLO: usize = 16 * 1024 + 5;
 
+/// Payload bytes a side's sample holds inline before it allocates: most flows on a watched port
+/// that nobody claims are probes of a few bytes (docs/performance.md, "Memory per flow and per
+/// session").
+const INLINE_SAMPLE: usize = 16;
+
+/// A side's first payload bytes.
+pub type Sample = SmallVec<[u8; INLINE_SAMPLE]>;
+
 /// What the anomaly path keeps about one unclaimed flow on a watched port. Sides are those
 /// of the service: index 0 = towards the watched port, 1 = from it.
 #[derive(Debug, Default)]
 pub struct AnomalyFlow {
     /// The flow's `src` (first speaker) is the service side.
     pub reversed: bool,
-    pub sample: [Vec<u8>; 2],
+    pub sample: [Sample; 2],
     /// Next TCP sequence number expected per side (retransmissions are not sampled twice).
     next_seq: [SeqTracker; 2],
     /// A gap in the sequence space: sampling of that side stopped.
     gap: [bool; 2],
-    pub records: Vec<Record>,
+    /// One inline: a probe's datagram costs no allocation.
+    pub records: SmallVec<[Record; 1]>,
     /// The service side sent a SYN-ACK or data.
     pub answered: bool,
     syn_ack_seen: bool,
@@ -256,10 +266,9 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
     let rev = st.is_some_and(|s| s.reversed);
     let (up, down) = if rev { (1, 0) } else { (0, 1) };
     let tcp = flow.endpoints.proto == crate::decode::IPPROTO_TCP;
-    let empty = Vec::new();
-    let (s_up, s_down) = match st {
+    let (s_up, s_down): (&[u8], &[u8]) = match st {
         Some(s) => (&s.sample[0], &s.sample[1]),
-        None => (&empty, &empty),
+        None => (&[], &[]),
     };
     let evidence = if st.is_some() {
         guess::guess_flow(s_up, s_down, tcp)
@@ -467,36 +476,51 @@ impl Anomaly {
     }
 
     fn make_event(&self, cx: &Context<'_>, flow: &mut Flow, f: Finding, report: Report) -> Event {
-        let rev = matches!(&flow.app, AppState::Anomaly(s) if s.reversed);
-        let pcap_cnt = match &flow.app {
-            AppState::Anomaly(s) if s.last_index > 0 => Some(s.last_index),
-            _ => None,
-        };
-        let body = Body::Anomaly(Box::new(AnomalyDetails {
-            reason: f.reason,
-            report,
-            evidence: f.evidence,
-            summary: Some(f.summary),
-            beacon: f.beacon,
-            interactive: f.interactive,
-            scan: None,
-            error: f.error,
-            severity_reasons: f.severity_reasons,
-            detail: f.detail,
-        }));
-        Event {
-            timestamp: flow.last_seen,
-            flow_id: Some(flow.id),
-            origin: cx.origin.clone(),
-            pcap_cnt,
-            event_type: body.event_type(),
-            kind: f.reason.name(),
-            severity: f.severity,
-            parties: None,
-            flow: Some(flow.fields_oriented(cx.config.community_id_seed, rev)),
-            tunnel: flow.tunnel.map(crate::classify::tunnel_fields),
-            body,
-        }
+        anomaly_event(cx.origin, cx.config.community_id_seed, flow, f, report)
+    }
+}
+
+/// The anomaly event of a judged flow.
+fn anomaly_event(
+    origin: &Origin,
+    community_id_seed: u16,
+    flow: &mut Flow,
+    f: Finding,
+    report: Report,
+) -> Event {
+    let rev = matches!(&flow.app, AppState::Anomaly(s) if s.reversed);
+    let pcap_cnt = match &flow.app {
+        AppState::Anomaly(s) if s.last_index > 0 => Some(s.last_index),
+        _ => None,
+    };
+    let body = Body::Anomaly(Box::new(AnomalyDetails {
+        reason: f.reason,
+        report,
+        evidence: f.evidence,
+        summary: Some(f.summary),
+        beacon: f.beacon,
+        interactive: f.interactive,
+        scan: None,
+        error: f.error,
+        severity_reasons: f.severity_reasons,
+        detail: f.detail,
+    }));
+    Event {
+        timestamp: flow.last_seen,
+        flow_id: Some(flow.id),
+        origin: origin.clone(),
+        pcap_cnt,
+        event_type: body.event_type(),
+        kind: f.reason.name(),
+        severity: f.severity,
+        parties: None,
+        flow: Some(flow.fields_oriented(community_id_seed, rev)),
+        tunnel: flow
+            .tunnel
+            .as_deref()
+            .copied()
+            .map(crate::classify::tunnel_fields),
+        body,
     }
 }
 
@@ -687,15 +711,8 @@ impl Classifier for Anomaly {
         } else {
             None
         };
-        let event = (!silenced).then(|| {
-            self.make_event(
-                cx,
-                flow,
-                f,
-                if early { Report::Update } else { Report::End },
-            )
-        });
         if let Some((answered, method, nmap)) = probe_facts {
+            debug_assert!(!early, "only a flow's end report is a probe");
             let p = Probe {
                 src: client,
                 dst: server,
@@ -708,14 +725,25 @@ impl Classifier for Anomaly {
                 nmap,
             };
             // The probe's event waits in its window for the verdict: folded into a scan, or
-            // released as it is.
+            // released as it is. The window holds the ended flow and judges it again (the same
+            // finding: a probe is no beacon across flows) only if the event is written.
+            let held_event = (!silenced).then(|| {
+                let mut flow = flow.detach();
+                let (origin, seed) = (cx.origin.clone(), cx.config.community_id_seed);
+                LazyEvent::new(move || {
+                    let f = judge(&flow, anomaly_state(&flow));
+                    anomaly_event(&origin, seed, &mut flow, f, Report::End)
+                })
+            });
             cx.observe(Observation::Probe {
                 probe: p,
-                held_event: event.map(Box::new),
+                held_event,
             });
             return;
         }
-        if let Some(ev) = event {
+        if !silenced {
+            let report = if early { Report::Update } else { Report::End };
+            let ev = self.make_event(cx, flow, f, report);
             cx.emit(ev);
         }
     }
@@ -756,6 +784,13 @@ impl Anomaly {
     }
 }
 
+fn anomaly_state(flow: &Flow) -> Option<&AnomalyFlow> {
+    match &flow.app {
+        AppState::Anomaly(s) => Some(s),
+        _ => None,
+    }
+}
+
 fn reversed_of(flow: &Flow) -> bool {
     matches!(&flow.app, AppState::Anomaly(s) if s.reversed)
 }
@@ -772,16 +807,16 @@ mod tests {
         a.sample(&mut st, 0, Some(101), false, b"abc");
         a.sample(&mut st, 0, Some(101), false, b"abc"); // retransmission
         a.sample(&mut st, 0, Some(102), false, b"bcde"); // overlap, new tail
-        assert_eq!(st.sample[0], b"abcde");
+        assert_eq!(st.sample[0][..], b"abcde"[..]);
         a.sample(&mut st, 0, Some(200), false, b"zz"); // bytes missing: stop
         a.sample(&mut st, 0, Some(106), false, b"f");
-        assert_eq!(st.sample[0], b"abcde");
+        assert_eq!(st.sample[0][..], b"abcde"[..]);
         // Sequence numbers wrap.
         let mut st = AnomalyFlow::default();
         a.sample(&mut st, 1, Some(u32::MAX), true, b"");
         a.sample(&mut st, 1, Some(0), false, b"xy");
         a.sample(&mut st, 1, Some(2), false, b"z");
-        assert_eq!(st.sample[1], b"xyz");
+        assert_eq!(st.sample[1][..], b"xyz"[..]);
         // UDP: every datagram, up to the cap.
         let mut st = AnomalyFlow::default();
         a.sample(&mut st, 0, None, false, &[7; 300]);
@@ -809,7 +844,7 @@ mod tests {
         assert!(!st.hello_complete);
         a.sample(&mut st, 0, None, false, b"after");
         assert!(st.hello_complete);
-        assert_eq!(st.sample[0], hello);
+        assert_eq!(st.sample[0][..], hello[..]);
     }
 
     #[test]

@@ -150,7 +150,11 @@ impl ArduinoOta {
             let udp = FlowRef {
                 flow_id: flow.id,
                 fields: flow.fields_oriented(cx.config.community_id_seed, reverse),
-                tunnel: flow.tunnel.map(crate::classify::tunnel_fields),
+                tunnel: flow
+                    .tunnel
+                    .as_deref()
+                    .copied()
+                    .map(crate::classify::tunnel_fields),
             };
             let invitation = InvitationDetails {
                 command: inv.command,
@@ -716,10 +720,10 @@ impl Classifier for ArduinoOta {
         if !ours && self.is_device_port(udp.dst_port) && probe::looks_like_invitation(udp.payload) {
             if let Err(e) = parse_invitation(udp.payload) {
                 cx.counters.arduino_ota.malformed_invitations += 1;
-                flow.malformed = Some(super::Malformed {
+                flow.malformed = Some(Box::new(super::Malformed {
                     protocol: super::Resembled::ArduinoOta,
                     error: e.to_string(),
-                });
+                }));
             }
         }
         if ours {

@@ -106,7 +106,7 @@ fn flow_event(
     sev: Severity,
     d: MdtDetails,
 ) -> Event {
-    let stored = std::mem::replace(&mut flow.tunnel, pkt.decoded.tunnel);
+    let stored = std::mem::replace(&mut flow.tunnel, pkt.decoded.tunnel.map(Box::new));
     let reverse = flow.endpoints.src != pkt.decoded.net.src;
     let event = cx.flow_event(
         pkt.ts,
@@ -319,10 +319,10 @@ impl Mdt {
         } else {
             // Unicast PIM that does not parse: the anomaly path reports it.
             if flow.malformed.is_none() {
-                flow.malformed = Some(Malformed {
+                flow.malformed = Some(Box::new(Malformed {
                     protocol: Resembled::Mdt,
                     error: e.to_string(),
-                });
+                }));
             }
             Verdict::Decline
         }
@@ -380,10 +380,10 @@ impl Mdt {
                 // UDP 3232 (a scan probe, another service) is left to the anomaly path's own
                 // judgement, unlabelled.
                 if flow.malformed.is_none() && resembles_join(pkt, payload, tunnel.is_some()) {
-                    flow.malformed = Some(Malformed {
+                    flow.malformed = Some(Box::new(Malformed {
                         protocol: Resembled::Mdt,
                         error: e.to_string(),
-                    });
+                    }));
                 }
                 // Inside an MDT (or a flow already known as joins) keep the flow, so later
                 // valid joins from the same PE are still seen; elsewhere the anomaly path
