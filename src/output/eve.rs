@@ -1,5 +1,5 @@
 //! The EVE line, written straight into the output buffer: the common fields every event carries
-//! (time, ids, addresses, kind) by hand, the details object by serde_json. serde_json escapes a
+//! (time, ids, addresses, kind) by hand, the details object by `output::json`. serde_json escapes a
 //! string byte by byte with a call per run of plain bytes (~130 instructions for a 10-byte key);
 //! this writer checks a whole string at once and copies it when nothing needs escaping, which is
 //! every key and nearly every value. The output is byte for byte serde_json's (`tests` below, and
@@ -32,14 +32,11 @@ struct JsonFields<'a> {
 impl JsonFields<'_> {
     /// `,"key":` — keys are this crate's own names, which need no escape.
     fn key(&mut self, key: &'static str) {
-        debug_assert!(!needs_escape(key.as_bytes()));
         if !self.first {
             self.out.push(b',');
         }
         self.first = false;
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        static_key(self.out, key);
     }
 }
 
@@ -89,13 +86,22 @@ impl FieldSink for JsonFields<'_> {
 
     fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> io::Result<()> {
         self.key(key);
-        serde_json::to_writer(&mut *self.out, value).map_err(io::Error::other)
+        super::json::write(self.out, value).map_err(io::Error::other)
     }
+}
+
+/// `"key":` for a key of this crate's own (a field name), which needs no escape.
+pub(super) fn static_key(out: &mut Vec<u8>, key: &'static str) {
+    debug_assert!(!needs_escape(key.as_bytes()));
+    out.reserve(key.len() + 3);
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
 }
 
 /// `s` as a JSON string. Checked whole, eight bytes at a time: when no byte needs an escape it
 /// is copied as is; otherwise serde_json writes it, escapes and all.
-fn string(out: &mut Vec<u8>, s: &str) {
+pub(super) fn string(out: &mut Vec<u8>, s: &str) {
     if needs_escape(s.as_bytes()) {
         // Writing into a Vec cannot fail, and a str always serialises.
         let _ = serde_json::to_writer(&mut *out, s);
@@ -137,7 +143,7 @@ fn octet_decimal(out: &mut Vec<u8>, n: u8) {
     }
 }
 
-fn decimal(out: &mut Vec<u8>, mut n: u64) {
+pub(super) fn decimal(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {

@@ -4,6 +4,7 @@
 mod eve;
 pub mod filter;
 pub mod format;
+mod json;
 pub mod schema;
 pub mod sink;
 pub mod text;
