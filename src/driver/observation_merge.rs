@@ -9,6 +9,9 @@ use crate::event::stats::StatsDetails;
 use crate::event::Event;
 use std::collections::VecDeque;
 
+/// Observations applied between two writes of what the aggregator made of them.
+const WRITE_EVERY: usize = 1024;
+
 pub(super) struct ObservationMerge {
     /// Each worker's progress: nothing it sends later is stamped before it.
     watermarks: Vec<At>,
@@ -49,6 +52,7 @@ impl ObservationMerge {
     /// Applies, in stamp order, every pending observation stamped before `below` (all of them
     /// when `None`: every worker is done), and writes what the aggregator made of them.
     pub(super) fn apply(&mut self, w: &mut Writer<'_>, below: Option<At>) -> Result<(), Error> {
+        let mut applied = 0usize;
         loop {
             let next = (0..self.pending.len())
                 .filter_map(|s| self.pending[s].front().map(|(at, _)| (*at, s)))
@@ -59,6 +63,13 @@ impl ObservationMerge {
             }
             if let Some((at, obs)) = self.pending[s].pop_front() {
                 self.aggregator.observe(at, obs);
+                applied += 1;
+            }
+            // A round can hold a whole file's worth (the end of input): its events go out as
+            // they come, not all built first. Nothing else is written meanwhile, so the order
+            // is the same.
+            if applied % WRITE_EVERY == 0 {
+                self.write_aggregated(w)?;
             }
         }
         self.write_aggregated(w)
