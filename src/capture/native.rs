@@ -357,11 +357,11 @@ impl NativeSource {
         };
         let available = self.end - self.pos;
         if available < 16 {
-            return self.next_pcap_slow();
+            return self.next_pcap_slow((swap, nanos, link, snaplen));
         }
         let [sec, frac, caplen, wire_len] = self.record_header(swap);
         if caplen > MAXIMUM_SNAPLEN || available - 16 < caplen as usize {
-            return self.next_pcap_slow();
+            return self.next_pcap_slow((swap, nanos, link, snaplen));
         }
         Ok(Next::Packet(self.take_record(
             sec,
@@ -420,17 +420,12 @@ impl NativeSource {
         }
     }
 
+    /// `next_pcap`'s way when the record is not whole in the buffer, with the file's format.
     #[inline(never)]
-    fn next_pcap_slow(&mut self) -> Result<Next<'_>, CaptureError> {
-        let Format::Pcap {
-            swap,
-            nanos,
-            link,
-            snaplen,
-        } = self.format
-        else {
-            unreachable!("pcap format")
-        };
+    fn next_pcap_slow(
+        &mut self,
+        (swap, nanos, link, snaplen): (bool, bool, LinkType, u32),
+    ) -> Result<Next<'_>, CaptureError> {
         match self.fill(16) {
             Ok(()) => {}
             Err(Short::Eof { got: 0 }) => return Ok(Next::End),
