@@ -346,22 +346,14 @@ impl NativeSource {
     /// in the buffer (a refill, the end, damage) takes [`Self::next_pcap_slow`].
     #[inline(always)]
     fn next_pcap(&mut self) -> Result<Next<'_>, CaptureError> {
-        let Format::Pcap {
-            swap,
-            nanos,
-            link,
-            snaplen,
-        } = self.format
-        else {
-            unreachable!("pcap format")
-        };
+        let (swap, nanos, link, snaplen) = self.pcap_format();
         let available = self.end - self.pos;
         if available < 16 {
-            return self.next_pcap_slow((swap, nanos, link, snaplen));
+            return self.next_pcap_slow();
         }
         let [sec, frac, caplen, wire_len] = self.record_header(swap);
         if caplen > MAXIMUM_SNAPLEN || available - 16 < caplen as usize {
-            return self.next_pcap_slow((swap, nanos, link, snaplen));
+            return self.next_pcap_slow();
         }
         Ok(Next::Packet(self.take_record(
             sec,
@@ -372,6 +364,21 @@ impl NativeSource {
             link,
             snaplen,
         )))
+    }
+
+    /// A classic pcap file's byte order, time unit, link type and snap length.
+    #[inline(always)]
+    fn pcap_format(&self) -> (bool, bool, LinkType, u32) {
+        let Format::Pcap {
+            swap,
+            nanos,
+            link,
+            snaplen,
+        } = self.format
+        else {
+            unreachable!("pcap format")
+        };
+        (swap, nanos, link, snaplen)
     }
 
     /// The 16-byte record header at `pos` (in the buffer): seconds, fraction, captured and
@@ -420,12 +427,10 @@ impl NativeSource {
         }
     }
 
-    /// `next_pcap`'s way when the record is not whole in the buffer, with the file's format.
+    /// `next_pcap`'s way when the record is not whole in the buffer.
     #[inline(never)]
-    fn next_pcap_slow(
-        &mut self,
-        (swap, nanos, link, snaplen): (bool, bool, LinkType, u32),
-    ) -> Result<Next<'_>, CaptureError> {
+    fn next_pcap_slow(&mut self) -> Result<Next<'_>, CaptureError> {
+        let (swap, nanos, link, snaplen) = self.pcap_format();
         match self.fill(16) {
             Ok(()) => {}
             Err(Short::Eof { got: 0 }) => return Ok(Next::End),

@@ -67,11 +67,7 @@ pub(super) fn read(
                     break;
                 }
             }
-            let mut wrote = 0;
-            if engine.has_events() {
-                wrote = w.write_events(engine)?;
-            }
-            wrote += w.periodic_stats(engine, engine.now())?;
+            let wrote = w.write_events(engine)? + w.periodic_stats(engine, engine.now())?;
             // A pipe may pause for long: its events must not wait in buffers meanwhile.
             let mut flushed = false;
             if streaming && (idle || wrote > 0 && last_flush.elapsed() >= STREAM_FLUSH) {

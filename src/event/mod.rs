@@ -121,11 +121,9 @@ pub enum OtaProtocol {
 }
 
 /// Where the packet that completed an event came from.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Origin {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pcap_filename: Option<Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub in_iface: Option<Arc<str>>,
 }
 
@@ -146,13 +144,11 @@ impl Origin {
 }
 
 /// The flow an event belongs to (the inner flow when tunnelled).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlowFields {
     pub src_ip: IpAddr,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub src_port: Option<u16>,
     pub dest_ip: IpAddr,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dest_port: Option<u16>,
     pub proto: &'static str,
     pub community_id: String,
@@ -160,10 +156,9 @@ pub struct FlowFields {
 
 /// The addresses of an event that sums up many flows of one source (a scan), which has no
 /// flow of its own: the source, and the destination only when every flow went to one host.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parties {
     pub src_ip: IpAddr,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dest_ip: Option<IpAddr>,
     pub proto: &'static str,
 }
@@ -244,7 +239,7 @@ pub struct Event {
     pub kind: &'static str,
     pub severity: Severity,
     pub flow: Option<FlowFields>,
-    /// Set only when `flow` is not (both flatten to `src_ip`, `dest_ip`, `proto`).
+    /// Set only when `flow` is not (both write `src_ip`, `dest_ip`, `proto` at the top level).
     pub parties: Option<Parties>,
     pub tunnel: Option<TunnelFields>,
     pub body: Body,

@@ -112,10 +112,6 @@ fn severity_number(s: Severity) -> u8 {
     }
 }
 
-pub(crate) fn severity_name(s: Severity) -> &'static str {
-    s.as_str()
-}
-
 /// The event in Elastic Common Schema field names; watch3232's own fields (and the protocol
 /// details) sit under `watch3232`.
 pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
@@ -139,10 +135,7 @@ pub fn ecs(event: &Event, sensor: &Sensor) -> io::Result<Value> {
             "severity": severity_number(event.severity),
         }),
     );
-    root.insert(
-        "log".into(),
-        json!({ "level": severity_name(event.severity) }),
-    );
+    root.insert("log".into(), json!({ "level": event.severity.as_str() }));
     if let Some(f) = &event.flow {
         let mut src = json!({ "ip": f.src_ip.to_string() });
         let mut dst = json!({ "ip": f.dest_ip.to_string() });

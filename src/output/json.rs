@@ -44,16 +44,9 @@ fn signed(out: &mut Vec<u8>, v: i64) {
     decimal(out, v.unsigned_abs());
 }
 
-fn float(out: &mut Vec<u8>, v: f64) {
-    if v.is_finite() {
-        out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
-    } else {
-        out.extend_from_slice(b"null");
-    }
-}
-
-fn float32(out: &mut Vec<u8>, v: f32) {
-    if v.is_finite() {
+/// A float as serde_json writes it: shortest digits, `null` when not finite.
+fn float<F: zmij::Float>(out: &mut Vec<u8>, v: F, finite: bool) {
+    if finite {
         out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
     } else {
         out.extend_from_slice(b"null");
@@ -151,11 +144,11 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         Ok(())
     }
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        float32(self.out, v);
+        float(self.out, v, v.is_finite());
         Ok(())
     }
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        float(self.out, v);
+        float(self.out, v, v.is_finite());
         Ok(())
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {

@@ -5,7 +5,7 @@
 
 use super::acks::Acks;
 use super::session::Session;
-use crate::classify::ota::{firmware, hex, round6};
+use crate::classify::ota::{firmware, round6};
 use crate::decode::{TcpFlags, TcpView};
 use crate::event::arduino_ota::Firmware;
 use crate::event::OtaOutcome;
@@ -145,7 +145,7 @@ impl TransferFlow {
         };
         let bytes = self.up.delivered;
         let whole = bytes == image_size && !self.up.has_gap();
-        let received_md5 = hex(&self.md5.clone().finalize());
+        let received_md5 = crate::hex::lower(&self.md5.clone().finalize());
         let duration_s = self.last.secs_since(self.started);
         TransferSummary {
             outcome,

@@ -251,7 +251,7 @@ impl Session {
     }
 
     pub fn received_md5(&self) -> String {
-        crate::classify::ota::hex(&self.md5.clone().finalize())
+        crate::hex::lower(&self.md5.clone().finalize())
     }
 
     fn bad(&mut self, why: &'static str) {
@@ -520,7 +520,7 @@ mod tests {
             s.device_bytes(&[HEADER_OK, AUTH_OK]);
             s.client_bytes(&(image.len() as u32).to_be_bytes());
             s.device_bytes(&[PREPARE_OK]);
-            s.client_bytes(crate::classify::ota::hex(&Md5::digest(&image)).as_bytes());
+            s.client_bytes(crate::hex::lower(&Md5::digest(&image)).as_bytes());
             s.device_bytes(&[BIN_MD5_OK]);
             s.client_bytes(&image);
             s
@@ -551,7 +551,7 @@ mod tests {
         let image = vec![0xe9u8; 10_000];
         s.client_bytes(&(image.len() as u32).to_be_bytes());
         s.device_bytes(&[0x42]);
-        s.client_bytes(crate::classify::ota::hex(&Md5::digest(&image)).as_bytes());
+        s.client_bytes(crate::hex::lower(&Md5::digest(&image)).as_bytes());
         s.device_bytes(&[0x43]);
         s.client_bytes(&image[..8192]);
         s.device_bytes(&[0x47]);
@@ -590,7 +590,7 @@ mod tests {
         s.device_bytes(&[HEADER_OK, AUTH_OK]);
         s.client_bytes(&100_000u32.to_be_bytes());
         s.device_bytes(&[PREPARE_OK]);
-        s.client_bytes(crate::classify::ota::hex(&[0; 16]).as_bytes());
+        s.client_bytes(crate::hex::lower(&[0; 16]).as_bytes());
         s.device_bytes(&[BIN_MD5_OK]);
         s.client_bytes(&[0; 100_000]);
         let mut acks = vec![CHUNK_OK; 3 * MAX_BUFFER];

@@ -70,10 +70,6 @@ fn c_string(field: &[u8]) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    crate::hex::lower(bytes)
-}
-
 /// Reads what it can from the first bytes of an image (pass up to [`HEAD_LEN`] bytes).
 pub fn parse(head: &[u8]) -> Firmware {
     let unknown = Firmware {
@@ -128,7 +124,7 @@ pub fn parse(head: &[u8]) -> Firmware {
         fw.compile_time = c_string(&d[80..96]);
         fw.compile_date = c_string(&d[96..112]);
         fw.idf_version = c_string(&d[112..144]);
-        fw.elf_sha256 = Some(hex(&d[144..176]));
+        fw.elf_sha256 = Some(crate::hex::lower(&d[144..176]));
     }
     fw
 }

@@ -9,11 +9,6 @@ pub mod firmware;
 
 pub use config::OtaConfig;
 
-/// Lowercase hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    crate::hex::lower(bytes)
-}
-
 /// Seconds rounded to the microsecond, as events carry them.
 pub fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6

@@ -2,7 +2,6 @@
 //! form before the terse view; what `-v` shows too).
 
 use crate::event::Event;
-use crate::output::format::severity_name;
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
 use std::io;
@@ -27,7 +26,7 @@ pub fn headline(event: &Event) -> String {
         "{}/{} {}",
         event.event_type,
         event.kind,
-        severity_name(event.severity)
+        event.severity.as_str()
     );
     if let Some(f) = &event.flow {
         let _ = write!(
