@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 use watch3232::capture::LiveOptions;
-use watch3232::driver::{self, Input, Settings};
+use watch3232::driver::{self, Input, OutputThread, Settings};
 use watch3232::engine::Config;
 use watch3232::output::sink::{syslog_facility, Sink};
 use watch3232::output::{
@@ -231,8 +231,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             + 2 * settings.engine.flow_timeout_secs
             + 5
     });
-    let mut view = View::new(out, filter, reorder_lag);
-    let outcome = driver::run(&settings, &input, &mut view, &mut terminal, &stop);
+    // Events are rendered and written beside the engine, in batches when reading files; a live
+    // capture's go over one by one, so none waits for the next.
+    let batch_events = if live { 1 } else { 64 };
+    let mut output = OutputThread::spawn(View::new(out, filter, reorder_lag), batch_events)
+        .map_err(|e| anyhow!("cannot start the output thread: {e}"))?;
+    let outcome = driver::run(&settings, &input, &mut output, &mut terminal, &stop);
+    let mut view = output.join().map_err(driver::Error::Write)?;
     view.finish().map_err(driver::Error::Write)?;
     let outcome = outcome?;
     if view.filtered > 0 {

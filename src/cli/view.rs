@@ -59,16 +59,27 @@ impl View {
 
 impl EventSink for View {
     fn write(&mut self, event: &Event) -> io::Result<()> {
+        if self.reorder.is_some() {
+            return self.write_owned(event.clone());
+        }
         if !self.filter.passes(event) {
             self.filtered += 1;
             return Ok(());
         }
+        self.out.write(event)
+    }
+
+    fn write_owned(&mut self, event: Event) -> io::Result<()> {
+        if !self.filter.passes(&event) {
+            self.filtered += 1;
+            return Ok(());
+        }
         let Some(r) = &mut self.reorder else {
-            return self.out.write(event);
+            return self.out.write(&event);
         };
         // The run's summary comes last: everything before it is out first.
         let last = event.event_type == "stats" && event.kind == "summary";
-        r.push(event.clone());
+        r.push(event);
         while let Some(e) = r.pop_due(last) {
             self.out.write(&e)?;
         }

@@ -210,8 +210,8 @@ pub(super) fn capture_workers(
 }
 
 fn emit_all(w: &mut Writer<'_>, events: Vec<Event>) -> Result<(), Error> {
-    for mut event in events {
-        w.emit(&mut event)?;
+    for event in events {
+        w.emit(event)?;
     }
     Ok(())
 }

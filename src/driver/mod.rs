@@ -18,12 +18,14 @@ pub mod matched;
 mod observation_merge;
 #[cfg(feature = "capture")]
 mod offline;
+mod output_thread;
 #[cfg(feature = "capture")]
 mod sharded;
 mod stats_merge;
 
 #[cfg(feature = "capture")]
 pub use live_filter::{LiveFilter, MIN_INTERVAL, NARROW_AFTER};
+pub use output_thread::OutputThread;
 pub use stats_merge::merge_stats;
 
 use crate::capture::CaptureError;
@@ -87,6 +89,11 @@ pub enum Input {
 pub trait EventSink {
     /// Writes one event. An `Err` is fatal for the run.
     fn write(&mut self, event: &Event) -> io::Result<()>;
+    /// [`EventSink::write`] of an event the caller no longer needs (a sink that keeps or
+    /// sends events on takes it without a copy).
+    fn write_owned(&mut self, event: Event) -> io::Result<()> {
+        self.write(&event)
+    }
     /// Flushes buffers and honours reopen/rotation timers.
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -95,6 +102,9 @@ pub trait EventSink {
     fn is_closed(&self) -> bool {
         false
     }
+    /// Brings what [`EventSink::output_stats`] and [`EventSink::output_deliveries`] answer up to
+    /// date with every event written before (a sink on another thread waits for it).
+    fn sync(&mut self) {}
     /// What the sink did, for the `output` object of `stats` events; `None` leaves it out.
     fn output_stats(&self) -> Option<OutputStats> {
         None
@@ -316,11 +326,12 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes one event, adding memory and output counters to `stats` events.
-    fn emit(&mut self, event: &mut Event) -> Result<(), Error> {
+    fn emit(&mut self, mut event: Event) -> Result<(), Error> {
         if let Body::Stats(s) = &mut event.body {
             if event.kind == "summary" {
                 self.sink.drain();
             }
+            self.sink.sync();
             // Memory varies from run to run: kept out of an offline summary, which replays exactly.
             if self.live || event.kind == "periodic" {
                 s.memory = memory().map(Box::new);
@@ -341,11 +352,11 @@ impl<'a> Writer<'a> {
                 }
             }
         }
-        self.frontend.event_written(event);
+        self.frontend.event_written(&event);
         if let Some(keys) = &mut self.matched {
-            keys.extend(flow_key(event));
+            keys.extend(flow_key(&event));
         }
-        self.sink.write(event).map_err(Error::Write)
+        self.sink.write_owned(event).map_err(Error::Write)
     }
 
     /// Writes what the engine produced, files first. Returns how many events were written.
@@ -361,8 +372,8 @@ impl<'a> Writer<'a> {
     fn write_pending_events(&mut self, engine: &mut Engine) -> Result<usize, Error> {
         write_artifacts(engine);
         let mut n = 0;
-        for mut event in engine.drain_events() {
-            self.emit(&mut event)?;
+        for event in engine.drain_events() {
+            self.emit(event)?;
             n += 1;
         }
         Ok(n)
@@ -381,8 +392,7 @@ impl<'a> Writer<'a> {
     fn periodic_report(&mut self, engine: &mut Engine) -> Result<usize, Error> {
         engine.periodic_reports();
         let n = self.write_events(engine)?;
-        let mut e = engine.stats_event(StatsKind::Periodic);
-        self.emit(&mut e)?;
+        self.emit(engine.stats_event(StatsKind::Periodic))?;
         Ok(n + 1)
     }
 

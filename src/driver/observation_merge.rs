@@ -77,8 +77,8 @@ impl ObservationMerge {
 
     pub(super) fn write_aggregated(&mut self, w: &mut Writer<'_>) -> Result<(), Error> {
         let events: Vec<Event> = self.aggregator.drain_events().collect();
-        for mut event in events {
-            w.emit(&mut event)?;
+        for event in events {
+            w.emit(event)?;
         }
         Ok(())
     }

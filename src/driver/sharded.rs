@@ -281,8 +281,8 @@ impl Merge {
     fn take(&mut self, w: &mut Writer<'_>, message: ToWriter) -> Result<(), Error> {
         match message {
             ToWriter::Shard(batch) => {
-                for mut event in batch.events {
-                    w.emit(&mut event)?;
+                for event in batch.events {
+                    w.emit(event)?;
                 }
                 self.observations
                     .take(w, batch.shard, batch.watermark, batch.observations)?;
@@ -358,8 +358,7 @@ impl Merge {
         }
         self.stats_written += 1;
         let body = Body::Stats(Box::new(details));
-        let mut event = Event::global(now, origin, kind, Severity::Info, body);
-        w.emit(&mut event)
+        w.emit(Event::global(now, origin, kind, Severity::Info, body))
     }
 }
 
