@@ -245,7 +245,7 @@ impl Engine {
         self.shared.events.drain(..)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn process(&mut self, packet: &Packet<'_>) {
         self.process_numbered(packet, packet.index);
     }

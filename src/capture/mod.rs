@@ -95,7 +95,7 @@ impl FileSource {
     }
 
     /// The next packet, `End`, or an error (`Truncated` after every complete packet).
-    #[inline]
+    #[inline(always)]
     pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
         match self {
             FileSource::Native(s) => s.next_packet(),
@@ -156,7 +156,7 @@ impl Input {
     }
 
     /// The next packet, `End`, `Idle` (a pipe had nothing for [`IDLE_WAKE`]) or an error.
-    #[inline]
+    #[inline(always)]
     pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
         match self {
             Input::File(s) => s.next_packet(),

@@ -334,7 +334,7 @@ impl NativeSource {
     }
 
     /// The next packet, or `End`.
-    #[inline]
+    #[inline(always)]
     pub fn next_packet(&mut self) -> Result<Next<'_>, CaptureError> {
         match self.format {
             Format::Pcap { .. } => self.next_pcap(),
@@ -466,6 +466,7 @@ impl NativeSource {
         )))
     }
 
+    #[inline(never)]
     fn next_pcapng(&mut self) -> Result<Next<'_>, CaptureError> {
         loop {
             let (block_type, len) = match self.block_header() {
