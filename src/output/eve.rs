@@ -119,17 +119,19 @@ fn needs_escape(bytes: &[u8]) -> bool {
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // Whether some byte of `x` is below `n` (n ≤ 0x80): the classic bit trick, exact for "any".
     let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS != 0;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
+    let word_needs = |chunk: &[u8]| {
         let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        if below(x, 0x20) || below(x ^ (ONES * 0x22), 1) || below(x ^ (ONES * 0x5c), 1) {
-            return true;
-        }
+        below(x, 0x20) || below(x ^ (ONES * 0x22), 1) || below(x ^ (ONES * 0x5c), 1)
+    };
+    if bytes.len() < 8 {
+        return bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
     }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    let mut chunks = bytes.chunks_exact(8);
+    if (&mut chunks).any(word_needs) {
+        return true;
+    }
+    // The tail: the last eight bytes, overlapping what was checked.
+    !chunks.remainder().is_empty() && word_needs(&bytes[bytes.len() - 8..])
 }
 
 /// One address octet, without the general loop's divisions.
@@ -143,18 +145,9 @@ fn octet_decimal(out: &mut Vec<u8>, n: u8) {
     }
 }
 
-pub(super) fn decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+/// `n` in decimal, two digits a step (serde_json's own `itoa`).
+pub(super) fn decimal(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 #[cfg(test)]
