@@ -49,7 +49,7 @@ pub(super) fn read(
         let (mut unreported, mut unreported_bytes) = (0u64, 0u64);
         loop {
             match source.next_packet() {
-                Ok(Next::Packet(p)) => {
+                Ok(Next::Packet(ref p)) => {
                     unreported += 1;
                     unreported_bytes += p.data.len() as u64;
                     engine.process(&p);
