@@ -59,14 +59,7 @@ impl FieldSink for JsonFields<'_> {
         self.key(key);
         self.out.push(b'"');
         match value {
-            IpAddr::V4(v4) => {
-                for (i, octet) in v4.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(b'.');
-                    }
-                    octet_decimal(self.out, octet);
-                }
-            }
+            IpAddr::V4(v4) => crate::decimal::push_ipv4(self.out, v4),
             // Rare, and its text form (zero compression) is std's to decide.
             IpAddr::V6(v6) => {
                 use std::io::Write;
@@ -132,29 +125,8 @@ fn needs_escape(bytes: &[u8]) -> bool {
         .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
-/// One address octet, without the general loop's divisions.
-fn octet_decimal(out: &mut Vec<u8>, n: u8) {
-    if n >= 100 {
-        out.extend_from_slice(&[b'0' + n / 100, b'0' + n / 10 % 10, b'0' + n % 10]);
-    } else if n >= 10 {
-        out.extend_from_slice(&[b'0' + n / 10, b'0' + n % 10]);
-    } else {
-        out.push(b'0' + n);
-    }
-}
-
-pub(super) fn decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+pub(super) fn decimal(out: &mut Vec<u8>, n: u64) {
+    crate::decimal::push_u64(out, n);
 }
 
 #[cfg(test)]
