@@ -574,8 +574,8 @@ impl ArduinoOta {
             kind: "transfer",
             severity: Severity::Low,
             parties: None,
-            flow: Some(s.udp.fields.clone()),
-            tunnel: s.udp.tunnel.clone(),
+            flow: Some(s.udp.fields),
+            tunnel: s.udp.tunnel,
             body: Body::ArduinoOta(OtaDetails::Transfer(Box::new(details))),
         };
         cx.emit(event);
