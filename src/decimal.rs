@@ -25,17 +25,30 @@ impl AsciiOut for String {
     }
 }
 
+/// "00" to "99": two digits a division (flow ids have 16).
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Appends `n` in decimal.
 pub fn push_u64<O: AsciiOut>(out: &mut O, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
-    loop {
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[at] = b'0' + n as u8;
     }
     out.push_ascii(&digits[at..]);
 }
@@ -87,7 +100,7 @@ mod tests {
 
     #[test]
     fn numbers_and_addresses_as_display_writes_them() {
-        for n in [0, 7, 9, 10, 99, 100, 255, 65535, u64::MAX] {
+        for n in (0..=1000).chain([65535, 1_000_000, 540_259_850_295_929, u64::MAX]) {
             let mut s = String::new();
             push_u64(&mut s, n);
             assert_eq!(s, n.to_string());
