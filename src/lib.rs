@@ -13,6 +13,7 @@ pub mod artifact;
 pub mod audit;
 pub mod capture;
 pub mod classify;
+pub mod decimal;
 pub mod decode;
 pub mod driver;
 pub mod engine;

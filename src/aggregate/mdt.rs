@@ -745,7 +745,7 @@ mod tests {
                     dest_ip: "224.0.0.13".parse().unwrap(),
                     dest_port: None,
                     proto: "PIM",
-                    community_id: String::new(),
+                    community_id: "".into(),
                 },
                 tunnel: None,
             },

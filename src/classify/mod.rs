@@ -26,6 +26,7 @@ use crate::flow::community_id::community_id_v1;
 use crate::flow::{Direction, Endpoints, RemovedBy};
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use std::sync::Arc;
 
 /// Index of a classifier in the registry.
 pub type ClassifierId = u8;
@@ -101,7 +102,8 @@ pub struct Flow {
     /// parse (e.g. an invitation with a 31-digit MD5): the anomaly path reports it.
     pub malformed: Option<Box<Malformed>>,
     pub app: AppState,
-    community_id: Option<Box<str>>,
+    /// Shared with the flow's events: each takes a reference, not a copy.
+    community_id: Option<Arc<str>>,
 }
 
 pub fn dir_index(dir: Direction) -> usize {
@@ -131,10 +133,12 @@ impl Flow {
     }
 
     /// Community ID v1 of the flow, computed once.
-    pub fn community_id(&mut self, seed: u16) -> &str {
+    pub fn community_id(&mut self, seed: u16) -> &Arc<str> {
         let e = self.endpoints;
         self.community_id.get_or_insert_with(|| {
-            community_id_v1(seed, e.src, e.dst, e.src_port, e.dst_port, e.proto).into_boxed_str()
+            Arc::from(community_id_v1(
+                seed, e.src, e.dst, e.src_port, e.dst_port, e.proto,
+            ))
         })
     }
 
@@ -177,7 +181,7 @@ impl Flow {
             dest_ip: e.dst,
             dest_port: has_ports.then_some(e.dst_port),
             proto: proto_name(e.proto),
-            community_id: self.community_id(seed).to_string(),
+            community_id: Arc::clone(self.community_id(seed)),
         }
     }
 }

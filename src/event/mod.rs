@@ -151,7 +151,8 @@ pub struct FlowFields {
     pub dest_ip: IpAddr,
     pub dest_port: Option<u16>,
     pub proto: &'static str,
-    pub community_id: String,
+    /// Shared by the flow and its events (an `Arc`: events cross threads when sharded).
+    pub community_id: Arc<str>,
 }
 
 /// The addresses of an event that sums up many flows of one source (a scan), which has no

@@ -57,10 +57,11 @@ pub fn community_id_v1(
         hasher.update(sport.to_be_bytes());
         hasher.update(dport.to_be_bytes());
     }
-    format!(
-        "1:{}",
-        base64::engine::general_purpose::STANDARD.encode(hasher.finalize())
-    )
+    // "1:" and 28 base64 characters, written into one allocation (no `format!`).
+    let mut id = String::with_capacity(30);
+    id.push_str("1:");
+    base64::engine::general_purpose::STANDARD.encode_string(hasher.finalize(), &mut id);
+    id
 }
 
 fn v6_octets(a: IpAddr) -> [u8; 16] {

@@ -59,14 +59,7 @@ impl FieldSink for JsonFields<'_> {
         self.key(key);
         self.out.push(b'"');
         match value {
-            IpAddr::V4(v4) => {
-                for (i, octet) in v4.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(b'.');
-                    }
-                    octet_decimal(self.out, octet);
-                }
-            }
+            IpAddr::V4(v4) => crate::decimal::push_ipv4(self.out, v4),
             // Rare, and its text form (zero compression) is std's to decide.
             IpAddr::V6(v6) => {
                 use std::io::Write;
@@ -134,20 +127,9 @@ fn needs_escape(bytes: &[u8]) -> bool {
     !chunks.remainder().is_empty() && word_needs(&bytes[bytes.len() - 8..])
 }
 
-/// One address octet, without the general loop's divisions.
-fn octet_decimal(out: &mut Vec<u8>, n: u8) {
-    if n >= 100 {
-        out.extend_from_slice(&[b'0' + n / 100, b'0' + n / 10 % 10, b'0' + n % 10]);
-    } else if n >= 10 {
-        out.extend_from_slice(&[b'0' + n / 10, b'0' + n % 10]);
-    } else {
-        out.push(b'0' + n);
-    }
-}
-
-/// `n` in decimal, two digits a step (serde_json's own `itoa`).
+/// `n` in decimal (the crate's one integer writer).
 pub(super) fn decimal(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    crate::decimal::push_u64(out, n);
 }
 
 #[cfg(test)]

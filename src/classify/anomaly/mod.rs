@@ -18,6 +18,7 @@ use super::mdt;
 use super::{AppState, Classifier, Context, Flow, Interest, Pkt, Resembled, Verdict};
 use crate::aggregate::scan::Probe;
 use crate::aggregate::{LazyEvent, Observation};
+use crate::decimal::ip_port;
 use crate::decode::{TcpFlags, Transport};
 use crate::event::anomaly::{
     AnomalyDetails, Beacon, Evidence, FlowSummary, Interactive, Previews, ProtocolGuess, Reason,
@@ -245,57 +246,79 @@ fn state(flow: &mut Flow) -> Option<&mut AnomalyFlow> {
     }
 }
 
-/// Everything decided about a flow, ready to become an event.
+/// Everything decided about a flow. Its summary and its sentence are written only when its
+/// event is ([`describe`]): a probe's finding is judged again if its held event is released,
+/// and most never are written at the first judge.
 struct Finding {
     reason: Reason,
     severity: Severity,
     severity_reasons: Vec<&'static str>,
     evidence: Evidence,
-    summary: FlowSummary,
     beacon: Option<Beacon>,
     interactive: Option<Interactive>,
     error: Option<String>,
-    detail: String,
+    told: Told,
     /// A probe (no payload, no answer): may be folded into a scan.
     probe: bool,
     /// The flow looks like a legitimate protocol that was not claimed (ESPHome OTA magic).
     legitimate: bool,
 }
 
-fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
-    let rev = st.is_some_and(|s| s.reversed);
-    let (up, down) = if rev { (1, 0) } else { (0, 1) };
-    let tcp = flow.endpoints.proto == crate::decode::IPPROTO_TCP;
-    let (s_up, s_down): (&[u8], &[u8]) = match st {
+/// Which sentence a finding's `detail` is.
+#[derive(Clone, Copy)]
+enum Told {
+    /// The flow resembled this (e.g. "an MDT Data-MDT join") but did not parse.
+    Malformed(&'static str),
+    Beacon,
+    /// New flows at regular intervals (the pair tracker's verdict, not the flow's own).
+    BeaconAcrossFlows,
+    Shell,
+    HumanPace,
+    TcpService,
+    NoPayloadNoAnswer,
+    Unrecognised,
+}
+
+/// The sides of a flow's samples and counters: (towards the service, from it).
+fn sides(st: Option<&AnomalyFlow>) -> (usize, usize) {
+    if st.is_some_and(|s| s.reversed) {
+        (1, 0)
+    } else {
+        (0, 1)
+    }
+}
+
+/// The sample to measure entropy on: the client's, or the service's when the client sent none.
+fn entropy_source<'a>(s_up: &'a [u8], s_down: &'a [u8]) -> &'a [u8] {
+    if s_up.is_empty() {
+        s_down
+    } else {
+        s_up
+    }
+}
+
+fn samples(st: Option<&AnomalyFlow>) -> (&[u8], &[u8]) {
+    match st {
         Some(s) => (&s.sample[0], &s.sample[1]),
         None => (&[], &[]),
-    };
+    }
+}
+
+fn entropy_of(sample: &[u8]) -> Option<f64> {
+    (!sample.is_empty()).then(|| round3(guess::entropy(sample)))
+}
+
+fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
+    let (up, down) = sides(st);
+    let tcp = flow.endpoints.proto == crate::decode::IPPROTO_TCP;
+    let (s_up, s_down) = samples(st);
     let evidence = if st.is_some() {
         guess::guess_flow(s_up, s_down, tcp)
     } else {
         Evidence::default()
     };
     let answered = st.is_some_and(|s| s.answered) || flow.payload_bytes[down] > 0;
-    let handshake = st.is_some_and(|s| s.handshake_completed);
-    let entropy_src = if s_up.is_empty() { s_down } else { s_up };
-    let entropy = (!entropy_src.is_empty()).then(|| round3(guess::entropy(entropy_src)));
-    let summary = FlowSummary {
-        pkts_toserver: flow.packets[up],
-        pkts_toclient: flow.packets[down],
-        bytes_toserver: flow.payload_bytes[up],
-        bytes_toclient: flow.payload_bytes[down],
-        duration_s: round3(flow.last_seen.secs_since(flow.first_seen)),
-        entropy,
-        payload_preview: (!s_up.is_empty() || !s_down.is_empty()).then(|| Previews {
-            toserver: guess::preview(s_up),
-            toclient: guess::preview(s_down),
-        }),
-        tcp: tcp.then(|| TcpSummary {
-            flags_toserver: flag_names(flow.tcp_flags[up]),
-            flags_toclient: flag_names(flow.tcp_flags[down]),
-            handshake_completed: handshake,
-        }),
-    };
+    let entropy_src = entropy_source(s_up, s_down);
     let records = st.map_or(&[][..], |s| &s.records[..]);
     let text_both = |b: &[u8]| !b.is_empty() && guess::simple::is_text(b);
     let guess = evidence.protocol_guess;
@@ -326,40 +349,20 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
     } else {
         None
     };
-    let guess_name = guess.map_or("unknown", ProtocolGuess::as_str);
     let no_payload = flow.payload_bytes[0] + flow.payload_bytes[1] == 0;
     let mut sev_reasons = Vec::new();
-    let peer = |a: IpAddr, p: u16| format!("{a}:{p}");
-    let e = if rev {
-        flow.endpoints.reversed()
-    } else {
-        flow.endpoints
-    };
-    let (client, server) = (peer(e.src, e.src_port), peer(e.dst, e.dst_port));
-    let proto = crate::decode::proto_name(e.proto);
     let mut error = None;
-    let (reason, severity, detail) = if let Some(m) = &flow.malformed {
+    let (reason, severity, told) = if let Some(m) = &flow.malformed {
         error = Some(m.error.clone());
         sev_reasons.push("resembles a known protocol but does not parse");
         let (reason, what) = match m.protocol {
             Resembled::Mdt => (Reason::MalformedMdt, "an MDT Data-MDT join"),
             Resembled::ArduinoOta => (Reason::MalformedOta, "an ArduinoOTA invitation"),
         };
-        (
-            reason,
-            Severity::Low,
-            format!(
-                "{client} sent {proto} {server} what looks like {what} but does not parse: {}",
-                m.error
-            ),
-        )
-    } else if let Some(b) = &beacon {
+        (reason, Severity::Low, Told::Malformed(what))
+    } else if beacon.is_some() {
         sev_reasons.extend(["regular send intervals", "similar message sizes"]);
-        let d = format!(
-            "{client} sends to {proto} {server} every {:.1} s (jitter {:.2} s, {} messages of ~{:.0} bytes, {guess_name}): beacon-like",
-            b.period_s, b.jitter_s, b.count, b.mean_size
-        );
-        (Reason::Beacon, Severity::High, d)
+        (Reason::Beacon, Severity::High, Told::Beacon)
     } else if let Some(i) = interactive.as_ref().filter(|i| !i.evidence.is_empty()) {
         sev_reasons.push("shell prompts, commands or their output");
         let mut sev = Severity::High;
@@ -371,21 +374,10 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
             sev_reasons.push("download run by a shell");
             sev = Severity::Critical;
         }
-        let first = &i.evidence[0];
-        let d = format!(
-            "{client} and {proto} {server} carry a shell session ({} sign(s), first a {} \"{}\"): interactive session",
-            i.evidence.len(),
-            first.kind.as_str(),
-            first.quote
-        );
-        (Reason::InteractiveSession, sev, d)
-    } else if let Some(i) = &interactive {
+        (Reason::InteractiveSession, sev, Told::Shell)
+    } else if interactive.is_some() {
         sev_reasons.extend(["text typed at human pace both ways", "small messages"]);
-        let d = format!(
-            "{client} and {proto} {server} exchange short text at human pace ({} turns, median pause {:.1} s): interactive session",
-            i.turns, i.median_gap_s
-        );
-        (Reason::InteractiveSession, Severity::High, d)
+        (Reason::InteractiveSession, Severity::High, Told::HumanPace)
     } else if tcp && answered {
         sev_reasons.push("a host answers TCP on a watched port with something other than ESPHome");
         let mut sev = Severity::Medium;
@@ -396,32 +388,23 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
             sev_reasons.push("remote-access or encrypted service");
             sev = Severity::High;
         }
-        let what = if no_payload {
-            "accepted a connection (no data exchanged)".to_string()
-        } else {
-            format!("serves {guess_name}")
-        };
-        (
-            Reason::UnexpectedTcpService,
-            sev,
-            format!("{server} {what} to {client} on TCP {}", e.dst_port),
-        )
+        (Reason::UnexpectedTcpService, sev, Told::TcpService)
     } else if no_payload {
         sev_reasons.push("connection attempt without payload or answer");
         (
             Reason::UnknownProtocol,
             Severity::Info,
-            format!("{client} tried {proto} {server}; no payload, no answer"),
+            Told::NoPayloadNoAnswer,
         )
     } else {
         let mut sev = Severity::Low;
         sev_reasons.push("payload matches no classifier");
         let n = entropy_src.len().min(256);
-        if n >= 32 && entropy.is_some_and(|h| h >= 0.9 * (n as f64).log2()) {
+        if n >= 32 && entropy_of(entropy_src).is_some_and(|h| h >= 0.9 * (n as f64).log2()) {
             sev_reasons.push("high-entropy payload (encrypted or compressed)");
             sev = Severity::Medium;
         }
-        (Reason::UnknownProtocol, sev, format!("{client} sent {proto} {server} payload that no classifier recognises ({guess_name})"))
+        (Reason::UnknownProtocol, sev, Told::Unrecognised)
     };
     let up_pkts = flow.packets[up];
     let probe = error.is_none()
@@ -441,13 +424,117 @@ fn judge(flow: &Flow, st: Option<&AnomalyFlow>) -> Finding {
             && (evidence.protocol_guess == Some(ProtocolGuess::EsphomeOta)
                 || looks_like_mdt_join(flow, st)),
         evidence,
-        summary,
         beacon,
         interactive,
         error,
-        detail,
+        told,
         probe,
     }
+}
+
+/// The flow's summary and the finding's sentence: what only a written event needs.
+fn describe(flow: &Flow, st: Option<&AnomalyFlow>, f: &Finding) -> (FlowSummary, String) {
+    let (up, down) = sides(st);
+    let tcp = flow.endpoints.proto == crate::decode::IPPROTO_TCP;
+    let (s_up, s_down) = samples(st);
+    let summary = FlowSummary {
+        pkts_toserver: flow.packets[up],
+        pkts_toclient: flow.packets[down],
+        bytes_toserver: flow.payload_bytes[up],
+        bytes_toclient: flow.payload_bytes[down],
+        duration_s: round3(flow.last_seen.secs_since(flow.first_seen)),
+        entropy: entropy_of(entropy_source(s_up, s_down)),
+        payload_preview: (!s_up.is_empty() || !s_down.is_empty()).then(|| Previews {
+            toserver: guess::preview(s_up),
+            toclient: guess::preview(s_down),
+        }),
+        tcp: tcp.then(|| TcpSummary {
+            flags_toserver: flag_names(flow.tcp_flags[up]),
+            flags_toclient: flag_names(flow.tcp_flags[down]),
+            handshake_completed: st.is_some_and(|s| s.handshake_completed),
+        }),
+    };
+    let e = if up == 1 {
+        flow.endpoints.reversed()
+    } else {
+        flow.endpoints
+    };
+    let (client, server) = (ip_port(e.src, e.src_port), ip_port(e.dst, e.dst_port));
+    let proto = crate::decode::proto_name(e.proto);
+    let guess_name = f
+        .evidence
+        .protocol_guess
+        .map_or("unknown", ProtocolGuess::as_str);
+    let detail = match (f.told, &f.beacon, &f.interactive) {
+        (Told::Malformed(what), _, _) => format!(
+            "{client} sent {proto} {server} what looks like {what} but does not parse: {}",
+            f.error.as_deref().unwrap_or_default()
+        ),
+        (Told::Beacon, Some(b), _) => format!(
+            "{client} sends to {proto} {server} every {:.1} s (jitter {:.2} s, {} messages of ~{:.0} bytes, {guess_name}): beacon-like",
+            b.period_s, b.jitter_s, b.count, b.mean_size
+        ),
+        (Told::BeaconAcrossFlows, Some(b), _) => format!(
+            "{} opens {proto} connections to {server} every {:.1} s (jitter {:.2} s, {} flows of ~{:.0} bytes): beacon-like",
+            peer_addr(e.src),
+            b.period_s,
+            b.jitter_s,
+            b.count,
+            b.mean_size
+        ),
+        (Told::Shell, _, Some(i)) => {
+            let first = &i.evidence[0];
+            format!(
+                "{client} and {proto} {server} carry a shell session ({} sign(s), first a {} \"{}\"): interactive session",
+                i.evidence.len(),
+                first.kind.as_str(),
+                first.quote
+            )
+        }
+        (Told::HumanPace, _, Some(i)) => format!(
+            "{client} and {proto} {server} exchange short text at human pace ({} turns, median pause {:.1} s): interactive session",
+            i.turns, i.median_gap_s
+        ),
+        (Told::TcpService, _, _) => {
+            let mut d = server;
+            if flow.payload_bytes[0] + flow.payload_bytes[1] == 0 {
+                d.push_str(" accepted a connection (no data exchanged)");
+            } else {
+                d.push_str(" serves ");
+                d.push_str(guess_name);
+            }
+            d.push_str(" to ");
+            d.push_str(&client);
+            d.push_str(" on TCP ");
+            crate::decimal::push_u64(&mut d, e.dst_port.into());
+            d
+        }
+        (Told::NoPayloadNoAnswer, _, _) => {
+            [&client, " tried ", proto, " ", &server, "; no payload, no answer"].concat()
+        }
+        (Told::Unrecognised, _, _) => [
+            &client,
+            " sent ",
+            proto,
+            " ",
+            &server,
+            " payload that no classifier recognises (",
+            guess_name,
+            ")",
+        ]
+        .concat(),
+        (Told::Beacon | Told::BeaconAcrossFlows | Told::Shell | Told::HumanPace, _, _) => {
+            unreachable!("judge sets the beacon or interactive its sentence tells")
+        }
+    };
+    (summary, detail)
+}
+
+/// An address alone, as `Display` writes it.
+fn peer_addr(addr: IpAddr) -> String {
+    let mut s = String::with_capacity(15);
+    crate::decimal::push_ip(&mut s, addr);
+    s
 }
 
 impl Anomaly {
@@ -493,17 +580,18 @@ fn anomaly_event(
         AppState::Anomaly(s) if s.last_index > 0 => Some(s.last_index),
         _ => None,
     };
+    let (summary, detail) = describe(flow, anomaly_state(flow), &f);
     let body = Body::Anomaly(Box::new(AnomalyDetails {
         reason: f.reason,
         report,
         evidence: f.evidence,
-        summary: Some(f.summary),
+        summary: Some(summary),
         beacon: f.beacon,
         interactive: f.interactive,
         scan: None,
         error: f.error,
         severity_reasons: f.severity_reasons,
-        detail: f.detail,
+        detail,
     }));
     Event {
         timestamp: flow.last_seen,
@@ -651,17 +739,13 @@ impl Classifier for Anomaly {
         let answered_or_data = !f.probe && f.error.is_none() && f.beacon.is_none() && !shell;
         if answered_or_data && !early {
             let key = (client, server, port, e.proto);
-            let bytes = f.summary.bytes_toserver;
+            let bytes = flow.payload_bytes[usize::from(rev)];
             if let Some(mut b) = self
                 .pairs
                 .record(key, flow.first_seen, flow.last_seen, bytes)
             {
                 b.across_flows = true;
-                let proto = crate::decode::proto_name(e.proto);
-                f.detail = format!(
-                    "{client} opens {proto} connections to {server}:{port} every {:.1} s (jitter {:.2} s, {} flows of ~{:.0} bytes): beacon-like",
-                    b.period_s, b.jitter_s, b.count, b.mean_size
-                );
+                f.told = Told::BeaconAcrossFlows;
                 f.reason = Reason::Beacon;
                 f.severity = Severity::High;
                 f.severity_reasons = vec!["new flows at regular intervals", "similar sizes"];

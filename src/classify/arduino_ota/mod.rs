@@ -16,6 +16,7 @@ use super::ota::{round6, OtaConfig};
 
 use super::{Classifier, Context, Flow, Interest, Pkt, Verdict};
 use crate::aggregate::Observation;
+use crate::decimal::{ip_port, push_ip};
 use crate::decode::Transport;
 use crate::event::alert::{AlertDetails, AlertKind};
 use crate::event::arduino_ota::{
@@ -312,13 +313,6 @@ impl ArduinoOta {
                     auth_scheme: scheme.reported(),
                     nonce: nonce.to_ascii_lowercase(),
                 };
-                let a = alert(
-                    format!(
-                        "{}:{} challenged with an MD5-era nonce: one captured exchange lets anyone brute-force the OTA password offline",
-                        key.device, key.device_port
-                    ),
-                    Some(ReportedScheme::Md5),
-                );
                 cx.emit_flow_event(
                     pkt.ts,
                     Some(pkt.index),
@@ -329,6 +323,9 @@ impl ArduinoOta {
                     Body::ArduinoOta(OtaDetails::AuthChallenge(details)),
                 );
                 if weak {
+                    let mut detail = ip_port(key.device, key.device_port);
+                    detail.push_str(" challenged with an MD5-era nonce: one captured exchange lets anyone brute-force the OTA password offline");
+                    let a = alert(detail, Some(ReportedScheme::Md5));
                     self.alert(
                         cx,
                         pkt,
@@ -373,13 +370,6 @@ impl ArduinoOta {
                     }
                 };
                 let unauthenticated = details.auth_scheme == ReportedScheme::None;
-                let a = alert(
-                    format!(
-                        "{}:{} accepted a firmware invitation from {} without any password challenge",
-                        key.device, key.device_port, key.uploader
-                    ),
-                    Some(ReportedScheme::None),
-                );
                 cx.emit_flow_event(
                     pkt.ts,
                     Some(pkt.index),
@@ -390,6 +380,11 @@ impl ArduinoOta {
                     Body::ArduinoOta(OtaDetails::AuthResult(details)),
                 );
                 if unauthenticated {
+                    let mut detail = ip_port(key.device, key.device_port);
+                    detail.push_str(" accepted a firmware invitation from ");
+                    push_ip(&mut detail, key.uploader);
+                    detail.push_str(" without any password challenge");
+                    let a = alert(detail, Some(ReportedScheme::None));
                     self.alert(
                         cx,
                         pkt,
@@ -579,8 +574,8 @@ impl ArduinoOta {
             kind: "transfer",
             severity: Severity::Low,
             parties: None,
-            flow: Some(s.udp.fields.clone()),
-            tunnel: s.udp.tunnel.clone(),
+            flow: Some(s.udp.fields),
+            tunnel: s.udp.tunnel,
             body: Body::ArduinoOta(OtaDetails::Transfer(Box::new(details))),
         };
         cx.emit(event);

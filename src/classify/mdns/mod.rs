@@ -44,7 +44,11 @@ impl Mdns {
 fn service_of(name: &str) -> Option<&'static str> {
     SERVICES
         .iter()
-        .find(|(full, _)| name == *full || name.ends_with(&format!(".{full}")))
+        .find(|(full, _)| {
+            // `full` itself, or a name under it (`x.full`), without building ".full".
+            name.strip_suffix(*full)
+                .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+        })
         .map(|(_, s)| *s)
 }
 
@@ -166,7 +170,7 @@ impl Classifier for Mdns {
                 announcement: Box::new(a.clone()),
                 ts: pkt.ts,
             });
-            let key = format!("{}|{}", a.service, a.instance);
+            let key = [a.service, "|", &a.instance].concat();
             if self.last.get(&key) == Some(&a) {
                 self.last.touch(&key, pkt.ts);
                 continue;

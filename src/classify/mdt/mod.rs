@@ -629,7 +629,8 @@ impl Classifier for Mdt {
                 0,
                 0,
                 IPPROTO_GRE,
-            ),
+            )
+            .into(),
         });
         cx.observe(Observation::GreError {
             pe,
