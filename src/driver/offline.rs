@@ -52,7 +52,7 @@ pub(super) fn read(
                 Ok(Next::Packet(ref p)) => {
                     unreported += 1;
                     unreported_bytes += p.data.len() as u64;
-                    engine.process(&p);
+                    engine.process(p);
                 }
                 Ok(Next::End) => break,
                 Ok(Next::Idle) => idle = true,

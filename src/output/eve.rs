@@ -120,7 +120,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
         return bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
     }
     let mut chunks = bytes.chunks_exact(8);
-    if (&mut chunks).any(word_needs) {
+    if chunks.any(word_needs) {
         return true;
     }
     // The tail: the last eight bytes, overlapping what was checked.
