@@ -114,7 +114,8 @@ pub trait EventSink {
         Vec::new()
     }
     /// Before the summary: delivers what outputs still queue (waiting a little for receivers
-    /// that are away), so the summary counts what was lost.
+    /// that are away), so the summary counts what was lost; like [`EventSink::sync`], it brings
+    /// the counters up to date.
     fn drain(&mut self) {}
 }
 
@@ -328,10 +329,12 @@ impl<'a> Writer<'a> {
     /// Writes one event, adding memory and output counters to `stats` events.
     fn emit(&mut self, mut event: Event) -> Result<(), Error> {
         if let Body::Stats(s) = &mut event.body {
+            // Draining also brings the counters up to date.
             if event.kind == "summary" {
                 self.sink.drain();
+            } else {
+                self.sink.sync();
             }
-            self.sink.sync();
             // Memory varies from run to run: kept out of an offline summary, which replays exactly.
             if self.live || event.kind == "periodic" {
                 s.memory = memory().map(Box::new);

@@ -51,7 +51,7 @@ impl FieldSink for JsonFields<'_> {
 
     fn u64(&mut self, key: &'static str, value: u64) -> io::Result<()> {
         self.key(key);
-        decimal(self.out, value);
+        crate::decimal::push_u64(self.out, value);
         Ok(())
     }
 
@@ -127,11 +127,6 @@ fn needs_escape(bytes: &[u8]) -> bool {
     !chunks.remainder().is_empty() && word_needs(&bytes[bytes.len() - 8..])
 }
 
-/// `n` in decimal (the crate's one integer writer).
-pub(super) fn decimal(out: &mut Vec<u8>, n: u64) {
-    crate::decimal::push_u64(out, n);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,7 +171,7 @@ mod tests {
     fn numbers_and_addresses_match_serde_json() {
         for n in [0, 1, 9, 10, 65_535, 1 << 51, u64::MAX] {
             let mut out = Vec::new();
-            decimal(&mut out, n);
+            crate::decimal::push_u64(&mut out, n);
             assert_eq!(out, via_serde(&n));
         }
         for ip in [

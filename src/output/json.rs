@@ -5,7 +5,8 @@
 //! (`eve::string`), and keys go out without serde_json's state machine. `tests/golden.rs` (every
 //! bundled capture's events) and the tests below hold it to serde_json.
 
-use super::eve::{decimal, static_key, string};
+use super::eve::{static_key, string};
+use crate::decimal::push_u64;
 use serde::ser::{self, Serialize};
 use std::fmt;
 
@@ -41,7 +42,7 @@ fn signed(out: &mut Vec<u8>, v: i64) {
     if v < 0 {
         out.push(b'-');
     }
-    decimal(out, v.unsigned_abs());
+    push_u64(out, v.unsigned_abs());
 }
 
 /// A float as serde_json writes it: shortest digits, `null` when not finite.
@@ -136,7 +137,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         Ok(())
     }
     fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        decimal(self.out, v);
+        push_u64(self.out, v);
         Ok(())
     }
     fn serialize_u128(self, v: u128) -> Result<(), Error> {
@@ -375,7 +376,7 @@ impl ser::Serializer for MapKey<'_> {
         self.quoted(|o| o.extend_from_slice(v.to_string().as_bytes()))
     }
     fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.quoted(|o| decimal(o, v))
+        self.quoted(|o| push_u64(o, v))
     }
     fn serialize_u128(self, v: u128) -> Result<(), Error> {
         self.quoted(|o| o.extend_from_slice(v.to_string().as_bytes()))
