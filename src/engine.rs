@@ -39,6 +39,22 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The configuration of engine `index` of `workers` sharing one run: the per-engine bounds
+    /// (tracked flows, OTA sessions) are split between them, so `--max-flows` and
+    /// `--max-ota-sessions` bound the run's memory whatever `--workers` is. The shares add up
+    /// to the whole (each is at least 1). The cross-flow tables live in the one aggregator and
+    /// keep their whole bounds.
+    pub fn for_worker(&self, index: usize, workers: usize) -> Config {
+        let workers = workers.max(1);
+        let share = |whole: usize| (whole / workers + usize::from(index < whole % workers)).max(1);
+        let mut config = self.clone();
+        config.max_flows = share(self.max_flows);
+        config.classify.ota.max_sessions = share(self.classify.ota.max_sessions);
+        config
+    }
+}
+
 /// How often (in packet time) idle flows are swept and classifiers ticked.
 const TICK_MICROS: i64 = 1_000_000;
 
@@ -683,6 +699,32 @@ fn offer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workers_share_the_per_engine_bounds() {
+        let mut whole = Config::default();
+        for (flows, workers) in [(100_000, 1), (100_000, 3), (10, 4), (3, 4), (1, 2)] {
+            whole.max_flows = flows;
+            let shares: Vec<usize> = (0..workers)
+                .map(|i| whole.for_worker(i, workers).max_flows)
+                .collect();
+            assert!(shares.iter().all(|&s| s >= 1), "{shares:?}");
+            let most = shares.iter().max().unwrap();
+            assert!(most - shares.iter().min().unwrap() <= 1, "{shares:?}");
+            // The whole, or one a worker where the whole is smaller than the workers.
+            assert_eq!(
+                shares.iter().sum::<usize>(),
+                flows.max(workers),
+                "{shares:?}"
+            );
+        }
+        let split = Config::default().for_worker(1, 2);
+        assert_eq!(
+            split.classify.ota.max_sessions,
+            Config::default().classify.ota.max_sessions / 2
+        );
+        assert_eq!(split.flow_timeout_secs, Config::default().flow_timeout_secs);
+    }
 
     /// docs/performance.md, "Memory per flow and per session": what one tracked flow costs in a
     /// full default table (100 000 flows), the anomaly path's state of a probe included, stays

@@ -177,11 +177,45 @@ fn a_sharded_read_ends_with_one_summary_of_every_packet() {
         assert_eq!(one[field], four[field], "{field}");
     }
     assert_eq!(one["files"], four["files"]);
-    assert_eq!(
-        four["flows"]["capacity"].as_u64(),
-        one["flows"]["capacity"].as_u64().map(|c| 4 * c),
-        "four tables"
+    // Four tables sharing one bound: --max-flows holds for the run, not for each worker.
+    assert_eq!(four["flows"]["capacity"], one["flows"]["capacity"]);
+    assert_eq!(one["flows"]["capacity"], 100_000);
+}
+
+/// `--max-flows` bounds a sharded read as a whole: four workers share ten flows, and the flows
+/// past them are ended early and counted, as with one worker.
+#[test]
+fn workers_share_the_flow_bound() {
+    let flows = |workers: usize| {
+        let out = Command::new(common::bin())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["-q", "read", "-F", "eve", "--max-flows", "10", "--workers"])
+            .arg(workers.to_string())
+            .arg("testdata/tour.pcapng")
+            .output()
+            .expect("run watch3232");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary: Value = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|e| e["event_type"] == "stats" && e["kind"] == "summary")
+            .expect("a summary");
+        summary["stats"]["flows"].clone()
+    };
+    let (one, four) = (flows(1), flows(4));
+    assert_eq!(one["capacity"], 10);
+    assert_eq!(four["capacity"], 10, "{four}");
+    assert!(four["peak"].as_u64().unwrap() <= 10, "{four}");
+    assert!(
+        one["evicted"].as_u64().unwrap() > 0,
+        "the tour has more than ten flows: {one}"
     );
+    assert!(four["evicted"].as_u64().unwrap() > 0, "{four}");
 }
 
 fn interrupt(child: &mut Child) {

@@ -130,7 +130,11 @@ pub(super) fn capture_workers(
     let (tx, rx) = sync_channel::<FromWorker>(CHANNEL_BATCHES);
     let mut handles = Vec::with_capacity(workers);
     for (n, source) in sources.into_iter().enumerate() {
-        let (tx, config, stop) = (tx.clone(), settings.engine.clone(), Arc::clone(stop));
+        let (tx, config, stop) = (
+            tx.clone(),
+            settings.engine.for_worker(n, workers),
+            Arc::clone(stop),
+        );
         let user_filter = user_filter.clone();
         let handle = std::thread::Builder::new()
             .name(format!("worker-{n}"))

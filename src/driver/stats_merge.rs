@@ -4,8 +4,8 @@ use crate::event::stats::{FileStats, FlowStats, KernelDrops, StatsDetails};
 use std::collections::BTreeMap;
 
 /// The sum of `parts`: every counter added up. The flow table's `active`, `peak` and `capacity`
-/// are sums too (N tables of `--max-flows` each; the peak is an upper bound of the tables'
-/// joint peak). `memory` and `output` are left to the writer.
+/// are sums too (N tables sharing `--max-flows`, [`crate::engine::Config::for_worker`]; the
+/// peak is an upper bound of the tables' joint peak). `memory` and `output` are left to the writer.
 pub fn merge_stats<'a>(parts: impl IntoIterator<Item = &'a StatsDetails>) -> StatsDetails {
     let mut total = StatsDetails::default();
     for p in parts {
