@@ -1,6 +1,6 @@
 //! `capture --workers 2` on a veth pair inside a network namespace this test creates: every
-//! flow's packets reach exactly one worker (the per-worker summaries' `flows.created` add up to
-//! the number of flows sent), no event is lost, and an OTA invitation and its connect-back meet
+//! flow's packets reach exactly one worker (the workers' shares in the one summary,
+//! `stats.workers[].flows.created`, add up to the number of flows sent), no event is lost, and an OTA invitation and its connect-back meet
 //! on one worker. Needs root, `ip` and python3: `#[ignore]`d, and failing when run without them;
 //! `.ci/test` runs them as root (`cargo test -- --ignored`).
 
@@ -152,11 +152,23 @@ fn invitations_in_netns(workers: usize) {
         .count();
     assert_eq!(invitations as u32, FLOWS * PER_FLOW, "no invitation lost");
     let summaries = summaries(&events);
-    assert_eq!(summaries.len(), workers, "one summary per worker");
-    let created: Vec<u64> = summaries
+    assert_eq!(summaries.len(), 1, "one summary for the run");
+    let summary = &summaries[0]["stats"];
+    // One worker: no shares listed; several: one share a worker, in worker order.
+    let shares: Vec<&Value> = match summary["workers"].as_array() {
+        Some(shares) => shares.iter().collect(),
+        None => vec![summary],
+    };
+    assert_eq!(shares.len(), workers, "one share per worker: {summary}");
+    let created: Vec<u64> = shares
         .iter()
-        .map(|s| s["stats"]["flows"]["created"].as_u64().unwrap())
+        .map(|s| s["flows"]["created"].as_u64().unwrap())
         .collect();
+    assert_eq!(
+        summary["flows"]["created"].as_u64(),
+        Some(created.iter().sum::<u64>()),
+        "the summary sums its shares"
+    );
     assert_eq!(
         created.iter().sum::<u64>(),
         u64::from(FLOWS),
@@ -166,11 +178,12 @@ fn invitations_in_netns(workers: usize) {
         created.iter().all(|&c| c > 0),
         "the IP-pair hash spreads {SOURCES} sources over both workers: {created:?}"
     );
-    let packets: u64 = summaries
+    let packets: u64 = shares
         .iter()
-        .map(|s| s["stats"]["interesting_packets"].as_u64().unwrap())
+        .map(|s| s["interesting_packets"].as_u64().unwrap())
         .sum();
     assert_eq!(packets, u64::from(FLOWS * PER_FLOW));
+    assert_eq!(summary["interesting_packets"].as_u64(), Some(packets));
 }
 
 /// Six uploads between six host pairs, replayed on the wire at their capture pace: each device's

@@ -180,6 +180,26 @@ fn a_sharded_read_ends_with_one_summary_of_every_packet() {
     // Four tables sharing one bound: --max-flows holds for the run, not for each worker.
     assert_eq!(four["flows"]["capacity"], one["flows"]["capacity"]);
     assert_eq!(one["flows"]["capacity"], 100_000);
+    // Each shard's share, in shard order, adding up to the whole; one engine lists none.
+    assert!(one.get("workers").is_none(), "{one}");
+    let shares = four["workers"].as_array().expect("the shards' shares");
+    assert_eq!(shares.len(), 4);
+    let sum = |field: &str| {
+        shares
+            .iter()
+            .map(|s| s[field].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(Some(sum("packets")), one["packets"].as_u64());
+    assert_eq!(
+        Some(sum("interesting_packets")),
+        one["interesting_packets"].as_u64()
+    );
+    let capacities: Vec<u64> = shares
+        .iter()
+        .map(|s| s["flows"]["capacity"].as_u64().unwrap())
+        .collect();
+    assert_eq!(capacities, [25_000; 4]);
 }
 
 /// `--max-flows` bounds a sharded read as a whole: four workers share ten flows, and the flows
@@ -347,12 +367,18 @@ fn a_live_scan_spread_over_workers_is_one_scan_with_every_host() {
         "scan",
         &["testdata/real/anomaly/nmap_syn_horizontal.pcap"],
     );
-    let worker_packets: Vec<u64> = live
+    let summaries: Vec<&Value> = live
         .iter()
         .filter(|e| e["event_type"] == "stats" && e["kind"] == "summary")
-        .map(|e| e["stats"]["packets"].as_u64().unwrap_or(0))
         .collect();
-    assert_eq!(worker_packets.len(), 2, "one summary per worker");
+    assert_eq!(summaries.len(), 1, "one summary for the run");
+    let worker_packets: Vec<u64> = summaries[0]["stats"]["workers"]
+        .as_array()
+        .expect("each worker's share")
+        .iter()
+        .map(|s| s["packets"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(worker_packets.len(), 2, "one share per worker");
     assert!(
         worker_packets.iter().all(|&p| p > 0),
         "the probes reached both workers: {worker_packets:?}"

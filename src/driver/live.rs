@@ -4,11 +4,11 @@
 
 use super::live_filter::LiveFilter;
 use super::observation_merge::ObservationMerge;
-use super::{kernel_drops, merge_stats, wall_clock, Error, Settings, Writer};
+use super::{kernel_drops, merge_stats, merge_workers, wall_clock, Error, Settings, Writer};
 use crate::aggregate::{Aggregator, At, Observation, Phase};
 use crate::capture::{CaptureError, LiveOptions, LiveSource, Next};
 use crate::engine::{Config, Engine};
-use crate::event::stats::{KernelDrops, StatsKind};
+use crate::event::stats::{KernelDrops, StatsDetails, StatsKind};
 use crate::event::{Body, Event, Origin};
 use crate::time::Timestamp;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -86,8 +86,8 @@ enum FromWorker {
         observations: Vec<(At, Observation)>,
     },
     KernelDrops(usize, KernelDrops),
-    /// The worker's own `stats` summary, written after the aggregator's last events.
-    Finished(Box<Event>),
+    /// Worker `.0`'s own `stats` summary, merged into the run's one summary.
+    Finished(usize, Box<Event>),
 }
 
 /// Past every stamp a worker can send: a finished worker holds nobody back.
@@ -103,9 +103,9 @@ const DONE: At = At {
 /// over a channel and are written as one stream. What spans flows (scans, brute force,
 /// MDT tables, device inventories) lives in ONE aggregator here, on the writer's thread: the
 /// workers' observations are stamped by their own clock (packet time in µs, the wall clock when
-/// idle) and applied in time order up to the slowest worker's clock. Each worker ends with its
-/// own `stats` summary (its packets, flows and kernel counters); the last one also carries the
-/// aggregator's counters.
+/// idle) and applied in time order up to the slowest worker's clock. The run ends with one
+/// `stats` summary: the workers' counters summed with the aggregator's, each worker's share
+/// (packets, flows, kernel counters) listed in `stats.workers`.
 pub(super) fn capture_workers(
     settings: &Settings,
     w: &mut Writer<'_>,
@@ -183,8 +183,8 @@ pub(super) fn capture_workers(
                 w.frontend.kernel_drops(Some(n), &k);
                 Ok(())
             }
-            FromWorker::Finished(summary) => {
-                summaries.push(*summary);
+            FromWorker::Finished(worker, summary) => {
+                summaries.push((worker, *summary));
                 Ok(())
             }
         };
@@ -204,13 +204,29 @@ pub(super) fn capture_workers(
     merged.apply(w, None)?;
     merged.aggregator.finish(wall_clock());
     merged.write_aggregated(w)?;
-    let aggregator_stats = merged.aggregator_stats();
-    if let Some(Body::Stats(last)) = summaries.last_mut().map(|s| &mut s.body) {
-        **last = merge_stats([&**last, &aggregator_stats]);
+    if let Some(summary) = one_summary(summaries, &merged.aggregator_stats()) {
+        w.emit(summary)?;
     }
-    emit_all(w, summaries)?;
     w.flush()?;
     first_error.map_or(Ok(()), |e| Err(Error::Setup(e)))
+}
+
+/// The workers' summaries as the run's one: their counters summed with the aggregator's, each
+/// worker's share in `stats.workers`, at the latest of their times. `None`: no worker got as
+/// far as its summary.
+fn one_summary(mut summaries: Vec<(usize, Event)>, aggregator: &StatsDetails) -> Option<Event> {
+    summaries.sort_by_key(|(worker, _)| *worker);
+    let parts: Vec<&StatsDetails> = summaries
+        .iter()
+        .filter_map(|(_, e)| match &e.body {
+            Body::Stats(s) => Some(&**s),
+            _ => None,
+        })
+        .collect();
+    let details = merge_stats([&merge_workers(&parts), aggregator]);
+    let (_, mut latest) = summaries.into_iter().max_by_key(|(_, e)| e.timestamp)?;
+    latest.body = Body::Stats(Box::new(details));
+    Some(latest)
 }
 
 fn emit_all(w: &mut Writer<'_>, events: Vec<Event>) -> Result<(), Error> {
@@ -314,9 +330,10 @@ fn worker(
     if !send(&mut engine, DONE) {
         return Ok(());
     }
-    let _ = tx.send(FromWorker::Finished(Box::new(
-        engine.stats_event(StatsKind::Summary),
-    )));
+    let _ = tx.send(FromWorker::Finished(
+        n,
+        Box::new(engine.stats_event(StatsKind::Summary)),
+    ));
     Ok(())
 }
 

@@ -17,7 +17,7 @@
 
 use super::observation_merge::ObservationMerge;
 use super::offline::{stop_requested, STREAM_FLUSH};
-use super::{live::join_all, merge_stats, Error, Settings, StatsSchedule, Writer};
+use super::{live::join_all, merge_stats, merge_workers, Error, Settings, StatsSchedule, Writer};
 use crate::aggregate::{Aggregator, At, Observation, Phase};
 use crate::capture::{worker_of, CaptureError, Input, Next, Reader};
 use crate::classify::Interest;
@@ -124,14 +124,17 @@ struct ShardBatch {
 /// What the reader and the shards tell the writer.
 enum ToWriter {
     Shard(ShardBatch),
+    /// Shard `worker`'s counters for periodic report `seq`.
     Periodic {
         seq: u64,
+        worker: usize,
         now: Timestamp,
         origin: Origin,
         files: FileStats,
         stats: StatsDetails,
     },
-    Finished(StatsDetails),
+    /// Shard `.0`'s counters at the end.
+    Finished(usize, StatsDetails),
     /// A file opened: its path, and the origin its events carry.
     FileStarted(String, Origin),
     Progress {
@@ -257,8 +260,9 @@ struct Merge {
     /// The shards' observations, merged by stamp into the one aggregator.
     observations: ObservationMerge,
     /// Periodic reports waiting for every shard's counters.
-    periodic: BTreeMap<u64, Vec<StatsDetails>>,
-    finished: Vec<StatsDetails>,
+    /// Each periodic report's shard counters so far, with the shard's number.
+    periodic: BTreeMap<u64, Vec<(usize, StatsDetails)>>,
+    finished: Vec<(usize, StatsDetails)>,
     /// `stats` events written so far (each engine counts the ones it made; here the writer
     /// makes them).
     stats_written: u64,
@@ -290,25 +294,32 @@ impl Merge {
             }
             ToWriter::Periodic {
                 seq,
+                worker,
                 now,
                 origin,
                 files,
                 stats,
             } => {
                 let parts = self.periodic.entry(seq).or_default();
-                parts.push(stats);
+                parts.push((worker, stats));
                 if parts.len() == self.workers {
                     let merged = &mut self.observations;
                     merged.apply_released(w)?;
                     merged.aggregator.set_origin(origin.clone());
                     merged.aggregator.report(now);
                     merged.write_aggregated(w)?;
-                    let mut parts = self.periodic.remove(&seq).unwrap_or_default();
-                    parts.push(merged.aggregator_stats());
-                    self.stats_event(w, &parts, now, origin, files, StatsKind::Periodic)?;
+                    let parts = self.periodic.remove(&seq).unwrap_or_default();
+                    let aggregator = merged.aggregator_stats();
+                    self.stats_event(
+                        w,
+                        parts,
+                        &aggregator,
+                        (now, origin, files),
+                        StatsKind::Periodic,
+                    )?;
                 }
             }
-            ToWriter::Finished(stats) => self.finished.push(stats),
+            ToWriter::Finished(worker, stats) => self.finished.push((worker, stats)),
             ToWriter::FileStarted(path, origin) => {
                 // The aggregator's own events (scans, inventories) name the file being read.
                 self.observations.aggregator.set_origin(origin);
@@ -338,21 +349,30 @@ impl Merge {
         merged.apply(w, None)?;
         merged.aggregator.finish(now);
         merged.write_aggregated(w)?;
-        let mut parts = std::mem::take(&mut self.finished);
-        parts.push(merged.aggregator_stats());
-        self.stats_event(w, &parts, now, origin, files, StatsKind::Summary)
+        let parts = std::mem::take(&mut self.finished);
+        let aggregator = merged.aggregator_stats();
+        self.stats_event(
+            w,
+            parts,
+            &aggregator,
+            (now, origin, files),
+            StatsKind::Summary,
+        )
     }
 
+    /// One `stats` event of the shards' counters (`parts`, by shard number) and the
+    /// aggregator's, at `now` for `origin`, with the files read so far.
     fn stats_event(
         &mut self,
         w: &mut Writer<'_>,
-        parts: &[StatsDetails],
-        now: Timestamp,
-        origin: Origin,
-        files: FileStats,
+        mut parts: Vec<(usize, StatsDetails)>,
+        aggregator: &StatsDetails,
+        (now, origin, files): (Timestamp, Origin, FileStats),
         kind: StatsKind,
     ) -> Result<(), Error> {
-        let mut details = merge_stats(parts);
+        parts.sort_by_key(|(worker, _)| *worker);
+        let shards: Vec<&StatsDetails> = parts.iter().map(|(_, s)| s).collect();
+        let mut details = merge_stats([&merge_workers(&shards), aggregator]);
         details.files = (files.read + files.failed > 0).then_some(files);
         if self.stats_written > 0 {
             details.events.insert("stats", self.stats_written);
@@ -626,6 +646,7 @@ fn shard(
                     }
                     let message = ToWriter::Periodic {
                         seq,
+                        worker: n,
                         now,
                         origin: engine.origin().clone(),
                         files,
@@ -644,7 +665,7 @@ fn shard(
                     }
                     engine.finish_without_summary();
                     send_events(&mut engine, watermark, false);
-                    let _ = to_writer.send(ToWriter::Finished(engine.stats_details()));
+                    let _ = to_writer.send(ToWriter::Finished(n, engine.stats_details()));
                     return;
                 }
             }

@@ -1,11 +1,22 @@
 //! One `stats` object from the counters of several engines (the shards of `read --workers N`).
 
-use crate::event::stats::{FileStats, FlowStats, KernelDrops, StatsDetails};
+use crate::event::stats::{FileStats, FlowStats, KernelDrops, StatsDetails, WorkerStats};
 use std::collections::BTreeMap;
+
+/// The workers' counters as one run's: [`merge_stats`], with each worker's share kept in
+/// `workers` (when there is more than one).
+pub fn merge_workers(parts: &[&StatsDetails]) -> StatsDetails {
+    let mut total = merge_stats(parts.iter().copied());
+    if parts.len() > 1 {
+        total.workers = Some(parts.iter().map(|p| WorkerStats::of(p)).collect());
+    }
+    total
+}
 
 /// The sum of `parts`: every counter added up. The flow table's `active`, `peak` and `capacity`
 /// are sums too (N tables sharing `--max-flows`, [`crate::engine::Config::for_worker`]; the
-/// peak is an upper bound of the tables' joint peak). `memory` and `output` are left to the writer.
+/// peak is an upper bound of the tables' joint peak). Each part's `workers` are kept, in
+/// order. `memory` and `output` are left to the writer.
 pub fn merge_stats<'a>(parts: impl IntoIterator<Item = &'a StatsDetails>) -> StatsDetails {
     let mut total = StatsDetails::default();
     for p in parts {
@@ -32,6 +43,12 @@ pub fn merge_stats<'a>(parts: impl IntoIterator<Item = &'a StatsDetails>) -> Sta
             t.failed += f.failed;
             t.truncated += f.truncated;
         }
+        if let Some(w) = &p.workers {
+            total
+                .workers
+                .get_or_insert_with(Vec::new)
+                .extend_from_slice(w);
+        }
     }
     total
 }
@@ -55,6 +72,28 @@ fn add_flows(into: &mut FlowStats, from: &FlowStats) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workers_keep_their_shares_in_order() {
+        let worker = |packets: u64, created: u64| {
+            let mut s = StatsDetails {
+                packets,
+                interesting_packets: packets / 2,
+                ..StatsDetails::default()
+            };
+            s.flows.created = created;
+            s
+        };
+        let (a, b) = (worker(10, 3), worker(4, 1));
+        let aggregator = StatsDetails::default();
+        let run = merge_stats([&merge_workers(&[&a, &b]), &aggregator]);
+        assert_eq!((run.packets, run.flows.created), (14, 4));
+        let shares = run.workers.expect("two workers' shares");
+        assert_eq!(shares, [WorkerStats::of(&a), WorkerStats::of(&b)]);
+        assert_eq!((shares[1].packets, shares[1].interesting_packets), (4, 2));
+        // One worker is the whole: no shares.
+        assert_eq!(merge_workers(&[&a]).workers, None);
+    }
 
     #[test]
     fn counters_add_up() {

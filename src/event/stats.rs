@@ -81,6 +81,36 @@ pub struct StatsDetails {
     /// omitted otherwise.
     #[serde(default, skip_serializing_if = "is_false")]
     pub interrupted: bool,
+    /// `--workers N`: each worker's share of the counters above, in worker order, to see how
+    /// evenly the traffic was dealt (omitted with one worker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<Vec<WorkerStats>>,
+}
+
+/// One worker's part of a run with `--workers N`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct WorkerStats {
+    /// Packets the worker was dealt.
+    pub packets: u64,
+    /// Of them, packets that reached its flow table.
+    pub interesting_packets: u64,
+    /// Its flow table (its `capacity` is its share of `--max-flows`).
+    pub flows: FlowStats,
+    /// Live capture only: its socket's kernel counters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<KernelDrops>,
+}
+
+impl WorkerStats {
+    /// The share of one worker's own counters.
+    pub fn of(worker: &StatsDetails) -> Self {
+        WorkerStats {
+            packets: worker.packets,
+            interesting_packets: worker.interesting_packets,
+            flows: worker.flows.clone(),
+            kernel: worker.kernel.clone(),
+        }
+    }
 }
 
 fn is_false(b: &bool) -> bool {
