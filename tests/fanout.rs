@@ -66,11 +66,17 @@ impl Netns {
 
     /// `watch3232 capture -i wb --workers N`, given 1.5 s to open its sockets.
     fn start(&self, workers: usize) -> Child {
+        self.start_with(workers, &[])
+    }
+
+    /// [`Self::start`] with more options for `capture`.
+    fn start_with(&self, workers: usize, options: &[&str]) -> Child {
         let child = Command::new("ip")
             .args(["netns", "exec", &self.name, env!("CARGO_BIN_EXE_watch3232")])
             .args(["-q", "-o"])
             .arg(self.events_path())
             .args(["capture", "-i", "wb", "--workers", &workers.to_string()])
+            .args(options)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -127,6 +133,61 @@ fn summaries(events: &[Value]) -> Vec<&Value> {
 #[ignore = "needs root: network namespace, iproute2, python3"]
 fn each_flow_stays_on_one_worker_and_no_event_is_lost() {
     invitations_in_netns(2);
+}
+
+/// `--stats-interval` with workers: one periodic `stats` event an interval for the whole
+/// capture (not one a worker, nor none), each listing every worker's share, counting up.
+#[test]
+#[ignore = "needs root: network namespace, iproute2, python3"]
+fn periodic_stats_count_every_worker_once() {
+    let ns = Netns::create("fanstats");
+    let child = ns.start_with(2, &["--stats-interval", "1"]);
+    let md5 = "0123456789abcdef0123456789abcdef";
+    // 3 s of invitations from every source, so both workers have packets in every interval.
+    ns.python(&format!(
+        "import socket, time\nfor k in range(30):\n for i in range({SOURCES}):\n  \
+         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n  \
+         s.bind(('10.99.0.%d' % (11 + i), 41000 + k))\n  \
+         s.sendto(b'0 %d 4096 {md5}\\n' % (50000 + k), ('10.99.0.2', 3232))\n  s.close()\n \
+         time.sleep(0.1)\n"
+    ));
+    let events = ns.stop(child);
+    let periodic: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "stats" && e["kind"] == "periodic")
+        .collect();
+    // ~4.5 s from start to stop at one a second (the first interval ends 1 s after the start).
+    assert!(
+        (3..=6).contains(&periodic.len()),
+        "one periodic stats a second for the capture, not one a worker: {}",
+        periodic.len()
+    );
+    let mut last = 0;
+    for (i, p) in periodic.iter().enumerate() {
+        let stats = &p["stats"];
+        let shares = stats["workers"].as_array().expect("each worker's share");
+        assert_eq!(shares.len(), 2, "{stats}");
+        let packets: u64 = shares.iter().map(|s| s["packets"].as_u64().unwrap()).sum();
+        assert_eq!(stats["packets"].as_u64(), Some(packets), "{stats}");
+        assert!(
+            packets >= last,
+            "counters never go back: {packets} after {last}"
+        );
+        last = packets;
+        // The stats events written before this one.
+        assert_eq!(stats["events"]["stats"].as_u64().unwrap_or(0), i as u64);
+        assert!(stats["memory"]["rss_bytes"].as_u64().unwrap() > 0);
+    }
+    let summary = &summaries(&events)[0]["stats"];
+    assert_eq!(
+        summary["events"]["stats"].as_u64(),
+        Some(periodic.len() as u64)
+    );
+    assert_eq!(
+        summary["interesting_packets"].as_u64(),
+        Some(30 * u64::from(SOURCES))
+    );
+    assert!(summary["packets"].as_u64().unwrap() >= last);
 }
 
 /// The single-threaded path in the same setup: it too stops on SIGINT after the link goes quiet.

@@ -9,10 +9,11 @@ use crate::aggregate::{Aggregator, At, Observation, Phase};
 use crate::capture::{CaptureError, LiveOptions, LiveSource, Next};
 use crate::engine::{Config, Engine};
 use crate::event::stats::{KernelDrops, StatsDetails, StatsKind};
-use crate::event::{Body, Event, Origin};
+use crate::event::{Body, Event, Origin, Severity};
 use crate::time::Timestamp;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -86,6 +87,12 @@ enum FromWorker {
         observations: Vec<(At, Observation)>,
     },
     KernelDrops(usize, KernelDrops),
+    /// Worker `worker`'s counters for periodic report `seq`, after the events before them.
+    Report {
+        worker: usize,
+        seq: u64,
+        stats: Box<StatsDetails>,
+    },
     /// Worker `.0`'s own `stats` summary, merged into the run's one summary.
     Finished(usize, Box<Event>),
 }
@@ -128,6 +135,8 @@ pub(super) fn capture_workers(
     w.frontend.capture_opened().map_err(Error::Setup)?;
     let origin = Origin::interface(sources[0].name());
     let (tx, rx) = sync_channel::<FromWorker>(CHANNEL_BATCHES);
+    // The number of the newest periodic report the writer asked for.
+    let report_asked = Arc::new(AtomicU64::new(0));
     let mut handles = Vec::with_capacity(workers);
     for (n, source) in sources.into_iter().enumerate() {
         let (tx, config, stop) = (
@@ -135,11 +144,16 @@ pub(super) fn capture_workers(
             settings.engine.for_worker(n, workers),
             Arc::clone(stop),
         );
+        let report_asked = Arc::clone(&report_asked);
         let user_filter = user_filter.clone();
         let handle = std::thread::Builder::new()
             .name(format!("worker-{n}"))
             .spawn(move || {
-                let result = worker(n, source, config, user_filter.as_deref(), &stop, &tx);
+                let asked = Asked {
+                    stop: &stop,
+                    report: &report_asked,
+                };
+                let result = worker(n, source, config, user_filter.as_deref(), asked, &tx);
                 if result.is_err() {
                     // One worker down: stop the others too, so the run ends with a clear error.
                     stop.store(true, Ordering::Relaxed);
@@ -162,11 +176,23 @@ pub(super) fn capture_workers(
             .classify
             .aggregate_settings(settings.engine.flow_timeout_secs),
     );
-    aggregator.set_origin(origin);
+    aggregator.set_origin(origin.clone());
     let mut merged = ObservationMerge::new(workers, aggregator);
     let mut summaries = Vec::with_capacity(workers);
+    let mut reports = Reports::default();
     let mut failed_write = None;
-    for message in rx {
+    loop {
+        // `--stats-interval` runs on the writer's wall clock: it asks every worker for its
+        // counters and writes one `stats` event once all have answered.
+        let message = match rx.recv_timeout(LIVE_FLUSH) {
+            Ok(message) => Some(message),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if w.stats.due(wall_clock()) {
+            report_asked.fetch_add(1, Ordering::Relaxed);
+        }
+        let Some(message) = message else { continue };
         if failed_write.is_some() {
             continue; // drain, so the workers are never blocked on a full channel
         }
@@ -182,6 +208,12 @@ pub(super) fn capture_workers(
             FromWorker::KernelDrops(n, k) => {
                 w.frontend.kernel_drops(Some(n), &k);
                 Ok(())
+            }
+            FromWorker::Report { worker, seq, stats } => {
+                match reports.answer(seq, worker, *stats, workers) {
+                    Some(parts) => periodic_stats(w, &mut merged, parts, &origin, &mut reports),
+                    None => Ok(()),
+                }
             }
             FromWorker::Finished(worker, summary) => {
                 summaries.push((worker, *summary));
@@ -204,17 +236,82 @@ pub(super) fn capture_workers(
     merged.apply(w, None)?;
     merged.aggregator.finish(wall_clock());
     merged.write_aggregated(w)?;
-    if let Some(summary) = one_summary(summaries, &merged.aggregator_stats()) {
+    if let Some(summary) = one_summary(summaries, &merged.aggregator_stats(), reports.written) {
         w.emit(summary)?;
     }
     w.flush()?;
     first_error.map_or(Ok(()), |e| Err(Error::Setup(e)))
 }
 
+/// The workers' answers to the periodic reports asked of them.
+#[derive(Default)]
+struct Reports {
+    /// Report number → the answers so far (worker, counters).
+    pending: BTreeMap<u64, Vec<(usize, StatsDetails)>>,
+    /// Periodic `stats` events written.
+    written: u64,
+}
+
+impl Reports {
+    /// Files worker `worker`'s answer to report `seq`; all `workers` answers once complete.
+    fn answer(
+        &mut self,
+        seq: u64,
+        worker: usize,
+        stats: StatsDetails,
+        workers: usize,
+    ) -> Option<Vec<(usize, StatsDetails)>> {
+        let parts = self.pending.entry(seq).or_default();
+        parts.push((worker, stats));
+        if parts.len() < workers {
+            return None;
+        }
+        let mut parts = std::mem::take(parts);
+        // An older report a worker skipped (it answers only the newest) is not coming.
+        self.pending = self.pending.split_off(&(seq + 1));
+        parts.sort_by_key(|(worker, _)| *worker);
+        Some(parts)
+    }
+}
+
+/// One periodic `stats` event: the aggregator's periodic reports (device inventories…), then
+/// the workers' counters summed with the aggregator's, each worker's share listed.
+fn periodic_stats(
+    w: &mut Writer<'_>,
+    merged: &mut ObservationMerge,
+    parts: Vec<(usize, StatsDetails)>,
+    origin: &Origin,
+    reports: &mut Reports,
+) -> Result<(), Error> {
+    let now = wall_clock();
+    merged.apply_released(w)?;
+    merged.aggregator.report(now);
+    merged.write_aggregated(w)?;
+    let shares: Vec<&StatsDetails> = parts.iter().map(|(_, s)| s).collect();
+    let mut details = merge_stats([&merge_workers(&shares), &merged.aggregator_stats()]);
+    if reports.written > 0 {
+        details.events.insert("stats", reports.written);
+    }
+    reports.written += 1;
+    let body = Body::Stats(Box::new(details));
+    let event = Event::global(
+        now,
+        origin.clone(),
+        StatsKind::Periodic,
+        Severity::Info,
+        body,
+    );
+    w.emit(event)
+}
+
 /// The workers' summaries as the run's one: their counters summed with the aggregator's, each
 /// worker's share in `stats.workers`, at the latest of their times. `None`: no worker got as
 /// far as its summary.
-fn one_summary(mut summaries: Vec<(usize, Event)>, aggregator: &StatsDetails) -> Option<Event> {
+fn one_summary(
+    mut summaries: Vec<(usize, Event)>,
+    aggregator: &StatsDetails,
+    periodic_written: u64,
+) -> Option<Event> {
     summaries.sort_by_key(|(worker, _)| *worker);
     let parts: Vec<&StatsDetails> = summaries
         .iter()
@@ -223,7 +320,10 @@ fn one_summary(mut summaries: Vec<(usize, Event)>, aggregator: &StatsDetails) ->
             _ => None,
         })
         .collect();
-    let details = merge_stats([&merge_workers(&parts), aggregator]);
+    let mut details = merge_stats([&merge_workers(&parts), aggregator]);
+    if periodic_written > 0 {
+        details.events.insert("stats", periodic_written);
+    }
     let (_, mut latest) = summaries.into_iter().max_by_key(|(_, e)| e.timestamp)?;
     latest.body = Body::Stats(Box::new(details));
     Some(latest)
@@ -257,12 +357,18 @@ pub(super) fn join_all(
 
 /// One worker: its socket, worker engine and flow table. Its kernel filter follows the
 /// connect-back ports its own OTA sessions hold; fanout by IP pair brings it those connections.
+/// What the writer asks of every worker: to stop, and the newest periodic report's number.
+struct Asked<'a> {
+    stop: &'a AtomicBool,
+    report: &'a AtomicU64,
+}
+
 fn worker(
     n: usize,
     mut source: LiveSource,
     config: Config,
     user_filter: Option<&str>,
-    stop: &AtomicBool,
+    asked: Asked<'_>,
     tx: &SyncSender<FromWorker>,
 ) -> Result<(), String> {
     let mut engine = Engine::new_worker(config);
@@ -284,7 +390,8 @@ fn worker(
         tx.send(message).is_ok()
     };
     let mut last_sent = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
+    let mut answered = 0;
+    while !asked.stop.load(Ordering::Relaxed) {
         let idle = match source.next_packet() {
             Ok(Next::Packet(p)) => {
                 let stamp = advance(&mut clock, p.ts);
@@ -302,6 +409,28 @@ fn worker(
             Err(e) => return Err(format!("worker {n}: {e}")),
         };
         live_filter.refresh(&mut engine, &mut source);
+        let report = asked.report.load(Ordering::Relaxed);
+        if report != answered {
+            // A periodic report: its events first, then the counters that count them.
+            answered = report;
+            if let Some(k) = kernel_drops(&mut source) {
+                engine.set_kernel_stats(k);
+            }
+            engine.periodic_reports();
+            if !send(&mut engine, At::new(clock, Phase::Housekeeping)) {
+                return Ok(());
+            }
+            last_sent = Instant::now();
+            let stats = Box::new(engine.stats_details());
+            let answer = FromWorker::Report {
+                worker: n,
+                seq: report,
+                stats,
+            };
+            if tx.send(answer).is_err() {
+                return Ok(());
+            }
+        }
         // The watermark travels even without news, so the other workers' observations are
         // not held back by a quiet (or busy but uneventful) worker.
         let due = idle || last_sent.elapsed() >= LIVE_FLUSH;
