@@ -62,10 +62,16 @@ fn findings(events: &[Value], also: &[&str]) -> Findings {
 }
 
 fn read(capture: &Path, workers: usize) -> Vec<Value> {
+    read_with(capture, workers, &[])
+}
+
+/// [`read`] with more options for `read`.
+fn read_with(capture: &Path, workers: usize, options: &[&str]) -> Vec<Value> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(common::bin())
         .current_dir(root)
         .args(["read", "-F", "eve", "--workers", &workers.to_string()])
+        .args(options)
         .arg(capture)
         .output()
         .expect("run watch3232");
@@ -207,22 +213,13 @@ fn a_sharded_read_ends_with_one_summary_of_every_packet() {
 #[test]
 fn workers_share_the_flow_bound() {
     let flows = |workers: usize| {
-        let out = Command::new(common::bin())
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["-q", "read", "-F", "eve", "--max-flows", "10", "--workers"])
-            .arg(workers.to_string())
-            .arg("testdata/tour.pcapng")
-            .output()
-            .expect("run watch3232");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let events = read_with(
+            Path::new("testdata/tour.pcapng"),
+            workers,
+            &["--max-flows", "10"],
         );
-        let summary: Value = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        let summary = events
+            .iter()
             .find(|e| e["event_type"] == "stats" && e["kind"] == "summary")
             .expect("a summary");
         summary["stats"]["flows"].clone()
