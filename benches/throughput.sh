@@ -80,7 +80,10 @@ bench_one() { # name, file
     local size; size=$(stat -L -c %s "$f")
     echo
     echo "== $name: $f ($((size / 1000000)) MB, $(python3 -c "import json;print(json.load(open('$f.json'))['packets'])") packets)"
-    cat "$f" >/dev/null # warm the page cache
+    # A capture just generated is still being written back to disk, which would be timed too:
+    # finish that first, then warm the page cache.
+    sync
+    cat "$f" >/dev/null
     # -N: no shell; command output is discarded (hyperfine's default), so `cat F` = `cat F > /dev/null`.
     hyperfine -N --warmup 1 --runs "$RUNS" --style none --export-json "$TMP/$name.json" \
         -n cat "cat $f" \
