@@ -466,8 +466,88 @@ impl NativeSource {
         )))
     }
 
-    #[inline(never)]
+    /// A pcapng block. Inlined into the read loop: an Enhanced Packet Block whole in the
+    /// buffer, on a decoded interface with micro- or nanosecond stamps and no time offset (what
+    /// Wireshark and dumpcap write), is read at once; everything else takes
+    /// [`Self::next_pcapng_slow`].
+    #[inline(always)]
     fn next_pcapng(&mut self) -> Result<Next<'_>, CaptureError> {
+        match self.enhanced_packet_in_buffer() {
+            Some(p) => Ok(Next::Packet(Packet {
+                ts: p.ts,
+                wire_len: p.wire_len,
+                data: &self.buf[p.data],
+                link: p.link,
+                index: self.read,
+            })),
+            None => self.next_pcapng_slow(),
+        }
+    }
+
+    /// [`Self::packet_block`]'s answer for the common case, or `None` for the slow path to
+    /// take the block (which it reads, checks and reports in full). Same result: same packet
+    /// bytes, time and number.
+    #[inline(always)]
+    fn enhanced_packet_in_buffer(&mut self) -> Option<Located> {
+        const HEADER: usize = 28; // type, length, interface, time (2 words), lengths (2 words)
+        let at = self.pos;
+        let available = self.end - at;
+        if available < HEADER + 4 {
+            return None;
+        }
+        let h: &[u8; HEADER] = self.buf[at..at + HEADER].try_into().ok()?;
+        let mut words: [u32; HEADER / 4] = std::array::from_fn(|i| {
+            u32::from_le_bytes([h[4 * i], h[4 * i + 1], h[4 * i + 2], h[4 * i + 3]])
+        });
+        // One test for the byte order, not one a field.
+        if self.ng_swap {
+            words = words.map(u32::swap_bytes);
+        }
+        let [block_type, len, iface_id, ts_high, ts_low, caplen, wire_len] = words;
+        let (len, caplen) = (len as usize, caplen as usize);
+        if block_type != 6 || len < HEADER + 4 || len % 4 != 0 || len > available.min(MAX_BLOCK) {
+            return None;
+        }
+        let raw_ts = (u64::from(ts_high) << 32) | u64::from(ts_low);
+        let Format::Pcapng {
+            ifaces, snaplen, ..
+        } = &self.format
+        else {
+            return None;
+        };
+        let iface = ifaces.get(iface_id as usize)?;
+        let link = iface.link?;
+        let limit = match iface.snaplen {
+            0 => MAXIMUM_SNAPLEN,
+            s => s.min(MAXIMUM_SNAPLEN),
+        };
+        if HEADER + caplen > len - 4 || caplen > limit as usize || wire_len > MAXIMUM_SNAPLEN {
+            return None;
+        }
+        // Constant divisors: multiplies, not `div`s.
+        let (sec, usec) = match (iface.units, iface.offset_secs) {
+            (1_000_000, 0) => (raw_ts / 1_000_000, raw_ts % 1_000_000),
+            (1_000_000_000, 0) => (raw_ts / 1_000_000_000, raw_ts % 1_000_000_000 / 1000),
+            _ => return None,
+        };
+        if sec > LAST_VALID_SECOND as u64 {
+            return None;
+        }
+        let data = at + HEADER..at + HEADER + caplen.min(*snaplen as usize);
+        self.pos += len;
+        self.read += 1;
+        self.last_iface = iface_id;
+        self.last_raw_ts = raw_ts;
+        Some(Located {
+            ts: Timestamp::from_timeval(sec as i64, usec as i64),
+            wire_len,
+            data,
+            link,
+        })
+    }
+
+    #[inline(never)]
+    fn next_pcapng_slow(&mut self) -> Result<Next<'_>, CaptureError> {
         loop {
             let (block_type, len) = match self.block_header() {
                 Ok(Some(h)) => h,
