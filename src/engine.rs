@@ -5,6 +5,7 @@
 
 use crate::aggregate::{Aggregator, At, Observation, Phase, Sink};
 use crate::artifact::{Artifact, Artifacts};
+use crate::classify::ota::IdSequence;
 use crate::classify::{
     self, dir_index, AppState, Classifier, Context, Flow, Interest, Observer, Pkt, Verdict,
 };
@@ -44,13 +45,18 @@ impl Config {
     /// (tracked flows, OTA sessions) are split between them, so `--max-flows` and
     /// `--max-ota-sessions` bound the run's memory whatever `--workers` is. The shares add up
     /// to the whole (each is at least 1). The cross-flow tables live in the one aggregator and
-    /// keep their whole bounds.
+    /// keep their whole bounds. Session ids are interleaved, so they stay unique in the run.
     pub fn for_worker(&self, index: usize, workers: usize) -> Config {
         let workers = workers.max(1);
         let share = |whole: usize| (whole / workers + usize::from(index < whole % workers)).max(1);
         let mut config = self.clone();
         config.max_flows = share(self.max_flows);
         config.classify.ota.max_sessions = share(self.classify.ota.max_sessions);
+        // Each worker numbers its sessions in its own residue class: no id is used twice.
+        config.classify.ota.session_ids = IdSequence {
+            first: index as u64 + 1,
+            step: workers as u64,
+        };
         config
     }
 }
@@ -724,6 +730,9 @@ mod tests {
             Config::default().classify.ota.max_sessions / 2
         );
         assert_eq!(split.flow_timeout_secs, Config::default().flow_timeout_secs);
+        // Worker 1 of 2 numbers sessions 2, 4, 6, …; one engine 1, 2, 3, ….
+        assert_eq!(split.classify.ota.session_ids, IdSequence { first: 2, step: 2 });
+        assert_eq!(Config::default().classify.ota.session_ids, IdSequence::default());
     }
 
     /// docs/performance.md, "Memory per flow and per session": what one tracked flow costs in a

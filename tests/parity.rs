@@ -1,6 +1,6 @@
 //! Workers agree with one worker: every bundled capture gives the same findings with `read`,
 //! `read --workers 2` and `read --workers 4` (all fields but session numbering, in any
-//! order; `stats` events aside), and a live `capture --workers 2` of the same packets replayed
+//! order; `stats` events aside; the numbers stay unique in the run), and a live `capture --workers 2` of the same packets replayed
 //! over a veth pair gives the findings `read` gives of what was captured.
 
 mod common;
@@ -153,6 +153,51 @@ fn workers_give_the_findings_of_one_worker() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The hosts of each `session_id`'s invitations: one pair an id when the ids are unique.
+fn session_hosts(events: &[Value]) -> BTreeMap<u64, std::collections::BTreeSet<String>> {
+    let mut hosts: BTreeMap<u64, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for e in events
+        .iter()
+        .filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "invitation")
+    {
+        let id = e["arduino_ota"]["session_id"]
+            .as_u64()
+            .expect("a session id");
+        hosts
+            .entry(id)
+            .or_default()
+            .insert(format!("{} -> {}", e["src_ip"], e["dest_ip"]));
+    }
+    hosts
+}
+
+/// Each worker numbers its sessions in its own residue class, so a `session_id` names one
+/// session in the whole run, as with one engine (the findings test above ignores numbering).
+#[test]
+fn session_ids_stay_unique_across_workers() {
+    let mut checked = 0;
+    for capture in common::bundled_captures(common::Captures::WithReal) {
+        let one = session_hosts(&read(&capture, 1));
+        for workers in [2, 4] {
+            let many = session_hosts(&read(&capture, workers));
+            let shared: Vec<_> = many.iter().filter(|(_, h)| h.len() > 1).collect();
+            assert!(
+                shared.is_empty(),
+                "{} --workers {workers}: ids shared by sessions of other hosts: {shared:?}",
+                capture.display()
+            );
+            assert_eq!(
+                many.len(),
+                one.len(),
+                "{} --workers {workers}: as many sessions as one engine",
+                capture.display()
+            );
+        }
+        checked += usize::from(!one.is_empty());
+    }
+    assert!(checked >= 5, "only {checked} captures with espota sessions");
 }
 
 /// The summary of a sharded read is one `stats` event whose counters add up to one worker's.

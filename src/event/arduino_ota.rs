@@ -43,6 +43,7 @@ pub struct InvitationDetails {
     /// MD5 of the whole image, lower-case hex.
     pub image_md5: String,
     /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
+    /// With `--workers N`, worker k numbers its sessions k+1, k+1+N, k+1+2N, …: unique in the run.
     pub session_id: u64,
 }
 

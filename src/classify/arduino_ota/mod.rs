@@ -58,6 +58,7 @@ impl ArduinoOta {
             sessions: Sessions::new(
                 cfg.max_sessions,
                 std::time::Duration::from_secs(cfg.session_timeout_secs),
+                cfg.session_ids,
             ),
             cfg,
         }

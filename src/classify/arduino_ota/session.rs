@@ -17,6 +17,7 @@
 //! (`arduino_ota.connect_backs_not_held`) and its connect-back goes unseen.
 
 use super::parser::AuthScheme;
+use crate::classify::ota::IdSequence;
 use crate::event::arduino_ota::InvitationDetails;
 use crate::event::{FlowFields, TunnelFields};
 use crate::flow::{BoundedMap, FastMap};
@@ -141,16 +142,18 @@ pub struct Sessions {
     held_by_device: FastMap<IpAddr, u32>,
     held: usize,
     next_id: u64,
+    id_step: u64,
 }
 
 impl Sessions {
-    pub fn new(capacity: usize, idle_timeout: Duration) -> Self {
+    pub fn new(capacity: usize, idle_timeout: Duration, ids: IdSequence) -> Self {
         Sessions {
             by_key: BoundedMap::new(capacity, idle_timeout),
             expected: FastMap::default(),
             held_by_device: FastMap::default(),
             held: 0,
-            next_id: 1,
+            next_id: ids.first,
+            id_step: ids.step.max(1),
         }
     }
 
@@ -221,10 +224,11 @@ impl Sessions {
         self.expected.get(&(device, uploader, port)).copied()
     }
 
-    /// A fresh session id (1, 2, … in order of first invitation).
+    /// A fresh session id (1, 2, … in order of first invitation; the engine's own sequence
+    /// with workers).
     pub fn alloc_id(&mut self) -> u64 {
         let id = self.next_id;
-        self.next_id += 1;
+        self.next_id = self.next_id.saturating_add(self.id_step);
         id
     }
 

@@ -25,6 +25,22 @@ pub struct OtaConfig {
     /// TCP ports of ESPHome's native OTA (§3.3: 3232 ESP32, 8266 ESP8266, 2040 RP2040,
     /// 8892 BK72xx/RTL87xx, 8820 LN882x).
     pub esphome_ports: Vec<u16>,
+    /// The espota session ids this engine hands out: `first`, `first + step`, … (1, 2, … for
+    /// one engine; interleaved between workers, so no two sessions of a run share one).
+    pub session_ids: IdSequence,
+}
+
+/// `first`, `first + step`, `first + 2·step`, …
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdSequence {
+    pub first: u64,
+    pub step: u64,
+}
+
+impl Default for IdSequence {
+    fn default() -> Self {
+        IdSequence { first: 1, step: 1 }
+    }
 }
 
 impl Default for OtaConfig {
@@ -39,6 +55,7 @@ impl Default for OtaConfig {
             bruteforce_window_secs: 60,
             uploader_allowlist: None,
             esphome_ports: vec![3232, 8266, 2040, 8892, 8820],
+            session_ids: IdSequence::default(),
         }
     }
 }

@@ -7,7 +7,7 @@ pub mod config;
 pub mod extract;
 pub mod firmware;
 
-pub use config::OtaConfig;
+pub use config::{IdSequence, OtaConfig};
 
 /// Seconds rounded to the microsecond, as events carry them.
 pub fn round6(x: f64) -> f64 {
