@@ -731,8 +731,14 @@ mod tests {
         );
         assert_eq!(split.flow_timeout_secs, Config::default().flow_timeout_secs);
         // Worker 1 of 2 numbers sessions 2, 4, 6, …; one engine 1, 2, 3, ….
-        assert_eq!(split.classify.ota.session_ids, IdSequence { first: 2, step: 2 });
-        assert_eq!(Config::default().classify.ota.session_ids, IdSequence::default());
+        assert_eq!(
+            split.classify.ota.session_ids,
+            IdSequence { first: 2, step: 2 }
+        );
+        assert_eq!(
+            Config::default().classify.ota.session_ids,
+            IdSequence::default()
+        );
     }
 
     /// docs/performance.md, "Memory per flow and per session": what one tracked flow costs in a

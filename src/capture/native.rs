@@ -72,6 +72,39 @@ struct Iface {
     offset_secs: i64,
     /// `if_tsresol` as written (6: the default, microseconds).
     tsresol: u8,
+    /// Set once the description is read, for the inline packet path.
+    quick: Option<Quick>,
+}
+
+impl Iface {
+    /// The longest capture length its packets may have.
+    fn limit(&self) -> u32 {
+        match self.snaplen {
+            0 => MAXIMUM_SNAPLEN,
+            s => s.min(MAXIMUM_SNAPLEN),
+        }
+    }
+
+    /// What [`NativeSource::enhanced_packet_in_buffer`] needs, for an interface whose packets
+    /// it can read: decoded, micro- or nanosecond stamps, no time offset.
+    fn quick(&self) -> Option<Quick> {
+        match (self.link, self.units, self.offset_secs) {
+            (Some(link), 1_000_000 | 1_000_000_000, 0) => Some(Quick {
+                link,
+                limit: self.limit(),
+                nanos: self.units == 1_000_000_000,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// An interface as the inline packet path reads it.
+#[derive(Clone, Copy, Debug)]
+struct Quick {
+    link: LinkType,
+    limit: u32,
+    nanos: bool,
 }
 
 /// Where the last packet came from, as the file declared it: what a writer needs to keep
@@ -515,20 +548,15 @@ impl NativeSource {
         else {
             return None;
         };
-        let iface = ifaces.get(iface_id as usize)?;
-        let link = iface.link?;
-        let limit = match iface.snaplen {
-            0 => MAXIMUM_SNAPLEN,
-            s => s.min(MAXIMUM_SNAPLEN),
-        };
+        let Quick { link, limit, nanos } = ifaces.get(iface_id as usize)?.quick?;
         if HEADER + caplen > len - 4 || caplen > limit as usize || wire_len > MAXIMUM_SNAPLEN {
             return None;
         }
         // Constant divisors: multiplies, not `div`s.
-        let (sec, usec) = match (iface.units, iface.offset_secs) {
-            (1_000_000, 0) => (raw_ts / 1_000_000, raw_ts % 1_000_000),
-            (1_000_000_000, 0) => (raw_ts / 1_000_000_000, raw_ts % 1_000_000_000 / 1000),
-            _ => return None,
+        let (sec, usec) = if nanos {
+            (raw_ts / 1_000_000_000, raw_ts % 1_000_000_000 / 1000)
+        } else {
+            (raw_ts / 1_000_000, raw_ts % 1_000_000)
         };
         if sec > LAST_VALID_SECOND as u64 {
             return None;
@@ -713,6 +741,7 @@ impl NativeSource {
                     units: 1_000_000,
                     offset_secs: 0,
                     tsresol: 6,
+                    quick: None,
                 };
                 let mut at = body.start + 8;
                 while at + 4 <= body.end {
@@ -768,6 +797,7 @@ impl NativeSource {
                             snaplen
                         };
                     }
+                    iface.quick = iface.quick();
                     ifaces.push(iface);
                 }
                 Ok(true)
@@ -850,11 +880,7 @@ impl NativeSource {
             return Ok(None);
         };
         let raw_ts = ts;
-        let limit = if iface.snaplen == 0 {
-            MAXIMUM_SNAPLEN
-        } else {
-            iface.snaplen.min(MAXIMUM_SNAPLEN)
-        };
+        let limit = iface.limit();
         if caplen > limit as usize || wire_len > MAXIMUM_SNAPLEN {
             let what = if caplen > limit as usize {
                 format!("capture length {caplen} exceeds the interface's limit of {limit}")
