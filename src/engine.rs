@@ -42,10 +42,11 @@ impl Default for Config {
 
 impl Config {
     /// The configuration of engine `index` of `workers` sharing one run: the per-engine bounds
-    /// (tracked flows, OTA sessions) are split between them, so `--max-flows` and
-    /// `--max-ota-sessions` bound the run's memory whatever `--workers` is. The shares add up
-    /// to the whole (each is at least 1). The cross-flow tables live in the one aggregator and
-    /// keep their whole bounds. Session ids are interleaved, so they stay unique in the run.
+    /// (tracked flows; OTA sessions, which also bound the mDNS announcement cache) are split
+    /// between them, so `--max-flows` and `--max-ota-sessions` bound the run's memory whatever
+    /// `--workers` is. The shares add up to the whole, or to `workers` when the whole is
+    /// smaller (each is at least 1). The cross-flow tables live in the one aggregator and keep
+    /// their whole bounds. Session ids are interleaved, so they stay unique in the run.
     pub fn for_worker(&self, index: usize, workers: usize) -> Config {
         let workers = workers.max(1);
         let share = |whole: usize| (whole / workers + usize::from(index < whole % workers)).max(1);

@@ -29,14 +29,18 @@ fn first_second(out: &Path) {
     w.finish().unwrap();
 }
 
-/// `watch3232 capture -i wb -v -o DIR/eve.json` in the namespace, its stderr lines on a channel,
-/// started once it says it is capturing.
-fn start(ns: &VethNamespace) -> (Child, PathBuf, mpsc::Receiver<String>, Vec<String>) {
+/// `watch3232 capture -i wb -v -o DIR/eve.json [OPTIONS]` in the namespace, its stderr lines on
+/// a channel, started once it says it is capturing.
+fn start(
+    ns: &VethNamespace,
+    options: &[&str],
+) -> (Child, PathBuf, mpsc::Receiver<String>, Vec<String>) {
     let eve = ns.dir.path().join("eve.json");
     let mut child = Command::new("ip")
         .args(["netns", "exec", &ns.name])
         .arg(common::bin())
         .args(["capture", "-i", "wb", "-v", "-o", eve.to_str().unwrap()])
+        .args(options)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -78,7 +82,7 @@ fn own_lines(lines: &[String]) -> Vec<&String> {
 fn sigint_and_sigterm_end_a_capture_as_they_end_a_read() {
     for (name, code) in [("INT", 130), ("TERM", 143)] {
         let ns = VethNamespace::create(&format!("sig{name}"));
-        let (mut child, eve, log, mut lines) = start(&ns);
+        let (mut child, eve, log, mut lines) = start(&ns, &[]);
         replay(&ns);
         signal(&child, name);
         let status = wait_with_timeout(&mut child, Duration::from_secs(10));
@@ -104,32 +108,49 @@ fn sigint_and_sigterm_end_a_capture_as_they_end_a_read() {
     }
 }
 
+/// One engine or two workers: exit 1 and one line, after every event and the summary (with
+/// workers: every worker's flows ended and its counters in the one summary).
 #[test]
 #[ignore = "needs root: network namespace, iproute2, python3"]
 fn an_interface_that_goes_away_is_exit_1_with_one_line_after_its_events() {
-    let ns = VethNamespace::create("gone");
-    let (mut child, eve, log, mut lines) = start(&ns);
-    replay(&ns);
-    assert!(ns.ip(&["link", "del", "wa"]), "veth deleted");
-    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
-    std::thread::sleep(Duration::from_millis(100));
-    lines.extend(log.try_iter());
-    assert_eq!(status.code(), Some(1), "{lines:?}");
-    let own = own_lines(&lines);
-    assert_eq!(own.len(), 1, "{lines:?}");
-    assert!(
-        own[0].starts_with("watch3232: error: wb: read failed after packet ")
-            && own[0].ends_with("The interface disappeared"),
-        "{}",
-        own[0]
-    );
-    let events = events(&eve);
-    let invitations = events
-        .iter()
-        .filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "invitation")
-        .count();
-    assert_eq!(invitations, 6);
-    let summary = events.last().unwrap();
-    assert_eq!(summary["kind"], "summary");
-    assert_eq!(summary["stats"].get("interrupted"), None);
+    for (label, options) in [("gone", &[][..]), ("gone2", &["--workers", "2"][..])] {
+        let ns = VethNamespace::create(label);
+        let (mut child, eve, log, mut lines) = start(&ns, options);
+        replay(&ns);
+        assert!(ns.ip(&["link", "del", "wa"]), "veth deleted");
+        let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(100));
+        lines.extend(log.try_iter());
+        assert_eq!(status.code(), Some(1), "{options:?}: {lines:?}");
+        let own = own_lines(&lines);
+        assert_eq!(own.len(), 1, "{options:?}: {lines:?}");
+        assert!(
+            own[0].starts_with("watch3232: error: ")
+                && own[0].contains("wb: read failed after packet ")
+                && own[0].ends_with("The interface disappeared"),
+            "{options:?}: {}",
+            own[0]
+        );
+        let events = events(&eve);
+        let invitations = events
+            .iter()
+            .filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "invitation")
+            .count();
+        assert_eq!(invitations, 6, "{options:?}");
+        let summary = events.last().unwrap();
+        assert_eq!(summary["kind"], "summary", "{options:?}");
+        assert_eq!(summary["stats"].get("interrupted"), None);
+        assert!(
+            summary["stats"]["packets"].as_u64().unwrap() > 0,
+            "{summary}"
+        );
+        if !options.is_empty() {
+            let shares = summary["stats"]["workers"].as_array().expect("shares");
+            let numbers: Vec<u64> = shares
+                .iter()
+                .map(|s| s["worker"].as_u64().unwrap())
+                .collect();
+            assert_eq!(numbers, [0, 1], "both workers ended their flows: {summary}");
+        }
+    }
 }

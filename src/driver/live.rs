@@ -93,8 +93,10 @@ enum FromWorker {
         seq: u64,
         stats: Box<StatsDetails>,
     },
-    /// Worker `.0`'s own `stats` summary, merged into the run's one summary.
-    Finished(usize, Box<Event>),
+    /// Worker `.0`'s counters at its end, merged into the run's one summary.
+    Finished(usize, Box<StatsDetails>),
+    /// Worker `.0` has stopped (sent last, even when it failed or panicked).
+    Gone(usize),
 }
 
 /// Past every stamp a worker can send: a finished worker holds nobody back.
@@ -137,28 +139,30 @@ pub(super) fn capture_workers(
     let (tx, rx) = sync_channel::<FromWorker>(CHANNEL_BATCHES);
     // The number of the newest periodic report the writer asked for.
     let report_asked = Arc::new(AtomicU64::new(0));
+    // Raised when the run must end for a reason of its own (a worker's capture failed, the
+    // output is gone): apart from `stop`, which says a signal asked, as the summary reports.
+    let halt = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::with_capacity(workers);
     for (n, source) in sources.into_iter().enumerate() {
-        let (tx, config, stop) = (
+        let (tx, config, stop, halt) = (
             tx.clone(),
             settings.engine.for_worker(n, workers),
             Arc::clone(stop),
+            Arc::clone(&halt),
         );
         let report_asked = Arc::clone(&report_asked);
         let user_filter = user_filter.clone();
         let handle = std::thread::Builder::new()
             .name(format!("worker-{n}"))
             .spawn(move || {
+                // Dropped last, on a panic too: the writer stops waiting for this worker.
+                let _farewell = Farewell { worker: n, tx: &tx };
                 let asked = Asked {
                     stop: &stop,
+                    halt: &halt,
                     report: &report_asked,
                 };
-                let result = worker(n, source, config, user_filter.as_deref(), asked, &tx);
-                if result.is_err() {
-                    // One worker down: stop the others too, so the run ends with a clear error.
-                    stop.store(true, Ordering::Relaxed);
-                }
-                result
+                worker(n, source, config, user_filter.as_deref(), asked, &tx)
             })
             .map_err(|e| Error::Setup(format!("cannot start worker {n}: {e}")))?;
         handles.push(handle);
@@ -179,7 +183,7 @@ pub(super) fn capture_workers(
     aggregator.set_origin(origin.clone());
     let mut merged = ObservationMerge::new(workers, aggregator);
     let mut summaries = Vec::with_capacity(workers);
-    let mut reports = Reports::default();
+    let mut reports = Reports::new(workers);
     let mut failed_write = None;
     loop {
         // `--stats-interval` runs on the writer's wall clock: it asks every worker for its
@@ -210,21 +214,28 @@ pub(super) fn capture_workers(
                 Ok(())
             }
             FromWorker::Report { worker, seq, stats } => {
-                match reports.answer(seq, worker, *stats, workers) {
+                match reports.answer(seq, worker, *stats) {
                     Some(parts) => periodic_stats(w, &mut merged, parts, &origin, &mut reports),
                     None => Ok(()),
                 }
             }
-            FromWorker::Finished(worker, summary) => {
-                summaries.push((worker, *summary));
-                Ok(())
+            FromWorker::Finished(worker, last) => {
+                summaries.push((worker, (*last).clone()));
+                match reports.ended(worker, Some(*last)) {
+                    Some(parts) => periodic_stats(w, &mut merged, parts, &origin, &mut reports),
+                    None => Ok(()),
+                }
             }
+            FromWorker::Gone(worker) => match reports.ended(worker, None) {
+                Some(parts) => periodic_stats(w, &mut merged, parts, &origin, &mut reports),
+                None => Ok(()),
+            },
         };
         if let Err(e) = written {
             failed_write = Some(e);
         }
         if failed_write.is_some() || w.sink.is_closed() {
-            stop.store(true, Ordering::Relaxed);
+            halt.store(true, Ordering::Relaxed);
         }
     }
     let first_error = join_all(handles);
@@ -236,41 +247,99 @@ pub(super) fn capture_workers(
     merged.apply(w, None)?;
     merged.aggregator.finish(wall_clock());
     merged.write_aggregated(w)?;
-    if let Some(summary) = one_summary(summaries, &merged.aggregator_stats(), reports.written) {
-        w.emit(summary)?;
-    }
+    let aggregator = merged.aggregator_stats();
+    w.emit(one_summary(
+        summaries,
+        &aggregator,
+        reports.written,
+        &origin,
+    ))?;
     w.flush()?;
     first_error.map_or(Ok(()), |e| Err(Error::Setup(e)))
 }
 
 /// The workers' answers to the periodic reports asked of them.
-#[derive(Default)]
 struct Reports {
+    workers: usize,
     /// Report number → the answers so far (worker, counters).
     pending: BTreeMap<u64, Vec<(usize, StatsDetails)>>,
+    /// Workers that answer no more, with their last counters if they sent them (one that
+    /// panicked did not).
+    ended: BTreeMap<usize, Option<StatsDetails>>,
     /// Periodic `stats` events written.
     written: u64,
 }
 
+/// Reports waiting for answers that are not all in, at most: a worker answers only the newest
+/// report it sees, so an older one may never complete.
+const REPORTS_WAITING: usize = 4;
+
 impl Reports {
-    /// Files worker `worker`'s answer to report `seq`; all `workers` answers once complete.
+    fn new(workers: usize) -> Self {
+        Reports {
+            workers,
+            pending: BTreeMap::new(),
+            ended: BTreeMap::new(),
+            written: 0,
+        }
+    }
+
+    /// Files worker `worker`'s answer to report `seq`; the report's counters, by worker, once
+    /// every worker has answered or ended.
     fn answer(
         &mut self,
         seq: u64,
         worker: usize,
         stats: StatsDetails,
-        workers: usize,
     ) -> Option<Vec<(usize, StatsDetails)>> {
-        let parts = self.pending.entry(seq).or_default();
-        parts.push((worker, stats));
-        if parts.len() < workers {
+        self.pending.entry(seq).or_default().push((worker, stats));
+        self.complete(seq)
+    }
+
+    /// Worker `worker` answers no more (`last`: its final counters). The newest report, if
+    /// this was the answer it lacked.
+    fn ended(
+        &mut self,
+        worker: usize,
+        last: Option<StatsDetails>,
+    ) -> Option<Vec<(usize, StatsDetails)>> {
+        self.ended.entry(worker).or_insert(last);
+        let newest = *self.pending.keys().next_back()?;
+        self.complete(newest)
+    }
+
+    fn complete(&mut self, seq: u64) -> Option<Vec<(usize, StatsDetails)>> {
+        let parts = self.pending.get(&seq)?;
+        let answered = |n: usize| parts.iter().any(|(w, _)| *w == n);
+        if !(0..self.workers).all(|n| answered(n) || self.ended.contains_key(&n)) {
+            while self.pending.len() > REPORTS_WAITING {
+                self.pending.pop_first();
+            }
             return None;
         }
-        let mut parts = std::mem::take(parts);
-        // An older report a worker skipped (it answers only the newest) is not coming.
-        self.pending = self.pending.split_off(&(seq + 1));
+        let mut parts = self.pending.remove(&seq)?;
+        // Older reports still waiting are not coming.
+        self.pending = self.pending.split_off(&seq);
+        // An ended worker counts with its last counters.
+        for (n, last) in &self.ended {
+            if let Some(last) = last.as_ref().filter(|_| !parts.iter().any(|(w, _)| w == n)) {
+                parts.push((*n, last.clone()));
+            }
+        }
         parts.sort_by_key(|(worker, _)| *worker);
         Some(parts)
+    }
+}
+
+/// Tells the writer, when dropped, that its worker has stopped.
+struct Farewell<'a> {
+    worker: usize,
+    tx: &'a SyncSender<FromWorker>,
+}
+
+impl Drop for Farewell<'_> {
+    fn drop(&mut self) {
+        let _ = self.tx.send(FromWorker::Gone(self.worker));
     }
 }
 
@@ -287,7 +356,7 @@ fn periodic_stats(
     merged.apply_released(w)?;
     merged.aggregator.report(now);
     merged.write_aggregated(w)?;
-    let shares: Vec<&StatsDetails> = parts.iter().map(|(_, s)| s).collect();
+    let shares: Vec<(usize, &StatsDetails)> = parts.iter().map(|(n, s)| (*n, s)).collect();
     let mut details = merge_stats([&merge_workers(&shares), &merged.aggregator_stats()]);
     if reports.written > 0 {
         details.events.insert("stats", reports.written);
@@ -304,29 +373,29 @@ fn periodic_stats(
     w.emit(event)
 }
 
-/// The workers' summaries as the run's one: their counters summed with the aggregator's, each
-/// worker's share in `stats.workers`, at the latest of their times. `None`: no worker got as
-/// far as its summary.
+/// The run's one summary: the workers' final counters (`summaries`, those that got that far)
+/// summed with the aggregator's, each worker's share in `stats.workers`. Stamped when the run
+/// ended, after every event before it.
 fn one_summary(
-    mut summaries: Vec<(usize, Event)>,
+    mut summaries: Vec<(usize, StatsDetails)>,
     aggregator: &StatsDetails,
     periodic_written: u64,
-) -> Option<Event> {
+    origin: &Origin,
+) -> Event {
     summaries.sort_by_key(|(worker, _)| *worker);
-    let parts: Vec<&StatsDetails> = summaries
-        .iter()
-        .filter_map(|(_, e)| match &e.body {
-            Body::Stats(s) => Some(&**s),
-            _ => None,
-        })
-        .collect();
+    let parts: Vec<(usize, &StatsDetails)> = summaries.iter().map(|(n, s)| (*n, s)).collect();
     let mut details = merge_stats([&merge_workers(&parts), aggregator]);
     if periodic_written > 0 {
         details.events.insert("stats", periodic_written);
     }
-    let (_, mut latest) = summaries.into_iter().max_by_key(|(_, e)| e.timestamp)?;
-    latest.body = Body::Stats(Box::new(details));
-    Some(latest)
+    let body = Body::Stats(Box::new(details));
+    Event::global(
+        wall_clock(),
+        origin.clone(),
+        StatsKind::Summary,
+        Severity::Info,
+        body,
+    )
 }
 
 fn emit_all(w: &mut Writer<'_>, events: Vec<Event>) -> Result<(), Error> {
@@ -357,9 +426,11 @@ pub(super) fn join_all(
 
 /// One worker: its socket, worker engine and flow table. Its kernel filter follows the
 /// connect-back ports its own OTA sessions hold; fanout by IP pair brings it those connections.
-/// What the writer asks of every worker: to stop, and the newest periodic report's number.
+/// What every worker is asked: to stop (a signal), to halt (another worker failed, or the
+/// output is gone), and the newest periodic report's number.
 struct Asked<'a> {
     stop: &'a AtomicBool,
+    halt: &'a AtomicBool,
     report: &'a AtomicU64,
 }
 
@@ -391,7 +462,8 @@ fn worker(
     };
     let mut last_sent = Instant::now();
     let mut answered = 0;
-    while !asked.stop.load(Ordering::Relaxed) {
+    let mut lost = None;
+    while !asked.stop.load(Ordering::Relaxed) && !asked.halt.load(Ordering::Relaxed) {
         let idle = match source.next_packet() {
             Ok(Next::Packet(p)) => {
                 let stamp = advance(&mut clock, p.ts);
@@ -406,7 +478,13 @@ fn worker(
                 true
             }
             Ok(Next::End) => break,
-            Err(e) => return Err(format!("worker {n}: {e}")),
+            Err(e) => {
+                // The capture failed (the interface went away): stop the others too, and end
+                // this worker's flows and counters before the error, as one engine does.
+                asked.halt.store(true, Ordering::Relaxed);
+                lost = Some(format!("worker {n}: {e}"));
+                break;
+            }
         };
         live_filter.refresh(&mut engine, &mut source);
         let report = asked.report.load(Ordering::Relaxed);
@@ -459,15 +537,78 @@ fn worker(
     if !send(&mut engine, DONE) {
         return Ok(());
     }
-    let _ = tx.send(FromWorker::Finished(
-        n,
-        Box::new(engine.stats_event(StatsKind::Summary)),
-    ));
-    Ok(())
+    let _ = tx.send(FromWorker::Finished(n, Box::new(engine.stats_details())));
+    lost.map_or(Ok(()), Err)
 }
 
 /// Moves a worker's clock (µs) to `now`, never back; returns it.
 fn advance(clock: &mut u64, now: Timestamp) -> u64 {
     *clock = (*clock).max(u64::try_from(now.micros()).unwrap_or(0));
     *clock
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counters(packets: u64) -> StatsDetails {
+        StatsDetails {
+            packets,
+            ..StatsDetails::default()
+        }
+    }
+
+    fn packets(parts: &[(usize, StatsDetails)]) -> Vec<(usize, u64)> {
+        parts.iter().map(|(n, s)| (*n, s.packets)).collect()
+    }
+
+    #[test]
+    fn a_report_is_complete_once_every_worker_answered() {
+        let mut reports = Reports::new(2);
+        assert!(reports.answer(1, 1, counters(5)).is_none());
+        let parts = reports.answer(1, 0, counters(3)).expect("both answered");
+        assert_eq!(packets(&parts), [(0, 3), (1, 5)]);
+        assert!(reports.pending.is_empty());
+    }
+
+    #[test]
+    fn an_ended_worker_counts_with_its_last_counters_and_is_not_waited_for() {
+        let mut reports = Reports::new(2);
+        assert!(reports.answer(1, 0, counters(3)).is_none());
+        // Worker 1 ends (its summary counters), then says goodbye: the report completes.
+        let parts = reports
+            .ended(1, Some(counters(7)))
+            .expect("no one left to wait for");
+        assert_eq!(packets(&parts), [(0, 3), (1, 7)]);
+        assert!(
+            reports.ended(1, None).is_none(),
+            "its goodbye changes nothing"
+        );
+        let parts = reports
+            .answer(2, 0, counters(4))
+            .expect("worker 0 is the only one left");
+        assert_eq!(packets(&parts), [(0, 4), (1, 7)]);
+    }
+
+    #[test]
+    fn a_worker_gone_without_counters_is_left_out() {
+        let mut reports = Reports::new(3);
+        assert!(reports.answer(1, 0, counters(1)).is_none());
+        assert!(reports.answer(1, 2, counters(2)).is_none());
+        let parts = reports.ended(1, None).expect("worker 1 panicked");
+        assert_eq!(packets(&parts), [(0, 1), (2, 2)]);
+    }
+
+    #[test]
+    fn reports_that_cannot_complete_stay_bounded() {
+        let mut reports = Reports::new(2);
+        for seq in 1..=100 {
+            assert!(reports.answer(seq, 0, counters(seq)).is_none());
+        }
+        assert!(reports.pending.len() <= REPORTS_WAITING);
+        // An answer to the newest completes it and drops what is older.
+        let parts = reports.answer(100, 1, counters(1)).expect("complete");
+        assert_eq!(packets(&parts), [(0, 100), (1, 1)]);
+        assert!(reports.pending.is_empty());
+    }
 }

@@ -259,8 +259,7 @@ struct Merge {
     workers: usize,
     /// The shards' observations, merged by stamp into the one aggregator.
     observations: ObservationMerge,
-    /// Periodic reports waiting for every shard's counters.
-    /// Each periodic report's shard counters so far, with the shard's number.
+    /// Periodic reports waiting for every shard's counters: each shard's so far, with its number.
     periodic: BTreeMap<u64, Vec<(usize, StatsDetails)>>,
     finished: Vec<(usize, StatsDetails)>,
     /// `stats` events written so far (each engine counts the ones it made; here the writer
@@ -371,7 +370,7 @@ impl Merge {
         kind: StatsKind,
     ) -> Result<(), Error> {
         parts.sort_by_key(|(worker, _)| *worker);
-        let shards: Vec<&StatsDetails> = parts.iter().map(|(_, s)| s).collect();
+        let shards: Vec<(usize, &StatsDetails)> = parts.iter().map(|(n, s)| (*n, s)).collect();
         let mut details = merge_stats([&merge_workers(&shards), aggregator]);
         details.files = (files.read + files.failed > 0).then_some(files);
         if self.stats_written > 0 {

@@ -4,12 +4,10 @@ use crate::event::stats::{FileStats, FlowStats, KernelDrops, StatsDetails, Worke
 use std::collections::BTreeMap;
 
 /// The workers' counters as one run's: [`merge_stats`], with each worker's share kept in
-/// `workers` (when there is more than one).
-pub fn merge_workers(parts: &[&StatsDetails]) -> StatsDetails {
-    let mut total = merge_stats(parts.iter().copied());
-    if parts.len() > 1 {
-        total.workers = Some(parts.iter().map(|p| WorkerStats::of(p)).collect());
-    }
+/// `workers`, by worker number (`parts`: number and counters, in that order).
+pub fn merge_workers(parts: &[(usize, &StatsDetails)]) -> StatsDetails {
+    let mut total = merge_stats(parts.iter().map(|(_, p)| *p));
+    total.workers = Some(parts.iter().map(|(n, p)| WorkerStats::of(*n, p)).collect());
     total
 }
 
@@ -86,13 +84,14 @@ mod tests {
         };
         let (a, b) = (worker(10, 3), worker(4, 1));
         let aggregator = StatsDetails::default();
-        let run = merge_stats([&merge_workers(&[&a, &b]), &aggregator]);
+        let run = merge_stats([&merge_workers(&[(0, &a), (1, &b)]), &aggregator]);
         assert_eq!((run.packets, run.flows.created), (14, 4));
         let shares = run.workers.expect("two workers' shares");
-        assert_eq!(shares, [WorkerStats::of(&a), WorkerStats::of(&b)]);
+        assert_eq!(shares, [WorkerStats::of(0, &a), WorkerStats::of(1, &b)]);
         assert_eq!((shares[1].packets, shares[1].interesting_packets), (4, 2));
-        // One worker is the whole: no shares.
-        assert_eq!(merge_workers(&[&a]).workers, None);
+        // A worker missing (it failed): the others keep their numbers.
+        let shares = merge_workers(&[(1, &b)]).workers.expect("one share");
+        assert_eq!((shares.len(), shares[0].worker), (1, 1));
     }
 
     #[test]

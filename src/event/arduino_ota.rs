@@ -50,6 +50,7 @@ pub struct InvitationDetails {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AuthChallengeDetails {
     /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
+    /// With `--workers N`, worker k numbers its sessions k+1, k+1+N, k+1+2N, …: unique in the run.
     pub session_id: u64,
     /// `md5` (32-hex nonce) or `pbkdf2_sha256` (64-hex nonce), §1.5.
     pub auth_scheme: AuthScheme,
@@ -60,6 +61,7 @@ pub struct AuthChallengeDetails {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AuthResultDetails {
     /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
+    /// With `--workers N`, worker k numbers its sessions k+1, k+1+N, k+1+2N, …: unique in the run.
     pub session_id: u64,
     /// `none` when the device accepted the invitation without a challenge.
     pub auth_scheme: AuthScheme,
@@ -76,6 +78,7 @@ pub struct AuthResultDetails {
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TransferDetails {
     /// Upload attempt number (1, 2, … in order of first invitation); links the session's events.
+    /// With `--workers N`, worker k numbers its sessions k+1, k+1+N, k+1+2N, …: unique in the run.
     pub session_id: u64,
     /// `complete`, `failed` (device error text), `aborted` (closed without `OK`),
     /// `auth_failed`, `no_connect` (accepted or unanswered, but no connection back).

@@ -82,7 +82,7 @@ pub struct StatsDetails {
     #[serde(default, skip_serializing_if = "is_false")]
     pub interrupted: bool,
     /// `--workers N`: each worker's share of the counters above, in worker order, to see how
-    /// evenly the traffic was dealt (omitted with one worker).
+    /// evenly the traffic was dealt (omitted with one engine).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<Vec<WorkerStats>>,
 }
@@ -90,6 +90,8 @@ pub struct StatsDetails {
 /// One worker's part of a run with `--workers N`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WorkerStats {
+    /// The worker's number, from 0 (a worker that failed before it could answer is missing).
+    pub worker: usize,
     /// Packets the worker was dealt.
     pub packets: u64,
     /// Of them, packets that reached its flow table.
@@ -102,13 +104,14 @@ pub struct WorkerStats {
 }
 
 impl WorkerStats {
-    /// The share of one worker's own counters.
-    pub fn of(worker: &StatsDetails) -> Self {
+    /// The share of worker number `worker`, from its own counters.
+    pub fn of(worker: usize, counters: &StatsDetails) -> Self {
         WorkerStats {
-            packets: worker.packets,
-            interesting_packets: worker.interesting_packets,
-            flows: worker.flows.clone(),
-            kernel: worker.kernel.clone(),
+            worker,
+            packets: counters.packets,
+            interesting_packets: counters.interesting_packets,
+            flows: counters.flows.clone(),
+            kernel: counters.kernel.clone(),
         }
     }
 }
