@@ -214,22 +214,18 @@ pub(super) fn capture_workers(
                 Ok(())
             }
             FromWorker::Report { worker, seq, stats } => {
-                match reports.answer(seq, worker, *stats) {
-                    Some(parts) => periodic_stats(w, &mut merged, parts, &origin, &mut reports),
-                    None => Ok(()),
-                }
+                let ready = reports.answer(seq, worker, *stats);
+                periodic_stats(w, &mut merged, ready, &origin, &mut reports)
             }
             FromWorker::Finished(worker, last) => {
                 summaries.push((worker, (*last).clone()));
-                match reports.ended(worker, Some(*last)) {
-                    Some(parts) => periodic_stats(w, &mut merged, parts, &origin, &mut reports),
-                    None => Ok(()),
-                }
+                let ready = reports.ended(worker, Some(*last));
+                periodic_stats(w, &mut merged, ready, &origin, &mut reports)
             }
-            FromWorker::Gone(worker) => match reports.ended(worker, None) {
-                Some(parts) => periodic_stats(w, &mut merged, parts, &origin, &mut reports),
-                None => Ok(()),
-            },
+            FromWorker::Gone(worker) => {
+                let ready = reports.ended(worker, None);
+                periodic_stats(w, &mut merged, ready, &origin, &mut reports)
+            }
         };
         if let Err(e) = written {
             failed_write = Some(e);
@@ -343,15 +339,19 @@ impl Drop for Farewell<'_> {
     }
 }
 
-/// One periodic `stats` event: the aggregator's periodic reports (device inventories…), then
-/// the workers' counters summed with the aggregator's, each worker's share listed.
+/// One periodic `stats` event once a report is `ready`: the aggregator's periodic reports
+/// (device inventories…), then the workers' counters summed with the aggregator's, each
+/// worker's share listed.
 fn periodic_stats(
     w: &mut Writer<'_>,
     merged: &mut ObservationMerge,
-    parts: Vec<(usize, StatsDetails)>,
+    ready: Option<Vec<(usize, StatsDetails)>>,
     origin: &Origin,
     reports: &mut Reports,
 ) -> Result<(), Error> {
+    let Some(parts) = ready else {
+        return Ok(());
+    };
     let now = wall_clock();
     merged.apply_released(w)?;
     merged.aggregator.report(now);
