@@ -4,7 +4,7 @@
 
 use super::live_filter::LiveFilter;
 use super::observation_merge::ObservationMerge;
-use super::{kernel_drops, merge_stats, merge_workers, wall_clock, Error, Settings, Writer};
+use super::{kernel_drops, wall_clock, workers_stats, Error, Settings, Writer};
 use crate::aggregate::{Aggregator, At, Observation, Phase};
 use crate::capture::{CaptureError, LiveOptions, LiveSource, Next};
 use crate::engine::{Config, Engine};
@@ -182,7 +182,6 @@ pub(super) fn capture_workers(
     );
     aggregator.set_origin(origin.clone());
     let mut merged = ObservationMerge::new(workers, aggregator);
-    let mut summaries = Vec::with_capacity(workers);
     let mut reports = Reports::new(workers);
     let mut failed_write = None;
     loop {
@@ -218,7 +217,6 @@ pub(super) fn capture_workers(
                 periodic_stats(w, &mut merged, ready, &origin, &mut reports)
             }
             FromWorker::Finished(worker, last) => {
-                summaries.push((worker, (*last).clone()));
                 let ready = reports.ended(worker, Some(*last));
                 periodic_stats(w, &mut merged, ready, &origin, &mut reports)
             }
@@ -244,12 +242,7 @@ pub(super) fn capture_workers(
     merged.aggregator.finish(wall_clock());
     merged.write_aggregated(w)?;
     let aggregator = merged.aggregator_stats();
-    w.emit(one_summary(
-        summaries,
-        &aggregator,
-        reports.written,
-        &origin,
-    ))?;
+    w.emit(one_summary(reports, &aggregator, &origin))?;
     w.flush()?;
     first_error.map_or(Ok(()), |e| Err(Error::Setup(e)))
 }
@@ -260,7 +253,7 @@ struct Reports {
     /// Report number → the answers so far (worker, counters).
     pending: BTreeMap<u64, Vec<(usize, StatsDetails)>>,
     /// Workers that answer no more, with their last counters if they sent them (one that
-    /// panicked did not).
+    /// panicked did not): what the summary counts.
     ended: BTreeMap<usize, Option<StatsDetails>>,
     /// Periodic `stats` events written.
     written: u64,
@@ -356,11 +349,7 @@ fn periodic_stats(
     merged.apply_released(w)?;
     merged.aggregator.report(now);
     merged.write_aggregated(w)?;
-    let shares: Vec<(usize, &StatsDetails)> = parts.iter().map(|(n, s)| (*n, s)).collect();
-    let mut details = merge_stats([&merge_workers(&shares), &merged.aggregator_stats()]);
-    if reports.written > 0 {
-        details.events.insert("stats", reports.written);
-    }
+    let details = workers_stats(parts, &merged.aggregator_stats(), reports.written);
     reports.written += 1;
     let body = Body::Stats(Box::new(details));
     let event = Event::global(
@@ -373,21 +362,12 @@ fn periodic_stats(
     w.emit(event)
 }
 
-/// The run's one summary: the workers' final counters (`summaries`, those that got that far)
-/// summed with the aggregator's, each worker's share in `stats.workers`. Stamped when the run
-/// ended, after every event before it.
-fn one_summary(
-    mut summaries: Vec<(usize, StatsDetails)>,
-    aggregator: &StatsDetails,
-    periodic_written: u64,
-    origin: &Origin,
-) -> Event {
-    summaries.sort_by_key(|(worker, _)| *worker);
-    let parts: Vec<(usize, &StatsDetails)> = summaries.iter().map(|(n, s)| (*n, s)).collect();
-    let mut details = merge_stats([&merge_workers(&parts), aggregator]);
-    if periodic_written > 0 {
-        details.events.insert("stats", periodic_written);
-    }
+/// The run's one summary: the workers' final counters (of those that got that far) summed with
+/// the aggregator's, each worker's share in `stats.workers`. Stamped when the run ended, after
+/// every event before it.
+fn one_summary(reports: Reports, aggregator: &StatsDetails, origin: &Origin) -> Event {
+    let finals = (reports.ended.into_iter()).filter_map(|(n, last)| Some((n, last?)));
+    let details = workers_stats(finals.collect(), aggregator, reports.written);
     let body = Body::Stats(Box::new(details));
     Event::global(
         wall_clock(),
@@ -424,8 +404,6 @@ pub(super) fn join_all(
     first_error
 }
 
-/// One worker: its socket, worker engine and flow table. Its kernel filter follows the
-/// connect-back ports its own OTA sessions hold; fanout by IP pair brings it those connections.
 /// What every worker is asked: to stop (a signal), to halt (another worker failed, or the
 /// output is gone), and the newest periodic report's number.
 struct Asked<'a> {
@@ -434,6 +412,8 @@ struct Asked<'a> {
     report: &'a AtomicU64,
 }
 
+/// One worker: its socket, worker engine and flow table. Its kernel filter follows the
+/// connect-back ports its own OTA sessions hold; fanout by IP pair brings it those connections.
 fn worker(
     n: usize,
     mut source: LiveSource,

@@ -26,7 +26,7 @@ mod stats_merge;
 #[cfg(feature = "capture")]
 pub use live_filter::{LiveFilter, MIN_INTERVAL, NARROW_AFTER};
 pub use output_thread::OutputThread;
-pub use stats_merge::{merge_stats, merge_workers};
+pub use stats_merge::{merge_stats, workers_stats};
 
 use crate::capture::CaptureError;
 use crate::engine::{Config, Engine};

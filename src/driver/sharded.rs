@@ -17,7 +17,7 @@
 
 use super::observation_merge::ObservationMerge;
 use super::offline::{stop_requested, STREAM_FLUSH};
-use super::{live::join_all, merge_stats, merge_workers, Error, Settings, StatsSchedule, Writer};
+use super::{live::join_all, workers_stats, Error, Settings, StatsSchedule, Writer};
 use crate::aggregate::{Aggregator, At, Observation, Phase};
 use crate::capture::{worker_of, CaptureError, Input, Next, Reader};
 use crate::classify::Interest;
@@ -364,18 +364,13 @@ impl Merge {
     fn stats_event(
         &mut self,
         w: &mut Writer<'_>,
-        mut parts: Vec<(usize, StatsDetails)>,
+        parts: Vec<(usize, StatsDetails)>,
         aggregator: &StatsDetails,
         (now, origin, files): (Timestamp, Origin, FileStats),
         kind: StatsKind,
     ) -> Result<(), Error> {
-        parts.sort_by_key(|(worker, _)| *worker);
-        let shards: Vec<(usize, &StatsDetails)> = parts.iter().map(|(n, s)| (*n, s)).collect();
-        let mut details = merge_stats([&merge_workers(&shards), aggregator]);
+        let mut details = workers_stats(parts, aggregator, self.stats_written);
         details.files = (files.read + files.failed > 0).then_some(files);
-        if self.stats_written > 0 {
-            details.events.insert("stats", self.stats_written);
-        }
         self.stats_written += 1;
         let body = Body::Stats(Box::new(details));
         w.emit(Event::global(now, origin, kind, Severity::Info, body))

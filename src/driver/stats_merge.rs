@@ -3,18 +3,28 @@
 use crate::event::stats::{FileStats, FlowStats, KernelDrops, StatsDetails, WorkerStats};
 use std::collections::BTreeMap;
 
-/// The workers' counters as one run's: [`merge_stats`], with each worker's share kept in
-/// `workers`, by worker number (`parts`: number and counters, in that order).
-pub fn merge_workers(parts: &[(usize, &StatsDetails)]) -> StatsDetails {
-    let mut total = merge_stats(parts.iter().map(|(_, p)| *p));
+/// A `stats` object of a run with workers: the workers' counters (`parts`, with their numbers,
+/// in any order) summed with the aggregator's, each worker's share listed by number, and
+/// `events.stats` set to the `stats` events written before it (the writer makes them, so no
+/// engine counts them).
+pub fn workers_stats(
+    mut parts: Vec<(usize, StatsDetails)>,
+    aggregator: &StatsDetails,
+    stats_written: u64,
+) -> StatsDetails {
+    parts.sort_by_key(|(worker, _)| *worker);
+    let mut total = merge_stats(parts.iter().map(|(_, p)| p).chain([aggregator]));
     total.workers = Some(parts.iter().map(|(n, p)| WorkerStats::of(*n, p)).collect());
+    if stats_written > 0 {
+        total.events.insert("stats", stats_written);
+    }
     total
 }
 
 /// The sum of `parts`: every counter added up. The flow table's `active`, `peak` and `capacity`
 /// are sums too (N tables sharing `--max-flows`, [`crate::engine::Config::for_worker`]; the
-/// peak is an upper bound of the tables' joint peak). Each part's `workers` are kept, in
-/// order. `memory` and `output` are left to the writer.
+/// peak is an upper bound of the tables' joint peak). `memory` and `output` are left to the
+/// writer.
 pub fn merge_stats<'a>(parts: impl IntoIterator<Item = &'a StatsDetails>) -> StatsDetails {
     let mut total = StatsDetails::default();
     for p in parts {
@@ -40,12 +50,6 @@ pub fn merge_stats<'a>(parts: impl IntoIterator<Item = &'a StatsDetails>) -> Sta
             t.read += f.read;
             t.failed += f.failed;
             t.truncated += f.truncated;
-        }
-        if let Some(w) = &p.workers {
-            total
-                .workers
-                .get_or_insert_with(Vec::new)
-                .extend_from_slice(w);
         }
     }
     total
@@ -83,15 +87,21 @@ mod tests {
             s
         };
         let (a, b) = (worker(10, 3), worker(4, 1));
-        let aggregator = StatsDetails::default();
-        let run = merge_stats([&merge_workers(&[(0, &a), (1, &b)]), &aggregator]);
+        let mut aggregator = StatsDetails::default();
+        aggregator.events.insert("scan", 2);
+        // Given out of order: listed by worker number.
+        let run = workers_stats(vec![(1, b.clone()), (0, a.clone())], &aggregator, 0);
         assert_eq!((run.packets, run.flows.created), (14, 4));
+        assert_eq!(run.events.get("scan"), Some(&2));
+        assert_eq!(run.events.get("stats"), None, "none written before");
         let shares = run.workers.expect("two workers' shares");
         assert_eq!(shares, [WorkerStats::of(0, &a), WorkerStats::of(1, &b)]);
         assert_eq!((shares[1].packets, shares[1].interesting_packets), (4, 2));
         // A worker missing (it failed): the others keep their numbers.
-        let shares = merge_workers(&[(1, &b)]).workers.expect("one share");
+        let run = workers_stats(vec![(1, b)], &aggregator, 3);
+        let shares = run.workers.expect("one share");
         assert_eq!((shares.len(), shares[0].worker), (1, 1));
+        assert_eq!(run.events.get("stats"), Some(&3));
     }
 
     #[test]
