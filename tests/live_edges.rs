@@ -68,6 +68,28 @@ fn events(eve: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The invitations written, and the last event (which must be the summary).
+fn invitations_and_last(eve: &Path) -> (usize, Value) {
+    let events = events(eve);
+    let invitations = events
+        .iter()
+        .filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "invitation")
+        .count();
+    (invitations, events.last().cloned().expect("events"))
+}
+
+/// Waits (10 s at most) for watch3232 to exit; its exit status, and every stderr line.
+fn exit_of(
+    child: &mut Child,
+    log: &mpsc::Receiver<String>,
+    lines: &mut Vec<String>,
+) -> std::process::ExitStatus {
+    let status = wait_with_timeout(child, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(100));
+    lines.extend(log.try_iter());
+    status
+}
+
 /// The lines watch3232 itself printed, besides the kernel's counters (not the `-v` log).
 fn own_lines(lines: &[String]) -> Vec<&String> {
     lines
@@ -85,9 +107,7 @@ fn sigint_and_sigterm_end_a_capture_as_they_end_a_read() {
         let (mut child, eve, log, mut lines) = start(&ns, &[]);
         replay(&ns);
         signal(&child, name);
-        let status = wait_with_timeout(&mut child, Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(100));
-        lines.extend(log.try_iter());
+        let status = exit_of(&mut child, &log, &mut lines);
         assert_eq!(status.code(), Some(code), "SIG{name}: {lines:?}");
         assert_eq!(
             own_lines(&lines),
@@ -96,13 +116,8 @@ fn sigint_and_sigterm_end_a_capture_as_they_end_a_read() {
             )],
             "{lines:?}"
         );
-        let events = events(&eve);
-        let invitations = events
-            .iter()
-            .filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "invitation")
-            .count();
+        let (invitations, summary) = invitations_and_last(&eve);
         assert_eq!(invitations, 6, "SIG{name}");
-        let summary = events.last().unwrap();
         assert_eq!(summary["kind"], "summary");
         assert_eq!(summary["stats"]["interrupted"], true);
     }
@@ -118,9 +133,7 @@ fn an_interface_that_goes_away_is_exit_1_with_one_line_after_its_events() {
         let (mut child, eve, log, mut lines) = start(&ns, options);
         replay(&ns);
         assert!(ns.ip(&["link", "del", "wa"]), "veth deleted");
-        let status = wait_with_timeout(&mut child, Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(100));
-        lines.extend(log.try_iter());
+        let status = exit_of(&mut child, &log, &mut lines);
         assert_eq!(status.code(), Some(1), "{options:?}: {lines:?}");
         let own = own_lines(&lines);
         assert_eq!(own.len(), 1, "{options:?}: {lines:?}");
@@ -131,13 +144,8 @@ fn an_interface_that_goes_away_is_exit_1_with_one_line_after_its_events() {
             "{options:?}: {}",
             own[0]
         );
-        let events = events(&eve);
-        let invitations = events
-            .iter()
-            .filter(|e| e["event_type"] == "arduino_ota" && e["kind"] == "invitation")
-            .count();
+        let (invitations, summary) = invitations_and_last(&eve);
         assert_eq!(invitations, 6, "{options:?}");
-        let summary = events.last().unwrap();
         assert_eq!(summary["kind"], "summary", "{options:?}");
         assert_eq!(summary["stats"].get("interrupted"), None);
         assert!(
